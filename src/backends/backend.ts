@@ -1,0 +1,586 @@
+import { EventEmitter } from 'node:events';
+import { homedir } from 'node:os';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import {
+  StreamableHTTPClientTransport,
+  StreamableHTTPError,
+} from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import {
+  ErrorCode,
+  ListPromptsResultSchema,
+  ListResourcesResultSchema,
+  ListResourceTemplatesResultSchema,
+  ListToolsResultSchema,
+  LoggingMessageNotificationSchema,
+  McpError,
+  PromptListChangedNotificationSchema,
+  ResourceListChangedNotificationSchema,
+  ResourceUpdatedNotificationSchema,
+  ToolListChangedNotificationSchema,
+  type LoggingMessageNotification,
+  type Progress,
+  type Prompt,
+  type Resource,
+  type ResourceTemplate,
+  type Tool,
+} from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
+import type { GatewaySettings, NamedBackendConfig } from '../config/schema.js';
+import type { Clock } from '../shared/clock.js';
+import { describeError, GatewayError } from '../shared/errors.js';
+import type { Logger } from '../shared/logger.js';
+import { RingBuffer } from '../shared/ring-buffer.js';
+import { backoffDelay } from './backoff.js';
+import { childEnvironment, resolveCommand } from './environment.js';
+import { EMPTY_CATALOG, type BackendCatalog, type BackendState, type BackendStatus } from './types.js';
+
+export interface BackendOptions {
+  config: NamedBackendConfig;
+  settings: Pick<
+    GatewaySettings,
+    'pingIntervalMs' | 'restartBaseMs' | 'restartMaxMs' | 'maxRestarts' | 'shutdownGraceMs'
+  >;
+  logger: Logger;
+  clock: Clock;
+  clientInfo: { name: string; version: string };
+  random?: () => number;
+  platform?: NodeJS.Platform;
+  home?: string;
+  parentEnv?: NodeJS.ProcessEnv;
+}
+
+export interface BackendEvents {
+  state: [BackendStatus];
+  catalog: [BackendCatalog];
+  log: [LoggingMessageNotification['params']];
+  'resource-updated': [string];
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+  onprogress?: (progress: Progress) => void;
+}
+
+/** Results are relayed, not interpreted: parse only the JSON-RPC envelope's object shape. */
+const passthroughResult = z.looseObject({});
+
+/** A backend that stayed ready this long is considered healthy again, and its backoff starts over. */
+const STABLE_AFTER_MS = 30_000;
+/** Consecutive failed pings before a connected backend is torn down and restarted. */
+const PING_FAILURES_BEFORE_RESTART = 3;
+const MAX_LIST_PAGES = 1000;
+const STDERR_LINES = 200;
+
+/**
+ * One configured MCP server, connected through the SDK client and supervised: it reconnects (or
+ * respawns) with backoff when it dies, pings while ready, and keeps a catalog that follows the
+ * server's list_changed notifications.
+ */
+export class Backend extends EventEmitter<BackendEvents> {
+  readonly name: string;
+  readonly id: string;
+  readonly config: NamedBackendConfig;
+  readonly #options: BackendOptions;
+  readonly #log: Logger;
+  readonly #stderr = new RingBuffer<string>(STDERR_LINES);
+
+  #client: Client | undefined;
+  #transportKind: BackendStatus['transport'];
+  #state: BackendState;
+  #since: number;
+  #lastError: string | undefined;
+  #latencyMs: number | undefined;
+  #restartCount = 0;
+  #attempt = 0;
+  #readySince: number | undefined;
+  #pingFailures = 0;
+  #catalog: BackendCatalog = EMPTY_CATALOG;
+  #server: BackendStatus['server'];
+  #pid: number | undefined;
+  #generation = 0;
+  #stopped = false;
+  #restartTimer: NodeJS.Timeout | undefined;
+  #pingTimer: NodeJS.Timeout | undefined;
+  #refreshing = new Map<keyof BackendCatalog, Promise<void>>();
+  #refreshAgain = new Set<keyof BackendCatalog>();
+
+  constructor(options: BackendOptions) {
+    super();
+    this.#options = options;
+    this.config = options.config;
+    this.name = options.config.name;
+    this.id = options.config.id;
+    this.#log = options.logger.child({ backend: this.name });
+    this.#state = options.config.enabled ? 'connecting' : 'disabled';
+    this.#since = options.clock.now();
+  }
+
+  get state(): BackendState {
+    return this.#state;
+  }
+
+  get catalog(): BackendCatalog {
+    return this.#catalog;
+  }
+
+  /** Recent stderr lines of a stdio backend, oldest first. */
+  stderrLines(): string[] {
+    return this.#stderr.toArray();
+  }
+
+  status(): BackendStatus {
+    const status: BackendStatus = {
+      name: this.name,
+      id: this.id,
+      kind: this.config.type,
+      state: this.#state,
+      since: this.#since,
+      restartCount: this.#restartCount,
+      toolCount: this.#catalog.tools.length,
+      promptCount: this.#catalog.prompts.length,
+      resourceCount: this.#catalog.resources.length,
+    };
+    if (this.#transportKind) status.transport = this.#transportKind;
+    if (this.#lastError !== undefined) status.lastError = this.#lastError;
+    if (this.#latencyMs !== undefined) status.latencyMs = this.#latencyMs;
+    if (this.#pid !== undefined) status.pid = this.#pid;
+    if (this.#server) status.server = this.#server;
+    return status;
+  }
+
+  /** Begins connecting in the background; never waits for the server. */
+  start(): void {
+    if (!this.config.enabled) {
+      this.#setState('disabled');
+      return;
+    }
+    this.#stopped = false;
+    void this.#connect();
+  }
+
+  /** Manual restart: forget the backoff and reconnect now. */
+  async restart(): Promise<void> {
+    if (!this.config.enabled) return;
+    this.#attempt = 0;
+    this.#generation++;
+    this.#clearTimers();
+    await this.#teardown();
+    this.#stopped = false;
+    this.#restartCount++;
+    void this.#connect();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#generation++;
+    this.#clearTimers();
+    await this.#teardown();
+    this.#catalog = EMPTY_CATALOG;
+    this.emit('catalog', this.#catalog);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+
+  /** Sends one request to the backend, translating transport failures into errors that name it. */
+  async request(
+    method: string,
+    params: Record<string, unknown> | undefined,
+    options: CallOptions = {},
+  ): Promise<Record<string, unknown>> {
+    const client = this.#client;
+    if (!client || (this.#state !== 'ready' && this.#state !== 'degraded')) {
+      throw this.#unavailable(method);
+    }
+    const requestOptions: RequestOptions = { timeout: this.config.timeoutMs, resetTimeoutOnProgress: true };
+    if (options.signal) requestOptions.signal = options.signal;
+    if (options.onprogress) requestOptions.onprogress = options.onprogress;
+    try {
+      const request = params === undefined ? { method } : { method, params };
+      return await client.request(request, passthroughResult, requestOptions);
+    } catch (error) {
+      throw this.#translate(error, method, options.signal);
+    }
+  }
+
+  /** Sends a notification (e.g. a cancellation the client relayed) if connected; drops it otherwise. */
+  async notify(method: string, params?: Record<string, unknown>): Promise<void> {
+    await this.#client?.notification(params === undefined ? { method } : { method, params }).catch(() => {});
+  }
+
+  // --- connection lifecycle -------------------------------------------------------------------
+
+  async #connect(): Promise<void> {
+    const generation = ++this.#generation;
+    this.#setState('connecting');
+    const started = this.#options.clock.now();
+    let client: Client | undefined;
+    try {
+      const opened = await this.#open(generation);
+      client = opened.client;
+      if (generation !== this.#generation) {
+        await client.close().catch(() => {});
+        return;
+      }
+      this.#client = client;
+      this.#transportKind = opened.kind;
+      this.#server = client.getServerVersion();
+      this.#catalog = await this.#fetchCatalog(client);
+      if (generation !== this.#generation) return;
+      this.#latencyMs = this.#options.clock.now() - started;
+      this.#lastError = undefined;
+      this.#pingFailures = 0;
+      this.#readySince = this.#options.clock.now();
+      this.#setState('ready');
+      this.emit('catalog', this.#catalog);
+      this.#schedulePing();
+      this.#log.info('backend ready', {
+        transport: opened.kind,
+        tools: this.#catalog.tools.length,
+        ms: this.#latencyMs,
+      });
+    } catch (error) {
+      if (generation !== this.#generation) return;
+      await this.#failed(this.#describeStartFailure(error));
+    }
+  }
+
+  async #open(generation: number): Promise<{ client: Client; transport: Transport; kind: BackendStatus['transport'] }> {
+    const config = this.config;
+    if (config.type === 'stdio') {
+      const transport = this.#stdioTransport();
+      const client = await this.#initialize(transport, generation);
+      return { client, transport, kind: 'stdio' };
+    }
+    const url = new URL(config.url);
+    const requestInit: RequestInit = { headers: config.headers };
+    if (config.type === 'sse') {
+      const transport = new SSEClientTransport(url, { requestInit, eventSourceInit: { fetch: withHeaders(config.headers) } });
+      return { client: await this.#initialize(transport, generation), transport, kind: 'sse' };
+    }
+    try {
+      const transport = new StreamableHTTPClientTransport(url, { requestInit });
+      return { client: await this.#initialize(transport, generation), transport, kind: 'streamable-http' };
+    } catch (error) {
+      // MCP spec, backwards compatibility: a 4xx to the initialize POST means an older HTTP+SSE server.
+      if (!(error instanceof StreamableHTTPError) || !(error.code && error.code >= 400 && error.code < 500)) throw error;
+      this.#log.info('streamable HTTP refused, falling back to SSE', { status: error.code });
+      const transport = new SSEClientTransport(url, { requestInit, eventSourceInit: { fetch: withHeaders(config.headers) } });
+      return { client: await this.#initialize(transport, generation), transport, kind: 'sse' };
+    }
+  }
+
+  #stdioTransport(): StdioClientTransport {
+    const config = this.config;
+    if (config.type !== 'stdio') throw new Error('unreachable');
+    const platform = this.#options.platform ?? process.platform;
+    const transport = new StdioClientTransport({
+      command: resolveCommand(config.command, platform),
+      args: config.args,
+      env: childEnvironment(config.env, platform, this.#options.home ?? homedir(), this.#options.parentEnv ?? process.env),
+      ...(config.cwd ? { cwd: config.cwd } : {}),
+      stderr: 'pipe',
+    });
+    let partial = '';
+    transport.stderr?.on('data', (chunk: Buffer) => {
+      const lines = (partial + chunk.toString('utf8')).split(/\r?\n/);
+      partial = lines.pop() ?? '';
+      if (partial.length > 4096) {
+        lines.push(partial);
+        partial = '';
+      }
+      for (const line of lines) {
+        if (!line) continue;
+        this.#stderr.push(line.length > 2000 ? line.slice(0, 2000) + '…' : line);
+        this.#log.debug('stderr', { line });
+      }
+    });
+    return transport;
+  }
+
+  async #initialize(transport: Transport, generation: number): Promise<Client> {
+    const client = new Client(this.#options.clientInfo, { capabilities: {} });
+    client.onclose = () => this.#closed(generation);
+    client.onerror = (error) => this.#log.debug('transport error', { error: describeError(error) });
+    client.setNotificationHandler(ToolListChangedNotificationSchema, () => this.#refresh('tools'));
+    client.setNotificationHandler(PromptListChangedNotificationSchema, () => this.#refresh('prompts'));
+    client.setNotificationHandler(ResourceListChangedNotificationSchema, () => this.#refresh('resources'));
+    client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
+      this.emit('log', n.params);
+    });
+    client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => {
+      this.emit('resource-updated', n.params.uri);
+    });
+    const connecting = client.connect(transport, { timeout: this.config.startupTimeoutMs });
+    if (transport instanceof StdioClientTransport) {
+      // The pid exists once spawn() has run, which connect() does synchronously first.
+      this.#pid = transport.pid ?? undefined;
+    }
+    try {
+      await connecting;
+    } catch (error) {
+      await client.close().catch(() => {});
+      throw error;
+    }
+    if (transport instanceof StdioClientTransport) this.#pid = transport.pid ?? undefined;
+    return client;
+  }
+
+  async #fetchCatalog(client: Client): Promise<BackendCatalog> {
+    const caps = client.getServerCapabilities() ?? {};
+    const [tools, prompts, resources, resourceTemplates] = await Promise.all([
+      caps.tools ? this.#listTools(client) : [],
+      caps.prompts ? this.#listPrompts(client) : [],
+      caps.resources ? this.#listResources(client) : [],
+      caps.resources ? this.#listResourceTemplates(client) : [],
+    ]);
+    return Object.freeze({ tools, prompts, resources, resourceTemplates });
+  }
+
+  #listTools(client: Client): Promise<Tool[]> {
+    return this.#listAll(client, 'tools/list', ListToolsResultSchema, (r) => r.tools);
+  }
+  #listPrompts(client: Client): Promise<Prompt[]> {
+    return this.#listAll(client, 'prompts/list', ListPromptsResultSchema, (r) => r.prompts);
+  }
+  #listResources(client: Client): Promise<Resource[]> {
+    return this.#listAll(client, 'resources/list', ListResourcesResultSchema, (r) => r.resources);
+  }
+  #listResourceTemplates(client: Client): Promise<ResourceTemplate[]> {
+    return this.#listAll(client, 'resources/templates/list', ListResourceTemplatesResultSchema, (r) => r.resourceTemplates);
+  }
+
+  /** Follows `nextCursor` to the end, so a paginating backend is seen whole. */
+  async #listAll<R extends { nextCursor?: string | undefined }, T>(
+    client: Client,
+    method: string,
+    schema: z.ZodType<R>,
+    items: (result: R) => T[],
+  ): Promise<T[]> {
+    const all: T[] = [];
+    let cursor: string | undefined;
+    for (let page = 0; page < MAX_LIST_PAGES; page++) {
+      const result = (await client.request(
+        { method, params: cursor === undefined ? {} : { cursor } },
+        schema as never,
+        { timeout: this.config.timeoutMs },
+      )) as R;
+      all.push(...items(result));
+      if (!result.nextCursor || result.nextCursor === cursor) break;
+      cursor = result.nextCursor;
+    }
+    return all;
+  }
+
+  /** Re-fetches one list after the backend said it changed; coalesces bursts of notifications. */
+  #refresh(kind: 'tools' | 'prompts' | 'resources'): Promise<void> {
+    const running = this.#refreshing.get(kind);
+    if (running) {
+      this.#refreshAgain.add(kind);
+      return running;
+    }
+    const run = (async () => {
+      do {
+        this.#refreshAgain.delete(kind);
+        const client = this.#client;
+        if (!client) return;
+        try {
+          if (kind === 'tools') {
+            const tools = await this.#listTools(client);
+            this.#catalog = Object.freeze({ ...this.#catalog, tools });
+          } else if (kind === 'prompts') {
+            const prompts = await this.#listPrompts(client);
+            this.#catalog = Object.freeze({ ...this.#catalog, prompts });
+          } else {
+            const [resources, resourceTemplates] = await Promise.all([
+              this.#listResources(client),
+              this.#listResourceTemplates(client),
+            ]);
+            this.#catalog = Object.freeze({ ...this.#catalog, resources, resourceTemplates });
+          }
+        } catch (error) {
+          this.#log.warn('could not refresh catalog', { kind, error: describeError(error) });
+          return;
+        }
+        this.emit('catalog', this.#catalog);
+        this.emit('state', this.status());
+      } while (this.#refreshAgain.has(kind));
+    })().finally(() => this.#refreshing.delete(kind));
+    this.#refreshing.set(kind, run);
+    return run;
+  }
+
+  #closed(generation: number): void {
+    // While connecting, the failed connect() reports the cause itself (spawn error, early exit).
+    if (generation !== this.#generation || this.#stopped || this.#state === 'connecting') return;
+    const reason =
+      this.config.type === 'stdio'
+        ? `process exited${this.#lastStderr() ? `: ${this.#lastStderr()}` : ''}`
+        : 'connection closed';
+    this.#log.warn('backend connection lost', { reason });
+    void this.#failed(reason);
+  }
+
+  /** Marks the backend down, drops its connection and schedules a restart with backoff. */
+  async #failed(reason: string): Promise<void> {
+    const generation = ++this.#generation;
+    this.#clearTimers();
+    const wasStable =
+      this.#readySince !== undefined && this.#options.clock.now() - this.#readySince >= STABLE_AFTER_MS;
+    if (wasStable) this.#attempt = 0;
+    this.#readySince = undefined;
+    this.#lastError = reason;
+    this.#setState('down');
+    await this.#teardown();
+    if (this.#stopped || generation !== this.#generation) return;
+    const { maxRestarts, restartBaseMs, restartMaxMs } = this.#options.settings;
+    if (maxRestarts > 0 && this.#attempt >= maxRestarts) {
+      this.#lastError = `${reason} (gave up after ${this.#attempt} restarts)`;
+      this.emit('state', this.status());
+      return;
+    }
+    this.#attempt++;
+    const delay = backoffDelay(this.#attempt, restartBaseMs, restartMaxMs, this.#options.random);
+    this.#log.info('restart scheduled', { inMs: delay, attempt: this.#attempt });
+    this.#restartTimer = setTimeout(() => {
+      this.#restartTimer = undefined;
+      if (this.#stopped || generation !== this.#generation) return;
+      this.#restartCount++;
+      void this.#connect();
+    }, delay);
+    this.#restartTimer.unref();
+  }
+
+  async #teardown(): Promise<void> {
+    const client = this.#client;
+    this.#client = undefined;
+    // The last known catalog stays listed while the backend restarts: clients keep a stable tool list
+    // and a call made meanwhile gets an error naming the backend and its state.
+    if (client) {
+      // The SDK closes stdin, then SIGTERM, then SIGKILL, each after a grace period.
+      await client.close().catch((error: unknown) => this.#log.debug('close failed', { error: describeError(error) }));
+    }
+    this.#pid = undefined;
+  }
+
+  #schedulePing(): void {
+    const interval = this.#options.settings.pingIntervalMs;
+    const generation = this.#generation;
+    this.#pingTimer = setTimeout(() => void this.#ping(generation), interval);
+    this.#pingTimer.unref();
+  }
+
+  async #ping(generation: number): Promise<void> {
+    const client = this.#client;
+    if (!client || generation !== this.#generation) return;
+    const started = this.#options.clock.now();
+    try {
+      await client.ping({ timeout: Math.min(this.config.timeoutMs, 10_000) });
+      if (generation !== this.#generation) return;
+      this.#latencyMs = this.#options.clock.now() - started;
+      this.#pingFailures = 0;
+      if (this.#state === 'degraded') {
+        this.#lastError = undefined;
+        this.#setState('ready');
+      } else {
+        this.emit('state', this.status());
+      }
+    } catch (error) {
+      if (generation !== this.#generation) return;
+      this.#pingFailures++;
+      this.#lastError = `ping failed: ${describeError(error)}`;
+      if (this.#pingFailures >= PING_FAILURES_BEFORE_RESTART) {
+        await this.#failed(`${this.#lastError} (${this.#pingFailures} times in a row)`);
+        return;
+      }
+      this.#setState('degraded');
+    }
+    if (generation === this.#generation) this.#schedulePing();
+  }
+
+  #clearTimers(): void {
+    if (this.#restartTimer) clearTimeout(this.#restartTimer);
+    if (this.#pingTimer) clearTimeout(this.#pingTimer);
+    this.#restartTimer = undefined;
+    this.#pingTimer = undefined;
+  }
+
+  #setState(state: BackendState): void {
+    if (state !== this.#state) {
+      this.#state = state;
+      this.#since = this.#options.clock.now();
+    }
+    this.emit('state', this.status());
+  }
+
+  #lastStderr(): string | undefined {
+    const lines = this.#stderr.toArray();
+    return lines[lines.length - 1];
+  }
+
+  #describeStartFailure(error: unknown): string {
+    const err = error as NodeJS.ErrnoException;
+    if (this.config.type === 'stdio' && err?.code === 'ENOENT') {
+      return `command not found: ${this.config.command} (spawn ENOENT; check the command and PATH)`;
+    }
+    if (error instanceof McpError && error.code === ErrorCode.ConnectionClosed) {
+      const hint = this.#lastStderr();
+      return `exited during start-up${hint ? `: ${hint}` : ''}`;
+    }
+    if (error instanceof McpError && error.code === ErrorCode.RequestTimeout) {
+      return `did not finish initialize within ${this.config.startupTimeoutMs} ms`;
+    }
+    return describeError(error);
+  }
+
+  #unavailable(method: string): GatewayError {
+    const reason = this.#lastError ? `: ${this.#lastError}` : '';
+    return new GatewayError(
+      'backend_unavailable',
+      `Backend "${this.name}" is ${this.#state}${reason}; ${method} was not sent`,
+    );
+  }
+
+  #translate(error: unknown, method: string, signal?: AbortSignal): unknown {
+    if (signal?.aborted) return error;
+    if (error instanceof McpError) {
+      if (error.code === ErrorCode.RequestTimeout) {
+        return new GatewayError(
+          'backend_timeout',
+          `Backend "${this.name}" did not answer ${method} within ${this.config.timeoutMs} ms`,
+          { cause: error },
+        );
+      }
+      if (error.code === ErrorCode.ConnectionClosed) {
+        return new GatewayError(
+          'backend_unavailable',
+          `Backend "${this.name}" is ${this.#state} (${this.#lastError ?? 'connection closed'}); ${method} did not complete`,
+          { cause: error },
+        );
+      }
+      // The backend's own JSON-RPC error: relay it as is.
+      return error;
+    }
+    if (error instanceof StreamableHTTPError && error.code === 404) {
+      // The server forgot our session (restarted): reconnect, and tell the caller plainly.
+      void this.#failed('session expired on the server');
+    }
+    return new GatewayError('backend_unavailable', `Backend "${this.name}": ${method} failed: ${describeError(error)}`, {
+      cause: error,
+    });
+  }
+}
+
+/** EventSource requests do not take requestInit headers; pass them through a fetch wrapper. */
+function withHeaders(headers: Record<string, string>): typeof fetch {
+  return (input, init) => {
+    const merged = new Headers(init?.headers);
+    for (const [key, value] of Object.entries(headers)) merged.set(key, value);
+    return fetch(input, { ...init, headers: merged });
+  };
+}

@@ -1,0 +1,58 @@
+import { join } from 'node:path';
+
+/**
+ * GUI-launched apps (Electron from Finder or the Start menu) get a bare PATH that misses Homebrew,
+ * nvm, volta and friends, so `npx` is "not found" although it works in the user's terminal.
+ * These are the usual places; existing entries keep their order and precedence.
+ */
+export function enrichedPath(
+  currentPath: string | undefined,
+  platform: NodeJS.Platform,
+  home: string,
+  env: NodeJS.ProcessEnv = {},
+): string {
+  const sep = platform === 'win32' ? ';' : ':';
+  const parts = (currentPath ?? '').split(sep).filter(Boolean);
+  const extra: string[] = [];
+  const pathJoin = (...segments: string[]) =>
+    platform === 'win32' ? segments.join('\\').replace(/\\+/g, '\\') : join(...segments);
+  if (platform === 'darwin') {
+    extra.push('/opt/homebrew/bin', '/usr/local/bin', '/usr/bin', '/bin', '/usr/sbin', '/sbin');
+  } else if (platform !== 'win32') {
+    extra.push('/usr/local/bin', '/usr/bin', '/bin');
+  }
+  if (platform === 'win32') {
+    if (env.ProgramFiles) extra.push(pathJoin(env.ProgramFiles, 'nodejs'));
+    if (env.APPDATA) extra.push(pathJoin(env.APPDATA, 'npm'));
+    if (env.LOCALAPPDATA) extra.push(pathJoin(env.LOCALAPPDATA, 'Volta', 'bin'));
+  } else {
+    extra.push(pathJoin(home, '.volta', 'bin'), pathJoin(home, '.local', 'bin'), pathJoin(home, '.bun', 'bin'));
+    if (env.NVM_BIN) extra.push(env.NVM_BIN);
+  }
+  for (const dir of extra) if (!parts.includes(dir)) parts.push(dir);
+  return parts.join(sep);
+}
+
+const WINDOWS_SHIMS = new Set(['npx', 'npm', 'pnpm', 'pnpx', 'yarn', 'bunx', 'corepack']);
+
+/** On Windows, node's package runners are `.cmd` shims that spawn() without a shell cannot find by bare name. */
+export function resolveCommand(command: string, platform: NodeJS.Platform): string {
+  if (platform === 'win32' && WINDOWS_SHIMS.has(command.toLowerCase())) return `${command}.cmd`;
+  return command;
+}
+
+/**
+ * The child's environment: the SDK adds a safe inherited subset (HOME, PATH, USER…); we pass the
+ * enriched PATH and the backend's own variables. The gateway's own environment is not handed down,
+ * so secrets meant for one backend never reach another.
+ */
+export function childEnvironment(
+  configured: Record<string, string>,
+  platform: NodeJS.Platform,
+  home: string,
+  parentEnv: NodeJS.ProcessEnv,
+): Record<string, string> {
+  const pathKey = platform === 'win32' ? (Object.keys(parentEnv).find((k) => k.toUpperCase() === 'PATH') ?? 'Path') : 'PATH';
+  const base = configured.PATH ?? configured.Path ?? parentEnv[pathKey];
+  return { ...configured, [pathKey]: enrichedPath(base, platform, home, parentEnv) };
+}

@@ -1,0 +1,263 @@
+#!/usr/bin/env node
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { BackendPool } from './backends/pool.js';
+import type { BackendStatus } from './backends/types.js';
+import { loadConfig, withGateway } from './config/load.js';
+import { createGateway } from './index.js';
+import { readRuntimeInfo, removeRuntimeInfo, writeRuntimeInfo } from './runtime-file.js';
+import { systemClock } from './shared/clock.js';
+import { describeError, GatewayError } from './shared/errors.js';
+import { createConsoleLogger, type LogLevel } from './shared/logger.js';
+import { writeFileAtomic } from './store/atomic.js';
+import { PRODUCT, VERSION } from './version.js';
+
+const USAGE = `Usage: cortex-gateway <command> [options]
+
+Commands:
+  serve      Run the gateway: one MCP endpoint for all configured servers
+             --config FILE     config file (default: <data-dir>/cortex.config.json)
+             --data-dir DIR    data folder (default: per-OS application data folder)
+             --port N          port to listen on; 0 picks a free one (default 3590)
+             --host H          address to bind (default 127.0.0.1)
+             --ready-file F    when ready, write {"mcpUrl","consoleUrl","pid"} to F
+             --log-level L     debug | info | warn | error (default info)
+  backends   List backends with their state (from the running gateway, or by probing them)
+             --config, --data-dir as above; --json for machine-readable output; --timeout MS
+  help       Show this help
+  version    Print the version
+`;
+
+/** A failure the user should read as one line, then exit non-zero. */
+class CliError extends Error {}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'serve':
+      return serve(rest);
+    case 'backends':
+      return backends(rest);
+    case 'version':
+    case '--version':
+    case '-v':
+      process.stdout.write(`${VERSION}\n`);
+      return 0;
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return 0;
+    default:
+      throw new CliError(`unknown command "${command}" (try: cortex-gateway help)`);
+  }
+}
+
+function parse(args: string[], extra: Record<string, { type: 'string' | 'boolean' }> = {}) {
+  try {
+    return parseArgs({
+      args,
+      allowPositionals: false,
+      strict: true,
+      options: {
+        config: { type: 'string' },
+        'data-dir': { type: 'string' },
+        ...extra,
+      },
+    }).values as Record<string, string | boolean | undefined>;
+  } catch (error) {
+    throw new CliError(describeError(error));
+  }
+}
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65535) throw new CliError(`--port: must be an integer 0-65535, got "${value}"`);
+  return port;
+}
+
+function consoleDir(): string | undefined {
+  const here = dirname(fileURLToPath(import.meta.url));
+  // dist/src/cli.js → dist/renderer; src/cli.ts (run through tsx) → dist/renderer.
+  for (const candidate of [resolve(here, '../renderer'), resolve(here, '../dist/renderer')]) {
+    if (existsSync(resolve(candidate, 'index.html'))) return candidate;
+  }
+  return undefined;
+}
+
+async function serve(args: string[]): Promise<number> {
+  const flags = parse(args, {
+    port: { type: 'string' },
+    host: { type: 'string' },
+    'ready-file': { type: 'string' },
+    'log-level': { type: 'string' },
+  });
+  const level = (flags['log-level'] as string | undefined) ?? process.env.CORTEX_LOG_LEVEL ?? 'info';
+  if (!['debug', 'info', 'warn', 'error'].includes(level)) {
+    throw new CliError(`--log-level: must be debug, info, warn or error, got "${level}"`);
+  }
+  const logger = createConsoleLogger({ level: level as LogLevel });
+  const loaded = await loadConfig({
+    ...(typeof flags.config === 'string' ? { configPath: flags.config } : {}),
+    ...(typeof flags['data-dir'] === 'string' ? { dataDir: flags['data-dir'] } : {}),
+    createIfMissing: true,
+  });
+  let config = loaded.config;
+  const gateway = { ...config.gateway };
+  if (typeof flags.port === 'string') gateway.port = parsePort(flags.port);
+  if (typeof flags.host === 'string') gateway.host = flags.host;
+  config = withGateway(config, gateway);
+  const explicitPort = loaded.explicitPort || typeof flags.port === 'string';
+
+  await mkdir(loaded.dataDir, { recursive: true, mode: 0o700 });
+  const dir = consoleDir();
+  const instance = createGateway(config, {
+    logger,
+    env: process.env,
+    portFallback: !explicitPort,
+    ...(dir ? { consoleDir: dir } : {}),
+  });
+
+  let stopping: Promise<void> | undefined;
+  const shutdown = (signal: string) => {
+    if (stopping) {
+      // A second Ctrl-C means "now": children were already asked to exit.
+      process.exit(130);
+    }
+    logger.info(`received ${signal}, stopping`);
+    stopping = (async () => {
+      await instance.stop();
+      await removeRuntimeInfo(loaded.dataDir, process.pid).catch(() => {});
+    })();
+    stopping.then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`cortex-gateway: error while stopping: ${describeError(error)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGHUP', () => shutdown('SIGHUP'));
+
+  const address = await instance.start();
+  if (explicitPort === false && address.port !== config.gateway.port) {
+    logger.warn(`port ${config.gateway.port} was busy; listening on ${address.port} instead`);
+  }
+  await writeRuntimeInfo(loaded.dataDir, {
+    mcpUrl: address.mcpUrl,
+    consoleUrl: address.consoleUrl,
+    pid: process.pid,
+    ownerToken: instance.ownerToken,
+  });
+  const readyFile = flags['ready-file'];
+  if (typeof readyFile === 'string') {
+    await writeFileAtomic(
+      resolve(readyFile),
+      JSON.stringify({ mcpUrl: address.mcpUrl, consoleUrl: address.consoleUrl, pid: process.pid }) + '\n',
+      0o644,
+    );
+  }
+  process.stdout.write(
+    `Cortex Gateway ${VERSION} is running.\n` +
+      `  MCP endpoint: ${address.mcpUrl}\n` +
+      `  Console:      ${address.consoleUrl}\n` +
+      `  Config:       ${loaded.configPath} (${config.backends.length} backend${config.backends.length === 1 ? '' : 's'})\n` +
+      `Press Ctrl-C to stop.\n`,
+  );
+  return new Promise<number>(() => {
+    // Runs until a signal arrives; shutdown() exits the process.
+  });
+}
+
+async function backends(args: string[]): Promise<number> {
+  const flags = parse(args, { json: { type: 'boolean' }, timeout: { type: 'string' } });
+  const loaded = await loadConfig({
+    ...(typeof flags.config === 'string' ? { configPath: flags.config } : {}),
+    ...(typeof flags['data-dir'] === 'string' ? { dataDir: flags['data-dir'] } : {}),
+  });
+  const timeoutMs = typeof flags.timeout === 'string' ? Number(flags.timeout) : 15_000;
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new CliError('--timeout: must be a positive number of ms');
+
+  let statuses: BackendStatus[] | undefined;
+  let source = '';
+  const running = await readRuntimeInfo(loaded.dataDir);
+  if (running) {
+    try {
+      const response = await fetch(new URL('/api/backends', running.mcpUrl), {
+        headers: { authorization: `Bearer ${running.ownerToken}` },
+        signal: AbortSignal.timeout(5_000),
+      });
+      if (response.ok) {
+        statuses = ((await response.json()) as { value: BackendStatus[] }).value;
+        source = `running gateway (pid ${running.pid}, ${running.mcpUrl})`;
+      }
+    } catch {
+      // Fall back to probing below.
+    }
+  }
+  if (!statuses) {
+    statuses = await probe(loaded.config, timeoutMs);
+    source = `probe (no gateway running for ${loaded.dataDir})`;
+  }
+  if (flags.json) {
+    process.stdout.write(JSON.stringify(statuses, null, 2) + '\n');
+  } else {
+    process.stdout.write(formatStatuses(statuses, source));
+  }
+  return 0;
+}
+
+/** Starts every backend once, waits until none is still connecting (or the timeout), and reports. */
+async function probe(config: Parameters<typeof createGateway>[0], timeoutMs: number): Promise<BackendStatus[]> {
+  const pool = new BackendPool({
+    config,
+    logger: createConsoleLogger({ level: 'error' }),
+    clock: systemClock,
+    clientInfo: { name: PRODUCT, version: VERSION },
+  });
+  try {
+    pool.start();
+    const deadline = Date.now() + timeoutMs;
+    const settled = () => pool.statuses().every((s) => s.state !== 'connecting');
+    while (!settled() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    return pool.statuses();
+  } finally {
+    await pool.stop();
+  }
+}
+
+function formatStatuses(statuses: readonly BackendStatus[], source: string): string {
+  if (statuses.length === 0) return `No backends configured (${source}).\n`;
+  const rows = statuses.map((s) => [
+    s.name,
+    s.kind,
+    s.state,
+    String(s.toolCount),
+    s.latencyMs === undefined ? '-' : `${s.latencyMs} ms`,
+    String(s.restartCount),
+    s.lastError ?? '',
+  ]);
+  const header = ['NAME', 'TYPE', 'STATE', 'TOOLS', 'LATENCY', 'RESTARTS', 'LAST ERROR'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [`Backends from ${source}:`, line(header), ...rows.map(line)].join('\n') + '\n';
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    const message = error instanceof CliError || error instanceof GatewayError ? error.message : describeError(error);
+    process.stderr.write(`cortex-gateway: ${message}\n`);
+    process.exit(1);
+  },
+);

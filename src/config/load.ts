@@ -1,0 +1,143 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import type { z } from 'zod';
+import { GatewayError } from '../shared/errors.js';
+import { writeFileAtomic } from '../store/atomic.js';
+import { configSchema, type GatewayConfig, type NamedBackendConfig } from './schema.js';
+
+export const CONFIG_FILE_NAME = 'cortex.config.json';
+
+/** Per-OS convention for application data; CORTEX_DATA_DIR wins everywhere. */
+export function defaultDataDir(
+  platform: NodeJS.Platform = process.platform,
+  env: NodeJS.ProcessEnv = process.env,
+  home: string = homedir(),
+): string {
+  if (env.CORTEX_DATA_DIR) return resolve(env.CORTEX_DATA_DIR);
+  if (platform === 'darwin') return join(home, 'Library', 'Application Support', 'Cortex Gateway');
+  if (platform === 'win32') return join(env.APPDATA ?? join(home, 'AppData', 'Roaming'), 'Cortex Gateway');
+  return join(env.XDG_CONFIG_HOME ?? join(home, '.config'), 'cortex-gateway');
+}
+
+/** Renders a zod issue path the way a user finds it in the file: `mcpServers.my server.args[1]`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += (out ? '.' : '') + String(part);
+  }
+  return out || '(root)';
+}
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`).join('; ');
+}
+
+/**
+ * Namespace prefix for a backend: its name with characters outside `[A-Za-z0-9_-]` replaced, capped
+ * at 32 characters so a federated `<prefix>__<tool>` keeps room for the tool's own name.
+ */
+export function backendId(name: string): string {
+  return name.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 32);
+}
+
+/** Validates parsed JSON into the frozen config the core reads. Errors name the JSON path at fault. */
+export function parseConfig(input: unknown, source = 'config'): GatewayConfig {
+  const parsed = configSchema.safeParse(input);
+  if (!parsed.success) {
+    throw new GatewayError('config_invalid', `${source}: ${describeIssues(parsed.error)}`);
+  }
+  const seen = new Map<string, string>();
+  const backends: NamedBackendConfig[] = [];
+  for (const [name, backend] of Object.entries(parsed.data.mcpServers)) {
+    const id = backendId(name);
+    const previous = seen.get(id);
+    if (previous !== undefined) {
+      throw new GatewayError(
+        'config_invalid',
+        `${source}: mcpServers.${name}: name maps to the same namespace "${id}" as "${previous}"; rename one of them`,
+      );
+    }
+    seen.set(id, name);
+    backends.push(Object.freeze({ ...backend, name, id }));
+  }
+  const { gateway } = parsed.data;
+  if (gateway.restartMaxMs < gateway.restartBaseMs) {
+    throw new GatewayError('config_invalid', `${source}: gateway.restartMaxMs: must be at least gateway.restartBaseMs`);
+  }
+  return Object.freeze({ gateway: Object.freeze(gateway), backends: Object.freeze(backends) });
+}
+
+export interface LoadConfigOptions {
+  configPath?: string;
+  dataDir?: string;
+  /** Write an empty config at the default location when none exists yet (first run). */
+  createIfMissing?: boolean;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface LoadedConfig {
+  config: GatewayConfig;
+  configPath: string;
+  dataDir: string;
+  /** Whether the port was chosen by the user (file or CORTEX_PORT) rather than defaulted. */
+  explicitPort: boolean;
+}
+
+export async function loadConfig(options: LoadConfigOptions = {}): Promise<LoadedConfig> {
+  const env = options.env ?? process.env;
+  const dataDir = resolve(options.dataDir ?? defaultDataDir(process.platform, env));
+  const explicit = options.configPath ?? env.CORTEX_CONFIG;
+  const configPath = resolve(explicit ?? join(dataDir, CONFIG_FILE_NAME));
+  let text: string;
+  try {
+    text = await readFile(configPath, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new GatewayError('config_invalid', `${configPath}: cannot read: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    if (explicit !== undefined || !options.createIfMissing) {
+      throw new GatewayError('config_not_found', `${configPath}: no such file`);
+    }
+    text = JSON.stringify({ mcpServers: {} }, null, 2) + '\n';
+    await mkdir(dirname(configPath), { recursive: true });
+    await writeFileAtomic(configPath, text);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new GatewayError('config_invalid', `${configPath}: not valid JSON: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  const config = parseConfig(json, configPath);
+  const filePort = (json as { gateway?: { port?: unknown } } | null)?.gateway?.port;
+  return {
+    config: applyEnvOverrides(config, env),
+    configPath,
+    dataDir,
+    explicitPort: filePort !== undefined || env.CORTEX_PORT !== undefined,
+  };
+}
+
+/** CORTEX_PORT / CORTEX_HOST override the file, for containers and scripts. */
+function applyEnvOverrides(config: GatewayConfig, env: NodeJS.ProcessEnv): GatewayConfig {
+  const gateway = { ...config.gateway };
+  if (env.CORTEX_PORT !== undefined) {
+    const port = Number(env.CORTEX_PORT);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      throw new GatewayError('config_invalid', `CORTEX_PORT: must be an integer 0-65535, got "${env.CORTEX_PORT}"`);
+    }
+    gateway.port = port;
+  }
+  if (env.CORTEX_HOST) gateway.host = env.CORTEX_HOST;
+  return withGateway(config, gateway);
+}
+
+export function withGateway(config: GatewayConfig, gateway: GatewayConfig['gateway']): GatewayConfig {
+  return Object.freeze({ ...config, gateway: Object.freeze({ ...gateway }) });
+}

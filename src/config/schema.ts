@@ -1,0 +1,128 @@
+import { z } from 'zod';
+
+/**
+ * The one home of configuration defaults. The file format is Claude Desktop's `mcpServers` shape,
+ * so an existing claude_desktop_config.json can be used as is; gateway settings live under `gateway`.
+ */
+
+const toolOverride = z.object({
+  /** Hide the tool from every client. Default: enabled. */
+  enabled: z.boolean().optional(),
+  /** Override the read/write classification that otherwise comes from the tool's `readOnlyHint`. */
+  access: z.enum(['read', 'write']).optional(),
+});
+
+const common = {
+  /** A disabled backend is neither started nor listed. Default true. */
+  enabled: z.boolean().default(true),
+  /** Per-request timeout towards this backend, in milliseconds. Default 60 s. */
+  timeoutMs: z.number().int().positive().max(3_600_000).default(60_000),
+  /** How long connecting (spawn + initialize) may take; generous because `npx -y` may download first. Default 120 s. */
+  startupTimeoutMs: z.number().int().positive().max(3_600_000).default(120_000),
+  /** Per-tool overrides, keyed by the backend's own tool name. */
+  tools: z.record(z.string(), toolOverride).default({}),
+};
+
+const stringMap = z.record(z.string(), z.string());
+
+export const stdioBackendSchema = z
+  .object({
+    type: z.literal('stdio').optional(),
+    command: z.string().min(1, 'command must not be empty'),
+    args: z.array(z.string()).default([]),
+    env: stringMap.default({}),
+    cwd: z.string().min(1).optional(),
+    ...common,
+  })
+  .transform((b) => ({ ...b, type: 'stdio' as const }));
+
+const urlString = z.string().refine((value) => {
+  try {
+    const url = new URL(value);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}, 'must be an absolute http(s) URL');
+
+export const remoteBackendSchema = z.object({
+  /** `http` is Streamable HTTP (falls back to SSE if the server only speaks that); `sse` is SSE only. */
+  type: z.enum(['http', 'streamable-http', 'sse']).transform((t) => (t === 'streamable-http' ? 'http' : t)),
+  url: urlString,
+  headers: stringMap.default({}),
+  ...common,
+});
+
+export const backendSchema = z.union([stdioBackendSchema, remoteBackendSchema], {
+  error: (issue) => {
+    const input = issue.input as Record<string, unknown> | undefined;
+    if (input && typeof input === 'object' && !('command' in input) && !('url' in input)) {
+      return 'a backend needs either "command" (stdio) or "type" and "url" (http/sse)';
+    }
+    return undefined;
+  },
+});
+
+const portSchema = z.number().int().min(0).max(65535);
+
+export const gatewaySchema = z
+  .object({
+    /** Port of the local listener; 0 picks a free one. Default 3590, falling back to the next free port if busy. */
+    port: portSchema.default(3590),
+    /** Address to bind. Default loopback only: the gateway is a personal tool. */
+    host: z.string().min(1).default('127.0.0.1'),
+    /** Extra Host header values to accept besides loopback names (e.g. a server's own name behind a proxy). */
+    allowedHosts: z.array(z.string().min(1)).default([]),
+    /** Extra browser Origins allowed to call /mcp besides loopback origins. */
+    allowedOrigins: z.array(z.string().min(1)).default([]),
+    /** Largest accepted request body in bytes. Default 4 MiB. */
+    maxBodyBytes: z.number().int().positive().default(4 * 1024 * 1024),
+    /**
+     * Page size for tools/prompts/resources lists sent to clients; 0 sends everything in one page.
+     * Default 0, because several popular clients never follow `nextCursor` and would silently lose tools.
+     */
+    listPageSize: z.number().int().min(0).default(0),
+    /** How often a ready backend is pinged, in milliseconds. Default 15 s. */
+    pingIntervalMs: z.number().int().min(250).default(15_000),
+    /** Restart backoff: first delay and cap, in milliseconds. */
+    restartBaseMs: z.number().int().min(10).default(500),
+    restartMaxMs: z.number().int().min(10).default(30_000),
+    /** Consecutive restarts after which a backend stays `down` until restarted by hand. 0 = never give up. */
+    maxRestarts: z.number().int().min(0).default(0),
+    /** How long `stop()` waits for a child to exit before killing it, in milliseconds. */
+    shutdownGraceMs: z.number().int().min(0).default(2_000),
+  })
+  .strict();
+
+export const backendNamePattern = /^[A-Za-z0-9_.\- ]{1,64}$/;
+
+export const configSchema = z
+  .object({
+    mcpServers: z.record(
+      z.string().regex(backendNamePattern, 'backend names use letters, digits, "_", "-", "." or spaces (1-64)'),
+      backendSchema,
+    ),
+    gateway: gatewaySchema.default(gatewaySchema.parse({})),
+  })
+  // Unknown top-level keys are kept out rather than rejected: Claude Desktop configs carry other settings.
+  .strip();
+
+export type ToolOverride = z.infer<typeof toolOverride>;
+export type StdioBackendConfig = z.infer<typeof stdioBackendSchema>;
+export type RemoteBackendConfig = z.infer<typeof remoteBackendSchema>;
+export type BackendConfig = z.infer<typeof backendSchema>;
+export type GatewaySettings = z.infer<typeof gatewaySchema>;
+export type GatewayConfigInput = z.input<typeof configSchema>;
+
+/** The validated, frozen configuration the core reads. `backends` is derived once here. */
+export interface GatewayConfig {
+  readonly gateway: Readonly<GatewaySettings>;
+  readonly backends: readonly NamedBackendConfig[];
+}
+
+export type NamedBackendConfig = BackendConfig & {
+  /** The key in `mcpServers`, as the user wrote it. */
+  readonly name: string;
+  /** The namespace prefix used in federated names and scopes, derived from `name`. */
+  readonly id: string;
+};

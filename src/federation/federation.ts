@@ -1,0 +1,149 @@
+import { EventEmitter } from 'node:events';
+import type { LoggingMessageNotification, Progress } from '@modelcontextprotocol/sdk/types.js';
+import type { BackendPool } from '../backends/pool.js';
+import type { Backend, CallOptions } from '../backends/backend.js';
+import { GatewayError } from '../shared/errors.js';
+import type { Logger } from '../shared/logger.js';
+import { buildCatalog, type FederatedCatalog } from './catalog.js';
+
+export type ListKind = 'tools' | 'prompts' | 'resources';
+
+export interface FederationEvents {
+  'list-changed': [ListKind];
+  log: [backend: string, params: LoggingMessageNotification['params']];
+  'resource-updated': [backend: string, uri: string];
+}
+
+export interface RouteOptions {
+  signal?: AbortSignal;
+  onprogress?: (progress: Progress) => void;
+}
+
+/**
+ * The federated view over the backend pool: one catalog rebuilt whenever a backend's changes, and
+ * routing of calls, prompt gets and resource reads to the backend that owns them.
+ */
+export class Federation extends EventEmitter<FederationEvents> {
+  readonly #pool: BackendPool;
+  readonly #log: Logger;
+  #catalog: FederatedCatalog;
+  #signatures: Record<ListKind, string>;
+  #rebuildScheduled = false;
+
+  constructor(pool: BackendPool, logger: Logger) {
+    super();
+    this.#pool = pool;
+    this.#log = logger;
+    this.#catalog = this.#build();
+    this.#signatures = signatures(this.#catalog);
+    for (const backend of pool.backends) {
+      backend.on('catalog', () => this.#scheduleRebuild());
+      backend.on('log', (params) => this.emit('log', backend.name, params));
+      backend.on('resource-updated', (uri) => this.emit('resource-updated', backend.name, uri));
+    }
+  }
+
+  get catalog(): FederatedCatalog {
+    return this.#catalog;
+  }
+
+  async callTool(name: string, args: Record<string, unknown> | undefined, options: RouteOptions = {}) {
+    const tool = this.#catalog.tool(name);
+    if (!tool) throw new GatewayError('unknown_tool', `Unknown tool: ${name}`);
+    const params: Record<string, unknown> = { name: tool.original };
+    if (args !== undefined) params.arguments = args;
+    return this.#backend(tool.backend).request('tools/call', params, callOptions(options));
+  }
+
+  async getPrompt(name: string, args: Record<string, string> | undefined, options: RouteOptions = {}) {
+    const prompt = this.#catalog.prompt(name);
+    if (!prompt) throw new GatewayError('unknown_prompt', `Unknown prompt: ${name}`);
+    const params: Record<string, unknown> = { name: prompt.original };
+    if (args !== undefined) params.arguments = args;
+    return this.#backend(prompt.backend).request('prompts/get', params, callOptions(options));
+  }
+
+  async readResource(uri: string, options: RouteOptions = {}) {
+    return this.resourceBackend(uri).request('resources/read', { uri }, callOptions(options));
+  }
+
+  resourceBackend(uri: string): Backend {
+    const owner = this.#catalog.resourceOwner(uri);
+    if (owner === undefined) throw new GatewayError('unknown_resource', `No backend serves resource ${uri}`);
+    return this.#backend(owner);
+  }
+
+  /** Completion for a federated prompt argument or a resource template, routed to the owner. */
+  async complete(params: { ref: { type: string; name?: string; uri?: string } } & Record<string, unknown>) {
+    const { ref } = params;
+    if (ref.type === 'ref/prompt' && typeof ref.name === 'string') {
+      const prompt = this.#catalog.prompt(ref.name);
+      if (!prompt) throw new GatewayError('unknown_prompt', `Unknown prompt: ${ref.name}`);
+      return this.#backend(prompt.backend).request('completion/complete', {
+        ...params,
+        ref: { ...ref, name: prompt.original },
+      });
+    }
+    if (ref.type === 'ref/resource' && typeof ref.uri === 'string') {
+      const template = this.#pool.backends.find((b) =>
+        b.catalog.resourceTemplates.some((t) => t.uriTemplate === ref.uri),
+      );
+      if (!template) throw new GatewayError('unknown_resource', `No backend serves resource template ${ref.uri}`);
+      return template.request('completion/complete', params);
+    }
+    throw new GatewayError('invalid_argument', `Unsupported completion reference type: ${ref.type}`);
+  }
+
+  #backend(name: string): Backend {
+    const backend = this.#pool.get(name);
+    if (!backend) throw new GatewayError('internal', `Backend ${name} vanished from the pool`);
+    return backend;
+  }
+
+  #build(): FederatedCatalog {
+    return buildCatalog(
+      this.#pool.backends
+        .filter((backend) => backend.config.enabled)
+        .map((backend) => ({
+          id: backend.id,
+          name: backend.name,
+          catalog: backend.catalog,
+          overrides: backend.config.tools,
+        })),
+    );
+  }
+
+  /** Coalesces catalog events from many backends (start-up, restarts) into one rebuild per tick. */
+  #scheduleRebuild(): void {
+    if (this.#rebuildScheduled) return;
+    this.#rebuildScheduled = true;
+    setImmediate(() => {
+      this.#rebuildScheduled = false;
+      this.#catalog = this.#build();
+      const next = signatures(this.#catalog);
+      for (const kind of ['tools', 'prompts', 'resources'] as const) {
+        if (next[kind] !== this.#signatures[kind]) {
+          this.#log.debug('catalog changed', { kind });
+          this.emit('list-changed', kind);
+        }
+      }
+      this.#signatures = next;
+    });
+  }
+}
+
+function callOptions(options: RouteOptions): CallOptions {
+  const out: CallOptions = {};
+  if (options.signal) out.signal = options.signal;
+  if (options.onprogress) out.onprogress = options.onprogress;
+  return out;
+}
+
+/** Cheap change detection: clients are told only when what they would list actually differs. */
+function signatures(catalog: FederatedCatalog): Record<ListKind, string> {
+  return {
+    tools: JSON.stringify(catalog.tools.map((t) => t.definition)),
+    prompts: JSON.stringify(catalog.prompts.map((p) => p.definition)),
+    resources: JSON.stringify([catalog.resources, catalog.resourceTemplates]),
+  };
+}

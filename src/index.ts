@@ -1,0 +1,168 @@
+import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { BackendPool } from './backends/pool.js';
+import type { BackendStatus } from './backends/types.js';
+import type { GatewayConfig } from './config/schema.js';
+import { Federation } from './federation/federation.js';
+import { createHttpApp } from './http/app.js';
+import { McpEndpoint } from './mcp/endpoint.js';
+import { systemClock, type Clock } from './shared/clock.js';
+import { GatewayError } from './shared/errors.js';
+import { silentLogger, type Logger } from './shared/logger.js';
+import { PRODUCT, VERSION } from './version.js';
+
+export type { GatewayConfig } from './config/schema.js';
+export type { BackendStatus, BackendState } from './backends/types.js';
+
+/** Platform facilities, passed in so Electron and headless (and tests) can each supply their own. */
+export interface GatewayDeps {
+  logger?: Logger;
+  clock?: Clock;
+  random?: () => number;
+  /** Environment the stdio children's safe subset and PATH come from. */
+  env?: NodeJS.ProcessEnv;
+  /** When the configured port is busy, try the next ones (the default port) instead of failing (an explicit one). */
+  portFallback?: boolean;
+  /** Built console to serve at /app. */
+  consoleDir?: string;
+}
+
+export interface GatewayAddress {
+  mcpUrl: string;
+  consoleUrl: string;
+  origin: string;
+  port: number;
+}
+
+export interface GatewayEvents {
+  'backend-state': [BackendStatus];
+}
+
+export interface Gateway {
+  start(): Promise<GatewayAddress>;
+  stop(): Promise<void>;
+  backendStatuses(): BackendStatus[];
+  restartBackend(name: string): Promise<void>;
+  readonly events: EventEmitter<GatewayEvents>;
+  /** Owner credential for /api/* until the console login exists. */
+  readonly ownerToken: string;
+  readonly address: GatewayAddress | undefined;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+const PORT_FALLBACK_TRIES = 10;
+
+export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Gateway {
+  const logger = deps.logger ?? silentLogger;
+  const clock = deps.clock ?? systemClock;
+  const events = new EventEmitter<GatewayEvents>();
+  const ownerToken = randomBytes(32).toString('base64url');
+  const clientInfo = { name: PRODUCT, version: VERSION };
+
+  const pool = new BackendPool({
+    config,
+    logger,
+    clock,
+    clientInfo,
+    ...(deps.random ? { random: deps.random } : {}),
+    ...(deps.env ? { parentEnv: deps.env } : {}),
+  });
+  pool.on('state', (status) => events.emit('backend-state', status));
+  const federation = new Federation(pool, logger);
+  const endpoint = new McpEndpoint({
+    federation,
+    statuses: () => pool.statuses(),
+    serverInfo: clientInfo,
+    logger,
+    listPageSize: config.gateway.listPageSize,
+  });
+  const app = createHttpApp({
+    endpoint,
+    settings: config.gateway,
+    logger,
+    ownerToken,
+    statuses: () => pool.statuses(),
+    version: VERSION,
+    ...(deps.consoleDir ? { consoleDir: deps.consoleDir } : {}),
+  });
+
+  let server: Server | undefined;
+  let address: GatewayAddress | undefined;
+
+  const listen = (port: number) =>
+    new Promise<Server>((resolve, reject) => {
+      const candidate = createServer(app);
+      // Long tool calls stream over SSE; keep idle keep-alive sockets short so shutdown is quick.
+      candidate.keepAliveTimeout = 5_000;
+      candidate.requestTimeout = 0;
+      candidate.once('error', reject);
+      candidate.listen(port, config.gateway.host, () => {
+        candidate.off('error', reject);
+        resolve(candidate);
+      });
+    });
+
+  return {
+    events,
+    ownerToken,
+    get address() {
+      return address;
+    },
+    backendStatuses: () => pool.statuses(),
+    async restartBackend(name: string) {
+      const backend = pool.get(name);
+      if (!backend) throw new GatewayError('invalid_argument', `No backend named "${name}"`);
+      await backend.restart();
+    },
+    async start() {
+      if (address) return address;
+      const first = config.gateway.port;
+      const tries = deps.portFallback && first !== 0 ? PORT_FALLBACK_TRIES : 1;
+      for (let i = 0; i < tries; i++) {
+        try {
+          server = await listen(first + i);
+          break;
+        } catch (error) {
+          if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+          if (i === tries - 1) {
+            throw new GatewayError(
+              'port_in_use',
+              tries > 1
+                ? `Ports ${first}-${first + i} on ${config.gateway.host} are all in use; pass --port 0 to pick any free port`
+                : `Port ${first} on ${config.gateway.host} is in use; choose another with --port, or --port 0 for any free port`,
+              { cause: error },
+            );
+          }
+          logger.warn(`port ${first + i} is in use, trying ${first + i + 1}`);
+        }
+      }
+      const bound = server!.address() as AddressInfo;
+      const host = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
+      const displayHost = host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host;
+      const origin = `http://${displayHost}:${bound.port}`;
+      address = { origin, port: bound.port, mcpUrl: `${origin}/mcp`, consoleUrl: `${origin}/app/` };
+      // Listening first, backends after: the endpoint and builtins answer while backends connect.
+      pool.start();
+      logger.info('gateway listening', { mcpUrl: address.mcpUrl, backends: config.backends.length });
+      return address;
+    },
+    async stop() {
+      const closing = server;
+      server = undefined;
+      address = undefined;
+      await endpoint.close();
+      if (closing) {
+        await new Promise<void>((resolve) => {
+          closing.close(() => resolve());
+          closing.closeAllConnections();
+        });
+      }
+      await pool.stop();
+    },
+    async [Symbol.asyncDispose]() {
+      await this.stop();
+    },
+  };
+}

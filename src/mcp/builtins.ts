@@ -1,0 +1,86 @@
+import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { BackendStatus } from '../backends/types.js';
+import { searchTools, type FederatedCatalog } from '../federation/catalog.js';
+
+/** Who is calling, as far as the endpoint knows. Until OAuth is wired, every caller is the local owner. */
+export interface Identity {
+  subject: string;
+  clientId: string;
+  clientName?: string;
+  scopes: readonly string[];
+}
+
+export const LOCAL_OWNER: Identity = Object.freeze({
+  subject: 'owner',
+  clientId: 'local',
+  clientName: 'Local owner (no authorization configured)',
+  scopes: Object.freeze(['*']),
+});
+
+export const BUILTIN_TOOLS: readonly Tool[] = Object.freeze<Tool[]>([
+  {
+    name: 'whoami',
+    title: 'Who am I',
+    description:
+      'Returns the identity and client this session is authorized as, the scopes granted, and the health of every backend behind the gateway (state, tool count, latency, last error).',
+    inputSchema: { type: 'object', properties: {}, additionalProperties: false },
+    annotations: { readOnlyHint: true, openWorldHint: false },
+  },
+  {
+    name: 'find_tools',
+    title: 'Find tools',
+    description:
+      'Searches every tool behind the gateway by words (name, description, backend) and returns the matches with their full input schemas. Use it when the tool list is too long to read.',
+    inputSchema: {
+      type: 'object',
+      properties: {
+        query: { type: 'string', description: 'Words to look for, e.g. "read file" or "github issue".' },
+        limit: { type: 'integer', minimum: 1, maximum: 50, default: 10, description: 'Most results to return.' },
+      },
+      required: ['query'],
+      additionalProperties: false,
+    },
+    annotations: { readOnlyHint: true, openWorldHint: false },
+  },
+]);
+
+export const BUILTIN_NAMES = new Set(BUILTIN_TOOLS.map((tool) => tool.name));
+
+export function whoami(identity: Identity, backends: readonly BackendStatus[]) {
+  const report = {
+    subject: identity.subject,
+    client: { id: identity.clientId, ...(identity.clientName ? { name: identity.clientName } : {}) },
+    scopes: [...identity.scopes],
+    backends: backends.map((b) => ({
+      name: b.name,
+      state: b.state,
+      toolCount: b.toolCount,
+      ...(b.latencyMs !== undefined ? { latencyMs: b.latencyMs } : {}),
+      ...(b.lastError !== undefined ? { lastError: b.lastError } : {}),
+      restartCount: b.restartCount,
+    })),
+  };
+  return { content: [{ type: 'text' as const, text: JSON.stringify(report, null, 2) }], structuredContent: report };
+}
+
+export function findTools(catalog: FederatedCatalog, visible: (name: string) => boolean, args: unknown) {
+  const input = (args ?? {}) as { query?: unknown; limit?: unknown };
+  if (typeof input.query !== 'string') {
+    return {
+      content: [{ type: 'text' as const, text: 'find_tools needs a "query" string argument.' }],
+      isError: true,
+    };
+  }
+  const limit =
+    typeof input.limit === 'number' && Number.isInteger(input.limit) ? Math.min(50, Math.max(1, input.limit)) : 10;
+  const matches = searchTools(
+    catalog.tools.filter((tool) => visible(tool.name)),
+    input.query,
+    limit,
+  );
+  const result = {
+    query: input.query,
+    tools: matches.map((tool) => ({ ...tool.definition, backend: tool.backend, access: tool.access })),
+  };
+  return { content: [{ type: 'text' as const, text: JSON.stringify(result, null, 2) }], structuredContent: result };
+}

@@ -1,0 +1,225 @@
+import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import {
+  CallToolRequestSchema,
+  CompleteRequestSchema,
+  ErrorCode,
+  GetPromptRequestSchema,
+  ListPromptsRequestSchema,
+  ListResourcesRequestSchema,
+  ListResourceTemplatesRequestSchema,
+  ListToolsRequestSchema,
+  McpError,
+  ReadResourceRequestSchema,
+  SetLevelRequestSchema,
+  SubscribeRequestSchema,
+  UnsubscribeRequestSchema,
+  type LoggingLevel,
+  type Progress,
+  type ServerNotification,
+  type ServerRequest,
+} from '@modelcontextprotocol/sdk/types.js';
+import type { BackendStatus } from '../backends/types.js';
+import type { Federation } from '../federation/federation.js';
+import { describeError, GatewayError } from '../shared/errors.js';
+import type { Logger } from '../shared/logger.js';
+import { BUILTIN_NAMES, BUILTIN_TOOLS, findTools, whoami, type Identity } from './builtins.js';
+
+type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+
+/** JSON-RPC error codes the gateway uses for failures of its own (server-defined range, JSON-RPC 2.0 §5.1). */
+export const GATEWAY_ERROR_CODES = {
+  backendUnavailable: -32000,
+  backendTimeout: -32001,
+} as const;
+
+const LOG_LEVELS: readonly LoggingLevel[] = [
+  'debug',
+  'info',
+  'notice',
+  'warning',
+  'error',
+  'critical',
+  'alert',
+  'emergency',
+];
+
+export interface SessionServerOptions {
+  federation: Federation;
+  statuses: () => BackendStatus[];
+  serverInfo: { name: string; version: string };
+  identity: Identity;
+  listPageSize: number;
+  subscriptions: SubscriptionRegistry;
+  logger: Logger;
+  instructions?: string;
+}
+
+/** Resource subscriptions are reference-counted across sessions, so a backend is asked once per URI. */
+export interface SubscriptionRegistry {
+  subscribe(session: object, uri: string): Promise<void>;
+  unsubscribe(session: object, uri: string): Promise<void>;
+}
+
+export interface SessionServer {
+  server: Server;
+  /** Minimum level of backend log messages this session wants; set by `logging/setLevel`. */
+  logLevel(): LoggingLevel;
+  wantsLog(level: LoggingLevel): boolean;
+}
+
+/** One MCP `Server` per client session, answering from the shared federated catalog. */
+export function createSessionServer(options: SessionServerOptions): SessionServer {
+  const { federation, identity } = options;
+  const server = new Server(options.serverInfo, {
+    capabilities: {
+      tools: { listChanged: true },
+      prompts: { listChanged: true },
+      resources: { listChanged: true, subscribe: true },
+      logging: {},
+      completions: {},
+    },
+    ...(options.instructions ? { instructions: options.instructions } : {}),
+  });
+  let level: LoggingLevel = 'info';
+  const relay = relayWith(options.logger);
+  // Scope filtering arrives with OAuth; the local owner sees everything.
+  const visible = (_name: string) => true;
+
+  server.setRequestHandler(ListToolsRequestSchema, (request) => {
+    const tools = federation.catalog.tools.filter((tool) => visible(tool.name)).map((tool) => tool.definition);
+    const { items, nextCursor } = paginate([...BUILTIN_TOOLS, ...tools], request.params?.cursor, options.listPageSize);
+    return nextCursor ? { tools: items, nextCursor } : { tools: items };
+  });
+
+  server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+    const { name, arguments: args } = request.params;
+    if (BUILTIN_NAMES.has(name)) {
+      if (name === 'whoami') return whoami(identity, options.statuses());
+      return findTools(federation.catalog, visible, args);
+    }
+    if (!federation.catalog.tool(name) || !visible(name)) {
+      throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
+    }
+    return relay(() => federation.callTool(name, args, routeOptions(extra)));
+  });
+
+  server.setRequestHandler(ListPromptsRequestSchema, (request) => {
+    const prompts = federation.catalog.prompts.map((prompt) => prompt.definition);
+    const { items, nextCursor } = paginate(prompts, request.params?.cursor, options.listPageSize);
+    return nextCursor ? { prompts: items, nextCursor } : { prompts: items };
+  });
+
+  server.setRequestHandler(GetPromptRequestSchema, (request, extra) =>
+    relay(() => federation.getPrompt(request.params.name, request.params.arguments, routeOptions(extra))),
+  );
+
+  server.setRequestHandler(ListResourcesRequestSchema, (request) => {
+    const { items, nextCursor } = paginate(federation.catalog.resources, request.params?.cursor, options.listPageSize);
+    return nextCursor ? { resources: items, nextCursor } : { resources: items };
+  });
+
+  server.setRequestHandler(ListResourceTemplatesRequestSchema, (request) => {
+    const { items, nextCursor } = paginate(
+      federation.catalog.resourceTemplates,
+      request.params?.cursor,
+      options.listPageSize,
+    );
+    return nextCursor ? { resourceTemplates: items, nextCursor } : { resourceTemplates: items };
+  });
+
+  server.setRequestHandler(ReadResourceRequestSchema, (request, extra) =>
+    relay(() => federation.readResource(request.params.uri, routeOptions(extra))),
+  );
+
+  server.setRequestHandler(SubscribeRequestSchema, async (request) => {
+    await relay(() => options.subscriptions.subscribe(server, request.params.uri));
+    return {};
+  });
+
+  server.setRequestHandler(UnsubscribeRequestSchema, async (request) => {
+    await relay(() => options.subscriptions.unsubscribe(server, request.params.uri));
+    return {};
+  });
+
+  server.setRequestHandler(CompleteRequestSchema, (request) =>
+    relay(() => federation.complete(request.params as Parameters<Federation['complete']>[0])),
+  );
+
+  server.setRequestHandler(SetLevelRequestSchema, (request) => {
+    level = request.params.level;
+    return {};
+  });
+
+  return {
+    server,
+    logLevel: () => level,
+    wantsLog: (messageLevel) => LOG_LEVELS.indexOf(messageLevel) >= LOG_LEVELS.indexOf(level),
+  };
+}
+
+/**
+ * Cancellation and progress pass through: the client's abort signal cancels the backend request,
+ * and the backend's progress is re-sent under the token the client chose.
+ */
+function routeOptions(extra: Extra) {
+  const progressToken = extra._meta?.progressToken;
+  const options: { signal: AbortSignal; onprogress?: (progress: Progress) => void } = { signal: extra.signal };
+  if (progressToken !== undefined) {
+    options.onprogress = (progress) => {
+      void extra
+        .sendNotification({ method: 'notifications/progress', params: { ...progress, progressToken } })
+        .catch(() => {});
+    };
+  }
+  return options;
+}
+
+/** Converts the gateway's own failures into JSON-RPC errors that name the backend; relays the backend's own. */
+const relayWith = (logger: Logger) => async <T>(fn: () => Promise<T>): Promise<T> => {
+  try {
+    return await fn();
+  } catch (error) {
+    if (error instanceof McpError) throw error;
+    if (error instanceof GatewayError) {
+      switch (error.code) {
+        case 'backend_unavailable':
+          throw new McpError(GATEWAY_ERROR_CODES.backendUnavailable, error.message);
+        case 'backend_timeout':
+          throw new McpError(GATEWAY_ERROR_CODES.backendTimeout, error.message);
+        case 'unknown_tool':
+        case 'unknown_prompt':
+        case 'invalid_argument':
+          throw new McpError(ErrorCode.InvalidParams, error.message);
+        case 'unknown_resource':
+          // MCP spec: resource not found is -32002.
+          throw new McpError(-32002, error.message);
+        default:
+          break;
+      }
+    }
+    // Unexpected: keep the details inside, send a generic error out.
+    logger.error('unexpected error while relaying a request', { error: describeError(error) });
+    throw new McpError(ErrorCode.InternalError, 'Internal gateway error');
+  }
+};
+
+/** Opaque cursors over the federated lists; a page size of 0 returns everything at once. */
+export function paginate<T>(
+  all: readonly T[],
+  cursor: string | undefined,
+  pageSize: number,
+): { items: T[]; nextCursor?: string } {
+  let offset = 0;
+  if (cursor !== undefined) {
+    const decoded = Number(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (!Number.isInteger(decoded) || decoded < 0 || decoded > all.length) {
+      throw new McpError(ErrorCode.InvalidParams, 'Invalid cursor');
+    }
+    offset = decoded;
+  }
+  if (pageSize <= 0) return { items: all.slice(offset) };
+  const end = offset + pageSize;
+  const items = all.slice(offset, end);
+  return end < all.length ? { items, nextCursor: Buffer.from(String(end)).toString('base64url') } : { items };
+}

@@ -1,0 +1,44 @@
+/**
+ * Local errors carry a stable string `code` callers switch on; the message is for humans.
+ * OAuth wire errors (issue 3) live apart from these and are converted at the HTTP boundary.
+ */
+export type GatewayErrorCode =
+  | 'config_invalid'
+  | 'config_not_found'
+  | 'port_in_use'
+  | 'backend_unavailable'
+  | 'backend_timeout'
+  | 'backend_error'
+  | 'unknown_tool'
+  | 'unknown_prompt'
+  | 'unknown_resource'
+  | 'invalid_argument'
+  | 'not_running'
+  | 'internal';
+
+export class GatewayError extends Error {
+  override readonly name = 'GatewayError';
+  constructor(
+    readonly code: GatewayErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+export function isGatewayError(value: unknown, code?: GatewayErrorCode): value is GatewayError {
+  return value instanceof GatewayError && (code === undefined || value.code === code);
+}
+
+/** A short, single-line description of any thrown value, for states and messages shown to users. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const text = error.message || error.name;
+    return code && !text.includes(code) ? `${code}: ${text}` : text;
+  }
+  return String(error);
+}
+
+export type Result<T, E = { code: string; message: string }> = { ok: true; value: T } | { ok: false; error: E };
