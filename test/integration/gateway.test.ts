@@ -1,0 +1,45 @@
+import { createServer } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import { createGateway } from '../../src/index.js';
+
+function occupy(): Promise<{ port: number; close: () => void }> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      resolve({ port: (server.address() as { port: number }).port, close: () => server.close() });
+    });
+  });
+}
+
+describe('gateway listener', () => {
+  it('falls back to a following port when the default one is busy', async () => {
+    const busy = await occupy();
+    try {
+      await using gateway = createGateway(parseConfig({ mcpServers: {}, gateway: { port: busy.port } }), {
+        portFallback: true,
+      });
+      const address = await gateway.start();
+      expect(address.port).toBeGreaterThan(busy.port);
+      expect(address.port).toBeLessThanOrEqual(busy.port + 10);
+    } finally {
+      busy.close();
+    }
+  });
+
+  it('fails with port_in_use when an explicit port is busy', async () => {
+    const busy = await occupy();
+    try {
+      const gateway = createGateway(parseConfig({ mcpServers: {}, gateway: { port: busy.port } }));
+      await expect(gateway.start()).rejects.toMatchObject({ code: 'port_in_use' });
+    } finally {
+      busy.close();
+    }
+  });
+
+  it('serves /healthz', async () => {
+    await using gateway = createGateway(parseConfig({ mcpServers: {}, gateway: { port: 0 } }));
+    const { origin } = await gateway.start();
+    const res = await fetch(`${origin}/healthz`);
+    expect(await res.json()).toMatchObject({ status: 'ok' });
+  });
+});
