@@ -36,6 +36,7 @@ import type { Logger } from '../shared/logger.js';
 import { RingBuffer } from '../shared/ring-buffer.js';
 import { backoffDelay } from './backoff.js';
 import { childEnvironment, resolveCommand } from './environment.js';
+import { createNodeFetch, type NodeFetch } from './node-fetch.js';
 import { EMPTY_CATALOG, type BackendCatalog, type BackendState, type BackendStatus } from './types.js';
 
 export interface BackendOptions {
@@ -105,6 +106,7 @@ export class Backend extends EventEmitter<BackendEvents> {
   #stopped = false;
   #restartTimer: NodeJS.Timeout | undefined;
   #pingTimer: NodeJS.Timeout | undefined;
+  #fetch: NodeFetch | undefined;
   #refreshing = new Map<keyof BackendCatalog, Promise<void>>();
   #refreshAgain = new Set<keyof BackendCatalog>();
 
@@ -179,6 +181,8 @@ export class Backend extends EventEmitter<BackendEvents> {
     this.#generation++;
     this.#clearTimers();
     await this.#teardown();
+    this.#fetch?.close();
+    this.#fetch = undefined;
     this.#catalog = EMPTY_CATALOG;
     this.emit('catalog', this.#catalog);
   }
@@ -259,18 +263,20 @@ export class Backend extends EventEmitter<BackendEvents> {
     }
     const url = new URL(config.url);
     const requestInit: RequestInit = { headers: config.headers };
+    this.#fetch ??= createNodeFetch();
+    const fetch = this.#fetch.fetch;
     if (config.type === 'sse') {
-      const transport = new SSEClientTransport(url, { requestInit, eventSourceInit: { fetch: withHeaders(config.headers) } });
+      const transport = new SSEClientTransport(url, { requestInit, fetch, eventSourceInit: { fetch: withHeaders(config.headers, fetch) } });
       return { client: await this.#initialize(transport, generation), transport, kind: 'sse' };
     }
     try {
-      const transport = new StreamableHTTPClientTransport(url, { requestInit });
+      const transport = new StreamableHTTPClientTransport(url, { requestInit, fetch });
       return { client: await this.#initialize(transport, generation), transport, kind: 'streamable-http' };
     } catch (error) {
       // MCP spec, backwards compatibility: a 4xx to the initialize POST means an older HTTP+SSE server.
       if (!(error instanceof StreamableHTTPError) || !(error.code && error.code >= 400 && error.code < 500)) throw error;
       this.#log.info('streamable HTTP refused, falling back to SSE', { status: error.code });
-      const transport = new SSEClientTransport(url, { requestInit, eventSourceInit: { fetch: withHeaders(config.headers) } });
+      const transport = new SSEClientTransport(url, { requestInit, fetch, eventSourceInit: { fetch: withHeaders(config.headers, fetch) } });
       return { client: await this.#initialize(transport, generation), transport, kind: 'sse' };
     }
   }
@@ -577,10 +583,10 @@ export class Backend extends EventEmitter<BackendEvents> {
 }
 
 /** EventSource requests do not take requestInit headers; pass them through a fetch wrapper. */
-function withHeaders(headers: Record<string, string>): typeof fetch {
+function withHeaders(headers: Record<string, string>, base: typeof fetch): typeof fetch {
   return (input, init) => {
     const merged = new Headers(init?.headers);
     for (const [key, value] of Object.entries(headers)) merged.set(key, value);
-    return fetch(input, { ...init, headers: merged });
+    return base(input, { ...init, headers: merged });
   };
 }

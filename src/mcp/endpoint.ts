@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest, type LoggingLevel } from '@modelcontextprotocol/sdk/types.js';
 import type { BackendStatus } from '../backends/types.js';
 import type { Federation } from '../federation/federation.js';
 import { describeError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { LOCAL_OWNER, type Identity } from './builtins.js';
+import { NodeStreamableHttpTransport } from './http-transport.js';
+import { sendJsonRpcError } from './json-rpc.js';
 import { createSessionServer, type SessionServer, type SubscriptionRegistry } from './session-server.js';
 
 export interface McpEndpointOptions {
@@ -19,7 +20,7 @@ export interface McpEndpointOptions {
 
 interface Session {
   id: string;
-  transport: StreamableHTTPServerTransport;
+  transport: NodeStreamableHttpTransport;
   mcp: SessionServer;
   identity: Identity;
   subscriptions: Set<string>;
@@ -96,7 +97,9 @@ export class McpEndpoint {
         sendJsonRpcError(res, 404, -32001, 'Session not found');
         return;
       }
-      await session.transport.handleRequest(req, res, body);
+      if (req.method === 'POST') session.transport.handlePost(req, res, body);
+      else if (req.method === 'GET') session.transport.handleGet(req, res);
+      else await session.transport.handleDelete(req, res);
       return;
     }
     if (req.method !== 'POST' || !containsInitialize(body)) {
@@ -121,24 +124,18 @@ export class McpEndpoint {
       instructions: INSTRUCTIONS,
       logger: this.#log,
     });
-    let session: Session | undefined;
-    const transport = new StreamableHTTPServerTransport({
-      sessionIdGenerator: () => randomUUID(),
-      onsessioninitialized: (id) => {
-        session = { id, transport, mcp, identity, subscriptions: new Set() };
-        this.#sessions.set(id, session);
-        this.#log.debug('session opened', { session: id, client: identity.clientId });
-      },
-    });
+    const transport = new NodeStreamableHttpTransport(randomUUID());
+    const session: Session = { id: transport.sessionId, transport, mcp, identity, subscriptions: new Set() };
+    this.#sessions.set(session.id, session);
     transport.onclose = () => {
-      if (!session) return;
       this.#sessions.delete(session.id);
       for (const uri of session.subscriptions) void this.#unsubscribe(mcp.server, uri).catch(() => {});
       this.#log.debug('session closed', { session: session.id });
     };
     transport.onerror = (error) => this.#log.debug('transport error', { error: describeError(error) });
     await mcp.server.connect(transport);
-    await transport.handleRequest(req, res, body);
+    this.#log.debug('session opened', { session: session.id, client: identity.clientId });
+    transport.handlePost(req, res, body);
   }
 
   async #subscribe(server: object, uri: string): Promise<void> {
@@ -168,18 +165,11 @@ export class McpEndpoint {
   async close(): Promise<void> {
     this.#closed = true;
     const sessions = [...this.#sessions.values()];
-    this.#sessions.clear();
     await Promise.allSettled(sessions.map((session) => session.mcp.server.close()));
+    this.#sessions.clear();
   }
 }
 
 function containsInitialize(body: unknown): boolean {
   return Array.isArray(body) ? body.some((message) => isInitializeRequest(message)) : isInitializeRequest(body);
-}
-
-export function sendJsonRpcError(res: ServerResponse, status: number, code: number, message: string): void {
-  if (res.headersSent) return;
-  const payload = JSON.stringify({ jsonrpc: '2.0', error: { code, message }, id: null });
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
-  res.end(payload);
 }

@@ -145,10 +145,39 @@ describe('endpoint security', () => {
         }),
       });
       expect(res.status).toBe(200);
-      const data = res.body.split('\n').find((line) => line.startsWith('data: '));
-      expect(JSON.parse(data!.slice(6)).result.protocolVersion).toBe(version);
+      expect(res.headers['content-type']).toBe('application/json');
+      expect(JSON.parse(res.body).result.protocolVersion).toBe(version);
     });
   }
+
+  it('answers over SSE when the client accepts only text/event-stream', async () => {
+    const res = await raw(gw.mcpUrl, { headers: { accept: 'text/event-stream' }, body: initialize });
+    expect(res.status).toBe(200);
+    expect(res.headers['content-type']).toBe('text/event-stream');
+    const data = res.body.split('\n').find((line) => line.startsWith('data: '));
+    expect(JSON.parse(data!.slice(6)).result.serverInfo.name).toBe('cortex-gateway');
+  });
+
+  it('refuses a client that accepts neither JSON nor SSE with 406', async () => {
+    const res = await raw(gw.mcpUrl, { headers: { accept: 'text/html' }, body: initialize });
+    expect(res.status).toBe(406);
+  });
+
+  it('refuses a body that is not JSON-RPC with -32600', async () => {
+    const res = await raw(gw.mcpUrl, { body: JSON.stringify({ hello: 'world' }) });
+    expect(res.status).toBe(400);
+  });
+
+  it('refuses an unsupported protocol version header', async () => {
+    const session = await connectClient(gw.mcpUrl);
+    const res = await raw(gw.mcpUrl, {
+      headers: { 'mcp-session-id': session.transport.sessionId!, 'mcp-protocol-version': '1999-01-01' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }),
+    });
+    expect(res.status).toBe(400);
+    expect(res.body).toContain('unsupported protocol version 1999-01-01');
+    await session[Symbol.asyncDispose]();
+  });
 
   it('terminates a session on DELETE', async () => {
     const session = await connectClient(gw.mcpUrl);

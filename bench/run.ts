@@ -1,0 +1,279 @@
+/**
+ * `npm run bench`: the same client load against a backend directly and through the gateway, in
+ * one run, reported as ratios to direct. Everything runs on loopback, bounded in count and time.
+ *
+ *   BENCH_QUICK=1  shorter phases (for a smoke run)
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const TOY = join(ROOT, 'test/fixtures/toy-server.mjs');
+const GATEWAY_CLI = join(ROOT, 'dist/src/cli.js');
+const QUICK = process.env.BENCH_QUICK === '1';
+const SEQUENTIAL_CALLS = QUICK ? 300 : 3000;
+const WARMUP_CALLS = QUICK ? 50 : 300;
+const THROUGHPUT_MS = QUICK ? 1000 : 4000;
+const LIST_RUNS = QUICK ? 10 : 40;
+
+const children: ChildProcess[] = [];
+const tempDirs: string[] = [];
+
+function track(child: ChildProcess): ChildProcess {
+  children.push(child);
+  return child;
+}
+
+function waitForLine(child: ChildProcess, pattern: RegExp, what: string, timeoutMs = 60_000): Promise<RegExpExecArray> {
+  return new Promise((resolvePromise, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`${what} did not start: ${out}`)), timeoutMs);
+    const onData = (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = pattern.exec(out);
+      if (match) {
+        clearTimeout(timer);
+        child.stdout!.off('data', onData);
+        child.stdout!.resume();
+        resolvePromise(match);
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${what} exited with ${code}: ${out}`));
+    });
+  });
+}
+
+async function startToyHttp(): Promise<string> {
+  const child = track(
+    spawn(process.execPath, [TOY], { env: { ...process.env, TOY_HTTP: '1' }, stdio: ['ignore', 'pipe', 'pipe'] }),
+  );
+  const match = await waitForLine(child, /LISTENING (\d+)/, 'toy HTTP backend');
+  return `http://127.0.0.1:${match[1]}/mcp`;
+}
+
+async function startGateway(mcpServers: Record<string, unknown>): Promise<{ url: string; pid: number; spawnedAt: number; child: ChildProcess }> {
+  const dir = await mkdtemp(join(tmpdir(), 'cortex-bench-'));
+  tempDirs.push(dir);
+  const config = join(dir, 'cortex.config.json');
+  await writeFile(config, JSON.stringify({ mcpServers, gateway: { port: 0 } }));
+  const spawnedAt = performance.now();
+  const child = track(
+    spawn(process.execPath, [GATEWAY_CLI, 'serve', '--config', config, '--data-dir', dir, '--log-level', 'error'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
+  const match = await waitForLine(child, /MCP endpoint: (\S+)/, 'gateway');
+  return { url: match[1]!, pid: child.pid!, spawnedAt, child };
+}
+
+async function connect(url: string): Promise<Client> {
+  const client = new Client({ name: 'bench', version: '1' });
+  await client.connect(new StreamableHTTPClientTransport(new URL(url)));
+  return client;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+async function sequential(client: Client, tool: string) {
+  for (let i = 0; i < WARMUP_CALLS; i++) await client.callTool({ name: tool, arguments: { text: 'warm' } });
+  const samples: number[] = [];
+  for (let i = 0; i < SEQUENTIAL_CALLS; i++) {
+    const t0 = performance.now();
+    await client.callTool({ name: tool, arguments: { text: `call ${i}` } });
+    samples.push(performance.now() - t0);
+  }
+  samples.sort((a, b) => a - b);
+  return { p50: percentile(samples, 50), p99: percentile(samples, 99) };
+}
+
+async function throughput(client: Client, tool: string, concurrency: number): Promise<number> {
+  const deadline = performance.now() + THROUGHPUT_MS;
+  let done = 0;
+  const worker = async () => {
+    while (performance.now() < deadline) {
+      await client.callTool({ name: tool, arguments: { text: 'load' } });
+      done++;
+    }
+  };
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return done / ((performance.now() - t0) / 1000);
+}
+
+/** tools/list over raw HTTP (session set up by hand) so the figure is the gateway's, not the SDK client's zod parse. */
+async function rawToolsList(url: string, runs: number): Promise<{ p50: number; count: number }> {
+  const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+  const init = await fetch(url, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 0,
+      method: 'initialize',
+      params: { protocolVersion: LATEST_PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'bench', version: '1' } },
+    }),
+  });
+  await init.text();
+  const session = init.headers.get('mcp-session-id')!;
+  const sessionHeaders = { ...headers, 'mcp-session-id': session, 'mcp-protocol-version': LATEST_PROTOCOL_VERSION };
+  await fetch(url, {
+    method: 'POST',
+    headers: sessionHeaders,
+    body: JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }),
+  }).then((r) => r.text());
+  const samples: number[] = [];
+  let count = 0;
+  for (let i = 0; i < runs + 3; i++) {
+    const t0 = performance.now();
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: sessionHeaders,
+      body: JSON.stringify({ jsonrpc: '2.0', id: i + 1, method: 'tools/list' }),
+    });
+    const body = await res.text();
+    const data = body.startsWith('{') ? body : body.slice(body.indexOf('data: ') + 6, body.lastIndexOf('}') + 1);
+    count = (JSON.parse(data) as { result: { tools: unknown[] } }).result.tools.length;
+    if (i >= 3) samples.push(performance.now() - t0);
+  }
+  samples.sort((a, b) => a - b);
+  return { p50: percentile(samples, 50), count };
+}
+
+async function rssMiB(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => '');
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
+  return Math.round((kb / 1024) * 10) / 10;
+}
+
+async function waitUntil(check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('timed out');
+}
+
+const fmt = (n: number, digits = 3) => n.toFixed(digits);
+
+async function main() {
+  const results: Record<string, unknown> = { date: new Date().toISOString(), node: process.version, quick: QUICK };
+  const lines: string[] = [];
+  const log = (line: string) => {
+    lines.push(line);
+    process.stdout.write(line + '\n');
+  };
+
+  // (a) direct vs (b) through the gateway, against the same Streamable HTTP backend.
+  const backendUrl = await startToyHttp();
+  const gateway = await startGateway({ toy: { type: 'http', url: backendUrl } });
+  const direct = await connect(backendUrl);
+  const viaGateway = await connect(gateway.url);
+  await waitUntil(async () => (await viaGateway.listTools()).tools.some((t) => t.name === 'toy__echo'), 30_000);
+
+  log(`Cortex Gateway benchmark (${QUICK ? 'quick' : 'full'} run, node ${process.version})`);
+  log('');
+  const seqDirect = await sequential(direct, 'echo');
+  const seqGateway = await sequential(viaGateway, 'toy__echo');
+  results.sequential = { direct: seqDirect, gateway: seqGateway, addedP50Ms: seqGateway.p50 - seqDirect.p50 };
+  log(`tools/call, sequential (${SEQUENTIAL_CALLS} calls)`);
+  log(`  direct   p50 ${fmt(seqDirect.p50)} ms   p99 ${fmt(seqDirect.p99)} ms`);
+  log(`  gateway  p50 ${fmt(seqGateway.p50)} ms   p99 ${fmt(seqGateway.p99)} ms`);
+  log(
+    `  ratio    p50 ${fmt(seqGateway.p50 / seqDirect.p50, 2)}x   p99 ${fmt(seqGateway.p99 / seqDirect.p99, 2)}x   added p50 ${fmt(seqGateway.p50 - seqDirect.p50)} ms (target <= 0.5 ms)`,
+  );
+  log('');
+
+  const tput: Record<string, unknown> = {};
+  log(`tools/call throughput (${THROUGHPUT_MS} ms per level)`);
+  for (const concurrency of [1, 8, 32]) {
+    const d = await throughput(direct, 'echo', concurrency);
+    const g = await throughput(viaGateway, 'toy__echo', concurrency);
+    tput[concurrency] = { direct: d, gateway: g, ratio: g / d };
+    log(
+      `  c=${String(concurrency).padEnd(3)} direct ${fmt(d, 0).padStart(6)}/s   gateway ${fmt(g, 0).padStart(6)}/s   ratio ${fmt(g / d, 2)}${concurrency === 32 ? ' (target >= 0.60)' : ''}`,
+    );
+  }
+  results.throughput = tput;
+  const rssSmall = await rssMiB(gateway.pid);
+  log('');
+
+  // Catalog scale: 50 stdio backends x 100 tools each.
+  const many: Record<string, unknown> = {};
+  for (let i = 0; i < 50; i++) {
+    many[`b${i}`] = { command: process.execPath, args: [TOY], env: { TOY_TOOL_COUNT: '94', TOY_NAME: `b${i}` } };
+  }
+  const big = await startGateway(many);
+  const bigClient = await connect(big.url);
+  await waitUntil(async () => (await bigClient.listTools()).tools.length >= 5000, 120_000);
+  const list = await rawToolsList(big.url, LIST_RUNS);
+  results.toolsList = list;
+  log(`tools/list with 50 backends x 100 tools: ${list.count} tools, p50 ${fmt(list.p50, 2)} ms (target < 20 ms)`);
+  const rssBig = await rssMiB(big.pid);
+  results.rssMiB = { oneBackend: rssSmall, fiftyBackends: rssBig };
+  log(`gateway RSS: ${rssSmall} MiB with 1 backend after load, ${rssBig} MiB with 50 backends / 5,000 tools`);
+  await bigClient.close();
+  big.child.kill('SIGTERM');
+
+  // Start-up: 10 backends that take 10 s each to answer; the gateway must be useful long before.
+  const slow: Record<string, unknown> = {};
+  for (let i = 0; i < 10; i++) {
+    slow[`slow${i}`] = { command: process.execPath, args: [TOY], env: { TOY_START_DELAY_MS: '10000' } };
+  }
+  const starting = await startGateway(slow);
+  const probe = await connect(starting.url);
+  const { tools } = await probe.listTools();
+  const readyMs = performance.now() - starting.spawnedAt;
+  results.readyMs = readyMs;
+  log(
+    `ready with 10 slow backends: first tools/list answered ${fmt(readyMs, 0)} ms after spawn (${tools.length} builtins; target < 500 ms, includes node start-up)`,
+  );
+  await probe.close();
+  starting.child.kill('SIGTERM');
+
+  await direct.close();
+  await viaGateway.close();
+  const outDir = join(ROOT, 'bench/results');
+  await mkdir(outDir, { recursive: true });
+  await writeFile(join(outDir, 'latest.json'), JSON.stringify(results, null, 2) + '\n');
+  await writeFile(join(outDir, 'latest.txt'), lines.join('\n') + '\n');
+  log('');
+  log(`results written to bench/results/latest.{json,txt}`);
+}
+
+async function cleanup() {
+  for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+  await new Promise((r) => setTimeout(r, 300));
+  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  for (const dir of tempDirs) await rm(dir, { recursive: true, force: true });
+}
+
+// Bound the whole run so it always stops by itself.
+const guard = setTimeout(
+  () => {
+    process.stderr.write('benchmark exceeded its time bound\n');
+    void cleanup().then(() => process.exit(2));
+  },
+  QUICK ? 180_000 : 600_000,
+);
+guard.unref();
+
+main()
+  .then(cleanup, async (error: unknown) => {
+    process.stderr.write(`benchmark failed: ${String(error)}\n`);
+    await cleanup();
+    process.exitCode = 1;
+  })
+  .finally(() => clearTimeout(guard));

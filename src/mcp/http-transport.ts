@@ -1,0 +1,229 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
+import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
+import {
+  DEFAULT_NEGOTIATED_PROTOCOL_VERSION,
+  isJSONRPCRequest,
+  JSONRPCMessageSchema,
+  SUPPORTED_PROTOCOL_VERSIONS,
+  type JSONRPCMessage,
+  type MessageExtraInfo,
+  type RequestId,
+} from '@modelcontextprotocol/sdk/types.js';
+import { sendJsonRpcError } from './json-rpc.js';
+
+/** One POST that carried requests: its response is either a single JSON body or an SSE stream. */
+interface PostStream {
+  res: ServerResponse;
+  sse: boolean;
+  pending: Set<RequestId>;
+  responses: JSONRPCMessage[];
+  batch: boolean;
+}
+
+const MAX_BATCH = 100;
+const KEEPALIVE_MS = 25_000;
+
+function isResponse(message: JSONRPCMessage): message is JSONRPCMessage & { id: RequestId } {
+  return 'id' in message && ('result' in message || 'error' in message);
+}
+
+function accepts(req: IncomingMessage, type: string): boolean {
+  const accept = req.headers.accept ?? '';
+  return accept.includes(type) || accept.includes('*/*');
+}
+
+/**
+ * The server side of MCP Streamable HTTP over plain node:http, for one session.
+ *
+ * Why not the SDK's transport: it adapts every request to web-standard Request/Response objects
+ * and always answers over an SSE stream whose headers and body leave in separate writes. On the
+ * machines we benchmark, each extra socket write on loopback costs more than the gateway's whole
+ * latency budget. Here a POST is answered with one plain JSON body in a single write, and with SSE
+ * only when the request asked for progress (so notifications must stream) or the client accepts
+ * nothing else. Both are allowed by the spec (Streamable HTTP, "Sending Messages to the Server").
+ */
+export class NodeStreamableHttpTransport implements Transport {
+  readonly sessionId: string;
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  onmessage?: (message: JSONRPCMessage, extra?: MessageExtraInfo) => void;
+
+  readonly #byRequest = new Map<RequestId, PostStream>();
+  #standalone: ServerResponse | undefined;
+  #keepalive: NodeJS.Timeout | undefined;
+  #initialized = false;
+  #closed = false;
+
+  constructor(sessionId: string) {
+    this.sessionId = sessionId;
+  }
+
+  async start(): Promise<void> {}
+
+  /** Handles a POST whose body was already parsed (and size-checked) by the HTTP layer. */
+  handlePost(req: IncomingMessage, res: ServerResponse, body: unknown, authInfo?: AuthInfo): void {
+    const type = req.headers['content-type'] ?? '';
+    if (!type.includes('application/json')) {
+      sendJsonRpcError(res, 415, -32000, 'Unsupported Media Type: Content-Type must be application/json');
+      return;
+    }
+    if (!accepts(req, 'application/json') && !accepts(req, 'text/event-stream')) {
+      sendJsonRpcError(res, 406, -32000, 'Not Acceptable: accept application/json or text/event-stream');
+      return;
+    }
+    const batch = Array.isArray(body);
+    const raw = batch ? (body as unknown[]) : [body];
+    if (raw.length === 0 || raw.length > MAX_BATCH) {
+      sendJsonRpcError(res, 400, -32600, `Invalid Request: a batch holds 1 to ${MAX_BATCH} messages`);
+      return;
+    }
+    const messages: JSONRPCMessage[] = [];
+    for (const item of raw) {
+      const parsed = JSONRPCMessageSchema.safeParse(item);
+      if (!parsed.success) {
+        sendJsonRpcError(res, 400, -32600, 'Invalid Request: not a JSON-RPC 2.0 message');
+        return;
+      }
+      messages.push(parsed.data);
+    }
+    const initializing = messages.some((m) => isJSONRPCRequest(m) && m.method === 'initialize');
+    if (initializing) {
+      if (this.#initialized || messages.length > 1) {
+        sendJsonRpcError(res, 400, -32600, 'Invalid Request: the session is already initialized');
+        return;
+      }
+      this.#initialized = true;
+    } else if (!this.#checkProtocolVersion(req, res)) {
+      return;
+    }
+
+    const requests = messages.filter(isJSONRPCRequest);
+    const extra: MessageExtraInfo = { requestInfo: { headers: req.headers } };
+    if (authInfo) extra.authInfo = authInfo;
+    if (requests.length === 0) {
+      // Only notifications or responses: accepted, nothing to answer (spec: 202 with no body).
+      res.writeHead(202, { 'mcp-session-id': this.sessionId }).end();
+      for (const message of messages) this.onmessage?.(message, extra);
+      return;
+    }
+    const wantsProgress = requests.some((r) => r.params?._meta?.progressToken !== undefined);
+    const sse = !accepts(req, 'application/json') || (wantsProgress && accepts(req, 'text/event-stream'));
+    const stream: PostStream = { res, sse, pending: new Set(requests.map((r) => r.id)), responses: [], batch };
+    for (const id of stream.pending) this.#byRequest.set(id, stream);
+    res.once('close', () => {
+      // The client went away: answers to these requests have nowhere to go. Per spec this is not a
+      // cancellation, so the requests run to completion and their responses are dropped.
+      for (const id of stream.pending) if (this.#byRequest.get(id) === stream) this.#byRequest.delete(id);
+    });
+    if (sse) {
+      res.writeHead(200, {
+        'content-type': 'text/event-stream',
+        'cache-control': 'no-cache',
+        connection: 'keep-alive',
+        'mcp-session-id': this.sessionId,
+      });
+    }
+    for (const message of messages) this.onmessage?.(message, extra);
+  }
+
+  /** Opens the standalone SSE stream for server-initiated messages (list_changed, logs…). */
+  handleGet(req: IncomingMessage, res: ServerResponse): void {
+    if (!accepts(req, 'text/event-stream')) {
+      sendJsonRpcError(res, 406, -32000, 'Not Acceptable: GET requires Accept: text/event-stream');
+      return;
+    }
+    if (!this.#checkProtocolVersion(req, res)) return;
+    if (this.#standalone && !this.#standalone.writableEnded) {
+      sendJsonRpcError(res, 409, -32000, 'Conflict: this session already has an open SSE stream');
+      return;
+    }
+    res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+      'mcp-session-id': this.sessionId,
+    });
+    res.flushHeaders();
+    this.#standalone = res;
+    // Comments keep idle proxies and tunnels from closing the stream.
+    this.#keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
+    this.#keepalive.unref();
+    res.once('close', () => {
+      if (this.#standalone === res) {
+        this.#standalone = undefined;
+        clearInterval(this.#keepalive);
+      }
+    });
+  }
+
+  async handleDelete(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!this.#checkProtocolVersion(req, res)) return;
+    res.writeHead(200, { 'mcp-session-id': this.sessionId }).end();
+    await this.close();
+  }
+
+  async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
+    if (this.#closed) return;
+    if (isResponse(message)) {
+      const stream = this.#byRequest.get(message.id);
+      if (!stream) return;
+      this.#byRequest.delete(message.id);
+      stream.pending.delete(message.id);
+      if (stream.sse) {
+        writeEvent(stream.res, message);
+        if (stream.pending.size === 0) stream.res.end();
+        return;
+      }
+      stream.responses.push(message);
+      if (stream.pending.size > 0) return;
+      const payload = JSON.stringify(stream.batch ? stream.responses : stream.responses[0]);
+      if (stream.res.writableEnded || stream.res.destroyed) return;
+      stream.res.writeHead(200, {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(payload),
+        'mcp-session-id': this.sessionId,
+      });
+      stream.res.end(payload);
+      return;
+    }
+    // Notifications and server requests: on the stream of the request they relate to when it is
+    // an SSE stream, otherwise on the standalone stream if the client opened one.
+    const related = options?.relatedRequestId;
+    const stream = related !== undefined ? this.#byRequest.get(related) : undefined;
+    if (stream?.sse && !stream.res.writableEnded) {
+      writeEvent(stream.res, message);
+      return;
+    }
+    if (this.#standalone && !this.#standalone.writableEnded) writeEvent(this.#standalone, message);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#keepalive);
+    this.#standalone?.end();
+    for (const stream of new Set(this.#byRequest.values())) if (!stream.res.writableEnded) stream.res.end();
+    this.#byRequest.clear();
+    this.onclose?.();
+  }
+
+  #checkProtocolVersion(req: IncomingMessage, res: ServerResponse): boolean {
+    const header = req.headers['mcp-protocol-version'];
+    const version = (Array.isArray(header) ? header[0] : header) ?? DEFAULT_NEGOTIATED_PROTOCOL_VERSION;
+    if (!SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
+      sendJsonRpcError(
+        res,
+        400,
+        -32000,
+        `Bad Request: unsupported protocol version ${version} (supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`,
+      );
+      return false;
+    }
+    return true;
+  }
+}
+
+function writeEvent(res: ServerResponse, message: JSONRPCMessage): void {
+  res.write(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
+}
