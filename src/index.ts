@@ -6,7 +6,7 @@ import { BackendPool } from './backends/pool.js';
 import type { BackendStatus } from './backends/types.js';
 import type { GatewayConfig } from './config/schema.js';
 import { Federation } from './federation/federation.js';
-import { createHttpApp } from './http/app.js';
+import { createRequestListener } from './http/app.js';
 import { McpEndpoint } from './mcp/endpoint.js';
 import { systemClock, type Clock } from './shared/clock.js';
 import { GatewayError } from './shared/errors.js';
@@ -78,7 +78,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
     logger,
     listPageSize: config.gateway.listPageSize,
   });
-  const app = createHttpApp({
+  const listener = createRequestListener({
     endpoint,
     settings: config.gateway,
     logger,
@@ -93,7 +93,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
 
   const listen = (port: number) =>
     new Promise<Server>((resolve, reject) => {
-      const candidate = createServer(app);
+      const candidate = createServer(listener);
       // Long tool calls stream over SSE; keep idle keep-alive sockets short so shutdown is quick.
       candidate.keepAliveTimeout = 5_000;
       candidate.requestTimeout = 0;

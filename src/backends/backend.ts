@@ -3,10 +3,7 @@ import { homedir } from 'node:os';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import {
-  StreamableHTTPClientTransport,
-  StreamableHTTPError,
-} from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
@@ -36,6 +33,7 @@ import type { Logger } from '../shared/logger.js';
 import { RingBuffer } from '../shared/ring-buffer.js';
 import { backoffDelay } from './backoff.js';
 import { childEnvironment, resolveCommand } from './environment.js';
+import { NodeStreamableHttpClientTransport } from './http-client-transport.js';
 import { createNodeFetch, type NodeFetch } from './node-fetch.js';
 import { EMPTY_CATALOG, type BackendCatalog, type BackendState, type BackendStatus } from './types.js';
 
@@ -262,22 +260,27 @@ export class Backend extends EventEmitter<BackendEvents> {
       return { client, transport, kind: 'stdio' };
     }
     const url = new URL(config.url);
-    const requestInit: RequestInit = { headers: config.headers };
-    this.#fetch ??= createNodeFetch();
-    const fetch = this.#fetch.fetch;
-    if (config.type === 'sse') {
-      const transport = new SSEClientTransport(url, { requestInit, fetch, eventSourceInit: { fetch: withHeaders(config.headers, fetch) } });
-      return { client: await this.#initialize(transport, generation), transport, kind: 'sse' };
-    }
+    const headers = config.headers;
+    const sse = async () => {
+      // Legacy HTTP+SSE servers are rare; the SDK's transport over our node:http fetch serves them.
+      this.#fetch ??= createNodeFetch();
+      const fetch = this.#fetch.fetch;
+      const transport = new SSEClientTransport(url, {
+        requestInit: { headers },
+        fetch,
+        eventSourceInit: { fetch: withHeaders(headers, fetch) },
+      });
+      return { client: await this.#initialize(transport, generation), transport, kind: 'sse' as const };
+    };
+    if (config.type === 'sse') return sse();
     try {
-      const transport = new StreamableHTTPClientTransport(url, { requestInit, fetch });
+      const transport = new NodeStreamableHttpClientTransport(url, { headers });
       return { client: await this.#initialize(transport, generation), transport, kind: 'streamable-http' };
     } catch (error) {
       // MCP spec, backwards compatibility: a 4xx to the initialize POST means an older HTTP+SSE server.
       if (!(error instanceof StreamableHTTPError) || !(error.code && error.code >= 400 && error.code < 500)) throw error;
       this.#log.info('streamable HTTP refused, falling back to SSE', { status: error.code });
-      const transport = new SSEClientTransport(url, { requestInit, fetch, eventSourceInit: { fetch: withHeaders(config.headers, fetch) } });
-      return { client: await this.#initialize(transport, generation), transport, kind: 'sse' };
+      return sse();
     }
   }
 

@@ -7,7 +7,7 @@ import { describeError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { LOCAL_OWNER, type Identity } from './builtins.js';
 import { NodeStreamableHttpTransport } from './http-transport.js';
-import { sendJsonRpcError } from './json-rpc.js';
+import { sendJsonRpcError } from '../shared/json-rpc.js';
 import { createSessionServer, type SessionServer, type SubscriptionRegistry } from './session-server.js';
 
 export interface McpEndpointOptions {

@@ -3,14 +3,13 @@ import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   DEFAULT_NEGOTIATED_PROTOCOL_VERSION,
-  isJSONRPCRequest,
-  JSONRPCMessageSchema,
   SUPPORTED_PROTOCOL_VERSIONS,
   type JSONRPCMessage,
+  type JSONRPCRequest,
   type MessageExtraInfo,
   type RequestId,
 } from '@modelcontextprotocol/sdk/types.js';
-import { sendJsonRpcError } from './json-rpc.js';
+import { isRequestMessage, looksLikeJsonRpc, sendJsonRpcError } from '../shared/json-rpc.js';
 
 /** One POST that carried requests: its response is either a single JSON body or an SSE stream. */
 interface PostStream {
@@ -80,14 +79,13 @@ export class NodeStreamableHttpTransport implements Transport {
     }
     const messages: JSONRPCMessage[] = [];
     for (const item of raw) {
-      const parsed = JSONRPCMessageSchema.safeParse(item);
-      if (!parsed.success) {
+      if (!looksLikeJsonRpc(item)) {
         sendJsonRpcError(res, 400, -32600, 'Invalid Request: not a JSON-RPC 2.0 message');
         return;
       }
-      messages.push(parsed.data);
+      messages.push(item as JSONRPCMessage);
     }
-    const initializing = messages.some((m) => isJSONRPCRequest(m) && m.method === 'initialize');
+    const initializing = messages.some((m) => isRequestMessage(m) && m.method === 'initialize');
     if (initializing) {
       if (this.#initialized || messages.length > 1) {
         sendJsonRpcError(res, 400, -32600, 'Invalid Request: the session is already initialized');
@@ -98,7 +96,7 @@ export class NodeStreamableHttpTransport implements Transport {
       return;
     }
 
-    const requests = messages.filter(isJSONRPCRequest);
+    const requests = messages.filter(isRequestMessage) as JSONRPCRequest[];
     const extra: MessageExtraInfo = { requestInfo: { headers: req.headers } };
     if (authInfo) extra.authInfo = authInfo;
     if (requests.length === 0) {

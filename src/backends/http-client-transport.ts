@@ -1,0 +1,219 @@
+import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { isRequestMessage, looksLikeJsonRpc } from '../shared/json-rpc.js';
+import { SseParser } from './sse-parser.js';
+
+export interface HttpClientTransportOptions {
+  /** Extra headers for every request (the backend's configured credentials). */
+  headers?: Record<string, string>;
+  /** Delay before re-opening the server's GET stream after it ends; doubled per failure up to 30 s. */
+  reconnectBaseMs?: number;
+}
+
+const MAX_ERROR_BODY = 4096;
+
+/**
+ * The client side of MCP Streamable HTTP over node:http with keep-alive, used for the gateway's
+ * hop to HTTP backends.
+ *
+ * Why not the SDK's transport: it goes through fetch and web streams (Response, TextDecoderStream,
+ * an SSE TransformStream) for every message; on loopback that costs more than the whole latency
+ * budget of the extra hop (bench/). This one parses JSON or SSE straight off the socket. It keeps
+ * the SDK's error type (StreamableHTTPError with the HTTP status) so callers can tell a 404
+ * session expiry or a 4xx "not Streamable HTTP" from a network failure.
+ */
+export class NodeStreamableHttpClientTransport implements Transport {
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  onmessage?: (message: JSONRPCMessage) => void;
+  sessionId?: string;
+
+  readonly #url: URL;
+  readonly #headers: Record<string, string>;
+  readonly #agent: HttpAgent;
+  readonly #request: typeof httpRequest;
+  readonly #inflight = new Set<ClientRequest>();
+  readonly #reconnectBaseMs: number;
+  #protocolVersion: string | undefined;
+  #stream: ClientRequest | undefined;
+  #streamTimer: NodeJS.Timeout | undefined;
+  #streamFailures = 0;
+  #closed = false;
+
+  constructor(url: URL, options: HttpClientTransportOptions = {}) {
+    this.#url = url;
+    this.#headers = options.headers ?? {};
+    this.#reconnectBaseMs = options.reconnectBaseMs ?? 1_000;
+    const https = url.protocol === 'https:';
+    this.#agent = https ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
+    this.#request = https ? httpsRequest : httpRequest;
+  }
+
+  async start(): Promise<void> {}
+
+  setProtocolVersion(version: string): void {
+    this.#protocolVersion = version;
+  }
+
+  #baseHeaders(accept: string): Record<string, string> {
+    const headers: Record<string, string> = { ...this.#headers, accept };
+    if (this.sessionId) headers['mcp-session-id'] = this.sessionId;
+    if (this.#protocolVersion) headers['mcp-protocol-version'] = this.#protocolVersion;
+    return headers;
+  }
+
+  send(message: JSONRPCMessage, _options?: TransportSendOptions): Promise<void> {
+    if (this.#closed) return Promise.reject(new Error('Transport closed'));
+    const body = JSON.stringify(message);
+    const headers = this.#baseHeaders('application/json, text/event-stream');
+    headers['content-type'] = 'application/json';
+    headers['content-length'] = String(Buffer.byteLength(body));
+    return new Promise<void>((resolve, reject) => {
+      const req = this.#request(this.#url, { method: 'POST', headers, agent: this.#agent });
+      this.#inflight.add(req);
+      req.once('close', () => this.#inflight.delete(req));
+      req.once('error', (error) => reject(error));
+      req.once('response', (res) => {
+        const session = res.headers['mcp-session-id'];
+        if (typeof session === 'string') this.sessionId = session;
+        const status = res.statusCode ?? 0;
+        if (status === 202) {
+          res.resume();
+          resolve();
+          // The server may now accept the GET stream for its own notifications (list_changed…).
+          if (!isRequestMessage(message) && 'method' in message && message.method === 'notifications/initialized') {
+            this.#openStream();
+          }
+          return;
+        }
+        if (status < 200 || status >= 300) {
+          readText(res, MAX_ERROR_BODY).then(
+            (text) => reject(new StreamableHTTPError(status, `Error POSTing to endpoint (HTTP ${status}): ${text}`)),
+            reject,
+          );
+          return;
+        }
+        const type = res.headers['content-type'] ?? '';
+        if (type.includes('text/event-stream')) {
+          // Resolved once the stream is open, like the SDK's transport: responses arrive as events.
+          resolve();
+          this.#consumeSse(res);
+          return;
+        }
+        readText(res).then((text) => {
+          if (text.length > 0) this.#deliver(text);
+          resolve();
+        }, reject);
+      });
+      req.end(body);
+    });
+  }
+
+  /** DELETE the session, so the server can free it (spec: clients SHOULD when they leave). */
+  async terminateSession(): Promise<void> {
+    if (!this.sessionId) return;
+    await new Promise<void>((resolve) => {
+      const req = this.#request(this.#url, { method: 'DELETE', headers: this.#baseHeaders('*/*'), agent: this.#agent });
+      req.once('response', (res) => {
+        res.resume();
+        resolve();
+      });
+      req.once('error', () => resolve());
+      req.setTimeout(2_000, () => req.destroy());
+      req.end();
+    });
+    this.sessionId = undefined;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#streamTimer);
+    this.#stream?.destroy();
+    for (const req of this.#inflight) req.destroy();
+    this.#inflight.clear();
+    this.#agent.destroy();
+    this.onclose?.();
+  }
+
+  #deliver(text: string): void {
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (error) {
+      this.onerror?.(new Error(`Backend sent invalid JSON: ${(error as Error).message}`));
+      return;
+    }
+    for (const item of Array.isArray(json) ? json : [json]) {
+      if (looksLikeJsonRpc(item)) this.onmessage?.(item as JSONRPCMessage);
+      else this.onerror?.(new Error('Backend sent a message that is not JSON-RPC 2.0'));
+    }
+  }
+
+  #consumeSse(res: IncomingMessage): void {
+    res.setEncoding('utf8');
+    const parser = new SseParser((event) => {
+      if (event.event === 'message') this.#deliver(event.data);
+    });
+    res.on('data', (chunk: string) => parser.push(chunk));
+    res.once('error', (error) => this.onerror?.(error));
+  }
+
+  #openStream(): void {
+    if (this.#closed || this.#stream) return;
+    const req = this.#request(this.#url, {
+      method: 'GET',
+      headers: this.#baseHeaders('text/event-stream'),
+      agent: this.#agent,
+    });
+    this.#stream = req;
+    const ended = (retry: boolean) => {
+      if (this.#stream !== req) return;
+      this.#stream = undefined;
+      if (!retry || this.#closed) return;
+      this.#streamFailures++;
+      const delay = Math.min(30_000, this.#reconnectBaseMs * 2 ** Math.min(this.#streamFailures - 1, 5));
+      this.#streamTimer = setTimeout(() => this.#openStream(), delay);
+      this.#streamTimer.unref();
+    };
+    req.once('error', () => ended(true));
+    req.once('response', (res) => {
+      const status = res.statusCode ?? 0;
+      if (status === 405) {
+        // Spec: the server does not offer a stream for server-initiated messages; nothing to do.
+        res.resume();
+        ended(false);
+        return;
+      }
+      if (status !== 200 || !(res.headers['content-type'] ?? '').includes('text/event-stream')) {
+        res.resume();
+        ended(status >= 500 || status === 0);
+        return;
+      }
+      this.#streamFailures = 0;
+      this.#consumeSse(res);
+      res.once('end', () => ended(true));
+      res.once('close', () => ended(true));
+    });
+    req.end();
+  }
+}
+
+function readText(res: IncomingMessage, limit = Number.POSITIVE_INFINITY): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    res.on('data', (chunk: Buffer) => {
+      if (size < limit) chunks.push(chunk);
+      size += chunk.length;
+    });
+    res.once('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      resolve(size > limit ? text.slice(0, limit) : text);
+    });
+    res.once('error', reject);
+  });
+}
