@@ -82,8 +82,8 @@ function parsePort(value: string): number {
 
 function consoleDir(): string | undefined {
   const here = dirname(fileURLToPath(import.meta.url));
-  // dist/src/cli.js → dist/renderer; src/cli.ts (run through tsx) → dist/renderer.
-  for (const candidate of [resolve(here, '../renderer'), resolve(here, '../dist/renderer')]) {
+  // Bundled dist/cortex-gateway.mjs → dist/renderer; src/cli.ts run through tsx → dist/renderer.
+  for (const candidate of [resolve(here, 'renderer'), resolve(here, '../dist/renderer')]) {
     if (existsSync(resolve(candidate, 'index.html'))) return candidate;
   }
   return undefined;

@@ -41,8 +41,19 @@ export class BackendPool extends EventEmitter<{ state: [BackendStatus] }> {
     return this.#byName.get(name);
   }
 
+  /**
+   * Starts backends one per event-loop turn: spawning a child blocks the loop for a moment, and
+   * interleaving lets the endpoint answer clients (builtins, whoami) while a large pool comes up.
+   */
   start(): void {
-    for (const backend of this.backends) backend.start();
+    const queue = [...this.backends];
+    const next = () => {
+      const backend = queue.shift();
+      if (!backend) return;
+      backend.start();
+      if (queue.length > 0) setImmediate(next);
+    };
+    next();
   }
 
   statuses(): BackendStatus[] {

@@ -9,7 +9,7 @@ import {
   type MessageExtraInfo,
   type RequestId,
 } from '@modelcontextprotocol/sdk/types.js';
-import { isRequestMessage, looksLikeJsonRpc, sendJsonRpcError } from '../shared/json-rpc.js';
+import { isRequestMessage, looksLikeJsonRpc, preserializedResult, sendJsonRpcError } from '../shared/json-rpc.js';
 
 /** One POST that carried requests: its response is either a single JSON body or an SSE stream. */
 interface PostStream {
@@ -175,7 +175,8 @@ export class NodeStreamableHttpTransport implements Transport {
       }
       stream.responses.push(message);
       if (stream.pending.size > 0) return;
-      const payload = JSON.stringify(stream.batch ? stream.responses : stream.responses[0]);
+      const parts = stream.responses.map(serialize);
+      const payload = stream.batch ? `[${parts.join(',')}]` : parts[0]!;
       if (stream.res.writableEnded || stream.res.destroyed) return;
       stream.res.writeHead(200, {
         'content-type': 'application/json',
@@ -222,6 +223,13 @@ export class NodeStreamableHttpTransport implements Transport {
   }
 }
 
+function serialize(message: JSONRPCMessage): string {
+  const raw = preserializedResult(message);
+  if (raw === undefined) return JSON.stringify(message);
+  const { id } = message as { id: RequestId };
+  return `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${raw}}`;
+}
+
 function writeEvent(res: ServerResponse, message: JSONRPCMessage): void {
-  res.write(`event: message\ndata: ${JSON.stringify(message)}\n\n`);
+  res.write(`event: message\ndata: ${serialize(message)}\n\n`);
 }

@@ -18,10 +18,13 @@ import {
   type Progress,
   type ServerNotification,
   type ServerRequest,
+  type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { BackendStatus } from '../backends/types.js';
+import type { FederatedCatalog } from '../federation/catalog.js';
 import type { Federation } from '../federation/federation.js';
 import { describeError, GatewayError } from '../shared/errors.js';
+import { PRESERIALIZED } from '../shared/json-rpc.js';
 import type { Logger } from '../shared/logger.js';
 import { BUILTIN_NAMES, BUILTIN_TOOLS, findTools, whoami, type Identity } from './builtins.js';
 
@@ -83,12 +86,17 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
   });
   let level: LoggingLevel = 'info';
   const relay = relayWith(options.logger);
-  // Scope filtering arrives with OAuth; the local owner sees everything.
+  // Scope filtering arrives with OAuth; the local owner sees everything. Sessions with the same
+  // grants share a visibility key, and with it the cached tool list.
   const visible = (_name: string) => true;
+  const visibilityKey = [...identity.scopes].sort().join(' ');
 
   server.setRequestHandler(ListToolsRequestSchema, (request) => {
-    const tools = federation.catalog.tools.filter((tool) => visible(tool.name)).map((tool) => tool.definition);
-    const { items, nextCursor } = paginate([...BUILTIN_TOOLS, ...tools], request.params?.cursor, options.listPageSize);
+    const catalog = federation.catalog;
+    const cursor = request.params?.cursor;
+    if (cursor === undefined && options.listPageSize === 0) return fullToolList(catalog, visibilityKey, visible);
+    const tools = catalog.tools.filter((tool) => visible(tool.name)).map((tool) => tool.definition);
+    const { items, nextCursor } = paginate([...BUILTIN_TOOLS, ...tools], cursor, options.listPageSize);
     return nextCursor ? { tools: items, nextCursor } : { tools: items };
   });
 
@@ -156,6 +164,29 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
     logLevel: () => level,
     wantsLog: (messageLevel) => LOG_LEVELS.indexOf(messageLevel) >= LOG_LEVELS.indexOf(level),
   };
+}
+
+type ToolList = { tools: Tool[]; [PRESERIALIZED]: string };
+const toolListCache = new WeakMap<FederatedCatalog, Map<string, ToolList>>();
+
+/**
+ * The whole tool list, built and serialized once per catalog version and per visibility (the set
+ * of grants that decides which tools a session sees): catalogs are immutable and rebuilt on
+ * change, so the catalog object itself keys the cache and old versions are collected.
+ */
+function fullToolList(catalog: FederatedCatalog, visibilityKey: string, visible: (name: string) => boolean): ToolList {
+  let byVisibility = toolListCache.get(catalog);
+  if (!byVisibility) {
+    byVisibility = new Map();
+    toolListCache.set(catalog, byVisibility);
+  }
+  let entry = byVisibility.get(visibilityKey);
+  if (!entry) {
+    const tools = [...BUILTIN_TOOLS, ...catalog.tools.filter((tool) => visible(tool.name)).map((t) => t.definition)];
+    entry = { tools, [PRESERIALIZED]: JSON.stringify({ tools }) };
+    byVisibility.set(visibilityKey, entry);
+  }
+  return entry;
 }
 
 /**

@@ -26,3 +26,18 @@ export function looksLikeJsonRpc(value: unknown): boolean {
 export function isRequestMessage(message: object): message is { id: string | number; method: string } {
   return 'method' in message && 'id' in message;
 }
+
+/**
+ * A result may carry its own JSON text under this symbol (invisible to JSON.stringify). Our HTTP
+ * transport then sends that text instead of serializing the object again: a 5,000-tool list is
+ * 1.6 MB, and re-serializing it per request was most of tools/list's latency.
+ */
+export const PRESERIALIZED = Symbol.for('cortex.preserializedResult');
+
+export function preserializedResult(message: object): string | undefined {
+  if (!('result' in message)) return undefined;
+  const result = (message as { result: unknown }).result;
+  if (typeof result !== 'object' || result === null) return undefined;
+  const raw = (result as { [PRESERIALIZED]?: unknown })[PRESERIALIZED];
+  return typeof raw === 'string' ? raw : undefined;
+}
