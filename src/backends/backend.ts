@@ -277,8 +277,9 @@ export class Backend extends EventEmitter<BackendEvents> {
       const transport = new NodeStreamableHttpClientTransport(url, { headers });
       return { client: await this.#initialize(transport, generation), transport, kind: 'streamable-http' };
     } catch (error) {
-      // MCP spec, backwards compatibility: a 4xx to the initialize POST means an older HTTP+SSE server.
-      if (!(error instanceof StreamableHTTPError) || !(error.code && error.code >= 400 && error.code < 500)) throw error;
+      // MCP spec, backwards compatibility: a 400/404/405 to the initialize POST means an older
+      // HTTP+SSE server. 401/403 are credentials problems and are reported as they are.
+      if (!(error instanceof StreamableHTTPError) || ![400, 404, 405].includes(error.code ?? 0)) throw error;
       this.#log.info('streamable HTTP refused, falling back to SSE', { status: error.code });
       return sse();
     }
