@@ -84,6 +84,8 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
     logger,
     ownerToken,
     statuses: () => pool.statuses(),
+    namingNotes: () => federation.catalog.notes,
+    stderr: (name) => pool.get(name)?.stderrLines(),
     version: VERSION,
     ...(deps.consoleDir ? { consoleDir: deps.consoleDir } : {}),
   });

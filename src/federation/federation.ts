@@ -113,13 +113,24 @@ export class Federation extends EventEmitter<FederationEvents> {
     );
   }
 
+  /** Renames and collisions are logged once, when they first appear. */
+  #reportNewNotes(previous: FederatedCatalog): void {
+    const seen = new Set(previous.notes.map((n) => `${n.kind}:${n.backend}:${n.original}:${n.name}`));
+    for (const note of this.#catalog.notes) {
+      if (seen.has(`${note.kind}:${note.backend}:${note.original}:${note.name}`)) continue;
+      this.#log.warn(`${note.kind} "${note.original}" of backend "${note.backend}" is listed as "${note.name}": ${note.note}`);
+    }
+  }
+
   /** Coalesces catalog events from many backends (start-up, restarts) into one rebuild per tick. */
   #scheduleRebuild(): void {
     if (this.#rebuildScheduled) return;
     this.#rebuildScheduled = true;
     setImmediate(() => {
       this.#rebuildScheduled = false;
+      const previous = this.#catalog;
       this.#catalog = this.#build();
+      this.#reportNewNotes(previous);
       const next = signatures(this.#catalog);
       for (const kind of ['tools', 'prompts', 'resources'] as const) {
         if (next[kind] !== this.#signatures[kind]) {

@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { BackendStatus } from '../backends/types.js';
 import type { GatewaySettings } from '../config/schema.js';
+import type { NamingNote } from '../federation/catalog.js';
 import type { McpEndpoint } from '../mcp/endpoint.js';
 import { sendJsonRpcError } from '../shared/json-rpc.js';
 import { describeError } from '../shared/errors.js';
@@ -18,6 +19,10 @@ export interface HttpAppOptions {
   /** Bearer accepted on /api/* until the console login lands; kept in the 0600 runtime file. */
   ownerToken: string;
   statuses: () => BackendStatus[];
+  /** Renames and collisions in the federated catalog. */
+  namingNotes: () => readonly NamingNote[];
+  /** Recent stderr lines of a backend, or undefined if there is no such backend. */
+  stderr: (backend: string) => string[] | undefined;
   version: string;
   /** Built console (renderer) to serve at /app, if present. */
   consoleDir?: string;
@@ -103,6 +108,19 @@ function createExpressApp(
 
   app.get('/api/backends', ownerOnly, (_req, res) => {
     res.json({ ok: true, value: options.statuses() });
+  });
+
+  app.get('/api/backends/:name/stderr', ownerOnly, (req, res) => {
+    const lines = options.stderr(String(req.params.name));
+    if (!lines) {
+      res.status(404).json({ ok: false, error: { code: 'not_found', message: `No backend named "${req.params.name}"` } });
+      return;
+    }
+    res.json({ ok: true, value: lines });
+  });
+
+  app.get('/api/catalog/notes', ownerOnly, (_req, res) => {
+    res.json({ ok: true, value: options.namingNotes() });
   });
 
   if (options.consoleDir && existsSync(options.consoleDir)) {
