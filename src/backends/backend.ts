@@ -88,6 +88,8 @@ export class Backend extends EventEmitter<BackendEvents> {
   readonly #stderr = new RingBuffer<string>(STDERR_LINES);
 
   #client: Client | undefined;
+  /** A client still connecting (spawned, not yet initialized): stop() must close it too. */
+  #connecting: Client | undefined;
   #transportKind: BackendStatus['transport'];
   #state: BackendState;
   #since: number;
@@ -326,6 +328,7 @@ export class Backend extends EventEmitter<BackendEvents> {
     client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => {
       this.emit('resource-updated', n.params.uri);
     });
+    this.#connecting = client;
     const connecting = client.connect(transport, { timeout: this.config.startupTimeoutMs });
     if (transport instanceof StdioClientTransport) {
       // The pid exists once spawn() has run, which connect() does synchronously first.
@@ -336,6 +339,8 @@ export class Backend extends EventEmitter<BackendEvents> {
     } catch (error) {
       await client.close().catch(() => {});
       throw error;
+    } finally {
+      if (this.#connecting === client) this.#connecting = undefined;
     }
     if (transport instanceof StdioClientTransport) this.#pid = transport.pid ?? undefined;
     return client;
@@ -467,6 +472,12 @@ export class Backend extends EventEmitter<BackendEvents> {
   }
 
   async #teardown(): Promise<void> {
+    const connecting = this.#connecting;
+    this.#connecting = undefined;
+    if (connecting) {
+      // A child that has not answered initialize yet may not read stdin; the SDK escalates to signals.
+      await connecting.close().catch(() => {});
+    }
     const client = this.#client;
     this.#client = undefined;
     // The last known catalog stays listed while the backend restarts: clients keep a stable tool list

@@ -107,7 +107,7 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
       return findTools(federation.catalog, visible, args);
     }
     if (!federation.catalog.tool(name) || !visible(name)) {
-      throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
+      throw new WireError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
     }
     return relay(() => federation.callTool(name, args, routeOptions(extra)));
   });
@@ -206,32 +206,52 @@ function routeOptions(extra: Extra) {
   return options;
 }
 
+/**
+ * An error as it goes on the wire. The SDK sends a thrown error's `code`, `message` and `data`;
+ * McpError's message carries an "MCP error <code>: " prefix meant for local display, which the
+ * client would add again, so wire errors are built from the clean text.
+ */
+class WireError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+    readonly data?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+function cleanMessage(error: McpError): string {
+  const prefix = `MCP error ${error.code}: `;
+  return error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message;
+}
+
 /** Converts the gateway's own failures into JSON-RPC errors that name the backend; relays the backend's own. */
 const relayWith = (logger: Logger) => async <T>(fn: () => Promise<T>): Promise<T> => {
   try {
     return await fn();
   } catch (error) {
-    if (error instanceof McpError) throw error;
+    if (error instanceof McpError) throw new WireError(error.code, cleanMessage(error), error.data);
     if (error instanceof GatewayError) {
       switch (error.code) {
         case 'backend_unavailable':
-          throw new McpError(GATEWAY_ERROR_CODES.backendUnavailable, error.message);
+          throw new WireError(GATEWAY_ERROR_CODES.backendUnavailable, error.message);
         case 'backend_timeout':
-          throw new McpError(GATEWAY_ERROR_CODES.backendTimeout, error.message);
+          throw new WireError(GATEWAY_ERROR_CODES.backendTimeout, error.message);
         case 'unknown_tool':
         case 'unknown_prompt':
         case 'invalid_argument':
-          throw new McpError(ErrorCode.InvalidParams, error.message);
+          throw new WireError(ErrorCode.InvalidParams, error.message);
         case 'unknown_resource':
           // MCP spec: resource not found is -32002.
-          throw new McpError(-32002, error.message);
+          throw new WireError(-32002, error.message);
         default:
           break;
       }
     }
     // Unexpected: keep the details inside, send a generic error out.
     logger.error('unexpected error while relaying a request', { error: describeError(error) });
-    throw new McpError(ErrorCode.InternalError, 'Internal gateway error');
+    throw new WireError(ErrorCode.InternalError, 'Internal gateway error');
   }
 };
 
@@ -245,7 +265,7 @@ export function paginate<T>(
   if (cursor !== undefined) {
     const decoded = Number(Buffer.from(cursor, 'base64url').toString('utf8'));
     if (!Number.isInteger(decoded) || decoded < 0 || decoded > all.length) {
-      throw new McpError(ErrorCode.InvalidParams, 'Invalid cursor');
+      throw new WireError(ErrorCode.InvalidParams, 'Invalid cursor');
     }
     offset = decoded;
   }

@@ -32,7 +32,9 @@ describe('backend faults', () => {
     );
     expect(error).toBeInstanceOf(McpError);
     expect((error as McpError).code).toBe(GATEWAY_ERROR_CODES.backendUnavailable);
-    expect((error as McpError).message).toMatch(/Backend "toy" is down \(process exited\)/);
+    expect((error as McpError).message).toBe(
+      `MCP error -32000: Backend "toy" is down (process exited: toy server toy starting (pid ${toyPid})); tools/call did not complete`,
+    );
 
     const restarted = await waitFor(() => {
       const status = gw.gateway.backendStatuses().find((s) => s.name === 'toy');
@@ -134,6 +136,20 @@ describe('backend faults', () => {
       'three restarts',
     );
     expect(['down', 'connecting']).toContain(status.state);
+  });
+
+  it('stops children that are still starting (not yet reading stdin): no orphans', async () => {
+    const gw = await startGateway({
+      a: nodeBackend(TOY, [], { TOY_START_DELAY_MS: '30000' }),
+      b: nodeBackend(TOY, [], { TOY_START_DELAY_MS: '30000' }),
+    });
+    const pids = await waitFor(() => {
+      const statuses = gw.gateway.backendStatuses();
+      return statuses.every((s) => s.pid !== undefined) ? statuses.map((s) => s.pid!) : undefined;
+    }, 'children spawned');
+    expect(gw.gateway.backendStatuses().every((s) => s.state === 'connecting')).toBe(true);
+    await gw[Symbol.asyncDispose]();
+    expect(pids.filter(isAlive)).toEqual([]);
   });
 
   it('stops every child on stop(): no orphans', async () => {
