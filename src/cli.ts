@@ -161,6 +161,7 @@ async function serve(args: string[]): Promise<number> {
       resolve(readyFile),
       JSON.stringify({ mcpUrl: address.mcpUrl, consoleUrl: address.consoleUrl, pid: process.pid }) + '\n',
       0o644,
+      { durable: false },
     );
   }
   process.stdout.write(

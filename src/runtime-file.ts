@@ -13,7 +13,7 @@ export interface RuntimeInfo {
 export const runtimeFilePath = (dataDir: string) => join(dataDir, 'runtime.json');
 
 export async function writeRuntimeInfo(dataDir: string, info: RuntimeInfo): Promise<void> {
-  await writeFileAtomic(runtimeFilePath(dataDir), JSON.stringify(info, null, 2) + '\n', 0o600);
+  await writeFileAtomic(runtimeFilePath(dataDir), JSON.stringify(info, null, 2) + '\n', 0o600, { durable: false });
 }
 
 export async function readRuntimeInfo(dataDir: string): Promise<RuntimeInfo | undefined> {

@@ -41,7 +41,7 @@ export interface BackendOptions {
   config: NamedBackendConfig;
   settings: Pick<
     GatewaySettings,
-    'pingIntervalMs' | 'restartBaseMs' | 'restartMaxMs' | 'maxRestarts' | 'shutdownGraceMs'
+    'pingIntervalMs' | 'restartBaseMs' | 'restartMaxMs' | 'maxRestarts'
   >;
   logger: Logger;
   clock: Clock;

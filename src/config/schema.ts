@@ -89,8 +89,6 @@ export const gatewaySchema = z
     restartMaxMs: z.number().int().min(10).default(30_000),
     /** Consecutive restarts after which a backend stays `down` until restarted by hand. 0 = never give up. */
     maxRestarts: z.number().int().min(0).default(0),
-    /** How long `stop()` waits for a child to exit before killing it, in milliseconds. */
-    shutdownGraceMs: z.number().int().min(0).default(2_000),
   })
   .strict();
 
