@@ -61,7 +61,9 @@ async function startToyHttp(): Promise<string> {
   return `http://127.0.0.1:${match[1]}/mcp`;
 }
 
-async function startGateway(mcpServers: Record<string, unknown>): Promise<{ url: string; pid: number; spawnedAt: number; child: ChildProcess }> {
+async function startGateway(
+  mcpServers: Record<string, unknown>,
+): Promise<{ url: string; pid: number; spawnedAt: number; child: ChildProcess }> {
   const dir = await mkdtemp(join(tmpdir(), 'cortex-bench-'));
   tempDirs.push(dir);
   const config = join(dir, 'cortex.config.json');
@@ -113,7 +115,10 @@ async function throughput(client: Client, tool: string, concurrency: number): Pr
 }
 
 /** tools/list over raw HTTP (session set up by hand) so the figure is the gateway's, not the SDK client's zod parse. */
-async function rawToolsList(url: string, runs: number): Promise<{ p50: number; parseP50: number; bytes: number; count: number }> {
+async function rawToolsList(
+  url: string,
+  runs: number,
+): Promise<{ p50: number; parseP50: number; bytes: number; count: number }> {
   const headers = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
   const init = await fetch(url, {
     method: 'POST',
@@ -122,7 +127,11 @@ async function rawToolsList(url: string, runs: number): Promise<{ p50: number; p
       jsonrpc: '2.0',
       id: 0,
       method: 'initialize',
-      params: { protocolVersion: LATEST_PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'bench', version: '1' } },
+      params: {
+        protocolVersion: LATEST_PROTOCOL_VERSION,
+        capabilities: {},
+        clientInfo: { name: 'bench', version: '1' },
+      },
     }),
   });
   await init.text();

@@ -39,10 +39,7 @@ import { EMPTY_CATALOG, type BackendCatalog, type BackendState, type BackendStat
 
 export interface BackendOptions {
   config: NamedBackendConfig;
-  settings: Pick<
-    GatewaySettings,
-    'pingIntervalMs' | 'restartBaseMs' | 'restartMaxMs' | 'maxRestarts'
-  >;
+  settings: Pick<GatewaySettings, 'pingIntervalMs' | 'restartBaseMs' | 'restartMaxMs' | 'maxRestarts'>;
   logger: Logger;
   clock: Clock;
   clientInfo: { name: string; version: string };
@@ -294,7 +291,12 @@ export class Backend extends EventEmitter<BackendEvents> {
     const transport = new StdioClientTransport({
       command: resolveCommand(config.command, platform),
       args: config.args,
-      env: childEnvironment(config.env, platform, this.#options.home ?? homedir(), this.#options.parentEnv ?? process.env),
+      env: childEnvironment(
+        config.env,
+        platform,
+        this.#options.home ?? homedir(),
+        this.#options.parentEnv ?? process.env,
+      ),
       ...(config.cwd ? { cwd: config.cwd } : {}),
       stderr: 'pipe',
     });
@@ -367,7 +369,12 @@ export class Backend extends EventEmitter<BackendEvents> {
     return this.#listAll(client, 'resources/list', ListResourcesResultSchema, (r) => r.resources);
   }
   #listResourceTemplates(client: Client): Promise<ResourceTemplate[]> {
-    return this.#listAll(client, 'resources/templates/list', ListResourceTemplatesResultSchema, (r) => r.resourceTemplates);
+    return this.#listAll(
+      client,
+      'resources/templates/list',
+      ListResourceTemplatesResultSchema,
+      (r) => r.resourceTemplates,
+    );
   }
 
   /** Follows `nextCursor` to the end, so a paginating backend is seen whole. */
@@ -445,8 +452,7 @@ export class Backend extends EventEmitter<BackendEvents> {
   async #failed(reason: string): Promise<void> {
     const generation = ++this.#generation;
     this.#clearTimers();
-    const wasStable =
-      this.#readySince !== undefined && this.#options.clock.now() - this.#readySince >= STABLE_AFTER_MS;
+    const wasStable = this.#readySince !== undefined && this.#options.clock.now() - this.#readySince >= STABLE_AFTER_MS;
     if (wasStable) this.#attempt = 0;
     this.#readySince = undefined;
     this.#lastError = reason;
@@ -591,9 +597,13 @@ export class Backend extends EventEmitter<BackendEvents> {
       // The server forgot our session (restarted): reconnect, and tell the caller plainly.
       void this.#failed('session expired on the server');
     }
-    return new GatewayError('backend_unavailable', `Backend "${this.name}": ${method} failed: ${describeError(error)}`, {
-      cause: error,
-    });
+    return new GatewayError(
+      'backend_unavailable',
+      `Backend "${this.name}": ${method} failed: ${describeError(error)}`,
+      {
+        cause: error,
+      },
+    );
   }
 }
 

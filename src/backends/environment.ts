@@ -52,7 +52,8 @@ export function childEnvironment(
   home: string,
   parentEnv: NodeJS.ProcessEnv,
 ): Record<string, string> {
-  const pathKey = platform === 'win32' ? (Object.keys(parentEnv).find((k) => k.toUpperCase() === 'PATH') ?? 'Path') : 'PATH';
+  const pathKey =
+    platform === 'win32' ? (Object.keys(parentEnv).find((k) => k.toUpperCase() === 'PATH') ?? 'Path') : 'PATH';
   const base = configured.PATH ?? configured.Path ?? parentEnv[pathKey];
   return { ...configured, [pathKey]: enrichedPath(base, platform, home, parentEnv) };
 }

@@ -76,7 +76,11 @@ export const gatewaySchema = z
     /** Extra browser Origins allowed to call /mcp besides loopback origins. */
     allowedOrigins: z.array(z.string().min(1)).default([]),
     /** Largest accepted request body in bytes. Default 4 MiB. */
-    maxBodyBytes: z.number().int().positive().default(4 * 1024 * 1024),
+    maxBodyBytes: z
+      .number()
+      .int()
+      .positive()
+      .default(4 * 1024 * 1024),
     /**
      * Page size for tools/prompts/resources lists sent to clients; 0 sends everything in one page.
      * Default 0, because several popular clients never follow `nextCursor` and would silently lose tools.

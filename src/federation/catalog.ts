@@ -88,13 +88,26 @@ export function buildCatalog(sources: readonly CatalogSource[]): FederatedCatalo
   });
 
   const promptEntries = sources.flatMap((source) => source.catalog.prompts.map((prompt) => ({ source, prompt })));
-  const promptNames = assignNames(promptEntries.map(({ source, prompt }) => ({ prefix: source.id, original: prompt.name })));
+  const promptNames = assignNames(
+    promptEntries.map(({ source, prompt }) => ({ prefix: source.id, original: prompt.name })),
+  );
   const prompts: FederatedPrompt[] = promptEntries.map(({ source, prompt }, i) => {
     const assigned = promptNames[i]!;
     if (assigned.note) {
-      notes.push({ kind: 'prompt', backend: source.name, original: prompt.name, name: assigned.name, note: assigned.note });
+      notes.push({
+        kind: 'prompt',
+        backend: source.name,
+        original: prompt.name,
+        name: assigned.name,
+        note: assigned.note,
+      });
     }
-    return { name: assigned.name, backend: source.name, original: prompt.name, definition: { ...prompt, name: assigned.name } };
+    return {
+      name: assigned.name,
+      backend: source.name,
+      original: prompt.name,
+      definition: { ...prompt, name: assigned.name },
+    };
   });
 
   // Resources keep their URIs (they are addresses, not names); the first backend to announce one owns it.

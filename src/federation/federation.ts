@@ -118,7 +118,9 @@ export class Federation extends EventEmitter<FederationEvents> {
     const seen = new Set(previous.notes.map((n) => `${n.kind}:${n.backend}:${n.original}:${n.name}`));
     for (const note of this.#catalog.notes) {
       if (seen.has(`${note.kind}:${note.backend}:${note.original}:${note.name}`)) continue;
-      this.#log.warn(`${note.kind} "${note.original}" of backend "${note.backend}" is listed as "${note.name}": ${note.note}`);
+      this.#log.warn(
+        `${note.kind} "${note.original}" of backend "${note.backend}" is listed as "${note.name}": ${note.note}`,
+      );
     }
   }
 

@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Express, NextFunction, Request, Response } from 'express';
+import type expressModule from 'express';
 import type { BackendStatus } from '../backends/types.js';
 import type { GatewaySettings } from '../config/schema.js';
 import type { NamingNote } from '../federation/catalog.js';
@@ -90,7 +91,7 @@ async function handleMcp(req: IncomingMessage, res: ServerResponse, options: Htt
 }
 
 function createExpressApp(
-  express: typeof import('express'),
+  express: typeof expressModule,
   options: HttpAppOptions,
   guard: (req: IncomingMessage, res: ServerResponse) => boolean,
 ): Express {
@@ -123,7 +124,9 @@ function createExpressApp(
   app.get('/api/backends/:name/stderr', ownerOnly, (req, res) => {
     const lines = options.stderr(String(req.params.name));
     if (!lines) {
-      res.status(404).json({ ok: false, error: { code: 'not_found', message: `No backend named "${req.params.name}"` } });
+      res
+        .status(404)
+        .json({ ok: false, error: { code: 'not_found', message: `No backend named "${req.params.name}"` } });
       return;
     }
     res.json({ ok: true, value: lines });

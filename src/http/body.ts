@@ -43,6 +43,8 @@ export function readJsonBody(req: IncomingMessage, limit: number): Promise<BodyR
         finish({ ok: false, status: 400, message: 'Parse error: body is not valid JSON', parseError: true });
       }
     });
-    req.on('error', () => finish({ ok: false, status: 400, message: 'Could not read request body', parseError: false }));
+    req.on('error', () =>
+      finish({ ok: false, status: 400, message: 'Could not read request body', parseError: false }),
+    );
   });
 }

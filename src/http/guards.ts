@@ -29,7 +29,9 @@ export function checkHost(host: string | undefined, extraHosts: readonly string[
   if (!host) return { ok: false, message: 'Missing Host header' };
   const hostname = hostnameOf(host);
   if (isLoopbackHostname(hostname)) return { ok: true };
-  if (extraHosts.some((allowed) => allowed.toLowerCase() === hostname || allowed.toLowerCase() === host.toLowerCase())) {
+  if (
+    extraHosts.some((allowed) => allowed.toLowerCase() === hostname || allowed.toLowerCase() === host.toLowerCase())
+  ) {
     return { ok: true };
   }
   return { ok: false, message: `Host not allowed: ${hostname}` };

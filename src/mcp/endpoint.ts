@@ -82,7 +82,12 @@ export class McpEndpoint {
   }
 
   /** Handles POST, GET and DELETE on the MCP path; `body` is the already-parsed JSON for POST. */
-  async handle(req: IncomingMessage, res: ServerResponse, body: unknown, identity: Identity = LOCAL_OWNER): Promise<void> {
+  async handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: unknown,
+    identity: Identity = LOCAL_OWNER,
+  ): Promise<void> {
     const header = req.headers['mcp-session-id'];
     const sessionId = Array.isArray(header) ? header[0] : header;
     if (sessionId !== undefined) {

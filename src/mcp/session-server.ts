@@ -227,33 +227,35 @@ function cleanMessage(error: McpError): string {
 }
 
 /** Converts the gateway's own failures into JSON-RPC errors that name the backend; relays the backend's own. */
-const relayWith = (logger: Logger) => async <T>(fn: () => Promise<T>): Promise<T> => {
-  try {
-    return await fn();
-  } catch (error) {
-    if (error instanceof McpError) throw new WireError(error.code, cleanMessage(error), error.data);
-    if (error instanceof GatewayError) {
-      switch (error.code) {
-        case 'backend_unavailable':
-          throw new WireError(GATEWAY_ERROR_CODES.backendUnavailable, error.message);
-        case 'backend_timeout':
-          throw new WireError(GATEWAY_ERROR_CODES.backendTimeout, error.message);
-        case 'unknown_tool':
-        case 'unknown_prompt':
-        case 'invalid_argument':
-          throw new WireError(ErrorCode.InvalidParams, error.message);
-        case 'unknown_resource':
-          // MCP spec: resource not found is -32002.
-          throw new WireError(-32002, error.message);
-        default:
-          break;
+const relayWith =
+  (logger: Logger) =>
+  async <T>(fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (error) {
+      if (error instanceof McpError) throw new WireError(error.code, cleanMessage(error), error.data);
+      if (error instanceof GatewayError) {
+        switch (error.code) {
+          case 'backend_unavailable':
+            throw new WireError(GATEWAY_ERROR_CODES.backendUnavailable, error.message);
+          case 'backend_timeout':
+            throw new WireError(GATEWAY_ERROR_CODES.backendTimeout, error.message);
+          case 'unknown_tool':
+          case 'unknown_prompt':
+          case 'invalid_argument':
+            throw new WireError(ErrorCode.InvalidParams, error.message);
+          case 'unknown_resource':
+            // MCP spec: resource not found is -32002.
+            throw new WireError(-32002, error.message);
+          default:
+            break;
+        }
       }
+      // Unexpected: keep the details inside, send a generic error out.
+      logger.error('unexpected error while relaying a request', { error: describeError(error) });
+      throw new WireError(ErrorCode.InternalError, 'Internal gateway error');
     }
-    // Unexpected: keep the details inside, send a generic error out.
-    logger.error('unexpected error while relaying a request', { error: describeError(error) });
-    throw new WireError(ErrorCode.InternalError, 'Internal gateway error');
-  }
-};
+  };
 
 /** Opaque cursors over the federated lists; a page size of 0 returns everything at once. */
 export function paginate<T>(

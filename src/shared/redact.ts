@@ -1,4 +1,5 @@
-const SECRET_KEY = /(authorization|token|secret|password|passwd|api[-_]?key|cookie|credential|verifier|^code$|private)/i;
+const SECRET_KEY =
+  /(authorization|token|secret|password|passwd|api[-_]?key|cookie|credential|verifier|^code$|private)/i;
 const BEARER = /\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi;
 
 /**

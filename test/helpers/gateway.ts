@@ -70,7 +70,11 @@ export async function connectClient(url: URL, name = 'test-client'): Promise<Con
 }
 
 /** Polls until `check` returns a truthy value; fails with `what` after `timeoutMs`. */
-export async function waitFor<T>(check: () => T | Promise<T>, what: string, timeoutMs = 15_000): Promise<NonNullable<T>> {
+export async function waitFor<T>(
+  check: () => T | Promise<T>,
+  what: string,
+  timeoutMs = 15_000,
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
@@ -92,7 +96,11 @@ export interface ListeningProcess extends AsyncDisposable {
 }
 
 /** Spawns a server that prints "LISTENING <port>" and resolves once it does. */
-export function spawnListening(args: string[], env: Record<string, string> = {}, path = '/mcp'): Promise<ListeningProcess> {
+export function spawnListening(
+  args: string[],
+  env: Record<string, string> = {},
+  path = '/mcp',
+): Promise<ListeningProcess> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';

@@ -50,7 +50,16 @@ describe('cortex-gateway CLI', () => {
   /** Starts `serve` and waits for its ready file. */
   async function serve(configPath: string, extra: string[] = []) {
     const readyFile = join(dir, 'ready.json');
-    const child = cli(['serve', '--config', configPath, '--data-dir', join(dir, 'data'), '--ready-file', readyFile, ...extra]);
+    const child = cli([
+      'serve',
+      '--config',
+      configPath,
+      '--data-dir',
+      join(dir, 'data'),
+      '--ready-file',
+      readyFile,
+      ...extra,
+    ]);
     children.push(child);
     let stdout = '';
     let stderr = '';
@@ -100,7 +109,10 @@ describe('cortex-gateway CLI', () => {
     expect(ready.consoleUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/app\/$/);
     expect(output().stdout).toContain(ready.mcpUrl);
     await using session = await connectClient(new URL(ready.mcpUrl));
-    await waitFor(async () => (await session.client.listTools()).tools.some((t) => t.name === 'toy__echo'), 'toy tools');
+    await waitFor(
+      async () => (await session.client.listTools()).tools.some((t) => t.name === 'toy__echo'),
+      'toy tools',
+    );
     const result = await session.client.callTool({ name: 'toy__echo', arguments: { text: 'via cli' } });
     expect(text(result)).toBe('via cli');
   });
@@ -113,7 +125,9 @@ describe('cortex-gateway CLI', () => {
   });
 
   it('lists backends with state from the running gateway', async () => {
-    const path = await writeConfig({ mcpServers: { toy: nodeBackend(TOY), broken: { command: 'cortex-no-such-cmd' } } });
+    const path = await writeConfig({
+      mcpServers: { toy: nodeBackend(TOY), broken: { command: 'cortex-no-such-cmd' } },
+    });
     await serve(path, ['--port', '0']);
     const listing = await waitFor(async () => {
       const result = await run(['backends', '--config', path, '--data-dir', join(dir, 'data')]);

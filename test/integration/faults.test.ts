@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { GATEWAY_ERROR_CODES } from '../../src/mcp/session-server.js';
-import {
-  connectClient,
-  isAlive,
-  MEMORY,
-  nodeBackend,
-  startGateway,
-  text,
-  TOY,
-  waitFor,
-} from '../helpers/gateway.js';
+import { connectClient, isAlive, MEMORY, nodeBackend, startGateway, text, TOY, waitFor } from '../helpers/gateway.js';
 
 describe('backend faults', () => {
   it('fails an in-flight call clearly when its stdio child dies, restarts it, and leaves the other backend alone', async () => {
@@ -131,10 +122,7 @@ describe('backend faults', () => {
       { crashy: { command: process.execPath, args: ['-e', 'process.exit(1)'] } },
       { restartBaseMs: 20, restartMaxMs: 200 },
     );
-    const status = await waitFor(
-      () => gw.gateway.backendStatuses().find((s) => s.restartCount >= 3),
-      'three restarts',
-    );
+    const status = await waitFor(() => gw.gateway.backendStatuses().find((s) => s.restartCount >= 3), 'three restarts');
     expect(['down', 'connecting']).toContain(status.state);
   });
 

@@ -35,11 +35,7 @@ describe('federation of real MCP servers', () => {
       memory: nodeBackend(MEMORY),
       toy: nodeBackend(TOY),
     });
-    await waitFor(
-      () => gw.gateway.backendStatuses().every((s) => s.state === 'ready'),
-      'all backends ready',
-      30_000,
-    );
+    await waitFor(() => gw.gateway.backendStatuses().every((s) => s.state === 'ready'), 'all backends ready', 30_000);
     session = await connectClient(gw.mcpUrl);
   });
 

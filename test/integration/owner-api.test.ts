@@ -12,7 +12,9 @@ describe('owner API (headless)', () => {
     await waitFor(() => gw.gateway.backendStatuses()[0]!.state === 'ready', 'ready');
     const notes = await waitFor(async () => {
       const { body } = await api(gw, '/api/catalog/notes');
-      return (body.value as unknown[]).length > 0 ? (body.value as Array<{ original: string; name: string; note: string }>) : undefined;
+      return (body.value as unknown[]).length > 0
+        ? (body.value as Array<{ original: string; name: string; note: string }>)
+        : undefined;
     }, 'naming notes');
     const renamed = notes.find((n) => n.original === 'odd.name')!;
     expect(renamed.note).toMatch(/renamed to avoid a collision/);

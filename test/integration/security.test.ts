@@ -101,7 +101,11 @@ describe('endpoint security', () => {
   it('answers garbage JSON with a JSON-RPC parse error', async () => {
     const res = await raw(gw.mcpUrl, { body: '{"jsonrpc": "2.0", "id": 1, "method": ' });
     expect(res.status).toBe(400);
-    expect(JSON.parse(res.body)).toEqual({ jsonrpc: '2.0', id: null, error: { code: -32700, message: expect.any(String) } });
+    expect(JSON.parse(res.body)).toEqual({
+      jsonrpc: '2.0',
+      id: null,
+      error: { code: -32700, message: expect.any(String) },
+    });
   });
 
   it('refuses a non-initialize request without a session', async () => {
