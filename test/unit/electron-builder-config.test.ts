@@ -1,0 +1,56 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { ROOT } from '../helpers/gateway.js';
+
+interface Target {
+  target: string;
+  arch: string[];
+}
+
+// The Electron binary cannot be downloaded here, so `npm run dist` never runs in CI; this keeps the
+// packaging configuration honest instead.
+const config = parse(readFileSync(join(ROOT, 'electron-builder.yml'), 'utf8')) as {
+  appId: string;
+  productName: string;
+  files: string[];
+  mac: { icon: string; target: Target[] };
+  win: { icon: string; target: Target[] };
+  linux: { icon: string; target: Target[] };
+  extraResources: Array<{ from: string; to: string }>;
+};
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+  main: string;
+  scripts: Record<string, string>;
+};
+
+describe('electron-builder.yml', () => {
+  it('names the app', () => {
+    expect(config.appId).toBe('dev.cortex.gateway');
+    expect(config.productName).toBe('Cortex Gateway');
+  });
+
+  it('builds a dmg for arm64 and x64, an nsis installer and an AppImage', () => {
+    expect(config.mac.target).toEqual([{ target: 'dmg', arch: ['arm64', 'x64'] }]);
+    expect(config.win.target.map((t) => t.target)).toEqual(['nsis']);
+    expect(config.linux.target.map((t) => t.target)).toEqual(['AppImage']);
+  });
+
+  it('points at icons that exist', () => {
+    for (const icon of [config.mac.icon, config.win.icon, config.linux.icon]) {
+      expect(existsSync(join(ROOT, icon)), icon).toBe(true);
+    }
+    for (const state of ['ok', 'warn', 'error']) {
+      expect(existsSync(join(ROOT, 'resources/tray', `${state}.png`))).toBe(true);
+      expect(existsSync(join(ROOT, 'resources/tray', `${state}@2x.png`))).toBe(true);
+    }
+  });
+
+  it('ships the built main process that package.json names', () => {
+    expect(pkg.main).toBe('dist/electron/main/main.js');
+    expect(config.files).toContain('dist/**');
+    expect(pkg.scripts['build:electron']).toContain('--outfile=dist/electron/main/main.js');
+    expect(pkg.scripts.dist).toContain('electron-builder --config electron-builder.yml');
+  });
+});
