@@ -1,0 +1,99 @@
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { backendId, defaultDataDir, loadConfig, parseConfig } from './load.js';
+
+describe('parseConfig', () => {
+  it('applies defaults to stdio and http backends', () => {
+    const config = parseConfig({
+      mcpServers: {
+        fs: { command: 'npx', args: ['-y', 'x'] },
+        web: { type: 'streamable-http', url: 'https://x.dev/mcp' },
+      },
+    });
+    expect(config.backends[0]).toMatchObject({
+      name: 'fs',
+      id: 'fs',
+      type: 'stdio',
+      enabled: true,
+      timeoutMs: 60000,
+      env: {},
+    });
+    expect(config.backends[1]).toMatchObject({ name: 'web', type: 'http', headers: {} });
+    expect(config.gateway).toMatchObject({ port: 3590, host: '127.0.0.1' });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('explains a backend with neither command nor url, naming it', () => {
+    expect(() => parseConfig({ mcpServers: { x: { args: [] } } })).toThrow(
+      /mcpServers\.x: a backend needs either "command"/,
+    );
+  });
+
+  it('names the path of a bad url', () => {
+    expect(() => parseConfig({ mcpServers: { x: { type: 'http', url: 'ftp://x' } } })).toThrow(
+      /mcpServers\.x\.url: must be an absolute http\(s\) URL/,
+    );
+  });
+
+  it('names the path of a bad port', () => {
+    expect(() => parseConfig({ mcpServers: {}, gateway: { port: 70000 } })).toThrow(/gateway\.port/);
+  });
+
+  it('rejects an unknown gateway setting, naming it', () => {
+    expect(() => parseConfig({ mcpServers: {}, gateway: { prot: 1 } })).toThrow(/prot/);
+  });
+
+  it('rejects two names that map to the same namespace', () => {
+    expect(() => parseConfig({ mcpServers: { 'my server': { command: 'a' }, my_server: { command: 'b' } } })).toThrow(
+      /same namespace "my_server"/,
+    );
+  });
+
+  it('keeps unrelated top-level keys of a Claude Desktop config out of the way', () => {
+    expect(parseConfig({ mcpServers: {}, globalShortcut: 'Ctrl+Space' }).backends).toEqual([]);
+  });
+});
+
+describe('backendId', () => {
+  it('replaces odd characters and caps the length', () => {
+    expect(backendId('My Server.v2')).toBe('My_Server_v2');
+    expect(backendId('x'.repeat(40))).toHaveLength(32);
+  });
+});
+
+describe('defaultDataDir', () => {
+  it('follows each OS convention', () => {
+    expect(defaultDataDir('darwin', {}, '/Users/a')).toBe('/Users/a/Library/Application Support/Cortex Gateway');
+    expect(defaultDataDir('linux', {}, '/home/a')).toBe('/home/a/.config/cortex-gateway');
+    expect(defaultDataDir('linux', { XDG_CONFIG_HOME: '/cfg' }, '/home/a')).toBe('/cfg/cortex-gateway');
+    expect(defaultDataDir('win32', { APPDATA: 'C:\\AppData' }, 'C:\\Users\\a')).toContain('Cortex Gateway');
+  });
+  it('lets CORTEX_DATA_DIR win', () => {
+    expect(defaultDataDir('darwin', { CORTEX_DATA_DIR: '/data' }, '/Users/a')).toBe('/data');
+  });
+});
+
+describe('loadConfig', () => {
+  it('creates an empty config on first run', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cortex-load-'));
+    const loaded = await loadConfig({ dataDir: dir, createIfMissing: true, env: {} });
+    expect(JSON.parse(await readFile(join(dir, 'cortex.config.json'), 'utf8'))).toEqual({ mcpServers: {} });
+    expect(loaded.explicitPort).toBe(false);
+  });
+
+  it('fails with config_not_found for an explicit path that does not exist', async () => {
+    await expect(loadConfig({ configPath: '/nonexistent/cortex.json', env: {} })).rejects.toMatchObject({
+      code: 'config_not_found',
+    });
+  });
+
+  it('takes CORTEX_PORT over the file and rejects a bad one', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cortex-load-'));
+    const path = join(dir, 'c.json');
+    await writeFile(path, JSON.stringify({ mcpServers: {}, gateway: { port: 4000 } }));
+    expect((await loadConfig({ configPath: path, env: { CORTEX_PORT: '0' } })).config.gateway.port).toBe(0);
+    await expect(loadConfig({ configPath: path, env: { CORTEX_PORT: 'abc' } })).rejects.toThrow(/CORTEX_PORT/);
+  });
+});
