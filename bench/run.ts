@@ -18,7 +18,7 @@ const TOY = join(ROOT, 'test/fixtures/toy-server.mjs');
 const GATEWAY_CLI = join(ROOT, 'dist/cortex-gateway.mjs');
 const QUICK = process.env.BENCH_QUICK === '1';
 const SEQUENTIAL_CALLS = QUICK ? 300 : 3000;
-const WARMUP_CALLS = QUICK ? 50 : 300;
+const WARMUP_CALLS = QUICK ? 100 : 1000;
 const THROUGHPUT_MS = QUICK ? 1000 : 4000;
 const LIST_RUNS = QUICK ? 10 : 40;
 
@@ -88,16 +88,30 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
 }
 
-async function sequential(client: Client, tool: string) {
-  for (let i = 0; i < WARMUP_CALLS; i++) await client.callTool({ name: tool, arguments: { text: 'warm' } });
-  const samples: number[] = [];
-  for (let i = 0; i < SEQUENTIAL_CALLS; i++) {
-    const t0 = performance.now();
-    await client.callTool({ name: tool, arguments: { text: `call ${i}` } });
-    samples.push(performance.now() - t0);
+/**
+ * Sequential latency, direct and through the gateway measured call by call in alternation, so
+ * drift on a shared machine (other load, CPU frequency, GC) affects both sides alike.
+ */
+async function sequential(direct: Client, viaGateway: Client) {
+  for (let i = 0; i < WARMUP_CALLS; i++) {
+    await direct.callTool({ name: 'echo', arguments: { text: 'warm' } });
+    await viaGateway.callTool({ name: 'toy__echo', arguments: { text: 'warm' } });
   }
-  samples.sort((a, b) => a - b);
-  return { p50: percentile(samples, 50), p99: percentile(samples, 99) };
+  const directSamples: number[] = [];
+  const gatewaySamples: number[] = [];
+  for (let i = 0; i < SEQUENTIAL_CALLS; i++) {
+    let t0 = performance.now();
+    await direct.callTool({ name: 'echo', arguments: { text: `call ${i}` } });
+    directSamples.push(performance.now() - t0);
+    t0 = performance.now();
+    await viaGateway.callTool({ name: 'toy__echo', arguments: { text: `call ${i}` } });
+    gatewaySamples.push(performance.now() - t0);
+  }
+  const summary = (samples: number[]) => {
+    samples.sort((a, b) => a - b);
+    return { p50: percentile(samples, 50), p99: percentile(samples, 99) };
+  };
+  return { direct: summary(directSamples), gateway: summary(gatewaySamples) };
 }
 
 async function throughput(client: Client, tool: string, concurrency: number): Promise<number> {
@@ -203,8 +217,7 @@ async function main() {
 
   log(`Cortex Gateway benchmark (${QUICK ? 'quick' : 'full'} run, node ${process.version})`);
   log('');
-  const seqDirect = await sequential(direct, 'echo');
-  const seqGateway = await sequential(viaGateway, 'toy__echo');
+  const { direct: seqDirect, gateway: seqGateway } = await sequential(direct, viaGateway);
   results.sequential = { direct: seqDirect, gateway: seqGateway, addedP50Ms: seqGateway.p50 - seqDirect.p50 };
   log(`tools/call, sequential (${SEQUENTIAL_CALLS} calls)`);
   log(`  direct   p50 ${fmt(seqDirect.p50)} ms   p99 ${fmt(seqDirect.p99)} ms`);

@@ -77,6 +77,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
     serverInfo: clientInfo,
     logger,
     listPageSize: config.gateway.listPageSize,
+    sessionIdleMs: config.gateway.sessionIdleMs,
   });
   const listener = createRequestListener({
     endpoint,

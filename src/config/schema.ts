@@ -86,6 +86,16 @@ export const gatewaySchema = z
      * Default 0, because several popular clients never follow `nextCursor` and would silently lose tools.
      */
     listPageSize: z.number().int().min(0).default(0),
+    /**
+     * A client session with no request for this long and no open event stream is closed (the client
+     * gets 404 and starts a new one). Protects a long-running gateway from clients that never say
+     * goodbye. Default 24 h.
+     */
+    sessionIdleMs: z
+      .number()
+      .int()
+      .min(1000)
+      .default(24 * 60 * 60 * 1000),
     /** How often a ready backend is pinged, in milliseconds. Default 15 s. */
     pingIntervalMs: z.number().int().min(250).default(15_000),
     /** Restart backoff: first delay and cap, in milliseconds. */

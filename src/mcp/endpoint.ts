@@ -16,6 +16,7 @@ export interface McpEndpointOptions {
   serverInfo: { name: string; version: string };
   logger: Logger;
   listPageSize: number;
+  sessionIdleMs: number;
 }
 
 interface Session {
@@ -41,9 +42,12 @@ export class McpEndpoint {
   readonly #log: Logger;
   readonly #subscriptions: SubscriptionRegistry;
   #closed = false;
+  readonly #sweeper: NodeJS.Timeout;
 
   constructor(options: McpEndpointOptions) {
     this.#options = options;
+    this.#sweeper = setInterval(() => this.#closeIdleSessions(), Math.min(60_000, options.sessionIdleMs / 2));
+    this.#sweeper.unref();
     this.#log = options.logger.child({ component: 'mcp' });
     this.#subscriptions = {
       subscribe: (server, uri) => this.#subscribe(server, uri),
@@ -167,8 +171,18 @@ export class McpEndpoint {
       .catch(() => {});
   }
 
+  #closeIdleSessions(): void {
+    const now = Date.now();
+    for (const session of this.#sessions.values()) {
+      if (!session.transport.isIdle(now, this.#options.sessionIdleMs)) continue;
+      this.#log.info('closing idle session', { session: session.id, client: session.identity.clientId });
+      void session.mcp.server.close().catch(() => {});
+    }
+  }
+
   async close(): Promise<void> {
     this.#closed = true;
+    clearInterval(this.#sweeper);
     const sessions = [...this.#sessions.values()];
     await Promise.allSettled(sessions.map((session) => session.mcp.server.close()));
     this.#sessions.clear();

@@ -53,6 +53,7 @@ export class NodeStreamableHttpTransport implements Transport {
   #keepalive: NodeJS.Timeout | undefined;
   #initialized = false;
   #closed = false;
+  #lastActivity = Date.now();
 
   constructor(sessionId: string) {
     this.sessionId = sessionId;
@@ -60,8 +61,15 @@ export class NodeStreamableHttpTransport implements Transport {
 
   async start(): Promise<void> {}
 
+  /** Idle: no request for `idleMs` and no open stream on which the server could still talk. */
+  isIdle(now: number, idleMs: number): boolean {
+    const streaming = (this.#standalone && !this.#standalone.writableEnded) || this.#byRequest.size > 0;
+    return !streaming && now - this.#lastActivity > idleMs;
+  }
+
   /** Handles a POST whose body was already parsed (and size-checked) by the HTTP layer. */
   handlePost(req: IncomingMessage, res: ServerResponse, body: unknown, authInfo?: AuthInfo): void {
+    this.#lastActivity = Date.now();
     const type = req.headers['content-type'] ?? '';
     if (!type.includes('application/json')) {
       sendJsonRpcError(res, 415, -32000, 'Unsupported Media Type: Content-Type must be application/json');
@@ -127,6 +135,7 @@ export class NodeStreamableHttpTransport implements Transport {
 
   /** Opens the standalone SSE stream for server-initiated messages (list_changed, logs…). */
   handleGet(req: IncomingMessage, res: ServerResponse): void {
+    this.#lastActivity = Date.now();
     if (!accepts(req, 'text/event-stream')) {
       sendJsonRpcError(res, 406, -32000, 'Not Acceptable: GET requires Accept: text/event-stream');
       return;

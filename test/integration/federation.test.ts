@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   LoggingMessageNotificationSchema,
+  ResourceUpdatedNotificationSchema,
   ToolListChangedNotificationSchema,
   type Progress,
 } from '@modelcontextprotocol/sdk/types.js';
@@ -100,6 +101,20 @@ describe('federation of real MCP servers', () => {
     // server-everything announces some of its templated resources; reading any listed one must work.
     const read = await session.client.readResource({ uri: resources[resources.length - 1]!.uri });
     expect(read.contents.length).toBeGreaterThan(0);
+  });
+
+  it('relays resource update notifications to the session that subscribed', async () => {
+    const updated: string[] = [];
+    session.client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => {
+      updated.push(n.params.uri);
+    });
+    const { resources } = await session.client.listResources();
+    const uri = resources.find((r) => r.uri.startsWith('demo://'))?.uri ?? resources[0]!.uri;
+    await session.client.subscribeResource({ uri });
+    // server-everything sends updates for subscribed URIs once this tool turns them on.
+    await session.client.callTool({ name: 'everything__toggle-subscriber-updates', arguments: {} });
+    await waitFor(() => updated.includes(uri), `resources/updated for ${uri}`, 12_000);
+    await session.client.unsubscribeResource({ uri });
   });
 
   it('refuses an unknown tool with invalid params, naming it', async () => {

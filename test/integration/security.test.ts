@@ -183,6 +183,34 @@ describe('endpoint security', () => {
     await session[Symbol.asyncDispose]();
   });
 
+  it('closes a session that stays idle past sessionIdleMs', async () => {
+    await using idleGw = await startGateway({}, { sessionIdleMs: 1000 });
+    const session = await connectClient(idleGw.mcpUrl);
+    const id = session.transport.sessionId!;
+    // The SDK client keeps a GET stream open, which counts as activity; close it by closing the client.
+    await session.client.close();
+    await new Promise((r) => setTimeout(r, 1700));
+    const res = await raw(idleGw.mcpUrl, {
+      headers: { 'mcp-session-id': id, 'mcp-protocol-version': LATEST_PROTOCOL_VERSION },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }),
+    });
+    expect(res.status).toBe(404);
+  });
+
+  it('keeps a session that keeps making requests (and has no stream open)', async () => {
+    await using idleGw = await startGateway({}, { sessionIdleMs: 1000 });
+    const init = await raw(idleGw.mcpUrl, { body: initialize });
+    const id = init.headers['mcp-session-id'] as string;
+    for (let i = 0; i < 5; i++) {
+      await new Promise((r) => setTimeout(r, 450));
+      const res = await raw(idleGw.mcpUrl, {
+        headers: { 'mcp-session-id': id, 'mcp-protocol-version': LATEST_PROTOCOL_VERSION },
+        body: JSON.stringify({ jsonrpc: '2.0', id: i + 2, method: 'tools/list' }),
+      });
+      expect(res.status, `request ${i}`).toBe(200);
+    }
+  });
+
   it('terminates a session on DELETE', async () => {
     const session = await connectClient(gw.mcpUrl);
     const id = session.transport.sessionId!;
