@@ -1,7 +1,7 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import type { RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import { Protocol, type RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import { z } from 'zod';
 import {
-  CallToolRequestSchema,
   CompleteRequestSchema,
   ErrorCode,
   GetPromptRequestSchema,
@@ -29,6 +29,15 @@ import type { Logger } from '../shared/logger.js';
 import { BUILTIN_NAMES, BUILTIN_TOOLS, findTools, whoami, type Identity } from './builtins.js';
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+
+const RelayedCallToolRequestSchema = z.object({
+  method: z.literal('tools/call'),
+  params: z.looseObject({
+    name: z.string(),
+    arguments: z.record(z.string(), z.unknown()).optional(),
+  }),
+});
+type RelayedCallToolRequest = z.infer<typeof RelayedCallToolRequestSchema>;
 
 /** JSON-RPC error codes the gateway uses for failures of its own (server-defined range, JSON-RPC 2.0 §5.1). */
 export const GATEWAY_ERROR_CODES = {
@@ -100,17 +109,25 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
     return nextCursor ? { tools: items, nextCursor } : { tools: items };
   });
 
-  server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
-    const { name, arguments: args } = request.params;
-    if (BUILTIN_NAMES.has(name)) {
-      if (name === 'whoami') return whoami(identity, options.statuses());
-      return findTools(federation.catalog, visible, args);
-    }
-    if (!federation.catalog.tool(name) || !visible(name)) {
-      throw new WireError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
-    }
-    return relay(() => federation.callTool(name, args, routeOptions(extra)));
-  });
+  // tools/call is the hot path and a relay: the params are checked with a light schema here (the
+  // backend validates its own arguments), and the backend's result goes back as it came. The SDK
+  // Server's own tools/call wrapper would parse both with the full schemas, which costs latency
+  // and would reject results from backends that speak a newer revision than our SDK knows.
+  Protocol.prototype.setRequestHandler.call(
+    server,
+    RelayedCallToolRequestSchema,
+    async (request: RelayedCallToolRequest, extra: Extra) => {
+      const { name, arguments: args } = request.params;
+      if (BUILTIN_NAMES.has(name)) {
+        if (name === 'whoami') return whoami(identity, options.statuses());
+        return findTools(federation.catalog, visible, args);
+      }
+      if (!federation.catalog.tool(name) || !visible(name)) {
+        throw new WireError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
+      }
+      return relay(() => federation.callTool(name, args, routeOptions(extra)));
+    },
+  );
 
   server.setRequestHandler(ListPromptsRequestSchema, (request) => {
     const prompts = federation.catalog.prompts.map((prompt) => prompt.definition);

@@ -155,12 +155,18 @@ describe('federation of real MCP servers', () => {
   });
 
   it('cancels a backend call when the client aborts it, and stays usable', async () => {
+    const before = Number(text(await session.client.callTool({ name: 'toy__cancellations', arguments: {} })));
     const controller = new AbortController();
     const pending = session.client.callTool({ name: 'toy__hang', arguments: {} }, undefined, {
       signal: controller.signal,
     });
     setTimeout(() => controller.abort('user cancelled'), 100);
     await expect(pending).rejects.toThrow();
+    // The client's notifications/cancelled reached the backend, which stopped the work.
+    await waitFor(
+      async () => Number(text(await session.client.callTool({ name: 'toy__cancellations', arguments: {} }))) === before + 1,
+      'cancellation at the backend',
+    );
     const result = await session.client.callTool({ name: 'toy__echo', arguments: { text: 'still here' } });
     expect(text(result)).toBe('still here');
   });
