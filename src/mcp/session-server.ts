@@ -22,6 +22,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { BackendStatus } from '../backends/types.js';
 import type { FederatedCatalog } from '../federation/catalog.js';
+import { grantOf } from '../federation/scopes.js';
 import type { Federation } from '../federation/federation.js';
 import { describeError, GatewayError } from '../shared/errors.js';
 import { PRESERIALIZED } from '../shared/json-rpc.js';
@@ -95,10 +96,14 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
   });
   let level: LoggingLevel = 'info';
   const relay = relayWith(options.logger);
-  // Scope filtering arrives with OAuth; the local owner sees everything. Sessions with the same
-  // grants share a visibility key, and with it the cached tool list.
-  const visible = (_name: string) => true;
-  const visibilityKey = [...identity.scopes].sort().join(' ');
+  // Tools are filtered by the session's grant (the local owner's wildcard sees everything).
+  // Sessions with equal grants share a visibility key, and with it the cached tool list.
+  const grant = grantOf(identity.scopes);
+  const visible = (name: string) => {
+    const tool = federation.catalog.tool(name);
+    return tool !== undefined && grant.allowsTool(tool);
+  };
+  const visibilityKey = grant.key;
 
   server.setRequestHandler(ListToolsRequestSchema, (request) => {
     const catalog = federation.catalog;
