@@ -164,7 +164,8 @@ describe('federation of real MCP servers', () => {
     await expect(pending).rejects.toThrow();
     // The client's notifications/cancelled reached the backend, which stopped the work.
     await waitFor(
-      async () => Number(text(await session.client.callTool({ name: 'toy__cancellations', arguments: {} }))) === before + 1,
+      async () =>
+        Number(text(await session.client.callTool({ name: 'toy__cancellations', arguments: {} }))) === before + 1,
       'cancellation at the backend',
     );
     const result = await session.client.callTool({ name: 'toy__echo', arguments: { text: 'still here' } });

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import { BackendPool } from '../../src/backends/pool.js';
+import { parseConfig } from '../../src/config/load.js';
+import { Federation } from '../../src/federation/federation.js';
+import { createSessionServer } from '../../src/mcp/session-server.js';
+import { systemClock } from '../../src/shared/clock.js';
+import { silentLogger } from '../../src/shared/logger.js';
+import { nodeBackend, text, TOY, waitFor } from '../helpers/gateway.js';
+
+/** A session as a client with these scopes would get it, over the SDK's in-memory transport. */
+async function sessionWith(federation: Federation, pool: BackendPool, scopes: string[]) {
+  const mcp = createSessionServer({
+    federation,
+    statuses: () => pool.statuses(),
+    serverInfo: { name: 'cortex-gateway', version: 'test' },
+    identity: { subject: 'u', clientId: 'c', scopes },
+    listPageSize: 0,
+    subscriptions: { subscribe: async () => {}, unsubscribe: async () => {} },
+    logger: silentLogger,
+  });
+  const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+  await mcp.server.connect(serverSide);
+  const client = new Client({ name: 't', version: '1' });
+  await client.connect(clientSide);
+  return client;
+}
+
+describe('grants filter the catalog', () => {
+  it('shows a read grant only the read-only tools, and refuses the others', async () => {
+    const config = parseConfig({ mcpServers: { toy: nodeBackend(TOY) } });
+    await using pool = new BackendPool({
+      config,
+      logger: silentLogger,
+      clock: systemClock,
+      clientInfo: { name: 't', version: '1' },
+    });
+    const federation = new Federation(pool, silentLogger);
+    pool.start();
+    await waitFor(() => federation.catalog.tools.length > 0, 'toy catalog');
+
+    const reader = await sessionWith(federation, pool, ['mcp:toy:read']);
+    const names = (await reader.listTools()).tools.map((t) => t.name);
+    expect(names).toContain('toy__echo'); // readOnlyHint: true
+    expect(names).not.toContain('toy__add_tool'); // no annotation counts as write
+    expect(names).toContain('whoami'); // builtins need no scope
+    expect(text(await reader.callTool({ name: 'toy__echo', arguments: { text: 'r' } }))).toBe('r');
+    await expect(reader.callTool({ name: 'toy__add_tool', arguments: {} })).rejects.toThrow(
+      /Unknown tool: toy__add_tool/,
+    );
+
+    const writer = await sessionWith(federation, pool, ['mcp:toy:write']);
+    expect((await writer.listTools()).tools.map((t) => t.name)).toContain('toy__add_tool');
+
+    const stranger = await sessionWith(federation, pool, ['mcp:other:write']);
+    expect((await stranger.listTools()).tools.map((t) => t.name)).toEqual(['whoami', 'find_tools']);
+    const found = await stranger.callTool({ name: 'find_tools', arguments: { query: 'echo' } });
+    expect((found.structuredContent as { tools: unknown[] }).tools).toEqual([]);
+  });
+});
