@@ -1,0 +1,162 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { base64url, SignJWT, UnsecuredJWT } from 'jose';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { KeyRing } from './keys.js';
+import { OAuthStore } from './store.js';
+import { createTokenVerifier, issueAccessToken } from './tokens.js';
+
+const ISSUER = 'http://127.0.0.1:3590';
+const RESOURCE = 'http://127.0.0.1:3590/mcp';
+const frozen = (ms: number) => ({ now: () => ms });
+const T0 = 1_800_000_000_000;
+
+describe('access tokens', () => {
+  let keys: KeyRing;
+  const revoked = new Set<string>();
+  const verifierAt = (ms: number) =>
+    createTokenVerifier({
+      keys,
+      issuer: ISSUER,
+      resources: () => [RESOURCE],
+      clock: frozen(ms),
+      isRevoked: (j) => revoked.has(j),
+    });
+  const issue = (overrides: Partial<Parameters<typeof issueAccessToken>[3]> = {}) =>
+    issueAccessToken(keys, ISSUER, frozen(T0), {
+      subject: 'owner',
+      clientId: 'client-1',
+      scopes: ['mcp:toy:read'],
+      resource: RESOURCE,
+      ttlSeconds: 3600,
+      ...overrides,
+    });
+
+  beforeAll(async () => {
+    keys = await KeyRing.open(OAuthStore.memory());
+  });
+
+  it('verifies a token it issued and reads subject, client and scopes', async () => {
+    const { token } = await issue();
+    await expect(verifierAt(T0 + 1000)(token)).resolves.toMatchObject({
+      subject: 'owner',
+      clientId: 'client-1',
+      scopes: ['mcp:toy:read'],
+      audience: RESOURCE,
+    });
+  });
+
+  it('refuses an expired token', async () => {
+    const { token } = await issue({ ttlSeconds: 60 });
+    await expect(verifierAt(T0 + 61_000)(token)).rejects.toMatchObject({
+      code: 'invalid_token',
+      description: 'Token expired',
+    });
+  });
+
+  it('refuses a token for another resource', async () => {
+    const { token } = await issue({ resource: 'http://127.0.0.1:9999/mcp' });
+    await expect(verifierAt(T0)(token)).rejects.toMatchObject({ description: 'Token is for another resource' });
+  });
+
+  it('tolerates only a trailing slash difference in the audience', async () => {
+    const { token } = await issue({ resource: RESOURCE + '/' });
+    await expect(verifierAt(T0)(token)).resolves.toMatchObject({ clientId: 'client-1' });
+  });
+
+  it('refuses a token from another issuer', async () => {
+    const { token } = await issueAccessToken(keys, 'http://evil.example.com', frozen(T0), {
+      subject: 'owner',
+      clientId: 'c',
+      scopes: [],
+      resource: RESOURCE,
+      ttlSeconds: 60,
+    });
+    await expect(verifierAt(T0)(token)).rejects.toMatchObject({ code: 'invalid_token' });
+  });
+
+  it('refuses alg none', async () => {
+    const token = new UnsecuredJWT({ client_id: 'c', scope: 'mcp:toy:write' })
+      .setIssuer(ISSUER)
+      .setAudience(RESOURCE)
+      .setSubject('owner')
+      .setJti('x')
+      .setExpirationTime(T0 / 1000 + 60)
+      .encode();
+    await expect(verifierAt(T0)(token)).rejects.toMatchObject({ description: 'Unexpected algorithm none' });
+  });
+
+  it('refuses HS256 signed with our public key as the secret', async () => {
+    const publicJwk = keys.jwks().keys[0]!;
+    const secret = new TextEncoder().encode(JSON.stringify(publicJwk));
+    const token = await new SignJWT({ client_id: 'c', scope: 'mcp:toy:write' })
+      .setProtectedHeader({ alg: 'HS256', typ: 'at+jwt', kid: publicJwk.kid })
+      .setIssuer(ISSUER)
+      .setAudience(RESOURCE)
+      .setSubject('owner')
+      .setJti('x')
+      .setExpirationTime(T0 / 1000 + 60)
+      .sign(secret);
+    await expect(verifierAt(T0)(token)).rejects.toMatchObject({ description: 'Unexpected algorithm HS256' });
+  });
+
+  it('refuses an ID token (typ JWT) used as an access token', async () => {
+    const { kid, privateKey } = keys.signingKey;
+    const token = await new SignJWT({ client_id: 'c', scope: 'mcp:toy:write', nonce: 'n' })
+      .setProtectedHeader({ alg: 'ES256', typ: 'JWT', kid })
+      .setIssuer(ISSUER)
+      .setAudience(RESOURCE)
+      .setSubject('owner')
+      .setJti('x')
+      .setExpirationTime(T0 / 1000 + 60)
+      .sign(privateKey);
+    await expect(verifierAt(T0)(token)).rejects.toMatchObject({
+      description: 'Not an access token (typ must be at+jwt)',
+    });
+  });
+
+  it('refuses a token whose signature was tampered with', async () => {
+    const { token } = await issue();
+    const [h, p, s] = token.split('.');
+    const claims = JSON.parse(new TextDecoder().decode(base64url.decode(p!))) as Record<string, unknown>;
+    const forged = base64url.encode(JSON.stringify({ ...claims, scope: 'mcp:toy:write' }));
+    await expect(verifierAt(T0)(`${h}.${forged}.${s}`)).rejects.toMatchObject({
+      description: 'Invalid token signature',
+    });
+  });
+
+  it('refuses a revoked token', async () => {
+    const { token, jti } = await issue();
+    revoked.add(jti);
+    await expect(verifierAt(T0)(token)).rejects.toMatchObject({ description: 'Token revoked' });
+  });
+
+  it('keeps verifying tokens signed before a key rotation', async () => {
+    const { token } = await issue();
+    await keys.rotate();
+    await expect(verifierAt(T0)(token)).resolves.toMatchObject({ clientId: 'client-1' });
+    expect(keys.jwks().keys).toHaveLength(2);
+  });
+
+  it('verifies after a restart with the persisted keys', async () => {
+    const path = join(await mkdtemp(join(tmpdir(), 'cortex-keys-')), 'oauth.json');
+    const first = await KeyRing.open(await OAuthStore.open(path));
+    const { token } = await issueAccessToken(first, ISSUER, frozen(T0), {
+      subject: 'owner',
+      clientId: 'c',
+      scopes: [],
+      resource: RESOURCE,
+      ttlSeconds: 60,
+    });
+    const reopened = await KeyRing.open(await OAuthStore.open(path));
+    const verify = createTokenVerifier({
+      keys: reopened,
+      issuer: ISSUER,
+      resources: () => [RESOURCE],
+      clock: frozen(T0),
+      isRevoked: () => false,
+    });
+    await expect(verify(token)).resolves.toMatchObject({ clientId: 'c' });
+  });
+});
