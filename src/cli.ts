@@ -27,6 +27,10 @@ Commands:
              --log-level L     debug | info | warn | error (default info)
   backends   List backends with their state (from the running gateway, or by probing them)
              --config, --data-dir as above; --json for machine-readable output; --timeout MS
+  token create --scope S [--scope S…] [--ttl 30d] [--name N]
+             Print a personal access token for scripts and clients without OAuth ("*" = every scope)
+  token list | token revoke ID
+             Personal access tokens of the running gateway
   help       Show this help
   version    Print the version
 `;
@@ -41,6 +45,8 @@ async function main(argv: string[]): Promise<number> {
       return serve(rest);
     case 'backends':
       return backends(rest);
+    case 'token':
+      return token(rest);
     case 'version':
     case '--version':
     case '-v':
@@ -57,18 +63,22 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-function parse(args: string[], extra: Record<string, { type: 'string' | 'boolean' }> = {}) {
+function parse(
+  args: string[],
+  extra: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = {},
+  positionals = false,
+) {
   try {
     return parseArgs({
       args,
-      allowPositionals: false,
+      allowPositionals: positionals,
       strict: true,
       options: {
         config: { type: 'string' },
         'data-dir': { type: 'string' },
         ...extra,
       },
-    }).values as Record<string, string | boolean | undefined>;
+    }).values as Record<string, string | string[] | boolean | undefined>;
   } catch (error) {
     throw new CliError(describeError(error));
   }
@@ -118,6 +128,7 @@ async function serve(args: string[]): Promise<number> {
   const instance = createGateway(config, {
     logger,
     env: process.env,
+    dataDir: loaded.dataDir,
     portFallback: !explicitPort,
     ...(dir ? { consoleDir: dir } : {}),
   });
@@ -212,6 +223,93 @@ async function backends(args: string[]): Promise<number> {
     process.stdout.write(formatStatuses(statuses, source));
   }
   return 0;
+}
+
+/** "90s", "30m", "12h", "30d" or plain seconds. */
+function parseTtl(value: string): number {
+  const match = /^(\d+)\s*([smhd]?)$/.exec(value.trim());
+  if (!match) throw new CliError(`--ttl: use a number with s, m, h or d (e.g. 1h, 30d), got "${value}"`);
+  const unit = { '': 1, s: 1, m: 60, h: 3600, d: 86400 }[match[2] as '' | 's' | 'm' | 'h' | 'd'];
+  return Number(match[1]) * unit;
+}
+
+/** Calls the owner API of the gateway running for this data folder. */
+async function ownerApi(dataDir: string, method: string, path: string, body?: unknown): Promise<unknown> {
+  const running = await readRuntimeInfo(dataDir);
+  if (!running) throw new CliError(`no gateway is running for ${dataDir}; start it with "cortex-gateway serve" first`);
+  const response = await fetch(new URL(path, running.mcpUrl), {
+    method,
+    headers: { authorization: `Bearer ${running.ownerToken}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const result = (await response.json()) as { ok: boolean; value?: unknown; error?: { message: string } };
+  if (!result.ok) throw new CliError(result.error?.message ?? `HTTP ${response.status}`);
+  return result.value;
+}
+
+async function token(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  const flags = parse(
+    rest,
+    {
+      scope: { type: 'string', multiple: true },
+      ttl: { type: 'string' },
+      name: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    sub === 'revoke',
+  );
+  // parseArgs above accepts the positional id of "revoke"; it is read from rest[0] below.
+  const dataDir =
+    typeof flags['data-dir'] === 'string'
+      ? resolve(flags['data-dir'])
+      : (
+          await loadConfig({
+            ...(typeof flags.config === 'string' ? { configPath: flags.config } : {}),
+            createIfMissing: true,
+          })
+        ).dataDir;
+  if (sub === 'create') {
+    const scopes = (flags.scope as string[] | undefined) ?? [];
+    if (scopes.length === 0)
+      throw new CliError('token create: give at least one --scope (e.g. --scope mcp:github:read, or --scope "*")');
+    const created = (await ownerApi(dataDir, 'POST', '/api/tokens', {
+      name: typeof flags.name === 'string' ? flags.name : 'cli token',
+      scopes: scopes.flatMap((s) => s.split(/[\s,]+/)).filter(Boolean),
+      ttlSeconds: typeof flags.ttl === 'string' ? parseTtl(flags.ttl) : 30 * 86400,
+    })) as { id: string; token: string; expiresAt: number };
+    if (flags.json) process.stdout.write(JSON.stringify(created) + '\n');
+    else process.stdout.write(`${created.token}\n`);
+    process.stderr.write(
+      `Token ${created.id} expires ${new Date(created.expiresAt).toISOString()}. It is shown only once.\n`,
+    );
+    return 0;
+  }
+  if (sub === 'list') {
+    const list = (await ownerApi(dataDir, 'GET', '/api/tokens')) as Array<{
+      id: string;
+      name: string;
+      scopes: string[];
+      expiresAt: number;
+      revokedAt?: number;
+    }>;
+    if (flags.json) process.stdout.write(JSON.stringify(list, null, 2) + '\n');
+    else
+      for (const t of list)
+        process.stdout.write(
+          `${t.id}  ${t.name}  ${t.scopes.join(' ')}  ${t.revokedAt ? 'revoked' : `expires ${new Date(t.expiresAt).toISOString()}`}\n`,
+        );
+    return 0;
+  }
+  if (sub === 'revoke') {
+    const id = rest[0] && !rest[0].startsWith('-') ? rest[0] : undefined;
+    if (!id) throw new CliError('token revoke: give the token id (see "cortex-gateway token list")');
+    await ownerApi(dataDir, 'DELETE', `/api/tokens/${encodeURIComponent(id)}`);
+    process.stdout.write(`revoked ${id}\n`);
+    return 0;
+  }
+  throw new CliError('usage: cortex-gateway token create|list|revoke (try: cortex-gateway help)');
 }
 
 /** Starts every backend once, waits until none is still connecting (or the timeout), and reports. */

@@ -1,13 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { BackendPool } from './backends/pool.js';
 import type { BackendStatus } from './backends/types.js';
 import type { GatewayConfig } from './config/schema.js';
 import { Federation } from './federation/federation.js';
 import { createRequestListener } from './http/app.js';
+import { backendScope, grantOf, requiredScope, supportedScopes } from './federation/scopes.js';
+import type { Identity } from './mcp/builtins.js';
 import { McpEndpoint } from './mcp/endpoint.js';
+import { AuthorizationServer, type Origin } from './oauth/authorization-server.js';
+import type { ScopeGroup } from './oauth/consent-page.js';
+import { KeyRing } from './oauth/keys.js';
+import { OAuthStore } from './oauth/store.js';
 import { systemClock, type Clock } from './shared/clock.js';
 import { GatewayError } from './shared/errors.js';
 import { silentLogger, type Logger } from './shared/logger.js';
@@ -27,6 +34,8 @@ export interface GatewayDeps {
   portFallback?: boolean;
   /** Built console to serve at /app. */
   consoleDir?: string;
+  /** Where OAuth state (clients, grants, keys) persists; in memory when absent (tests). */
+  dataDir?: string;
 }
 
 export interface GatewayAddress {
@@ -49,6 +58,14 @@ export interface Gateway {
   /** Owner credential for /api/* until the console login exists. */
   readonly ownerToken: string;
   readonly address: GatewayAddress | undefined;
+  /** The OAuth authorization server, once started. */
+  readonly authorizationServer: AuthorizationServer | undefined;
+  /** A personal access token for scripts and header-only clients (`*` grants everything). */
+  createPersonalToken(input: { name: string; scopes: string[]; ttlSeconds: number }): Promise<{
+    id: string;
+    token: string;
+    expiresAt: number;
+  }>;
   [Symbol.asyncDispose](): Promise<void>;
 }
 
@@ -79,24 +96,93 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
     listPageSize: config.gateway.listPageSize,
     sessionIdleMs: config.gateway.sessionIdleMs,
   });
-  const listener = createRequestListener({
-    endpoint,
-    settings: config.gateway,
-    logger,
-    ownerToken,
-    statuses: () => pool.statuses(),
-    namingNotes: () => federation.catalog.notes,
-    stderr: (name) => pool.get(name)?.stderrLines(),
-    version: VERSION,
-    ...(deps.consoleDir ? { consoleDir: deps.consoleDir } : {}),
-  });
-
   let server: Server | undefined;
   let address: GatewayAddress | undefined;
+  let oauth: AuthorizationServer | undefined;
+
+  /** Every origin a client may use to reach this listener: the loopback spellings and allowed hosts. */
+  const origins = (): Origin[] => {
+    if (!address) return [];
+    const hosts = ['127.0.0.1', 'localhost', '[::1]'].map((h) => `${h}:${address!.port}`);
+    hosts.push(...config.gateway.allowedHosts);
+    return hosts.map((host) => ({ issuer: `http://${host}`, resource: `http://${host}/mcp` }));
+  };
+  const originOf = (req: IncomingMessage): Origin => {
+    const host = (req.headers.host ?? '').toLowerCase();
+    const all = origins();
+    return all.find((o) => o.issuer === `http://${host}`) ?? all[0]!;
+  };
+  const scopeGroups = (): ScopeGroup[] =>
+    config.backends
+      .filter((b) => b.enabled)
+      .map((b) => {
+        const tools = federation.catalog.tools.filter((t) => t.backendId === b.id);
+        const readTools = tools.filter((t) => t.access === 'read').length;
+        return {
+          backend: b.name,
+          readScope: backendScope(b.id, 'read'),
+          writeScope: backendScope(b.id, 'write'),
+          readTools,
+          writeTools: tools.length - readTools,
+        };
+      });
+  const scopeNeeded = (identity: Identity, body: unknown): string | undefined => {
+    const grant = grantOf(identity.scopes);
+    for (const message of Array.isArray(body) ? body : [body]) {
+      const call = message as { method?: unknown; params?: { name?: unknown } } | null;
+      if (call?.method !== 'tools/call' || typeof call.params?.name !== 'string') continue;
+      const tool = federation.catalog.tool(call.params.name);
+      if (tool && !grant.allowsTool(tool)) return requiredScope(tool);
+    }
+    return undefined;
+  };
+
+  async function buildListener() {
+    const store = deps.dataDir ? await OAuthStore.open(join(deps.dataDir, 'oauth.json')) : OAuthStore.memory();
+    const keys = await KeyRing.open(store);
+    oauth = new AuthorizationServer({
+      store,
+      keys,
+      clock,
+      logger: logger.child({ component: 'oauth' }),
+      origins,
+      supportedScopes: () => supportedScopes(config),
+      scopeGroups,
+    });
+    const auth = oauth;
+    return createRequestListener({
+      endpoint,
+      settings: config.gateway,
+      logger,
+      ownerToken,
+      statuses: () => pool.statuses(),
+      namingNotes: () => federation.catalog.notes,
+      stderr: (name) => pool.get(name)?.stderrLines(),
+      version: VERSION,
+      ...(deps.consoleDir ? { consoleDir: deps.consoleDir } : {}),
+      auth: {
+        server: auth,
+        originOf,
+        supportedScopes: () => supportedScopes(config),
+        scopeNeeded,
+        identify: (token) => {
+          const state = store.state;
+          const name = state.clients[token.clientId]?.clientName ?? state.personalTokens[token.clientId]?.name;
+          return {
+            subject: token.subject,
+            clientId: token.clientId,
+            ...(name ? { clientName: name } : {}),
+            scopes: token.scopes,
+          };
+        },
+      },
+    });
+  }
+  let listener: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
 
   const listen = (port: number) =>
     new Promise<Server>((resolve, reject) => {
-      const candidate = createServer(listener);
+      const candidate = createServer((req, res) => listener!(req, res));
       // Long tool calls stream over SSE; keep idle keep-alive sockets short so shutdown is quick.
       candidate.keepAliveTimeout = 5_000;
       candidate.requestTimeout = 0;
@@ -121,6 +207,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
     },
     async start() {
       if (address) return address;
+      listener ??= await buildListener();
       const first = config.gateway.port;
       const tries = deps.portFallback && first !== 0 ? PORT_FALLBACK_TRIES : 1;
       for (let i = 0; i < tries; i++) {
@@ -166,6 +253,13 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
     },
     async [Symbol.asyncDispose]() {
       await this.stop();
+    },
+    get authorizationServer() {
+      return oauth;
+    },
+    async createPersonalToken(input) {
+      if (!oauth || !address) throw new GatewayError('not_running', 'Start the gateway before creating tokens');
+      return oauth.createPersonalToken({ ...input, origin: origins()[0]! });
     },
   };
 }

@@ -10,7 +10,13 @@ import type { McpEndpoint } from '../mcp/endpoint.js';
 import { sendJsonRpcError } from '../shared/json-rpc.js';
 import { describeError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
+import type { CreatePersonalTokenInput } from '../api/contract.js';
+import type { Identity } from '../mcp/builtins.js';
+import type { AuthorizationServer, Origin } from '../oauth/authorization-server.js';
+import { OAuthError } from '../oauth/errors.js';
+import type { VerifiedToken } from '../oauth/tokens.js';
 import { readJsonBody } from './body.js';
+import { mountOAuthRoutes } from './oauth-routes.js';
 import { checkHost, checkOrigin } from './guards.js';
 
 export interface HttpAppOptions {
@@ -27,6 +33,18 @@ export interface HttpAppOptions {
   version: string;
   /** Built console (renderer) to serve at /app, if present. */
   consoleDir?: string;
+  /** OAuth: the authorization server and how the resource side maps tokens to identities. */
+  auth?: HttpAuth;
+}
+
+export interface HttpAuth {
+  server: AuthorizationServer;
+  /** The issuer and resource for the origin this request used (loopback spellings differ). */
+  originOf: (req: IncomingMessage) => Origin;
+  identify: (token: VerifiedToken) => Identity;
+  /** For a tools/call outside the grant, the scope that would allow it. */
+  scopeNeeded: (identity: Identity, body: unknown) => string | undefined;
+  supportedScopes: () => readonly string[];
 }
 
 /**
@@ -77,6 +95,11 @@ async function handleMcp(req: IncomingMessage, res: ServerResponse, options: Htt
     sendJsonRpcError(res, 405, -32000, 'Method not allowed');
     return;
   }
+  let identity: Identity | undefined;
+  if (options.auth) {
+    identity = await authenticate(req, res, options.auth);
+    if (!identity) return;
+  }
   let body: unknown;
   if (req.method === 'POST') {
     const read = await readJsonBody(req, options.settings.maxBodyBytes);
@@ -86,8 +109,46 @@ async function handleMcp(req: IncomingMessage, res: ServerResponse, options: Htt
       return;
     }
     body = read.value;
+    const needed = identity && options.auth?.scopeNeeded(identity, body);
+    if (needed) {
+      // RFC 6750 §3.1: the call is understood but the grant is too narrow; say which scope would do.
+      const origin = options.auth!.originOf(req);
+      res.setHeader(
+        'WWW-Authenticate',
+        `Bearer error="insufficient_scope", scope="${needed}", resource_metadata="${origin.issuer}/.well-known/oauth-protected-resource/mcp"`,
+      );
+      sendJsonRpcError(res, 403, -32003, `insufficient_scope: this call needs the scope ${needed}`);
+      return;
+    }
   }
-  await options.endpoint.handle(req, res, body);
+  await options.endpoint.handle(req, res, body, identity);
+}
+
+/**
+ * Bearer authentication for /mcp, on every request including the first initialize (MCP
+ * authorization spec; RFC 6750 §3). The 401 points at the protected resource metadata.
+ */
+async function authenticate(req: IncomingMessage, res: ServerResponse, auth: HttpAuth): Promise<Identity | undefined> {
+  const origin = auth.originOf(req);
+  const metadata = `${origin.issuer}/.well-known/oauth-protected-resource/mcp`;
+  const header = req.headers.authorization;
+  const challenge = (error?: OAuthError) => {
+    const parts = [`resource_metadata="${metadata}"`, `scope="${auth.supportedScopes().join(' ')}"`];
+    if (error) parts.unshift(`error="${error.code}"`, `error_description="${error.description.replace(/"/g, "'")}"`);
+    res.setHeader('WWW-Authenticate', `Bearer ${parts.join(', ')}`);
+    const payload = JSON.stringify(
+      error ? error.toBody() : { error: 'invalid_token', error_description: 'Authorization required' },
+    );
+    res.writeHead(401, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
+    res.end(payload);
+    return undefined;
+  };
+  if (!header || !/^Bearer\s+/i.test(header)) return challenge();
+  try {
+    return auth.identify(await auth.server.verify(header.replace(/^Bearer\s+/i, '').trim()));
+  } catch (error) {
+    return challenge(error instanceof OAuthError ? error : new OAuthError('invalid_token', 'Invalid token'));
+  }
 }
 
 function createExpressApp(
@@ -135,6 +196,53 @@ function createExpressApp(
   app.get('/api/catalog/notes', ownerOnly, (_req, res) => {
     res.json({ ok: true, value: options.namingNotes() });
   });
+
+  if (options.auth) {
+    const auth = options.auth;
+    const notFound = (res: Response, what: string) =>
+      res.status(404).json({ ok: false, error: { code: 'not_found', message: `No ${what}` } });
+    app.get('/api/clients', ownerOnly, (_req, res) => {
+      res.json({ ok: true, value: auth.server.clients() });
+    });
+    app.delete('/api/clients/:id', ownerOnly, async (req, res) => {
+      if (!(await auth.server.revokeClient(String(req.params.id)))) return void notFound(res, 'such client');
+      res.json({ ok: true, value: null });
+    });
+    app.get('/api/tokens', ownerOnly, (_req, res) => {
+      res.json({ ok: true, value: auth.server.personalTokens() });
+    });
+    app.post('/api/tokens', ownerOnly, express.json({ limit: '16kb' }), async (req, res) => {
+      const input = (req.body ?? {}) as Partial<CreatePersonalTokenInput>;
+      const scopes = Array.isArray(input.scopes) ? input.scopes.filter((s): s is string => typeof s === 'string') : [];
+      const ttl = typeof input.ttlSeconds === 'number' && input.ttlSeconds > 0 ? input.ttlSeconds : 0;
+      const name = typeof input.name === 'string' && input.name.trim() ? input.name.trim().slice(0, 100) : 'token';
+      const fieldError = (field: string, message: string) =>
+        res.status(400).json({ ok: false, error: { code: 'invalid_argument', message: `${field}: ${message}` } });
+      if (scopes.length === 0) return void fieldError('scopes', 'at least one scope is required');
+      if (!ttl || ttl > 366 * 24 * 3600) return void fieldError('ttlSeconds', 'must be between 1 s and one year');
+      try {
+        const created = await auth.server.createPersonalToken({
+          name,
+          scopes,
+          ttlSeconds: ttl,
+          origin: auth.originOf(req),
+        });
+        res.status(201).json({ ok: true, value: created });
+      } catch (error) {
+        if (error instanceof OAuthError) return void fieldError('scopes', error.description);
+        throw error;
+      }
+    });
+    app.delete('/api/tokens/:id', ownerOnly, async (req, res) => {
+      if (!(await auth.server.revokePersonalToken(String(req.params.id)))) return void notFound(res, 'such token');
+      res.json({ ok: true, value: null });
+    });
+  }
+
+  if (options.auth) {
+    const auth = options.auth;
+    mountOAuthRoutes(app, express, auth.server, (req) => auth.originOf(req), log);
+  }
 
   if (options.consoleDir && existsSync(options.consoleDir)) {
     app.use('/app', express.static(options.consoleDir, { index: 'index.html', maxAge: 0 }));

@@ -53,6 +53,8 @@ export interface PersonalToken {
   scopes: string[];
   createdAt: number;
   expiresAt: number;
+  /** The token's own id; the token itself is shown once and never stored. */
+  jti: string;
   revokedAt?: number;
 }
 
@@ -65,6 +67,8 @@ export interface OAuthState {
   personalTokens: Record<string, PersonalToken>;
   /** Access token ids revoked before their expiry (by /revoke or a grant revocation), with expiry. */
   revokedJtis: Record<string, number>;
+  /** Clients whose grants the owner revoked, with the time: their earlier access tokens stop working. */
+  revokedClients: Record<string, number>;
 }
 
 const empty = (): OAuthState => ({
@@ -75,6 +79,7 @@ const empty = (): OAuthState => ({
   refreshFamilies: {},
   personalTokens: {},
   revokedJtis: {},
+  revokedClients: {},
 });
 
 /**

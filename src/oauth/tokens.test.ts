@@ -18,10 +18,10 @@ describe('access tokens', () => {
   const verifierAt = (ms: number) =>
     createTokenVerifier({
       keys,
-      issuer: ISSUER,
+      issuers: () => [ISSUER],
       resources: () => [RESOURCE],
       clock: frozen(ms),
-      isRevoked: (j) => revoked.has(j),
+      isRevoked: ({ jti }) => revoked.has(jti),
     });
   const issue = (overrides: Partial<Parameters<typeof issueAccessToken>[3]> = {}) =>
     issueAccessToken(keys, ISSUER, frozen(T0), {
@@ -109,6 +109,7 @@ describe('access tokens', () => {
       .setAudience(RESOURCE)
       .setSubject('owner')
       .setJti('x')
+      .setIssuedAt(T0 / 1000)
       .setExpirationTime(T0 / 1000 + 60)
       .sign(privateKey);
     await expect(verifierAt(T0)(token)).rejects.toMatchObject({
@@ -152,7 +153,7 @@ describe('access tokens', () => {
     const reopened = await KeyRing.open(await OAuthStore.open(path));
     const verify = createTokenVerifier({
       keys: reopened,
-      issuer: ISSUER,
+      issuers: () => [ISSUER],
       resources: () => [RESOURCE],
       clock: frozen(T0),
       isRevoked: () => false,

@@ -52,11 +52,13 @@ const stripSlash = (value: string) => (value.endsWith('/') ? value.slice(0, -1) 
 
 export interface VerifierOptions {
   keys: KeyRing;
-  issuer: string;
+  /** Issuers we sign as: one per origin the gateway answers on. */
+  issuers: () => readonly string[];
   /** Resource URLs this gateway answers for; `aud` must be one of them (a trailing slash is tolerated). */
   resources: () => readonly string[];
   clock: Clock;
-  isRevoked: (jti: string) => boolean;
+  /** Revocation check: a revoked token id, or a client whose grants were revoked after `issuedAt`. */
+  isRevoked: (token: { jti: string; clientId: string; issuedAt: number }) => boolean;
 }
 
 /**
@@ -81,9 +83,9 @@ export function createTokenVerifier(options: VerifierOptions): TokenVerifier {
       ({ payload } = await jwtVerify(token, key, {
         algorithms: [SIGNING_ALG],
         typ: 'at+jwt',
-        issuer: options.issuer,
+        issuer: [...options.issuers()],
         currentDate: new Date(options.clock.now()),
-        requiredClaims: ['sub', 'exp', 'jti', 'aud'],
+        requiredClaims: ['sub', 'exp', 'iat', 'jti', 'aud'],
       }));
     } catch (error) {
       if (error instanceof joseErrors.JWTExpired) throw new OAuthError('invalid_token', 'Token expired');
@@ -99,7 +101,9 @@ export function createTokenVerifier(options: VerifierOptions): TokenVerifier {
     if (typeof payload.client_id !== 'string' || typeof payload.scope !== 'string') {
       throw new OAuthError('invalid_token', 'Token lacks client_id or scope');
     }
-    if (options.isRevoked(payload.jti!)) throw new OAuthError('invalid_token', 'Token revoked');
+    if (options.isRevoked({ jti: payload.jti!, clientId: payload.client_id, issuedAt: payload.iat! * 1000 })) {
+      throw new OAuthError('invalid_token', 'Token revoked');
+    }
     return {
       subject: payload.sub!,
       clientId: payload.client_id,

@@ -30,7 +30,12 @@ export interface RunningGateway extends AsyncDisposable {
   gateway: Gateway;
   address: GatewayAddress;
   mcpUrl: URL;
+  /** A personal access token with every scope, for tests that are not about authorization. */
+  token: string;
 }
+
+/** Tokens of gateways started by the helpers, so connectClient(url) can authenticate. */
+const tokens = new Map<string, string>();
 
 /** Starts a gateway in-process on 127.0.0.1:0 with the given `mcpServers` and gateway settings. */
 export async function startGateway(
@@ -40,11 +45,15 @@ export async function startGateway(
   const config = parseConfig({ mcpServers, gateway: { port: 0, restartBaseMs: 50, restartMaxMs: 500, ...gateway } });
   const instance = createGateway(config);
   const address = await instance.start();
+  const { token } = await instance.createPersonalToken({ name: 'tests', scopes: ['*'], ttlSeconds: 3600 });
+  tokens.set(address.mcpUrl, token);
   return {
     gateway: instance,
     address,
     mcpUrl: new URL(address.mcpUrl),
+    token,
     async [Symbol.asyncDispose]() {
+      tokens.delete(address.mcpUrl);
       await instance.stop();
     },
   };
@@ -55,9 +64,16 @@ export interface ConnectedClient extends AsyncDisposable {
   transport: StreamableHTTPClientTransport;
 }
 
-export async function connectClient(url: URL, name = 'test-client'): Promise<ConnectedClient> {
+/** Connects the SDK client with the token of a helper-started gateway, or the given one. */
+export async function connectClient(
+  url: URL,
+  token = tokens.get(url.href),
+  name = 'test-client',
+): Promise<ConnectedClient> {
   const client = new Client({ name, version: '1.0.0' });
-  const transport = new StreamableHTTPClientTransport(url);
+  const transport = new StreamableHTTPClientTransport(url, {
+    requestInit: token ? { headers: { authorization: `Bearer ${token}` } } : {},
+  });
   await client.connect(transport);
   return {
     client,

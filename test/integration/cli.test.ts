@@ -108,13 +108,42 @@ describe('cortex-gateway CLI', () => {
     expect(ready.mcpUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/mcp$/);
     expect(ready.consoleUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/app\/$/);
     expect(output().stdout).toContain(ready.mcpUrl);
-    await using session = await connectClient(new URL(ready.mcpUrl));
+    const created = await run([
+      'token',
+      'create',
+      '--scope',
+      'mcp:toy:read',
+      '--name',
+      'cli test',
+      '--ttl',
+      '1h',
+      '--data-dir',
+      join(dir, 'data'),
+    ]);
+    expect(created.code).toBe(0);
+    const token = created.stdout.trim();
+    expect(token.split('.')).toHaveLength(3);
+    await using session = await connectClient(new URL(ready.mcpUrl), token);
     await waitFor(
       async () => (await session.client.listTools()).tools.some((t) => t.name === 'toy__echo'),
       'toy tools',
     );
     const result = await session.client.callTool({ name: 'toy__echo', arguments: { text: 'via cli' } });
     expect(text(result)).toBe('via cli');
+    // A read grant does not list write tools.
+    const names = (await session.client.listTools()).tools.map((t) => t.name);
+    expect(names).not.toContain('toy__add_tool');
+    const list = await run(['token', 'list', '--json', '--data-dir', join(dir, 'data')]);
+    const [pat] = JSON.parse(list.stdout) as Array<{ id: string; name: string }>;
+    expect(pat!.name).toBe('cli test');
+    expect((await run(['token', 'revoke', pat!.id, '--data-dir', join(dir, 'data')])).code).toBe(0);
+    await expect(session.client.listTools()).rejects.toThrow(/401|Unauthorized|invalid_token/i);
+  });
+
+  it('refuses token create when no gateway runs, saying what to do', async () => {
+    const result = await run(['token', 'create', '--scope', '*', '--data-dir', join(dir, 'nothing')]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('no gateway is running');
   });
 
   it('keeps the runtime file private (0600) since it holds the owner token', async () => {

@@ -9,10 +9,13 @@ interface RawResponse {
   body: string;
 }
 
+/** The bearer raw() sends unless told otherwise; set to the gateway under test's token. */
+let bearer = '';
+
 /** node:http rather than fetch, because fetch will not send a forged Host header. */
 function raw(
   url: URL,
-  options: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {},
+  options: { method?: string; headers?: Record<string, string>; body?: string | Buffer; token?: string } = {},
 ): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const req = request(
@@ -22,6 +25,7 @@ function raw(
         headers: {
           'content-type': 'application/json',
           accept: 'application/json, text/event-stream',
+          authorization: `Bearer ${options.token ?? bearer}`,
           ...options.headers,
         },
       },
@@ -48,6 +52,7 @@ describe('endpoint security', () => {
   let gw: RunningGateway;
   beforeAll(async () => {
     gw = await startGateway({}, { maxBodyBytes: 64 * 1024 });
+    bearer = gw.token;
   });
   afterAll(async () => {
     await gw[Symbol.asyncDispose]();
@@ -189,8 +194,9 @@ describe('endpoint security', () => {
     const id = session.transport.sessionId!;
     // The SDK client keeps a GET stream open, which counts as activity; close it by closing the client.
     await session.client.close();
-    await new Promise((r) => setTimeout(r, 1700));
+    await new Promise((r) => setTimeout(r, 2600));
     const res = await raw(idleGw.mcpUrl, {
+      token: idleGw.token,
       headers: { 'mcp-session-id': id, 'mcp-protocol-version': LATEST_PROTOCOL_VERSION },
       body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }),
     });
@@ -199,11 +205,12 @@ describe('endpoint security', () => {
 
   it('keeps a session that keeps making requests (and has no stream open)', async () => {
     await using idleGw = await startGateway({}, { sessionIdleMs: 1000 });
-    const init = await raw(idleGw.mcpUrl, { body: initialize });
+    const init = await raw(idleGw.mcpUrl, { body: initialize, token: idleGw.token });
     const id = init.headers['mcp-session-id'] as string;
     for (let i = 0; i < 5; i++) {
       await new Promise((r) => setTimeout(r, 450));
       const res = await raw(idleGw.mcpUrl, {
+        token: idleGw.token,
         headers: { 'mcp-session-id': id, 'mcp-protocol-version': LATEST_PROTOCOL_VERSION },
         body: JSON.stringify({ jsonrpc: '2.0', id: i + 2, method: 'tools/list' }),
       });

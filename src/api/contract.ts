@@ -1,0 +1,70 @@
+/**
+ * The console API contract: types only, shared by the core (src/), the Electron preload and the
+ * renderer. Every call answers `ApiResult<T>`; failures carry a stable code and a message.
+ */
+export type ApiResult<T> = { ok: true; value: T } | { ok: false; error: { code: string; message: string } };
+
+export type BackendState = 'connecting' | 'ready' | 'degraded' | 'down' | 'disabled';
+
+export interface BackendView {
+  name: string;
+  id: string;
+  kind: 'stdio' | 'http' | 'sse';
+  transport?: 'stdio' | 'streamable-http' | 'sse';
+  state: BackendState;
+  since: number;
+  lastError?: string;
+  latencyMs?: number;
+  restartCount: number;
+  toolCount: number;
+  promptCount: number;
+  resourceCount: number;
+  pid?: number;
+}
+
+/** A registered OAuth client, with what the owner granted it. */
+export interface ClientView {
+  clientId: string;
+  clientName?: string;
+  redirectUris: string[];
+  source: 'dcr' | 'cimd' | 'pat';
+  createdAt: number;
+  lastUsedAt?: number;
+  scopes: string[];
+  activeGrants: number;
+}
+
+export interface PersonalTokenView {
+  id: string;
+  name: string;
+  scopes: string[];
+  createdAt: number;
+  expiresAt: number;
+  revokedAt?: number;
+}
+
+export interface CreatePersonalTokenInput {
+  name: string;
+  /** `*` grants everything, including backends added later. */
+  scopes: string[];
+  ttlSeconds: number;
+}
+
+/** The token itself is returned once, at creation, and never stored. */
+export interface CreatedPersonalToken {
+  id: string;
+  token: string;
+  expiresAt: number;
+}
+
+/** Routes of the HTTP form of the API (headless), all owner-only. */
+export const API_ROUTES = {
+  backends: 'GET /api/backends',
+  backendStderr: 'GET /api/backends/:name/stderr',
+  catalogNotes: 'GET /api/catalog/notes',
+  clients: 'GET /api/clients',
+  revokeClient: 'DELETE /api/clients/:id',
+  tokens: 'GET /api/tokens',
+  createToken: 'POST /api/tokens',
+  revokeToken: 'DELETE /api/tokens/:id',
+} as const;

@@ -1,0 +1,133 @@
+import type { Express, NextFunction, Request, Response } from 'express';
+import type expressModule from 'express';
+import type { AuthorizationServer, AuthorizeOutcome, Origin } from '../oauth/authorization-server.js';
+import { PAGE_HEADERS, renderErrorPage } from '../oauth/consent-page.js';
+import { OAuthError } from '../oauth/errors.js';
+import type { Logger } from '../shared/logger.js';
+import { describeError } from '../shared/errors.js';
+
+/** CORS for the endpoints browser-based clients (the MCP Inspector) call; never on authorize or consent. */
+function cors(req: Request, res: Response, next: NextFunction): void {
+  res.setHeader('Access-Control-Allow-Origin', '*');
+  res.setHeader('Access-Control-Allow-Methods', 'GET, POST, OPTIONS');
+  res.setHeader('Access-Control-Allow-Headers', 'authorization, content-type, mcp-protocol-version');
+  res.setHeader('Access-Control-Max-Age', '600');
+  if (req.method === 'OPTIONS') {
+    res.status(204).end();
+    return;
+  }
+  next();
+}
+
+function sendOutcome(res: Response, outcome: AuthorizeOutcome): void {
+  if (outcome.kind === 'redirect') {
+    res.setHeader('Cache-Control', 'no-store');
+    res.redirect(302, outcome.location);
+    return;
+  }
+  res.status(outcome.status).set(PAGE_HEADERS);
+  res.send(outcome.kind === 'page' ? outcome.html : renderErrorPage(outcome.title, outcome.message));
+}
+
+function flat(query: Request['query']): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [key, value] of Object.entries(query)) out[key] = typeof value === 'string' ? value : undefined;
+  return out;
+}
+
+function formOf(body: unknown): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  if (body && typeof body === 'object') {
+    for (const [key, value] of Object.entries(body)) out[key] = typeof value === 'string' ? value : undefined;
+  }
+  return out;
+}
+
+/** Mounts discovery, registration, authorization, consent, token, revocation and JWKS. */
+export function mountOAuthRoutes(
+  app: Express,
+  express: typeof expressModule,
+  server: AuthorizationServer,
+  originOf: (req: Request) => Origin,
+  logger: Logger,
+): void {
+  const form = express.urlencoded({ extended: false, limit: '64kb' });
+  const json = express.json({ limit: '64kb' });
+
+  const prm = (req: Request, res: Response) => void res.json(server.protectedResourceMetadata(originOf(req)));
+  app.all(['/.well-known/oauth-protected-resource', '/.well-known/oauth-protected-resource/mcp'], cors, prm);
+  const asm = (req: Request, res: Response) => void res.json(server.metadata(originOf(req)));
+  app.all(['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration'], cors, asm);
+  app.all('/jwks.json', cors, (_req, res) => void res.json(server.jwks()));
+
+  app.all('/register', cors, json, async (req, res, next) => {
+    try {
+      res
+        .status(201)
+        .set('Cache-Control', 'no-store')
+        .json(await server.register(req.body));
+    } catch (error) {
+      next(error);
+    }
+  });
+
+  app.get('/authorize', async (req, res, next) => {
+    try {
+      sendOutcome(res, await server.authorize(flat(req.query), originOf(req)));
+    } catch (error) {
+      next(error);
+    }
+  });
+
+  app.post('/consent', form, async (req, res, next) => {
+    try {
+      const body = (req.body ?? {}) as Record<string, string | string[] | undefined>;
+      sendOutcome(res, await server.decide(body));
+    } catch (error) {
+      next(error);
+    }
+  });
+
+  app.all('/token', cors, form, async (req, res, next) => {
+    try {
+      if (req.method !== 'POST') throw new OAuthError('invalid_request', 'Use POST');
+      const tokens = await server.token(formOf(req.body), req.headers.authorization);
+      // RFC 6749 §5.1: token responses must not be cached.
+      res.set({ 'Cache-Control': 'no-store', Pragma: 'no-cache' }).json(tokens);
+    } catch (error) {
+      next(error);
+    }
+  });
+
+  app.all('/revoke', cors, form, async (req, res, next) => {
+    try {
+      if (req.method !== 'POST') throw new OAuthError('invalid_request', 'Use POST');
+      await server.revoke(formOf(req.body), req.headers.authorization);
+      res.status(200).set('Cache-Control', 'no-store').end();
+    } catch (error) {
+      next(error);
+    }
+  });
+
+  // OAuth errors become RFC bodies here; anything else is a server_error whose details stay in the log.
+  app.use(
+    ['/register', '/token', '/revoke', '/authorize', '/consent'],
+    (error: unknown, req: Request, res: Response, next: NextFunction) => {
+      if (res.headersSent) return next(error);
+      if (error instanceof OAuthError) {
+        if (error.code === 'invalid_client' && req.headers.authorization?.startsWith('Basic ')) {
+          res.setHeader('WWW-Authenticate', 'Basic realm="cortex-gateway"');
+        }
+        res.status(error.status).set('Cache-Control', 'no-store').json(error.toBody());
+        return;
+      }
+      const body = (error as { type?: string }).type === 'entity.parse.failed';
+      if (body) {
+        res.status(400).json({ error: 'invalid_request', error_description: 'Malformed request body' });
+        return;
+      }
+      logger.error('oauth endpoint failed', { path: req.path, error: describeError(error) });
+      res.status(500).json({ error: 'server_error', error_description: 'Internal error' });
+    },
+  );
+}

@@ -1,0 +1,653 @@
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { Clock } from '../shared/clock.js';
+import type { Logger } from '../shared/logger.js';
+import { renderConsentPage, type ScopeGroup } from './consent-page.js';
+import { OAuthError } from './errors.js';
+import type { KeyRing } from './keys.js';
+import { checkRedirectUri, matchRedirectUri } from './redirect-uri.js';
+import type { ClientRecord, OAuthStore, RefreshFamily } from './store.js';
+import { createTokenVerifier, issueAccessToken, type TokenVerifier } from './tokens.js';
+
+/** Where a request came in: the issuer and resource are those of the origin the client used. */
+export interface Origin {
+  issuer: string;
+  resource: string;
+}
+
+export interface AuthorizationServerOptions {
+  store: OAuthStore;
+  keys: KeyRing;
+  clock: Clock;
+  logger: Logger;
+  /** Every origin this gateway answers on (loopback spellings, later the tunnel). */
+  origins: () => readonly Origin[];
+  supportedScopes: () => readonly string[];
+  scopeGroups: () => readonly ScopeGroup[];
+  accessTokenTtlSeconds?: number;
+  refreshTokenTtlSeconds?: number;
+  /** A just-rotated refresh token is accepted again within this window (clients retry). */
+  refreshGraceMs?: number;
+}
+
+interface PendingAuthorization {
+  id: string;
+  csrf: string;
+  clientId: string;
+  redirectUri: string;
+  state: string | undefined;
+  codeChallenge: string;
+  resource: string;
+  issuer: string;
+  requestedScopes: string[];
+  createdAt: number;
+}
+
+interface IssuedCode {
+  clientId: string;
+  redirectUri: string;
+  codeChallenge: string;
+  resource: string;
+  scopes: string[];
+  subject: string;
+  expiresAt: number;
+  used: boolean;
+  /** What the code was exchanged for, revoked if the code is presented again (RFC 6749 §4.1.2). */
+  issued: { familyId?: string; jtis: string[] };
+}
+
+export type AuthorizeOutcome =
+  | { kind: 'page'; status: number; html: string }
+  | { kind: 'error-page'; status: number; title: string; message: string }
+  | { kind: 'redirect'; location: string };
+
+export interface TokenResponse {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  refresh_token?: string;
+  scope: string;
+}
+
+const OWNER = 'owner';
+const CODE_TTL_MS = 60_000;
+const PENDING_TTL_MS = 10 * 60_000;
+const VERIFIER_PATTERN = /^[A-Za-z0-9\-._~]{43,128}$/;
+
+const sha256 = (value: string) => createHash('sha256').update(value).digest('base64url');
+const stripSlash = (value: string) => (value.endsWith('/') ? value.slice(0, -1) : value);
+
+function safeEqual(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}
+
+function appendParams(uri: string, params: Record<string, string | undefined>): string {
+  const url = new URL(uri);
+  for (const [key, value] of Object.entries(params)) if (value !== undefined) url.searchParams.set(key, value);
+  return url.href;
+}
+
+/**
+ * The authorization server's logic, free of HTTP framework concerns: each endpoint is a method
+ * taking the parsed request and returning what to send, or throwing an OAuthError.
+ */
+export class AuthorizationServer {
+  readonly verify: TokenVerifier;
+  readonly #options: Required<Omit<AuthorizationServerOptions, 'logger'>> & { logger: Logger };
+  readonly #pending = new Map<string, PendingAuthorization>();
+  readonly #codes = new Map<string, IssuedCode>();
+  readonly #registrations: number[] = [];
+
+  constructor(options: AuthorizationServerOptions) {
+    this.#options = {
+      accessTokenTtlSeconds: 3600,
+      refreshTokenTtlSeconds: 90 * 24 * 3600,
+      refreshGraceMs: 30_000,
+      ...options,
+    };
+    this.verify = createTokenVerifier({
+      keys: options.keys,
+      issuers: () => options.origins().map((o) => o.issuer),
+      resources: () => options.origins().map((o) => o.resource),
+      clock: options.clock,
+      isRevoked: ({ jti, clientId, issuedAt }) => {
+        const state = options.store.state;
+        const clientRevokedAt = state.revokedClients[clientId];
+        return jti in state.revokedJtis || (clientRevokedAt !== undefined && issuedAt <= clientRevokedAt);
+      },
+    });
+  }
+
+  get #now(): number {
+    return this.#options.clock.now();
+  }
+
+  jwks() {
+    return this.#options.keys.jwks();
+  }
+
+  // --- metadata --------------------------------------------------------------------------------
+
+  /** RFC 8414 authorization server metadata. */
+  metadata(origin: Origin): Record<string, unknown> {
+    const base = origin.issuer;
+    return {
+      issuer: base,
+      authorization_endpoint: `${base}/authorize`,
+      token_endpoint: `${base}/token`,
+      registration_endpoint: `${base}/register`,
+      revocation_endpoint: `${base}/revoke`,
+      jwks_uri: `${base}/jwks.json`,
+      response_types_supported: ['code'],
+      response_modes_supported: ['query'],
+      grant_types_supported: ['authorization_code', 'refresh_token'],
+      code_challenge_methods_supported: ['S256'],
+      token_endpoint_auth_methods_supported: ['none', 'client_secret_post', 'client_secret_basic'],
+      revocation_endpoint_auth_methods_supported: ['none', 'client_secret_post', 'client_secret_basic'],
+      scopes_supported: [...this.#options.supportedScopes()],
+      authorization_response_iss_parameter_supported: true,
+      // Client ID Metadata Documents are not fetched yet; clients register through DCR.
+      client_id_metadata_document_supported: false,
+    };
+  }
+
+  /** RFC 9728 protected resource metadata for the MCP endpoint. */
+  protectedResourceMetadata(origin: Origin): Record<string, unknown> {
+    return {
+      resource: origin.resource,
+      authorization_servers: [origin.issuer],
+      scopes_supported: [...this.#options.supportedScopes()],
+      bearer_methods_supported: ['header'],
+      resource_name: 'Cortex Gateway',
+    };
+  }
+
+  // --- RFC 7591 dynamic client registration ------------------------------------------------------
+
+  async register(body: unknown): Promise<Record<string, unknown>> {
+    // A local gateway sees every registration from 127.0.0.1 (and, behind a tunnel, so does every
+    // internet client), so the limit is global rather than per address.
+    const now = this.#now;
+    while (this.#registrations.length && now - this.#registrations[0]! > 60_000) this.#registrations.shift();
+    if (this.#registrations.length >= 30) {
+      throw new OAuthError('slow_down', 'Too many registrations; try again in a minute', 429);
+    }
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+      throw new OAuthError('invalid_client_metadata', 'Registration body must be a JSON object');
+    }
+    const input = body as Record<string, unknown>;
+    const uris = input.redirect_uris;
+    if (!Array.isArray(uris) || uris.length === 0) {
+      throw new OAuthError('invalid_redirect_uri', 'redirect_uris must be a non-empty array');
+    }
+    for (const uri of uris) {
+      const verdict = checkRedirectUri(uri);
+      if (!verdict.ok) throw new OAuthError('invalid_redirect_uri', `redirect_uris: ${verdict.reason}`);
+    }
+    const requested = input.token_endpoint_auth_method;
+    const method =
+      requested === 'client_secret_post' || requested === 'client_secret_basic'
+        ? requested
+        : requested === undefined
+          ? 'none'
+          : 'none';
+    if (
+      requested !== undefined &&
+      requested !== 'none' &&
+      requested !== 'client_secret_post' &&
+      requested !== 'client_secret_basic'
+    ) {
+      throw new OAuthError(
+        'invalid_client_metadata',
+        `token_endpoint_auth_method ${String(requested)} is not supported`,
+      );
+    }
+    const clientId = randomUUID();
+    const secret = method === 'none' ? undefined : randomBytes(32).toString('base64url');
+    const record: ClientRecord = {
+      clientId,
+      redirectUris: uris as string[],
+      tokenEndpointAuthMethod: method,
+      source: 'dcr',
+      createdAt: now,
+    };
+    if (typeof input.client_name === 'string' && input.client_name.trim())
+      record.clientName = input.client_name.trim().slice(0, 100);
+    if (typeof input.client_uri === 'string') record.clientUri = input.client_uri.slice(0, 500);
+    if (secret) record.clientSecretHash = sha256(secret);
+    this.#registrations.push(now);
+    await this.#options.store.update((state) => {
+      state.clients[clientId] = record;
+    });
+    this.#options.logger.info('client registered', { clientId, name: record.clientName });
+    return {
+      client_id: clientId,
+      client_id_issued_at: Math.floor(now / 1000),
+      ...(secret ? { client_secret: secret, client_secret_expires_at: 0 } : {}),
+      redirect_uris: record.redirectUris,
+      token_endpoint_auth_method: method,
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      ...(record.clientName ? { client_name: record.clientName } : {}),
+    };
+  }
+
+  // --- authorization endpoint ---------------------------------------------------------------------
+
+  async authorize(query: Record<string, string | undefined>, origin: Origin): Promise<AuthorizeOutcome> {
+    this.#expirePending();
+    // RFC 6749 §4.1.2.1: until client and redirect URI are known good, errors are shown, never redirected.
+    const client = query.client_id ? this.#options.store.state.clients[query.client_id] : undefined;
+    if (!client) {
+      return {
+        kind: 'error-page',
+        status: 400,
+        title: 'Unknown application',
+        message: 'This client is not registered with Cortex Gateway.',
+      };
+    }
+    let redirectUri = query.redirect_uri;
+    if (redirectUri === undefined && client.redirectUris.length === 1) redirectUri = client.redirectUris[0];
+    if (!redirectUri || !matchRedirectUri(redirectUri, client.redirectUris)) {
+      return {
+        kind: 'error-page',
+        status: 400,
+        title: 'Invalid redirect',
+        message: 'The address this application wants to return to is not one it registered.',
+      };
+    }
+    const fail = (error: string, description: string): AuthorizeOutcome => ({
+      kind: 'redirect',
+      // RFC 9207: iss on every authorization response, errors included.
+      location: appendParams(redirectUri, {
+        error,
+        error_description: description,
+        state: query.state,
+        iss: origin.issuer,
+      }),
+    });
+    if (query.response_type !== 'code') return fail('unsupported_response_type', 'response_type must be code');
+    if (!query.code_challenge) return fail('invalid_request', 'PKCE is required: code_challenge is missing');
+    if (query.code_challenge_method !== 'S256')
+      return fail('invalid_request', 'PKCE code_challenge_method must be S256');
+    if (!/^[A-Za-z0-9_-]{43}$/.test(query.code_challenge))
+      return fail('invalid_request', 'code_challenge is not a S256 challenge');
+    // RFC 8707: a resource we do not serve is invalid_target.
+    const resource = query.resource ?? origin.resource;
+    if (stripSlash(resource) !== stripSlash(origin.resource))
+      return fail('invalid_target', `Unknown resource ${resource}`);
+
+    const supported = this.#options.supportedScopes();
+    const requested = (query.scope ?? '').split(/[\s,]+/).filter((s) => supported.includes(s));
+    const pending: PendingAuthorization = {
+      id: randomUUID(),
+      csrf: randomBytes(24).toString('base64url'),
+      clientId: client.clientId,
+      redirectUri,
+      state: query.state,
+      codeChallenge: query.code_challenge,
+      resource: origin.resource,
+      issuer: origin.issuer,
+      requestedScopes: [...new Set(requested)],
+      createdAt: this.#now,
+    };
+
+    // The owner decided for this client before: a request within that decision needs no new consent.
+    const remembered = this.#options.store.state.consents[client.clientId];
+    if (remembered && pending.requestedScopes.every((s) => remembered.scopes.includes(s))) {
+      const scopes = pending.requestedScopes.length > 0 ? pending.requestedScopes : remembered.scopes;
+      return {
+        kind: 'redirect',
+        location: this.#issueCode(
+          pending,
+          scopes.filter((s) => supported.includes(s)),
+        ),
+      };
+    }
+
+    this.#pending.set(pending.id, pending);
+    const checked = new Set(pending.requestedScopes.length > 0 ? pending.requestedScopes : supported);
+    const html = renderConsentPage({
+      requestId: pending.id,
+      csrf: pending.csrf,
+      clientName: client.clientName ?? 'An unnamed application',
+      clientId: client.clientId,
+      redirectHost: new URL(redirectUri).host || new URL(redirectUri).protocol,
+      groups: this.#options.scopeGroups(),
+      checked,
+    });
+    return { kind: 'page', status: 200, html };
+  }
+
+  /** The owner's answer on the consent page. CSRF-checked against the pending request. */
+  async decide(form: Record<string, string | string[] | undefined>): Promise<AuthorizeOutcome> {
+    this.#expirePending();
+    const id = typeof form.request_id === 'string' ? form.request_id : '';
+    const pending = this.#pending.get(id);
+    if (!pending) {
+      return {
+        kind: 'error-page',
+        status: 400,
+        title: 'Request expired',
+        message: 'Start the sign-in again from your application.',
+      };
+    }
+    if (typeof form.csrf !== 'string' || !safeEqual(form.csrf, pending.csrf)) {
+      return {
+        kind: 'error-page',
+        status: 403,
+        title: 'Request refused',
+        message: 'The consent form was not valid for this request.',
+      };
+    }
+    this.#pending.delete(id);
+    if (form.decision !== 'approve') {
+      return {
+        kind: 'redirect',
+        location: appendParams(pending.redirectUri, {
+          error: 'access_denied',
+          error_description: 'The owner denied access',
+          state: pending.state,
+          iss: pending.issuer,
+        }),
+      };
+    }
+    const supported = this.#options.supportedScopes();
+    const chosen = [form.scope ?? []].flat().filter((s): s is string => typeof s === 'string' && supported.includes(s));
+    const scopes = [...new Set(chosen)];
+    await this.#options.store.update((state) => {
+      state.consents[pending.clientId] = { clientId: pending.clientId, scopes, decidedAt: this.#now };
+    });
+    this.#options.logger.info('access granted', { clientId: pending.clientId, scopes: scopes.join(' ') });
+    return { kind: 'redirect', location: this.#issueCode(pending, scopes) };
+  }
+
+  #issueCode(pending: PendingAuthorization, scopes: string[]): string {
+    const code = randomBytes(32).toString('base64url');
+    this.#codes.set(sha256(code), {
+      clientId: pending.clientId,
+      redirectUri: pending.redirectUri,
+      codeChallenge: pending.codeChallenge,
+      resource: pending.resource,
+      scopes,
+      subject: OWNER,
+      expiresAt: this.#now + CODE_TTL_MS,
+      used: false,
+      issued: { jtis: [] },
+    });
+    return appendParams(pending.redirectUri, { code, state: pending.state, iss: pending.issuer });
+  }
+
+  #expirePending(): void {
+    const now = this.#now;
+    for (const [id, pending] of this.#pending) if (now - pending.createdAt > PENDING_TTL_MS) this.#pending.delete(id);
+    for (const [hash, code] of this.#codes) if (now > code.expiresAt + 10 * CODE_TTL_MS) this.#codes.delete(hash);
+  }
+
+  // --- token endpoint -----------------------------------------------------------------------------
+
+  async token(form: Record<string, string | undefined>, authorization: string | undefined): Promise<TokenResponse> {
+    const client = await this.#authenticateClient(form, authorization);
+    switch (form.grant_type) {
+      case 'authorization_code':
+        return this.#exchangeCode(client, form);
+      case 'refresh_token':
+        return this.#refresh(client, form);
+      default:
+        throw new OAuthError('unsupported_grant_type', `grant_type ${form.grant_type ?? '(missing)'} is not supported`);
+    }
+  }
+
+  /** RFC 6749 §2.3 client authentication: Basic, POST body, or none for public clients. */
+  async #authenticateClient(
+    form: Record<string, string | undefined>,
+    authorization: string | undefined,
+  ): Promise<ClientRecord> {
+    let clientId = form.client_id;
+    let secret = form.client_secret;
+    if (authorization?.startsWith('Basic ')) {
+      const decoded = Buffer.from(authorization.slice(6), 'base64').toString('utf8');
+      const colon = decoded.indexOf(':');
+      if (colon === -1) throw new OAuthError('invalid_client', 'Malformed Basic credentials');
+      clientId = decodeURIComponent(decoded.slice(0, colon));
+      secret = decodeURIComponent(decoded.slice(colon + 1));
+    }
+    const client = clientId ? this.#options.store.state.clients[clientId] : undefined;
+    if (!client) throw new OAuthError('invalid_client', 'Unknown client');
+    if (client.clientSecretHash) {
+      if (!secret || !safeEqual(sha256(secret), client.clientSecretHash)) {
+        throw new OAuthError('invalid_client', 'Client authentication failed');
+      }
+    }
+    return client;
+  }
+
+  async #exchangeCode(client: ClientRecord, form: Record<string, string | undefined>): Promise<TokenResponse> {
+    const code = form.code ? this.#codes.get(sha256(form.code)) : undefined;
+    if (!code) throw new OAuthError('invalid_grant', 'Unknown or expired authorization code');
+    if (code.used) {
+      // A second presentation means the code leaked: revoke what the first one produced.
+      await this.#revokeIssued(code);
+      throw new OAuthError('invalid_grant', 'Authorization code already used; tokens issued from it are revoked');
+    }
+    if (this.#now > code.expiresAt) throw new OAuthError('invalid_grant', 'Authorization code expired');
+    if (code.clientId !== client.clientId)
+      throw new OAuthError('invalid_grant', 'Authorization code was issued to another client');
+    if (form.redirect_uri !== undefined && form.redirect_uri !== code.redirectUri) {
+      throw new OAuthError('invalid_grant', 'redirect_uri does not match the authorization request');
+    }
+    const verifier = form.code_verifier;
+    if (!verifier || !VERIFIER_PATTERN.test(verifier))
+      throw new OAuthError('invalid_grant', 'code_verifier is missing or malformed');
+    if (!safeEqual(sha256(verifier), code.codeChallenge))
+      throw new OAuthError('invalid_grant', 'PKCE verification failed');
+    if (form.resource !== undefined && stripSlash(form.resource) !== stripSlash(code.resource)) {
+      throw new OAuthError('invalid_target', 'resource does not match the authorization request');
+    }
+    code.used = true;
+    const issued = await this.#issueTokens(client.clientId, code.subject, code.scopes, code.resource, undefined);
+    code.issued = { familyId: issued.familyId, jtis: [issued.jti] };
+    return issued.response;
+  }
+
+  async #refresh(client: ClientRecord, form: Record<string, string | undefined>): Promise<TokenResponse> {
+    const token = form.refresh_token ?? '';
+    const familyId = token.split('.')[0] ?? '';
+    const family = this.#options.store.state.refreshFamilies[familyId];
+    if (!family || family.revokedAt !== undefined)
+      throw new OAuthError('invalid_grant', 'Unknown or revoked refresh token');
+    if (family.clientId !== client.clientId)
+      throw new OAuthError('invalid_grant', 'Refresh token was issued to another client');
+    const now = this.#now;
+    if (now > family.expiresAt) throw new OAuthError('invalid_grant', 'Refresh token expired');
+    const hash = sha256(token);
+    const isCurrent = safeEqual(hash, family.currentHash);
+    const inGrace =
+      family.previousHash !== undefined &&
+      safeEqual(hash, family.previousHash) &&
+      family.rotatedAt !== undefined &&
+      now - family.rotatedAt <= this.#options.refreshGraceMs;
+    if (!isCurrent && !inGrace) {
+      // Reuse of a rotated token after the grace window: someone else may hold it. End the family.
+      await this.#options.store.update((state) => {
+        state.refreshFamilies[familyId]!.revokedAt = now;
+      });
+      this.#options.logger.warn('refresh token reuse detected; grant revoked', { clientId: client.clientId });
+      throw new OAuthError('invalid_grant', 'Refresh token was already used; the grant is revoked');
+    }
+    let scopes = family.scopes;
+    if (form.scope !== undefined) {
+      const asked = form.scope.split(' ').filter(Boolean);
+      if (asked.some((s) => !family.scopes.includes(s)))
+        throw new OAuthError('invalid_scope', 'Requested scope exceeds the grant');
+      scopes = asked;
+    }
+    return (await this.#issueTokens(client.clientId, family.subject, scopes, family.resource, family)).response;
+  }
+
+  async #issueTokens(
+    clientId: string,
+    subject: string,
+    scopes: string[],
+    resource: string,
+    family: RefreshFamily | undefined,
+  ): Promise<{ response: TokenResponse; familyId: string; jti: string }> {
+    const now = this.#now;
+    const issuer = this.#issuerFor(resource);
+    const access = await issueAccessToken(this.#options.keys, issuer, this.#options.clock, {
+      subject,
+      clientId,
+      scopes,
+      resource,
+      ttlSeconds: this.#options.accessTokenTtlSeconds,
+    });
+    const familyId = family?.id ?? randomUUID();
+    const refresh = `${familyId}.${randomBytes(32).toString('base64url')}`;
+    await this.#options.store.update((state) => {
+      const existing = state.refreshFamilies[familyId];
+      if (existing) {
+        existing.previousHash = existing.currentHash;
+        existing.currentHash = sha256(refresh);
+        existing.rotatedAt = now;
+        existing.lastUsedAt = now;
+      } else {
+        state.refreshFamilies[familyId] = {
+          id: familyId,
+          clientId,
+          subject,
+          scopes: family?.scopes ?? scopes,
+          resource,
+          currentHash: sha256(refresh),
+          createdAt: now,
+          lastUsedAt: now,
+          expiresAt: now + this.#options.refreshTokenTtlSeconds * 1000,
+        };
+      }
+      const client = state.clients[clientId];
+      if (client) client.lastUsedAt = now;
+    });
+    return {
+      familyId,
+      jti: access.jti,
+      response: {
+        access_token: access.token,
+        token_type: 'Bearer',
+        expires_in: this.#options.accessTokenTtlSeconds,
+        refresh_token: refresh,
+        scope: scopes.join(' '),
+      },
+    };
+  }
+
+  #issuerFor(resource: string): string {
+    const match = this.#options.origins().find((o) => stripSlash(o.resource) === stripSlash(resource));
+    return match?.issuer ?? new URL(resource).origin;
+  }
+
+  async #revokeIssued(code: IssuedCode): Promise<void> {
+    const now = this.#now;
+    await this.#options.store.update((state) => {
+      if (code.issued.familyId && state.refreshFamilies[code.issued.familyId]) {
+        state.refreshFamilies[code.issued.familyId]!.revokedAt = now;
+      }
+      for (const jti of code.issued.jtis) state.revokedJtis[jti] = now + this.#options.accessTokenTtlSeconds * 1000;
+    });
+  }
+
+  // --- RFC 7009 revocation --------------------------------------------------------------------------
+
+  async revoke(form: Record<string, string | undefined>, authorization: string | undefined): Promise<void> {
+    const client = await this.#authenticateClient(form, authorization);
+    const token = form.token ?? '';
+    const family = this.#options.store.state.refreshFamilies[token.split('.')[0] ?? ''];
+    const now = this.#now;
+    if (family && family.clientId === client.clientId && safeEqual(sha256(token), family.currentHash)) {
+      await this.#options.store.update((state) => {
+        state.refreshFamilies[family.id]!.revokedAt = now;
+      });
+      return;
+    }
+    // An access token: only its own client may revoke it. Unknown tokens are not an error (§2.2).
+    try {
+      const claims = await this.verify(token);
+      if (claims.clientId !== client.clientId) return;
+      await this.#options.store.update((state) => {
+        state.revokedJtis[claims.jti] = claims.expiresAt;
+      });
+    } catch {
+      // Invalid or foreign tokens: nothing to do.
+    }
+  }
+
+  // --- owner operations -------------------------------------------------------------------------
+
+  clients(): Array<ClientRecord & { scopes: string[]; activeGrants: number }> {
+    const state = this.#options.store.state;
+    return Object.values(state.clients)
+      .filter((client) => client.source !== 'pat')
+      .map((client) => ({
+        ...client,
+        scopes: state.consents[client.clientId]?.scopes ?? [],
+        activeGrants: Object.values(state.refreshFamilies).filter(
+          (f) => f.clientId === client.clientId && f.revokedAt === undefined,
+        ).length,
+      }));
+  }
+
+  /** Ends every grant of a client: refresh families revoked, consent forgotten. Access tokens expire on their own within the hour. */
+  async revokeClient(clientId: string): Promise<boolean> {
+    const state = this.#options.store.state;
+    if (!state.clients[clientId]) return false;
+    const now = this.#now;
+    await this.#options.store.update((s) => {
+      for (const family of Object.values(s.refreshFamilies)) {
+        if (family.clientId === clientId && family.revokedAt === undefined) family.revokedAt = now;
+      }
+      delete s.consents[clientId];
+      s.revokedClients[clientId] = now;
+    });
+    return true;
+  }
+
+  /** A personal access token: a long-lived access token for scripts and header-only clients. */
+  async createPersonalToken(input: { name: string; scopes: string[]; ttlSeconds: number; origin: Origin }) {
+    const supported = this.#options.supportedScopes();
+    const unknown = input.scopes.filter((s) => !supported.includes(s) && s !== '*');
+    if (unknown.length) throw new OAuthError('invalid_scope', `Unknown scope: ${unknown.join(', ')}`);
+    const id = `pat_${randomBytes(6).toString('hex')}`;
+    const access = await issueAccessToken(this.#options.keys, input.origin.issuer, this.#options.clock, {
+      subject: OWNER,
+      clientId: id,
+      scopes: input.scopes,
+      resource: input.origin.resource,
+      ttlSeconds: input.ttlSeconds,
+    });
+    await this.#options.store.update((state) => {
+      state.personalTokens[id] = {
+        id,
+        name: input.name,
+        scopes: input.scopes,
+        createdAt: this.#now,
+        expiresAt: access.expiresAt,
+        jti: access.jti,
+      };
+    });
+    return { id, token: access.token, expiresAt: access.expiresAt };
+  }
+
+  personalTokens() {
+    return Object.values(this.#options.store.state.personalTokens);
+  }
+
+  async revokePersonalToken(id: string): Promise<boolean> {
+    const pat = this.#options.store.state.personalTokens[id];
+    if (!pat) return false;
+    const now = this.#now;
+    await this.#options.store.update((state) => {
+      state.personalTokens[id]!.revokedAt = now;
+      state.revokedJtis[pat.jti] = pat.expiresAt;
+    });
+    return true;
+  }
+}
