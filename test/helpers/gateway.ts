@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { parseConfig } from '../../src/config/load.js';
-import { createGateway, type Gateway, type GatewayAddress } from '../../src/index.js';
+import { createGateway, type Gateway, type GatewayAddress, type GatewayDeps } from '../../src/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -41,9 +41,10 @@ const tokens = new Map<string, string>();
 export async function startGateway(
   mcpServers: Record<string, unknown>,
   gateway: Record<string, unknown> = {},
+  deps: GatewayDeps = {},
 ): Promise<RunningGateway> {
   const config = parseConfig({ mcpServers, gateway: { port: 0, restartBaseMs: 50, restartMaxMs: 500, ...gateway } });
-  const instance = createGateway(config);
+  const instance = createGateway(config, deps);
   const address = await instance.start();
   const { token } = await instance.createPersonalToken({ name: 'tests', scopes: ['*'], ttlSeconds: 3600 });
   tokens.set(address.mcpUrl, token);

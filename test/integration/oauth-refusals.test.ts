@@ -1,0 +1,412 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectClient, startGateway, type RunningGateway } from '../helpers/gateway.js';
+import { approve, openConsent, submitConsent } from '../helpers/oauth.js';
+
+const REDIRECT = 'http://127.0.0.1:5555/cb';
+
+interface Flow {
+  clientId: string;
+  verifier: string;
+  url: URL;
+}
+
+/** A controllable clock shared with the gateway, to step past expiry and grace windows. */
+const clock = { offset: 0, now: () => Date.now() + clock.offset };
+
+async function register(gw: RunningGateway, body: Record<string, unknown>) {
+  const res = await fetch(new URL('/register', gw.mcpUrl), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+async function client(gw: RunningGateway, redirect = REDIRECT): Promise<string> {
+  const { body } = await register(gw, {
+    redirect_uris: [redirect],
+    client_name: 'Refusal Tester',
+    token_endpoint_auth_method: 'none',
+  });
+  return body.client_id as string;
+}
+
+function flow(gw: RunningGateway, clientId: string, overrides: Record<string, string | undefined> = {}): Flow {
+  const verifier = randomBytes(32).toString('base64url');
+  const params: Record<string, string | undefined> = {
+    client_id: clientId,
+    redirect_uri: REDIRECT,
+    response_type: 'code',
+    state: 'st',
+    code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+    code_challenge_method: 'S256',
+    scope: 'mcp:toy:read',
+    ...overrides,
+  };
+  const url = new URL('/authorize', gw.mcpUrl);
+  for (const [key, value] of Object.entries(params)) if (value !== undefined) url.searchParams.set(key, value);
+  return { clientId, verifier, url };
+}
+
+async function token(gw: RunningGateway, form: Record<string, string>) {
+  const res = await fetch(new URL('/token', gw.mcpUrl), {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(form),
+  });
+  return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, string> };
+}
+
+async function codeFor(gw: RunningGateway, f: Flow): Promise<string> {
+  return (await approve(f.url)).searchParams.get('code')!;
+}
+
+async function exchange(gw: RunningGateway, f: Flow, code: string, verifier = f.verifier, clientId = f.clientId) {
+  return token(gw, {
+    grant_type: 'authorization_code',
+    code,
+    code_verifier: verifier,
+    client_id: clientId,
+    redirect_uri: REDIRECT,
+  });
+}
+
+async function mcpStatus(gw: RunningGateway, bearer: string): Promise<number> {
+  const res = await fetch(gw.mcpUrl, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${bearer}`,
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+    },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+    }),
+  });
+  await res.text();
+  return res.status;
+}
+
+describe('OAuth refusals', () => {
+  let gw: RunningGateway;
+  beforeAll(async () => {
+    // The backend only has to exist in the configuration: scopes come from there.
+    gw = await startGateway({ toy: { command: 'node', args: ['-e', ''] } }, { maxRestarts: 1 }, { clock });
+  });
+  afterAll(async () => {
+    await gw[Symbol.asyncDispose]();
+  });
+
+  describe('registration', () => {
+    for (const uri of ['javascript:alert(1)', 'data:text/html,hi', 'file:///etc/passwd', 'http://example.com/cb']) {
+      it(`refuses the redirect URI ${uri}`, async () => {
+        const res = await register(gw, { redirect_uris: [uri] });
+        expect(res.status).toBe(400);
+        expect(res.body.error).toBe('invalid_redirect_uri');
+      });
+    }
+
+    it('accepts private-use schemes, https and loopback http, leniently ignoring odd fields', async () => {
+      const res = await register(gw, {
+        redirect_uris: [
+          'cursor://anysphere.cursor-retrieval/oauth/callback',
+          'https://claude.ai/api/mcp/auth_callback',
+          'http://localhost:1/cb',
+        ],
+        scope: 'claudeai whatever',
+        grant_types: ['authorization_code', 'refresh_token'],
+        some_vendor_field: { nested: true },
+      });
+      expect(res.status).toBe(201);
+      expect(res.body.client_secret).toBeUndefined();
+    });
+  });
+
+  describe('authorization request', () => {
+    it('shows an error page (no redirect) for an unknown client', async () => {
+      const res = await fetch(flow(gw, 'no-such-client').url, { redirect: 'manual' });
+      expect(res.status).toBe(400);
+      expect(res.headers.get('location')).toBeNull();
+    });
+
+    const mismatches: Record<string, string> = {
+      path: 'http://127.0.0.1:5555/other',
+      host: 'http://localhost:5555/cb',
+      scheme: 'https://127.0.0.1:5555/cb',
+      userinfo: 'http://user@127.0.0.1:5555/cb',
+      fragment: 'http://127.0.0.1:5555/cb#x',
+      'non-loopback http': 'http://example.com/cb',
+    };
+    for (const [variant, uri] of Object.entries(mismatches)) {
+      it(`refuses a redirect URI differing in ${variant}, without redirecting`, async () => {
+        const id = await client(gw);
+        const res = await fetch(flow(gw, id, { redirect_uri: uri }).url, { redirect: 'manual' });
+        expect(res.status).toBe(400);
+        expect(res.headers.get('location')).toBeNull();
+      });
+    }
+
+    it('lets only the port of a loopback redirect vary', async () => {
+      const id = await client(gw);
+      const form = await openConsent(flow(gw, id, { redirect_uri: 'http://127.0.0.1:6666/cb' }).url);
+      expect(form.requestId).toBeTruthy();
+    });
+
+    it('requires PKCE', async () => {
+      const res = await fetch(flow(gw, await client(gw), { code_challenge: undefined }).url, { redirect: 'manual' });
+      const location = new URL(res.headers.get('location')!);
+      expect(location.searchParams.get('error')).toBe('invalid_request');
+      expect(location.searchParams.get('iss')).toBe(gw.mcpUrl.origin);
+      expect(location.searchParams.get('state')).toBe('st');
+    });
+
+    it('refuses the plain PKCE method', async () => {
+      const res = await fetch(flow(gw, await client(gw), { code_challenge_method: 'plain' }).url, {
+        redirect: 'manual',
+      });
+      expect(new URL(res.headers.get('location')!).searchParams.get('error')).toBe('invalid_request');
+    });
+
+    it('answers an unknown resource with invalid_target', async () => {
+      const res = await fetch(flow(gw, await client(gw), { resource: 'http://127.0.0.1:1/mcp' }).url, {
+        redirect: 'manual',
+      });
+      expect(new URL(res.headers.get('location')!).searchParams.get('error')).toBe('invalid_target');
+    });
+  });
+
+  describe('consent', () => {
+    it('is unframeable, uncached and shows the client and redirect host', async () => {
+      const form = await openConsent(flow(gw, await client(gw)).url);
+      expect(form.headers.get('x-frame-options')).toBe('DENY');
+      expect(form.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+      expect(form.headers.get('cache-control')).toBe('no-store');
+      expect(form.headers.get('access-control-allow-origin')).toBeNull();
+      expect(form.html).toContain('Refusal Tester');
+      expect(form.html).toContain('127.0.0.1:5555');
+      expect(form.scopes).toEqual([
+        { value: 'mcp:toy:read', checked: true },
+        { value: 'mcp:toy:write', checked: false },
+      ]);
+    });
+
+    it('refuses a POST without the CSRF token', async () => {
+      const form = await openConsent(flow(gw, await client(gw)).url);
+      const res = await submitConsent(form, 'approve', undefined, { csrf: '' });
+      expect(res.status).toBe(403);
+    });
+
+    it("refuses a POST carrying another request's CSRF token", async () => {
+      const id = await client(gw);
+      const first = await openConsent(flow(gw, id).url);
+      const second = await openConsent(flow(gw, id).url);
+      const res = await submitConsent(first, 'approve', undefined, { csrf: second.csrf });
+      expect(res.status).toBe(403);
+    });
+
+    it('sends access_denied when the owner denies', async () => {
+      const form = await openConsent(flow(gw, await client(gw)).url);
+      const res = await submitConsent(form, 'deny');
+      const location = new URL(res.headers.get('location')!);
+      expect(location.searchParams.get('error')).toBe('access_denied');
+      expect(location.searchParams.get('iss')).toBe(gw.mcpUrl.origin);
+    });
+
+    it('remembers the decision: the next request within it skips the page', async () => {
+      const id = await client(gw);
+      await approve(flow(gw, id).url);
+      const res = await fetch(flow(gw, id).url, { redirect: 'manual' });
+      expect(res.status).toBe(302);
+      expect(new URL(res.headers.get('location')!).searchParams.get('code')).toBeTruthy();
+    });
+  });
+
+  describe('token endpoint', () => {
+    it('refuses a wrong PKCE verifier', async () => {
+      const f = flow(gw, await client(gw));
+      const res = await exchange(gw, f, await codeFor(gw, f), randomBytes(32).toString('base64url'));
+      expect(res.status).toBe(400);
+      expect(res.body.error).toBe('invalid_grant');
+    });
+
+    it('refuses a code presented by another client', async () => {
+      const f = flow(gw, await client(gw));
+      const other = await client(gw);
+      const res = await exchange(gw, f, await codeFor(gw, f), f.verifier, other);
+      expect(res.body.error).toBe('invalid_grant');
+    });
+
+    it('refuses an unknown client', async () => {
+      const res = await token(gw, {
+        grant_type: 'authorization_code',
+        code: 'x',
+        client_id: 'nobody',
+        code_verifier: 'x'.repeat(43),
+      });
+      expect(res.status).toBe(401);
+      expect(res.body.error).toBe('invalid_client');
+    });
+
+    it('refuses a reused code and revokes what the first exchange issued', async () => {
+      const f = flow(gw, await client(gw));
+      const code = await codeFor(gw, f);
+      const first = await exchange(gw, f, code);
+      expect(first.status).toBe(200);
+      expect(first.headers.get('cache-control')).toBe('no-store');
+      expect(await mcpStatus(gw, first.body.access_token!)).toBe(200);
+      const second = await exchange(gw, f, code);
+      expect(second.body.error).toBe('invalid_grant');
+      expect(await mcpStatus(gw, first.body.access_token!)).toBe(401);
+      const refresh = await token(gw, {
+        grant_type: 'refresh_token',
+        refresh_token: first.body.refresh_token!,
+        client_id: f.clientId,
+      });
+      expect(refresh.body.error).toBe('invalid_grant');
+    });
+
+    it('refuses a refresh asking for a broader scope', async () => {
+      const f = flow(gw, await client(gw));
+      const tokens = (await exchange(gw, f, await codeFor(gw, f))).body;
+      const res = await token(gw, {
+        grant_type: 'refresh_token',
+        refresh_token: tokens.refresh_token!,
+        client_id: f.clientId,
+        scope: 'mcp:toy:read mcp:toy:write',
+      });
+      expect(res.body.error).toBe('invalid_scope');
+    });
+
+    it('accepts a just-rotated refresh token again within the grace window', async () => {
+      const f = flow(gw, await client(gw));
+      const tokens = (await exchange(gw, f, await codeFor(gw, f))).body;
+      const form = { grant_type: 'refresh_token', refresh_token: tokens.refresh_token!, client_id: f.clientId };
+      expect((await token(gw, form)).status).toBe(200);
+      expect((await token(gw, form)).status).toBe(200);
+    });
+
+    it('revokes the whole family when a rotated refresh token comes back after the grace window', async () => {
+      const f = flow(gw, await client(gw));
+      const tokens = (await exchange(gw, f, await codeFor(gw, f))).body;
+      const rotated = (
+        await token(gw, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token!, client_id: f.clientId })
+      ).body;
+      clock.offset += 31_000;
+      try {
+        const replay = await token(gw, {
+          grant_type: 'refresh_token',
+          refresh_token: tokens.refresh_token!,
+          client_id: f.clientId,
+        });
+        expect(replay.body.error).toBe('invalid_grant');
+        const current = await token(gw, {
+          grant_type: 'refresh_token',
+          refresh_token: rotated.refresh_token!,
+          client_id: f.clientId,
+        });
+        expect(current.body.error).toBe('invalid_grant');
+      } finally {
+        clock.offset -= 31_000;
+      }
+    });
+  });
+
+  describe('bearer tokens at /mcp', () => {
+    it('refuses an expired access token with invalid_token', async () => {
+      const f = flow(gw, await client(gw));
+      const tokens = (await exchange(gw, f, await codeFor(gw, f))).body;
+      clock.offset += 3_601_000;
+      try {
+        const res = await fetch(gw.mcpUrl, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${tokens.access_token}`, 'content-type': 'application/json' },
+          body: '{}',
+        });
+        expect(res.status).toBe(401);
+        expect(res.headers.get('www-authenticate')).toContain(
+          'error="invalid_token", error_description="Token expired"',
+        );
+      } finally {
+        clock.offset -= 3_601_000;
+      }
+    });
+
+    it('refuses garbage bearers', async () => {
+      expect(await mcpStatus(gw, 'not-a-jwt')).toBe(401);
+    });
+
+    it("refuses a session id used with another client's token", async () => {
+      const a = flow(gw, await client(gw));
+      const b = flow(gw, await client(gw));
+      const tokenA = (await exchange(gw, a, await codeFor(gw, a))).body.access_token!;
+      const tokenB = (await exchange(gw, b, await codeFor(gw, b))).body.access_token!;
+      await using session = await connectClient(gw.mcpUrl, tokenA);
+      const res = await fetch(gw.mcpUrl, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${tokenB}`,
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          'mcp-session-id': session.transport.sessionId!,
+          'mcp-protocol-version': '2025-11-25',
+        },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }),
+      });
+      expect(res.status).toBe(404);
+    });
+  });
+
+  describe('discovery', () => {
+    it('serves RFC 8414 metadata with the issuer exactly the origin, and CORS', async () => {
+      for (const path of ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration']) {
+        const res = await fetch(new URL(path, gw.mcpUrl));
+        const body = (await res.json()) as Record<string, unknown>;
+        expect(body.issuer).toBe(gw.mcpUrl.origin);
+        expect(body.authorization_response_iss_parameter_supported).toBe(true);
+        expect(body.token_endpoint_auth_methods_supported).toEqual([
+          'none',
+          'client_secret_post',
+          'client_secret_basic',
+        ]);
+        expect(res.headers.get('access-control-allow-origin')).toBe('*');
+      }
+    });
+
+    it('serves RFC 9728 metadata naming the MCP URL as the resource, at both paths', async () => {
+      for (const path of ['/.well-known/oauth-protected-resource', '/.well-known/oauth-protected-resource/mcp']) {
+        const body = (await (await fetch(new URL(path, gw.mcpUrl))).json()) as Record<string, unknown>;
+        expect(body.resource).toBe(gw.mcpUrl.href);
+        expect(body.authorization_servers).toEqual([gw.mcpUrl.origin]);
+        expect(body.scopes_supported).toEqual(['mcp:toy:read', 'mcp:toy:write']);
+      }
+    });
+  });
+});
+
+describe('OAuth across a restart', () => {
+  it('refreshes after a restart, and the old access token still verifies', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'cortex-restart-'));
+    const first = await startGateway({}, {}, { dataDir });
+    const port = first.address.port;
+    const f = flow(first, await client(first), { scope: undefined });
+    const tokens = (await exchange(first, f, await codeFor(first, f))).body;
+    await first[Symbol.asyncDispose]();
+
+    await using second = await startGateway({}, { port }, { dataDir });
+    expect(await mcpStatus(second, tokens.access_token!)).toBe(200);
+    const refreshed = await token(second, {
+      grant_type: 'refresh_token',
+      refresh_token: tokens.refresh_token!,
+      client_id: f.clientId,
+    });
+    expect(refreshed.status).toBe(200);
+    expect(await mcpStatus(second, refreshed.body.access_token!)).toBe(200);
+  });
+});
