@@ -1,0 +1,93 @@
+import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
+import { hasChromium, launchChromium } from '../helpers/browser.js';
+import { nodeBackend, ROOT, startGateway, text, TOY, waitFor } from '../helpers/gateway.js';
+
+const require = createRequire(import.meta.url);
+const MCP_REMOTE = join(dirname(require.resolve('mcp-remote/package.json')), 'dist/proxy.js');
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+// Claude Desktop runs `npx -y mcp-remote <url>`: here the same package, its browser intercepted
+// through BROWSER (no DISPLAY), and the consent page clicked in headless Chromium.
+describe.skipIf(!hasChromium)('mcp-remote (as Claude Desktop runs it) through OAuth consent', () => {
+  it('signs in through the consent page, then lists and calls tools over stdio', async () => {
+    await using gw = await startGateway({ toy: nodeBackend(TOY) });
+    await waitFor(() => gw.gateway.backendStatuses()[0]!.state === 'ready', 'toy ready');
+    const home = await mkdtemp(join(tmpdir(), 'cortex-mcp-remote-'));
+    const urlFile = join(home, 'browser-url.txt');
+    const browserScript = join(home, 'browser.sh');
+    await writeFile(browserScript, `#!/bin/sh\nprintf '%s' "$1" > '${urlFile}'\n`);
+    await chmod(browserScript, 0o755);
+    const callbackPort = await freePort();
+
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [MCP_REMOTE, gw.mcpUrl.href, String(callbackPort)],
+      env: {
+        HOME: home,
+        MCP_REMOTE_CONFIG_DIR: join(home, '.mcp-auth'),
+        BROWSER: browserScript,
+        PATH: process.env.PATH ?? '',
+      },
+      stderr: 'pipe',
+    });
+    let stderr = '';
+    transport.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const client = new Client({ name: 'claude-desktop-stand-in', version: '1' });
+    const connecting = client.connect(transport, { timeout: 60_000 });
+
+    const authorizationUrl = await waitFor(
+      async () => (await readFile(urlFile, 'utf8').catch(() => '')) || undefined,
+      `mcp-remote to open the browser (stderr: ${stderr.slice(-500)})`,
+      30_000,
+    );
+    expect(new URL(authorizationUrl).pathname).toBe('/authorize');
+
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await page.setViewportSize({ width: 900, height: 700 });
+      await page.goto(authorizationUrl);
+      // Kept as a test artifact: the page a user sees when a client asks for access.
+      await page.screenshot({ path: join(ROOT, 'test-results', 'consent-page.png') });
+      await page.getByRole('button', { name: 'Allow' }).click();
+      try {
+        await page.waitForURL((url) => url.port === String(callbackPort), { timeout: 15_000 });
+      } catch (error) {
+        await page.screenshot({ path: '/tmp/cg/consent-fail.png' });
+        throw new Error(
+          `still at ${page.url()}: ${(await page.content()).slice(0, 500)}; mcp-remote: ${stderr.slice(-800)}`,
+          { cause: error },
+        );
+      }
+    } finally {
+      await browser.close();
+    }
+
+    await connecting;
+    try {
+      const names = (await client.listTools()).tools.map((t) => t.name);
+      expect(names).toContain('toy__echo');
+      expect(text(await client.callTool({ name: 'toy__echo', arguments: { text: 'from mcp-remote' } }))).toBe(
+        'from mcp-remote',
+      );
+      expect(gw.gateway.authorizationServer!.clients().length).toBe(1);
+    } finally {
+      await client.close();
+    }
+  });
+});
