@@ -23,7 +23,16 @@ const nodeBuiltins = [
 
 export default tseslint.config(
   {
-    ignores: ['dist/', 'release/', 'node_modules/', 'test-results/', 'renderer/dist/', 'bench/results/', 'bench/tmp/'],
+    ignores: [
+      'dist/',
+      'release/',
+      'node_modules/',
+      'test-results/',
+      'renderer/dist/',
+      'bench/results/',
+      'bench/tmp/',
+      '.conformance/',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
@@ -104,7 +113,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/cli.ts', 'bench/**/*.ts', 'test/**/*.{ts,mjs}', 'resources/**/*.mjs'],
+    files: ['src/cli.ts', 'bench/**/*.ts', 'test/**/*.{ts,mjs}', 'resources/**/*.mjs', 'scripts/**/*.mjs'],
     rules: { 'no-console': 'off' },
   },
   {
