@@ -190,10 +190,9 @@ describe('endpoint security', () => {
 
   it('closes a session that stays idle past sessionIdleMs', async () => {
     await using idleGw = await startGateway({}, { sessionIdleMs: 1000 });
-    const session = await connectClient(idleGw.mcpUrl);
-    const id = session.transport.sessionId!;
-    // The SDK client keeps a GET stream open, which counts as activity; close it by closing the client.
-    await session.client.close();
+    // A client that initializes and goes quiet without DELETE and without an open stream.
+    const init = await raw(idleGw.mcpUrl, { body: initialize, token: idleGw.token });
+    const id = init.headers['mcp-session-id'] as string;
     await new Promise((r) => setTimeout(r, 2600));
     const res = await raw(idleGw.mcpUrl, {
       token: idleGw.token,
@@ -201,6 +200,33 @@ describe('endpoint security', () => {
       body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }),
     });
     expect(res.status).toBe(404);
+  });
+
+  it('keeps a quiet session whose client holds its event stream open', async () => {
+    await using idleGw = await startGateway({}, { sessionIdleMs: 1000 });
+    const init = await raw(idleGw.mcpUrl, { body: initialize, token: idleGw.token });
+    const id = init.headers['mcp-session-id'] as string;
+    const headers = {
+      authorization: `Bearer ${idleGw.token}`,
+      accept: 'text/event-stream',
+      'mcp-session-id': id,
+      'mcp-protocol-version': LATEST_PROTOCOL_VERSION,
+    };
+    const stream = request(idleGw.mcpUrl, { method: 'GET', headers });
+    const opened = new Promise<number>((resolve) => stream.once('response', (res) => resolve(res.statusCode ?? 0)));
+    stream.end();
+    expect(await opened).toBe(200);
+    try {
+      await new Promise((r) => setTimeout(r, 2600));
+      const res = await raw(idleGw.mcpUrl, {
+        token: idleGw.token,
+        headers: { 'mcp-session-id': id, 'mcp-protocol-version': LATEST_PROTOCOL_VERSION },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }),
+      });
+      expect(res.status).toBe(200);
+    } finally {
+      stream.destroy();
+    }
   });
 
   it('keeps a session that keeps making requests (and has no stream open)', async () => {
