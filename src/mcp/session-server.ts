@@ -15,7 +15,6 @@ import {
   SubscribeRequestSchema,
   UnsubscribeRequestSchema,
   type LoggingLevel,
-  type Progress,
   type ServerNotification,
   type ServerRequest,
   type Tool,
@@ -23,7 +22,7 @@ import {
 import type { BackendStatus } from '../backends/types.js';
 import type { FederatedCatalog } from '../federation/catalog.js';
 import { grantOf } from '../federation/scopes.js';
-import type { Federation } from '../federation/federation.js';
+import type { Federation, RouteOptions } from '../federation/federation.js';
 import { describeError, GatewayError } from '../shared/errors.js';
 import { PRESERIALIZED } from '../shared/json-rpc.js';
 import type { Logger } from '../shared/logger.js';
@@ -130,7 +129,7 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
       if (!federation.catalog.tool(name) || !visible(name)) {
         throw new WireError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
       }
-      return relay(() => federation.callTool(name, args, routeOptions(extra)));
+      return relay(() => relayed(extra, (route) => federation.callTool(name, args, route)));
     },
   );
 
@@ -141,7 +140,7 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
   });
 
   server.setRequestHandler(GetPromptRequestSchema, (request, extra) =>
-    relay(() => federation.getPrompt(request.params.name, request.params.arguments, routeOptions(extra))),
+    relay(() => relayed(extra, (route) => federation.getPrompt(request.params.name, request.params.arguments, route))),
   );
 
   server.setRequestHandler(ListResourcesRequestSchema, (request) => {
@@ -159,7 +158,7 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
   });
 
   server.setRequestHandler(ReadResourceRequestSchema, (request, extra) =>
-    relay(() => federation.readResource(request.params.uri, routeOptions(extra))),
+    relay(() => relayed(extra, (route) => federation.readResource(request.params.uri, route))),
   );
 
   server.setRequestHandler(SubscribeRequestSchema, async (request) => {
@@ -214,18 +213,28 @@ function fullToolList(catalog: FederatedCatalog, visibilityKey: string, visible:
 /**
  * Cancellation and progress pass through: the client's abort signal cancels the backend request,
  * and the backend's progress is re-sent under the token the client chose.
+ *
+ * Progress is sent in order, and the relayed result waits for the progress sent before it: the
+ * SDK's notification path is asynchronous, and a result that overtook its progress would end the
+ * response stream with those notifications still unsent.
  */
-function routeOptions(extra: Extra) {
+function relayed<T>(extra: Extra, call: (options: RouteOptions) => Promise<T>): Promise<T> {
   const progressToken = extra._meta?.progressToken;
-  const options: { signal: AbortSignal; onprogress?: (progress: Progress) => void } = { signal: extra.signal };
+  const options: RouteOptions = { signal: extra.signal };
+  let sent: Promise<unknown> = Promise.resolve();
   if (progressToken !== undefined) {
     options.onprogress = (progress) => {
-      void extra
-        .sendNotification({ method: 'notifications/progress', params: { ...progress, progressToken } })
+      sent = sent
+        .then(() =>
+          extra.sendNotification({ method: 'notifications/progress', params: { ...progress, progressToken } }),
+        )
         .catch(() => {});
     };
   }
-  return options;
+  return call(options).then(async (result) => {
+    await sent;
+    return result;
+  });
 }
 
 /**
