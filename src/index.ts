@@ -11,7 +11,7 @@ import { createRequestListener } from './http/app.js';
 import { backendScope, grantOf, requiredScope, supportedScopes } from './federation/scopes.js';
 import type { Identity } from './mcp/builtins.js';
 import { McpEndpoint } from './mcp/endpoint.js';
-import { AuthorizationServer, type Origin } from './oauth/authorization-server.js';
+import { AuthorizationServer, type ConsentPrompter, type Origin } from './oauth/authorization-server.js';
 import type { ScopeGroup } from './oauth/consent-page.js';
 import { KeyRing } from './oauth/keys.js';
 import { OAuthStore } from './oauth/store.js';
@@ -36,6 +36,8 @@ export interface GatewayDeps {
   consoleDir?: string;
   /** Where OAuth state (clients, grants, keys) persists; in memory when absent (tests). */
   dataDir?: string;
+  /** How authorization requests are put to the owner; the browser consent page by default. */
+  consentPrompter?: ConsentPrompter;
 }
 
 export interface GatewayAddress {
@@ -148,6 +150,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
       origins,
       supportedScopes: () => supportedScopes(config),
       scopeGroups,
+      ...(deps.consentPrompter ? { prompter: deps.consentPrompter } : {}),
     });
     const auth = oauth;
     return createRequestListener({

@@ -57,6 +57,22 @@ export interface CreatedPersonalToken {
   expiresAt: number;
 }
 
+/** An authorization request waiting for the owner (requests through a tunnel). */
+export interface PendingConsentView {
+  id: string;
+  clientId: string;
+  clientName: string;
+  redirectHost: string;
+  requestedScopes: string[];
+  createdAt: number;
+}
+
+export interface ConsentDecisionInput {
+  decision: 'approve' | 'deny';
+  /** The scopes granted, possibly fewer than requested. */
+  scopes: string[];
+}
+
 /** Routes of the HTTP form of the API (headless), all owner-only. */
 export const API_ROUTES = {
   backends: 'GET /api/backends',
@@ -67,4 +83,6 @@ export const API_ROUTES = {
   tokens: 'GET /api/tokens',
   createToken: 'POST /api/tokens',
   revokeToken: 'DELETE /api/tokens/:id',
+  pendingConsents: 'GET /api/consents',
+  decideConsent: 'POST /api/consents/:id',
 } as const;

@@ -10,7 +10,7 @@ import type { McpEndpoint } from '../mcp/endpoint.js';
 import { sendJsonRpcError } from '../shared/json-rpc.js';
 import { describeError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
-import type { CreatePersonalTokenInput } from '../api/contract.js';
+import type { ConsentDecisionInput, CreatePersonalTokenInput } from '../api/contract.js';
 import type { Identity } from '../mcp/builtins.js';
 import type { AuthorizationServer, Origin } from '../oauth/authorization-server.js';
 import { OAuthError } from '../oauth/errors.js';
@@ -206,6 +206,22 @@ function createExpressApp(
     });
     app.delete('/api/clients/:id', ownerOnly, async (req, res) => {
       if (!(await auth.server.revokeClient(String(req.params.id)))) return void notFound(res, 'such client');
+      res.json({ ok: true, value: null });
+    });
+    app.get('/api/consents', ownerOnly, (_req, res) => {
+      res.json({ ok: true, value: auth.server.pendingConsents() });
+    });
+    app.post('/api/consents/:id', ownerOnly, express.json({ limit: '16kb' }), (req, res) => {
+      const input = (req.body ?? {}) as Partial<ConsentDecisionInput>;
+      if (input.decision !== 'approve' && input.decision !== 'deny') {
+        return void res
+          .status(400)
+          .json({ ok: false, error: { code: 'invalid_argument', message: 'decision: must be "approve" or "deny"' } });
+      }
+      const scopes = Array.isArray(input.scopes) ? input.scopes.filter((s): s is string => typeof s === 'string') : [];
+      if (!auth.server.decideAsOwner(String(req.params.id), input.decision === 'approve', scopes)) {
+        return void notFound(res, 'pending request with that id');
+      }
       res.json({ ok: true, value: null });
     });
     app.get('/api/tokens', ownerOnly, (_req, res) => {

@@ -79,6 +79,14 @@ export function mountOAuthRoutes(
     }
   });
 
+  app.get('/authorize/wait', async (req, res, next) => {
+    try {
+      sendOutcome(res, await server.wait(flat(req.query)));
+    } catch (error) {
+      next(error);
+    }
+  });
+
   app.post('/consent', form, async (req, res, next) => {
     try {
       const body = (req.body ?? {}) as Record<string, string | string[] | undefined>;

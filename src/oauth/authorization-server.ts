@@ -1,7 +1,7 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
-import { renderConsentPage, type ScopeGroup } from './consent-page.js';
+import { renderConsentPage, renderWaitingPage, type ScopeGroup } from './consent-page.js';
 import { OAuthError } from './errors.js';
 import type { KeyRing } from './keys.js';
 import { checkRedirectUri, matchRedirectUri } from './redirect-uri.js';
@@ -27,7 +27,32 @@ export interface AuthorizationServerOptions {
   refreshTokenTtlSeconds?: number;
   /** A just-rotated refresh token is accepted again within this window (clients retry). */
   refreshGraceMs?: number;
+  /** How a request is put to the owner; by default the requester's browser shows the consent page. */
+  prompter?: ConsentPrompter;
 }
+
+/** A pending request as the owner sees it when deciding in the app. */
+export interface PendingConsentView {
+  id: string;
+  clientId: string;
+  clientName: string;
+  redirectHost: string;
+  requestedScopes: string[];
+  createdAt: number;
+}
+
+/**
+ * The consent step as a port. `page`: the browser that made the request shows the consent form,
+ * right for the local listener, where that browser is the owner's. `owner`: the browser waits
+ * while the owner decides in the app (a request that came through a public tunnel could come
+ * from anyone); `requested` is told so the app can notify.
+ */
+export interface ConsentPrompter {
+  mode(origin: Origin): 'page' | 'owner';
+  requested?(request: PendingConsentView): void;
+}
+
+const BROWSER_PROMPTER: ConsentPrompter = { mode: () => 'page' };
 
 interface PendingAuthorization {
   id: string;
@@ -40,6 +65,9 @@ interface PendingAuthorization {
   issuer: string;
   requestedScopes: string[];
   createdAt: number;
+  mode: 'page' | 'owner';
+  /** The owner's decision in the app, collected by the waiting browser on its next poll. */
+  decision?: { approve: boolean; scopes: string[] };
 }
 
 interface IssuedCode {
@@ -104,6 +132,7 @@ export class AuthorizationServer {
       accessTokenTtlSeconds: 3600,
       refreshTokenTtlSeconds: 90 * 24 * 3600,
       refreshGraceMs: 30_000,
+      prompter: BROWSER_PROMPTER,
       ...options,
     };
     this.verify = createTokenVerifier({
@@ -291,6 +320,7 @@ export class AuthorizationServer {
       issuer: origin.issuer,
       requestedScopes: [...new Set(requested)],
       createdAt: this.#now,
+      mode: this.#options.prompter.mode(origin),
     };
 
     // The owner decided for this client before: a request within that decision needs no new consent.
@@ -307,6 +337,10 @@ export class AuthorizationServer {
     }
 
     this.#pending.set(pending.id, pending);
+    if (pending.mode === 'owner') {
+      this.#options.prompter.requested?.(this.#view(pending));
+      return { kind: 'page', status: 200, html: renderWaitingPage(pending.id, pending.csrf) };
+    }
     const checked = new Set(pending.requestedScopes.length > 0 ? pending.requestedScopes : supported);
     const html = renderConsentPage({
       requestId: pending.id,
@@ -341,8 +375,63 @@ export class AuthorizationServer {
         message: 'The consent form was not valid for this request.',
       };
     }
+    if (pending.mode !== 'page') {
+      return {
+        kind: 'error-page',
+        status: 403,
+        title: 'Request refused',
+        message: 'This request waits for the owner.',
+      };
+    }
     this.#pending.delete(id);
-    if (form.decision !== 'approve') {
+    return this.#finish(pending, form.decision === 'approve', [form.scope ?? []].flat());
+  }
+
+  /** Requests waiting for the owner's decision in the app. */
+  pendingConsents(): PendingConsentView[] {
+    this.#expirePending();
+    return [...this.#pending.values()].filter((p) => p.mode === 'owner' && !p.decision).map((p) => this.#view(p));
+  }
+
+  /** The owner's decision made in the app; the waiting browser picks it up on its next poll. */
+  decideAsOwner(id: string, approve: boolean, scopes: readonly string[] = []): boolean {
+    const pending = this.#pending.get(id);
+    if (!pending || pending.mode !== 'owner' || pending.decision) return false;
+    pending.decision = { approve, scopes: [...scopes] };
+    return true;
+  }
+
+  /** The waiting page polls here (CSRF token as the secret): the decision once made, else wait on. */
+  async wait(query: Record<string, string | undefined>): Promise<AuthorizeOutcome> {
+    this.#expirePending();
+    const pending = query.request ? this.#pending.get(query.request) : undefined;
+    if (!pending || pending.mode !== 'owner') {
+      return {
+        kind: 'error-page',
+        status: 400,
+        title: 'Request expired',
+        message: 'Start the sign-in again from your application.',
+      };
+    }
+    if (!query.token || !safeEqual(query.token, pending.csrf)) {
+      return {
+        kind: 'error-page',
+        status: 403,
+        title: 'Request refused',
+        message: 'This page is not the one that made the request.',
+      };
+    }
+    if (!pending.decision) return { kind: 'page', status: 200, html: renderWaitingPage(pending.id, pending.csrf) };
+    this.#pending.delete(pending.id);
+    return this.#finish(pending, pending.decision.approve, pending.decision.scopes);
+  }
+
+  async #finish(
+    pending: PendingAuthorization,
+    approve: boolean,
+    chosenScopes: readonly unknown[],
+  ): Promise<AuthorizeOutcome> {
+    if (!approve) {
       return {
         kind: 'redirect',
         location: appendParams(pending.redirectUri, {
@@ -354,13 +443,27 @@ export class AuthorizationServer {
       };
     }
     const supported = this.#options.supportedScopes();
-    const chosen = [form.scope ?? []].flat().filter((s): s is string => typeof s === 'string' && supported.includes(s));
-    const scopes = [...new Set(chosen)];
+    const scopes = [
+      ...new Set(chosenScopes.filter((s): s is string => typeof s === 'string' && supported.includes(s))),
+    ];
     await this.#options.store.update((state) => {
       state.consents[pending.clientId] = { clientId: pending.clientId, scopes, decidedAt: this.#now };
     });
     this.#options.logger.info('access granted', { clientId: pending.clientId, scopes: scopes.join(' ') });
     return { kind: 'redirect', location: this.#issueCode(pending, scopes) };
+  }
+
+  #view(pending: PendingAuthorization): PendingConsentView {
+    const client = this.#options.store.state.clients[pending.clientId];
+    const redirect = new URL(pending.redirectUri);
+    return {
+      id: pending.id,
+      clientId: pending.clientId,
+      clientName: client?.clientName ?? 'An unnamed application',
+      redirectHost: redirect.host || redirect.protocol,
+      requestedScopes: pending.requestedScopes,
+      createdAt: pending.createdAt,
+    };
   }
 
   #issueCode(pending: PendingAuthorization, scopes: string[]): string {

@@ -34,8 +34,8 @@ button{border:0;border-radius:8px;padding:10px 18px;font-weight:600;font-size:15
 .approve{background:#4f6bed;color:#fff}.deny{background:#eef0f5;color:#1d2433}.empty{color:#6b7385}
 `;
 
-function page(title: string, body: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>${escape(title)}</title><style>${STYLE}</style></head><body><main>${body}</main></body></html>`;
+function page(title: string, body: string, head = ''): string {
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">${head}<title>${escape(title)}</title><style>${STYLE}</style></head><body><main>${body}</main></body></html>`;
 }
 
 export function renderConsentPage(view: ConsentView): string {
@@ -57,6 +57,16 @@ ${groups || '<p class="empty">No MCP servers are configured yet; the client will
 <div class="actions"><button class="deny" type="submit" name="decision" value="deny">Deny</button><button class="approve" type="submit" name="decision" value="approve">Allow</button></div>
 </form>
 <p class="count">Client id: ${escape(view.clientId)}</p>`,
+  );
+}
+
+/** Shown while the owner decides in the app; reloads itself (no JavaScript) to pick up the answer. */
+export function renderWaitingPage(requestId: string, token: string): string {
+  const next = `/authorize/wait?request=${encodeURIComponent(requestId)}&token=${encodeURIComponent(token)}`;
+  return page(
+    'Waiting for approval — Cortex Gateway',
+    `<h1>Waiting for the owner's approval</h1><p class="sub">The owner of this gateway has been asked to approve this sign-in in the Cortex app. This page continues by itself once they decide.</p>`,
+    `<meta http-equiv="refresh" content="2;url=${escape(next)}">`,
   );
 }
 
