@@ -5,21 +5,27 @@
 export type ApiResult<T> = { ok: true; value: T } | { ok: false; error: { code: string; message: string } };
 
 export type BackendState = 'connecting' | 'ready' | 'degraded' | 'down' | 'disabled';
+export type BackendKind = 'stdio' | 'http' | 'sse';
 
-export interface BackendView {
+/** What the console, the tray, `whoami` and `cortex-gateway backends` show about one backend. */
+export interface BackendStatus {
   name: string;
   id: string;
-  kind: 'stdio' | 'http' | 'sse';
+  kind: BackendKind;
+  /** The transport actually in use; an `http` backend may have fallen back to SSE. */
   transport?: 'stdio' | 'streamable-http' | 'sse';
   state: BackendState;
+  /** Epoch ms of the last state change. */
   since: number;
   lastError?: string;
+  /** Round-trip of the last successful ping (or connect), in milliseconds. */
   latencyMs?: number;
   restartCount: number;
   toolCount: number;
   promptCount: number;
   resourceCount: number;
   pid?: number;
+  server?: { name: string; version: string };
 }
 
 /** A registered OAuth client, with what the owner granted it. */

@@ -1,4 +1,5 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { ClientView, PendingConsentView } from '../api/contract.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import { renderConsentPage, renderWaitingPage, type ScopeGroup } from './consent-page.js';
@@ -31,22 +32,14 @@ export interface AuthorizationServerOptions {
   prompter?: ConsentPrompter;
 }
 
-/** A pending request as the owner sees it when deciding in the app. */
-export interface PendingConsentView {
-  id: string;
-  clientId: string;
-  clientName: string;
-  redirectHost: string;
-  requestedScopes: string[];
-  createdAt: number;
-}
-
 /**
  * The consent step as a port. `page`: the browser that made the request shows the consent form,
  * right for the local listener, where that browser is the owner's. `owner`: the browser waits
  * while the owner decides in the app (a request that came through a public tunnel could come
  * from anyone); `requested` is told so the app can notify.
  */
+export type { PendingConsentView } from '../api/contract.js';
+
 export interface ConsentPrompter {
   mode(origin: Origin): 'page' | 'owner';
   requested?(request: PendingConsentView): void;
@@ -685,17 +678,26 @@ export class AuthorizationServer {
 
   // --- owner operations -------------------------------------------------------------------------
 
-  clients(): Array<ClientRecord & { scopes: string[]; activeGrants: number }> {
+  /** Registered clients with their grants, for the owner; secrets (even hashed) stay inside. */
+  clients(): ClientView[] {
     const state = this.#options.store.state;
     return Object.values(state.clients)
       .filter((client) => client.source !== 'pat')
-      .map((client) => ({
-        ...client,
-        scopes: state.consents[client.clientId]?.scopes ?? [],
-        activeGrants: Object.values(state.refreshFamilies).filter(
-          (f) => f.clientId === client.clientId && f.revokedAt === undefined,
-        ).length,
-      }));
+      .map((client) => {
+        const view: ClientView = {
+          clientId: client.clientId,
+          redirectUris: client.redirectUris,
+          source: client.source,
+          createdAt: client.createdAt,
+          scopes: state.consents[client.clientId]?.scopes ?? [],
+          activeGrants: Object.values(state.refreshFamilies).filter(
+            (f) => f.clientId === client.clientId && f.revokedAt === undefined,
+          ).length,
+        };
+        if (client.clientName) view.clientName = client.clientName;
+        if (client.lastUsedAt !== undefined) view.lastUsedAt = client.lastUsedAt;
+        return view;
+      });
   }
 
   /** Ends every grant of a client: refresh families revoked, consent forgotten. Access tokens expire on their own within the hour. */

@@ -83,6 +83,35 @@ describe('OAuth with the SDK client (OAuthClientProvider)', () => {
     await again.close();
   });
 
+  it('lists the client for the owner (without secrets), and a revoked client is refused at once', async () => {
+    await using gw = await startGateway({ toy: nodeBackend(TOY) });
+    const provider = new MemoryOAuthProvider();
+    const client = await connectWithOAuth(gw.mcpUrl, provider, ['mcp:toy:read']);
+    const api = (method: string, path: string) =>
+      fetch(new URL(path, gw.mcpUrl), { method, headers: { authorization: `Bearer ${gw.gateway.ownerToken}` } });
+    const listed = ((await (await api('GET', '/api/clients')).json()) as { value: Array<Record<string, unknown>> })
+      .value;
+    expect(listed).toEqual([
+      expect.objectContaining({
+        clientId: provider.client!.client_id,
+        clientName: 'Test Desktop Client',
+        scopes: ['mcp:toy:read'],
+        activeGrants: 1,
+      }),
+    ]);
+    expect(JSON.stringify(listed)).not.toMatch(/secret/i);
+    expect((await api('DELETE', `/api/clients/${provider.client!.client_id}`)).status).toBe(200);
+    // The access token still has most of its hour, but the client's grants are gone now.
+    await expect(client.listTools()).rejects.toThrow();
+    expect(
+      await fetch(gw.mcpUrl, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${provider.saved!.access_token}`, 'content-type': 'application/json' },
+        body: '{}',
+      }).then((r) => r.status),
+    ).toBe(401);
+  });
+
   it('refuses /mcp without a bearer, pointing at the resource metadata', async () => {
     await using gw = await startGateway({});
     const res = await fetch(gw.mcpUrl, {
