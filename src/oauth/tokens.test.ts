@@ -133,6 +133,26 @@ describe('access tokens', () => {
     await expect(verifierAt(T0)(token)).rejects.toMatchObject({ description: 'Token revoked' });
   });
 
+  it('still checks expiry and revocation for a token it verified before', async () => {
+    let now = T0;
+    const verify = createTokenVerifier({
+      keys,
+      issuers: () => [ISSUER],
+      resources: () => [RESOURCE],
+      clock: { now: () => now },
+      isRevoked: ({ jti }) => revoked.has(jti),
+    });
+    const { token, jti } = await issue({ ttlSeconds: 60 });
+    await expect(verify(token)).resolves.toMatchObject({ jti });
+    now = T0 + 61_000;
+    await expect(verify(token)).rejects.toMatchObject({ description: 'Token expired' });
+    const second = await issue();
+    now = T0;
+    await expect(verify(second.token)).resolves.toMatchObject({ jti: second.jti });
+    revoked.add(second.jti);
+    await expect(verify(second.token)).rejects.toMatchObject({ description: 'Token revoked' });
+  });
+
   it('keeps verifying tokens signed before a key rotation', async () => {
     const { token } = await issue();
     await keys.rotate();

@@ -67,7 +67,31 @@ export interface VerifierOptions {
  * claims we rely on, and revocation. Any failure is `invalid_token` with a reason for the log.
  */
 export function createTokenVerifier(options: VerifierOptions): TokenVerifier {
+  // Signature checks cost more than the rest of a relayed call; a token that verified once is
+  // remembered (bounded), while expiry and revocation are still checked on every use.
+  const verified = new Map<string, VerifiedToken & { issuedAt: number }>();
+  const CACHE_LIMIT = 1000;
   return async (token) => {
+    const hit = verified.get(token);
+    if (hit) {
+      if (options.clock.now() >= hit.expiresAt) {
+        verified.delete(token);
+        throw new OAuthError('invalid_token', 'Token expired');
+      }
+      if (options.isRevoked({ jti: hit.jti, clientId: hit.clientId, issuedAt: hit.issuedAt })) {
+        throw new OAuthError('invalid_token', 'Token revoked');
+      }
+      const { issuedAt: _issuedAt, ...result } = hit;
+      return result;
+    }
+    const result = await verifyFully(token);
+    if (verified.size >= CACHE_LIMIT) verified.delete(verified.keys().next().value!);
+    verified.set(token, result);
+    const { issuedAt: _issuedAt, ...claims } = result;
+    return claims;
+  };
+
+  async function verifyFully(token: string): Promise<VerifiedToken & { issuedAt: number }> {
     let header;
     try {
       header = decodeProtectedHeader(token);
@@ -111,6 +135,7 @@ export function createTokenVerifier(options: VerifierOptions): TokenVerifier {
       jti: payload.jti!,
       expiresAt: payload.exp! * 1000,
       audience,
+      issuedAt: payload.iat! * 1000,
     };
-  };
+  }
 }
