@@ -12,6 +12,7 @@ import { backendScope, grantOf, requiredScope, supportedScopes } from './federat
 import type { Identity } from './mcp/builtins.js';
 import { McpEndpoint } from './mcp/endpoint.js';
 import { AuthorizationServer, type ConsentPrompter, type Origin } from './oauth/authorization-server.js';
+import type { ClientMetadataFetcher } from './oauth/client-metadata.js';
 import type { ScopeGroup } from './oauth/consent-page.js';
 import { KeyRing } from './oauth/keys.js';
 import { OAuthStore } from './oauth/store.js';
@@ -38,6 +39,8 @@ export interface GatewayDeps {
   dataDir?: string;
   /** How authorization requests are put to the owner; the browser consent page by default. */
   consentPrompter?: ConsentPrompter;
+  /** Fetcher of Client ID Metadata Documents (tests point it at local servers). */
+  clientMetadata?: ClientMetadataFetcher;
 }
 
 export interface GatewayAddress {
@@ -151,6 +154,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
       supportedScopes: () => supportedScopes(config),
       scopeGroups,
       ...(deps.consentPrompter ? { prompter: deps.consentPrompter } : {}),
+      ...(deps.clientMetadata ? { clientMetadata: deps.clientMetadata } : {}),
     });
     const auth = oauth;
     return createRequestListener({

@@ -2,6 +2,7 @@ import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypt
 import type { ClientView, PendingConsentView } from '../api/contract.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
+import { ClientMetadataFetcher, isMetadataClientId } from './client-metadata.js';
 import { renderConsentPage, renderWaitingPage, type ScopeGroup } from './consent-page.js';
 import { OAuthError } from './errors.js';
 import type { KeyRing } from './keys.js';
@@ -30,6 +31,8 @@ export interface AuthorizationServerOptions {
   refreshGraceMs?: number;
   /** How a request is put to the owner; by default the requester's browser shows the consent page. */
   prompter?: ConsentPrompter;
+  /** Fetches Client ID Metadata Documents (https client ids); fenced against SSRF by default. */
+  clientMetadata?: ClientMetadataFetcher;
 }
 
 /**
@@ -126,6 +129,7 @@ export class AuthorizationServer {
       refreshTokenTtlSeconds: 90 * 24 * 3600,
       refreshGraceMs: 30_000,
       prompter: BROWSER_PROMPTER,
+      clientMetadata: new ClientMetadataFetcher(),
       ...options,
     };
     this.verify = createTokenVerifier({
@@ -169,8 +173,7 @@ export class AuthorizationServer {
       revocation_endpoint_auth_methods_supported: ['none', 'client_secret_post', 'client_secret_basic'],
       scopes_supported: [...this.#options.supportedScopes()],
       authorization_response_iss_parameter_supported: true,
-      // Client ID Metadata Documents are not fetched yet; clients register through DCR.
-      client_id_metadata_document_supported: false,
+      client_id_metadata_document_supported: true,
     };
   }
 
@@ -255,12 +258,39 @@ export class AuthorizationServer {
     };
   }
 
+  /**
+   * A registered client, or one described by its Client ID Metadata Document (fetched, then kept
+   * in the store so the owner sees it among the clients and its grants survive restarts).
+   */
+  async #client(clientId: string): Promise<ClientRecord | undefined> {
+    const known = this.#options.store.state.clients[clientId];
+    if (known && known.source !== 'cimd') return known;
+    if (!isMetadataClientId(clientId)) return known;
+    const fetched = await this.#options.clientMetadata.client(clientId);
+    if (
+      !known ||
+      JSON.stringify(known.redirectUris) !== JSON.stringify(fetched.redirectUris) ||
+      known.clientName !== fetched.clientName
+    ) {
+      await this.#options.store.update((state) => {
+        state.clients[clientId] = { ...fetched, createdAt: known?.createdAt ?? fetched.createdAt };
+      });
+    }
+    return this.#options.store.state.clients[clientId];
+  }
+
   // --- authorization endpoint ---------------------------------------------------------------------
 
   async authorize(query: Record<string, string | undefined>, origin: Origin): Promise<AuthorizeOutcome> {
     this.#expirePending();
     // RFC 6749 §4.1.2.1: until client and redirect URI are known good, errors are shown, never redirected.
-    const client = query.client_id ? this.#options.store.state.clients[query.client_id] : undefined;
+    let client: ClientRecord | undefined;
+    try {
+      client = query.client_id ? await this.#client(query.client_id) : undefined;
+    } catch (error) {
+      const message = error instanceof OAuthError ? error.description : 'The application could not be identified.';
+      return { kind: 'error-page', status: 400, title: 'Unknown application', message };
+    }
     if (!client) {
       return {
         kind: 'error-page',
@@ -509,7 +539,7 @@ export class AuthorizationServer {
       clientId = decodeURIComponent(decoded.slice(0, colon));
       secret = decodeURIComponent(decoded.slice(colon + 1));
     }
-    const client = clientId ? this.#options.store.state.clients[clientId] : undefined;
+    const client = clientId ? await this.#client(clientId) : undefined;
     if (!client) throw new OAuthError('invalid_client', 'Unknown client');
     if (client.clientSecretHash) {
       if (!secret || !safeEqual(sha256(secret), client.clientSecretHash)) {
