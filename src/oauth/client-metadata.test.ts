@@ -1,4 +1,4 @@
-import { createServer, request, type Server } from 'node:http';
+import { createServer, request, type Server, type ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClientMetadataFetcher, isMetadataClientId, isPublicAddress } from './client-metadata.js';
 
@@ -42,7 +42,7 @@ describe('ClientMetadataFetcher', () => {
   let server: Server;
   let port = 0;
   const ID = 'https://client.test/meta.json';
-  const routes: Record<string, (res: import('node:http').ServerResponse) => void> = {};
+  const routes: Record<string, (res: ServerResponse) => void> = {};
 
   beforeAll(async () => {
     server = createServer((req, res) => (routes[req.url ?? ''] ?? ((r) => r.writeHead(404).end()))(res));
@@ -60,7 +60,7 @@ describe('ClientMetadataFetcher', () => {
       ...extra,
     });
   const loopbackOk = (a: string) => a === '127.0.0.1';
-  const json = (body: unknown) => (res: import('node:http').ServerResponse) =>
+  const json = (body: unknown) => (res: ServerResponse) =>
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 
   it('reads a valid document into a public client', async () => {
