@@ -131,13 +131,30 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
           writeTools: tools.length - readTools,
         };
       });
+  /**
+   * For a request outside the grant, the scope that would allow it (answered 403 by the HTTP
+   * layer): tools need their read or write scope, prompts and resources their backend's read.
+   */
   const scopeNeeded = (identity: Identity, body: unknown): string | undefined => {
     const grant = grantOf(identity.scopes);
+    const catalog = federation.catalog;
     for (const message of Array.isArray(body) ? body : [body]) {
-      const call = message as { method?: unknown; params?: { name?: unknown } } | null;
-      if (call?.method !== 'tools/call' || typeof call.params?.name !== 'string') continue;
-      const tool = federation.catalog.tool(call.params.name);
-      if (tool && !grant.allowsTool(tool)) return requiredScope(tool);
+      const request = message as { method?: unknown; params?: { name?: unknown; uri?: unknown } } | null;
+      const name = request?.params?.name;
+      const uri = request?.params?.uri;
+      if (request?.method === 'tools/call' && typeof name === 'string') {
+        const tool = catalog.tool(name);
+        if (tool && !grant.allowsTool(tool)) return requiredScope(tool);
+      } else if (request?.method === 'prompts/get' && typeof name === 'string') {
+        const prompt = catalog.prompt(name);
+        if (prompt && !grant.allowsRead(prompt.backendId)) return backendScope(prompt.backendId, 'read');
+      } else if (
+        (request?.method === 'resources/read' || request?.method === 'resources/subscribe') &&
+        typeof uri === 'string'
+      ) {
+        const owner = catalog.resourceOwner(uri);
+        if (owner && !grant.allowsRead(owner.id)) return backendScope(owner.id, 'read');
+      }
     }
     return undefined;
   };

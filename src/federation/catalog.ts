@@ -30,8 +30,15 @@ export interface FederatedTool {
 export interface FederatedPrompt {
   name: string;
   backend: string;
+  backendId: string;
   original: string;
   definition: Prompt;
+}
+
+/** The backend a resource, template or URI belongs to. */
+export interface Owner {
+  name: string;
+  id: string;
 }
 
 export interface NamingNote {
@@ -47,12 +54,15 @@ export interface FederatedCatalog {
   readonly prompts: readonly FederatedPrompt[];
   readonly resources: readonly Resource[];
   readonly resourceTemplates: readonly ResourceTemplate[];
+  /** Owners, index for index, of `resources` and `resourceTemplates` (for filtering by grant). */
+  readonly resourceOwners: readonly Owner[];
+  readonly templateOwners: readonly Owner[];
   /** Renames, shortenings and collisions, reported rather than hidden. */
   readonly notes: readonly NamingNote[];
   tool(name: string): FederatedTool | undefined;
   prompt(name: string): FederatedPrompt | undefined;
   /** The backend that owns a resource URI: announced URIs first, then templates. */
-  resourceOwner(uri: string): string | undefined;
+  resourceOwner(uri: string): Owner | undefined;
 }
 
 /** `readOnlyHint: true` means read; anything else, including no annotation, counts as write. */
@@ -105,36 +115,42 @@ export function buildCatalog(sources: readonly CatalogSource[]): FederatedCatalo
     return {
       name: assigned.name,
       backend: source.name,
+      backendId: source.id,
       original: prompt.name,
       definition: { ...prompt, name: assigned.name },
     };
   });
 
   // Resources keep their URIs (they are addresses, not names); the first backend to announce one owns it.
-  const uriOwner = new Map<string, string>();
+  const uriOwner = new Map<string, Owner>();
   const resources: Resource[] = [];
-  const templates: Array<{ backend: string; template: UriTemplate }> = [];
+  const resourceOwners: Owner[] = [];
+  const templates: Array<{ owner: Owner; template: UriTemplate }> = [];
   const resourceTemplates: ResourceTemplate[] = [];
+  const templateOwners: Owner[] = [];
   for (const source of sources) {
+    const owner: Owner = { name: source.name, id: source.id };
     for (const resource of source.catalog.resources) {
-      const owner = uriOwner.get(resource.uri);
-      if (owner !== undefined) {
+      const previous = uriOwner.get(resource.uri);
+      if (previous !== undefined) {
         notes.push({
           kind: 'resource',
           backend: source.name,
           original: resource.uri,
           name: resource.uri,
-          note: `also announced by "${owner}", which serves it`,
+          note: `also announced by "${previous.name}", which serves it`,
         });
         continue;
       }
-      uriOwner.set(resource.uri, source.name);
+      uriOwner.set(resource.uri, owner);
       resources.push(resource);
+      resourceOwners.push(owner);
     }
     for (const template of source.catalog.resourceTemplates) {
       resourceTemplates.push(template);
+      templateOwners.push(owner);
       try {
-        templates.push({ backend: source.name, template: new UriTemplate(template.uriTemplate) });
+        templates.push({ owner, template: new UriTemplate(template.uriTemplate) });
       } catch {
         // A malformed template is still listed; it just cannot route reads.
       }
@@ -148,15 +164,17 @@ export function buildCatalog(sources: readonly CatalogSource[]): FederatedCatalo
     prompts,
     resources,
     resourceTemplates,
+    resourceOwners,
+    templateOwners,
     notes,
     tool: (name: string) => toolIndex.get(name),
     prompt: (name: string) => promptIndex.get(name),
     resourceOwner(uri: string) {
       const owner = uriOwner.get(uri);
       if (owner !== undefined) return owner;
-      for (const { backend, template } of templates) {
+      for (const { owner, template } of templates) {
         try {
-          if (template.match(uri)) return backend;
+          if (template.match(uri)) return owner;
         } catch {
           // fall through to the next template
         }

@@ -70,7 +70,7 @@ export class Federation extends EventEmitter<FederationEvents> {
   resourceBackend(uri: string): Backend {
     const owner = this.#catalog.resourceOwner(uri);
     if (owner === undefined) throw new GatewayError('unknown_resource', `No backend serves resource ${uri}`);
-    return this.#backend(owner);
+    return this.#backend(owner.name);
   }
 
   /** Completion for a federated prompt argument or a resource template, routed to the owner. */

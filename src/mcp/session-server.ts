@@ -133,35 +133,55 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
     },
   );
 
+  // Prompts and resources need the read grant of the backend that owns them.
+  const promptVisible = (name: string) => {
+    const prompt = federation.catalog.prompt(name);
+    return prompt !== undefined && grant.allowsRead(prompt.backendId);
+  };
+  const resourceVisible = (uri: string) => {
+    const owner = federation.catalog.resourceOwner(uri);
+    return owner === undefined || grant.allowsRead(owner.id);
+  };
+  const refuseResource = (uri: string) => {
+    // MCP spec: resource not found is -32002; a resource outside the grant does not exist for this client.
+    if (!resourceVisible(uri)) throw new WireError(-32002, `Resource not found: ${uri}`);
+  };
+
   server.setRequestHandler(ListPromptsRequestSchema, (request) => {
-    const prompts = federation.catalog.prompts.map((prompt) => prompt.definition);
+    const prompts = federation.catalog.prompts
+      .filter((prompt) => grant.allowsRead(prompt.backendId))
+      .map((prompt) => prompt.definition);
     const { items, nextCursor } = paginate(prompts, request.params?.cursor, options.listPageSize);
     return nextCursor ? { prompts: items, nextCursor } : { prompts: items };
   });
 
-  server.setRequestHandler(GetPromptRequestSchema, (request, extra) =>
-    relay(() => relayed(extra, (route) => federation.getPrompt(request.params.name, request.params.arguments, route))),
-  );
+  server.setRequestHandler(GetPromptRequestSchema, (request, extra) => {
+    const { name } = request.params;
+    if (!promptVisible(name)) throw new WireError(ErrorCode.InvalidParams, `Unknown prompt: ${name}`);
+    return relay(() => relayed(extra, (route) => federation.getPrompt(name, request.params.arguments, route)));
+  });
 
   server.setRequestHandler(ListResourcesRequestSchema, (request) => {
-    const { items, nextCursor } = paginate(federation.catalog.resources, request.params?.cursor, options.listPageSize);
+    const { resources, resourceOwners } = federation.catalog;
+    const allowed = resources.filter((_, i) => grant.allowsRead(resourceOwners[i]!.id));
+    const { items, nextCursor } = paginate(allowed, request.params?.cursor, options.listPageSize);
     return nextCursor ? { resources: items, nextCursor } : { resources: items };
   });
 
   server.setRequestHandler(ListResourceTemplatesRequestSchema, (request) => {
-    const { items, nextCursor } = paginate(
-      federation.catalog.resourceTemplates,
-      request.params?.cursor,
-      options.listPageSize,
-    );
+    const { resourceTemplates, templateOwners } = federation.catalog;
+    const allowed = resourceTemplates.filter((_, i) => grant.allowsRead(templateOwners[i]!.id));
+    const { items, nextCursor } = paginate(allowed, request.params?.cursor, options.listPageSize);
     return nextCursor ? { resourceTemplates: items, nextCursor } : { resourceTemplates: items };
   });
 
-  server.setRequestHandler(ReadResourceRequestSchema, (request, extra) =>
-    relay(() => relayed(extra, (route) => federation.readResource(request.params.uri, route))),
-  );
+  server.setRequestHandler(ReadResourceRequestSchema, (request, extra) => {
+    refuseResource(request.params.uri);
+    return relay(() => relayed(extra, (route) => federation.readResource(request.params.uri, route)));
+  });
 
   server.setRequestHandler(SubscribeRequestSchema, async (request) => {
+    refuseResource(request.params.uri);
     await relay(() => options.subscriptions.subscribe(server, request.params.uri));
     return {};
   });
@@ -171,9 +191,13 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
     return {};
   });
 
-  server.setRequestHandler(CompleteRequestSchema, (request) =>
-    relay(() => federation.complete(request.params as Parameters<Federation['complete']>[0])),
-  );
+  server.setRequestHandler(CompleteRequestSchema, (request) => {
+    const params = request.params as Parameters<Federation['complete']>[0];
+    if (params.ref.type === 'ref/prompt' && typeof params.ref.name === 'string' && !promptVisible(params.ref.name)) {
+      throw new WireError(ErrorCode.InvalidParams, `Unknown prompt: ${params.ref.name}`);
+    }
+    return relay(() => federation.complete(params));
+  });
 
   server.setRequestHandler(SetLevelRequestSchema, (request) => {
     level = request.params.level;

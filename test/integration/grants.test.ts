@@ -7,7 +7,7 @@ import { Federation } from '../../src/federation/federation.js';
 import { createSessionServer } from '../../src/mcp/session-server.js';
 import { systemClock } from '../../src/shared/clock.js';
 import { silentLogger } from '../../src/shared/logger.js';
-import { nodeBackend, text, TOY, waitFor } from '../helpers/gateway.js';
+import { connectClient, EVERYTHING, nodeBackend, startGateway, text, TOY, waitFor } from '../helpers/gateway.js';
 
 /** A session as a client with these scopes would get it, over the SDK's in-memory transport. */
 async function sessionWith(federation: Federation, pool: BackendPool, scopes: string[]) {
@@ -57,5 +57,68 @@ describe('grants filter the catalog', () => {
     expect((await stranger.listTools()).tools.map((t) => t.name)).toEqual(['whoami', 'find_tools']);
     const found = await stranger.callTool({ name: 'find_tools', arguments: { query: 'echo' } });
     expect((found.structuredContent as { tools: unknown[] }).tools).toEqual([]);
+  });
+});
+
+describe('grants filter prompts and resources', () => {
+  it('shows prompts and resources only with the read grant of their backend', async () => {
+    const config = parseConfig({
+      mcpServers: { everything: nodeBackend(EVERYTHING, ['stdio']), toy: nodeBackend(TOY) },
+    });
+    await using pool = new BackendPool({
+      config,
+      logger: silentLogger,
+      clock: systemClock,
+      clientInfo: { name: 't', version: '1' },
+    });
+    const federation = new Federation(pool, silentLogger);
+    pool.start();
+    await waitFor(
+      () => federation.catalog.prompts.length > 0 && federation.catalog.resources.length > 0,
+      'everything catalog',
+    );
+
+    const reader = await sessionWith(federation, pool, ['mcp:everything:read']);
+    expect((await reader.listPrompts()).prompts.length).toBeGreaterThan(0);
+    const { resources } = await reader.listResources();
+    expect(resources.length).toBeGreaterThan(0);
+    expect((await reader.listResourceTemplates()).resourceTemplates.length).toBeGreaterThan(0);
+    expect((await reader.readResource({ uri: resources[0]!.uri })).contents.length).toBeGreaterThan(0);
+
+    const other = await sessionWith(federation, pool, ['mcp:toy:write']);
+    expect((await other.listPrompts()).prompts).toEqual([]);
+    expect((await other.listResources()).resources).toEqual([]);
+    expect((await other.listResourceTemplates()).resourceTemplates).toEqual([]);
+    await expect(other.readResource({ uri: resources[0]!.uri })).rejects.toThrow(/Resource not found/);
+    await expect(other.getPrompt({ name: 'everything__simple-prompt' })).rejects.toThrow(/Unknown prompt/);
+  });
+
+  it('answers prompts/get outside the grant with HTTP 403 naming the read scope', async () => {
+    await using gw = await startGateway({ everything: nodeBackend(EVERYTHING, ['stdio']), toy: nodeBackend(TOY) });
+    await waitFor(() => gw.gateway.backendStatuses()[0]!.state === 'ready', 'everything ready');
+    const { token } = await gw.gateway.createPersonalToken({
+      name: 'narrow',
+      scopes: ['mcp:toy:read'],
+      ttlSeconds: 60,
+    });
+    await using session = await connectClient(gw.mcpUrl, token);
+    const res = await fetch(gw.mcpUrl, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-session-id': session.transport.sessionId!,
+        'mcp-protocol-version': '2025-11-25',
+      },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 3,
+        method: 'prompts/get',
+        params: { name: 'everything__simple-prompt' },
+      }),
+    });
+    expect(res.status).toBe(403);
+    expect(res.headers.get('www-authenticate')).toContain('scope="mcp:everything:read"');
   });
 });

@@ -25,6 +25,15 @@ const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
   scripts: Record<string, string>;
 };
 
+/** Every `icon:` value anywhere in the file, so a newly added platform's icon is checked too. */
+function iconsIn(node: unknown): string[] {
+  if (Array.isArray(node)) return node.flatMap(iconsIn);
+  if (typeof node !== 'object' || node === null) return [];
+  return Object.entries(node).flatMap(([key, value]) =>
+    key === 'icon' && typeof value === 'string' ? [value] : iconsIn(value),
+  );
+}
+
 describe('electron-builder.yml', () => {
   it('names the app', () => {
     expect(config.appId).toBe('dev.cortex.gateway');
@@ -38,12 +47,17 @@ describe('electron-builder.yml', () => {
   });
 
   it('points at icons that exist', () => {
-    for (const icon of [config.mac.icon, config.win.icon, config.linux.icon]) {
-      expect(existsSync(join(ROOT, icon)), icon).toBe(true);
-    }
+    const icons = iconsIn(config);
+    expect(icons.length).toBeGreaterThanOrEqual(3);
+    for (const icon of icons) expect(existsSync(join(ROOT, icon)), icon).toBe(true);
+  });
+
+  it('ships the tray images main.ts loads, in every state and at 1x and 2x', () => {
+    expect(config.extraResources).toContainEqual({ from: 'resources/tray', to: 'tray' });
     for (const state of ['ok', 'warn', 'error']) {
-      expect(existsSync(join(ROOT, 'resources/tray', `${state}.png`))).toBe(true);
-      expect(existsSync(join(ROOT, 'resources/tray', `${state}@2x.png`))).toBe(true);
+      for (const file of [`${state}.png`, `${state}@2x.png`]) {
+        expect(existsSync(join(ROOT, 'resources/tray', file)), file).toBe(true);
+      }
     }
   });
 
