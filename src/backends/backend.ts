@@ -345,6 +345,7 @@ export class Backend extends EventEmitter<BackendEvents> {
       if (this.#connecting === client) this.#connecting = undefined;
     }
     if (transport instanceof StdioClientTransport) this.#pid = transport.pid ?? undefined;
+    deferResponses(transport);
     return client;
   }
 
@@ -605,6 +606,24 @@ export class Backend extends EventEmitter<BackendEvents> {
       },
     );
   }
+}
+
+/**
+ * The SDK client runs notification handlers a microtask late but settles a response at once, and
+ * drops a request's progress handler when its response settles. When progress and the response
+ * arrive together (one read from the pipe or socket), the last progress notifications would be
+ * lost. Delivering each response one microtask later keeps the order the server sent.
+ */
+function deferResponses(transport: Transport): void {
+  const deliver = transport.onmessage;
+  if (!deliver) return;
+  transport.onmessage = (message, extra) => {
+    if ('id' in message && ('result' in message || 'error' in message)) {
+      queueMicrotask(() => deliver(message, extra));
+    } else {
+      deliver(message, extra);
+    }
+  };
 }
 
 /** EventSource requests do not take requestInit headers; pass them through a fetch wrapper. */

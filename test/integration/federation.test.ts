@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   LoggingMessageNotificationSchema,
@@ -14,12 +15,15 @@ import {
   spawnListening,
   startGateway,
   text,
+  ROOT,
   TOY,
   waitFor,
   type ConnectedClient,
   type ListeningProcess,
   type RunningGateway,
 } from '../helpers/gateway.js';
+
+const BURST = join(ROOT, 'test/fixtures/burst-server.mjs');
 
 // Real servers from npm: server-everything over stdio and over Streamable HTTP, server-memory over
 // stdio, plus our toy server for list_changed, progress and logging.
@@ -152,6 +156,20 @@ describe('federation of real MCP servers', () => {
     });
     expect(text(result)).toBe('counted to 3');
     expect(seen.map((p) => p.progress)).toEqual([1, 2, 3]);
+  });
+
+  it('keeps progress that arrives in the same read as the result', async () => {
+    await using burstGw = await startGateway({ burst: nodeBackend(BURST) });
+    await waitFor(() => burstGw.gateway.backendStatuses()[0]!.state === 'ready', 'burst ready');
+    await using burstSession = await connectClient(burstGw.mcpUrl);
+    for (let round = 0; round < 5; round++) {
+      const seen: number[] = [];
+      const result = await burstSession.client.callTool({ name: 'burst__burst', arguments: {} }, undefined, {
+        onprogress: (p) => seen.push(p.progress),
+      });
+      expect(text(result)).toBe('done');
+      expect(seen).toEqual([1, 2, 3]);
+    }
   });
 
   it('cancels a backend call when the client aborts it, and stays usable', async () => {
