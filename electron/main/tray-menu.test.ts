@@ -19,19 +19,34 @@ describe('trayIconState', () => {
     ).toBe('ok');
   });
 
-  it('is warn when a backend is down, degraded or still connecting', () => {
-    for (const state of ['down', 'degraded', 'connecting'] as const) {
-      expect(trayIconState(running([{ name: 'a', state, toolCount: 0 }]))).toBe('warn');
-    }
+  it.each(['down', 'degraded', 'connecting'] as const)('is warn when a backend is %s', (state) => {
+    expect(
+      trayIconState(
+        running([
+          { name: 'a', state: 'ready', toolCount: 3 },
+          { name: 'b', state, toolCount: 0 },
+        ]),
+      ),
+    ).toBe('warn');
   });
 
-  it('is error when the gateway is stopped or paused', () => {
-    expect(trayIconState({ gateway: 'stopped', backends: [] })).toBe('error');
-    expect(trayIconState({ gateway: 'paused', backends: [] })).toBe('error');
+  it.each(['stopped', 'paused'] as const)('is error when the gateway is %s, whatever the backends', (gateway) => {
+    expect(trayIconState({ gateway, backends: [{ name: 'a', state: 'ready', toolCount: 3 }] })).toBe('error');
   });
 });
 
 describe('buildTrayMenu', () => {
+  it('opens with a disabled status header counting the ready servers', () => {
+    const menu = buildTrayMenu(
+      running([
+        { name: 'a', state: 'ready', toolCount: 1 },
+        { name: 'b', state: 'connecting', toolCount: 0 },
+        { name: 'c', state: 'disabled', toolCount: 0 },
+      ]),
+    );
+    expect(menu[0]).toEqual({ id: 'status', label: 'Cortex Gateway — 1/2 servers ready', enabled: false });
+  });
+
   it('lists each backend with its state and tool count', () => {
     const menu = buildTrayMenu(running([{ name: 'everything', state: 'ready', toolCount: 12 }]));
     expect(menu.find((i) => i.id === 'backend:everything')?.label).toBe('● everything — ready · 12 tools');
@@ -44,9 +59,24 @@ describe('buildTrayMenu', () => {
     expect(item.submenu?.map((s) => s.label)).toEqual(['process exited', 'Restart']);
   });
 
+  it('enables Copy MCP URL once the gateway serves one', () => {
+    expect(buildTrayMenu(running([])).find((i) => i.id === 'copy-url')?.enabled).toBe(true);
+  });
+
   it('disables Copy MCP URL when the gateway is not running', () => {
     const menu = buildTrayMenu({ gateway: 'stopped', backends: [] });
     expect(menu.find((i) => i.id === 'copy-url')?.enabled).toBe(false);
+  });
+
+  it('disables Copy MCP URL while there is no URL yet', () => {
+    const menu = buildTrayMenu({ gateway: 'running', backends: [] });
+    expect(menu.find((i) => i.id === 'copy-url')?.enabled).toBe(false);
+  });
+
+  it('does not offer to restart a disabled backend', () => {
+    const menu = buildTrayMenu(running([{ name: 'off', state: 'disabled', toolCount: 0 }]));
+    const restart = menu.find((i) => i.id === 'backend:off')?.submenu?.find((s) => s.id === 'restart:off');
+    expect(restart?.enabled).toBe(false);
   });
 
   it('explains what to do when no server is configured', () => {
