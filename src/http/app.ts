@@ -261,6 +261,12 @@ function createExpressApp(
   }
 
   if (options.consoleDir && existsSync(options.consoleDir)) {
+    // The console must never be framed by another page (clickjacking).
+    app.use('/app', (_req, res, next) => {
+      res.setHeader('Content-Security-Policy', "frame-ancestors 'none'");
+      res.setHeader('X-Frame-Options', 'DENY');
+      next();
+    });
     app.use('/app', express.static(options.consoleDir, { index: 'index.html', maxAge: 0 }));
   }
 

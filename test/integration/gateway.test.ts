@@ -1,4 +1,7 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { createGateway } from '../../src/index.js';
@@ -34,6 +37,18 @@ describe('gateway listener', () => {
     } finally {
       busy.close();
     }
+  });
+
+  it('serves the console at /app, unframeable', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cortex-console-'));
+    await writeFile(join(dir, 'index.html'), '<!doctype html><title>Cortex</title>');
+    await using gateway = createGateway(parseConfig({ mcpServers: {}, gateway: { port: 0 } }), { consoleDir: dir });
+    const { consoleUrl } = await gateway.start();
+    const res = await fetch(consoleUrl);
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('<title>Cortex</title>');
+    expect(res.headers.get('x-frame-options')).toBe('DENY');
+    expect(res.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
   });
 
   it('serves /healthz', async () => {
