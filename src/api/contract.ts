@@ -89,6 +89,7 @@ export const API_ROUTES = {
   tokens: 'GET /api/tokens',
   createToken: 'POST /api/tokens',
   revokeToken: 'DELETE /api/tokens/:id',
+  rotateKeys: 'POST /api/keys/rotate',
   pendingConsents: 'GET /api/consents',
   decideConsent: 'POST /api/consents/:id',
 } as const;

@@ -208,6 +208,9 @@ function createExpressApp(
       if (!(await auth.server.revokeClient(String(req.params.id)))) return void notFound(res, 'such client');
       res.json({ ok: true, value: null });
     });
+    app.post('/api/keys/rotate', ownerOnly, async (_req, res) => {
+      res.json({ ok: true, value: { kid: await auth.server.rotateKeys() } });
+    });
     app.get('/api/consents', ownerOnly, (_req, res) => {
       res.json({ ok: true, value: auth.server.pendingConsents() });
     });

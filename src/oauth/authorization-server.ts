@@ -153,6 +153,12 @@ export class AuthorizationServer {
     return this.#options.keys.jwks();
   }
 
+  /** A new signing key; tokens signed with the previous ones keep verifying until they expire. */
+  async rotateKeys(): Promise<string> {
+    await this.#options.keys.rotate(this.#now);
+    return this.#options.keys.signingKey.kid;
+  }
+
   // --- metadata --------------------------------------------------------------------------------
 
   /** RFC 8414 authorization server metadata. */

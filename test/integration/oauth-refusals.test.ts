@@ -390,6 +390,33 @@ describe('OAuth refusals', () => {
   });
 });
 
+describe('signing keys and registration limits', () => {
+  it('rotates keys on the owner’s request; earlier tokens keep working, new ones use the new key', async () => {
+    await using fresh = await startGateway({});
+    const before = (await (await fetch(new URL('/jwks.json', fresh.mcpUrl))).json()) as {
+      keys: Array<{ kid: string }>;
+    };
+    const res = await fetch(new URL('/api/keys/rotate', fresh.mcpUrl), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${fresh.gateway.ownerToken}` },
+    });
+    const { kid } = ((await res.json()) as { value: { kid: string } }).value;
+    const after = (await (await fetch(new URL('/jwks.json', fresh.mcpUrl))).json()) as { keys: Array<{ kid: string }> };
+    expect(after.keys.map((k) => k.kid)).toEqual([kid, ...before.keys.map((k) => k.kid)]);
+    expect(await mcpStatus(fresh, fresh.token)).toBe(200);
+    const { token } = await fresh.gateway.createPersonalToken({ name: 'after', scopes: ['*'], ttlSeconds: 60 });
+    expect(JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()).kid).toBe(kid);
+  });
+
+  it('rate-limits registration globally', async () => {
+    await using fresh = await startGateway({});
+    const statuses: number[] = [];
+    for (let i = 0; i < 32; i++) statuses.push((await register(fresh, { redirect_uris: [REDIRECT] })).status);
+    expect(statuses.slice(0, 30).every((s) => s === 201)).toBe(true);
+    expect(statuses.slice(30)).toEqual([429, 429]);
+  });
+});
+
 describe('OAuth across a restart', () => {
   it('refreshes after a restart, and the old access token still verifies', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'cortex-restart-'));
