@@ -70,6 +70,11 @@ describe('defaultDataDir', () => {
     expect(defaultDataDir('linux', { XDG_CONFIG_HOME: '/cfg' }, '/home/a')).toBe('/cfg/cortex-gateway');
     expect(defaultDataDir('win32', { APPDATA: 'C:\\AppData' }, 'C:\\Users\\a')).toContain('Cortex Gateway');
   });
+  it('ignores an empty or relative XDG_CONFIG_HOME, as the XDG spec says', () => {
+    expect(defaultDataDir('linux', { XDG_CONFIG_HOME: '' }, '/home/a')).toBe('/home/a/.config/cortex-gateway');
+    expect(defaultDataDir('linux', { XDG_CONFIG_HOME: 'relative' }, '/home/a')).toBe('/home/a/.config/cortex-gateway');
+  });
+
   it('lets CORTEX_DATA_DIR win', () => {
     expect(defaultDataDir('darwin', { CORTEX_DATA_DIR: '/data' }, '/Users/a')).toBe('/data');
   });

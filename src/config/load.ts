@@ -14,10 +14,12 @@ export function defaultDataDir(
   env: NodeJS.ProcessEnv = process.env,
   home: string = homedir(),
 ): string {
+  // Empty variables count as unset: XDG_CONFIG_HOME= must not turn into a folder relative to cwd.
   if (env.CORTEX_DATA_DIR) return resolve(env.CORTEX_DATA_DIR);
   if (platform === 'darwin') return join(home, 'Library', 'Application Support', 'Cortex Gateway');
-  if (platform === 'win32') return join(env.APPDATA ?? join(home, 'AppData', 'Roaming'), 'Cortex Gateway');
-  return join(env.XDG_CONFIG_HOME ?? join(home, '.config'), 'cortex-gateway');
+  if (platform === 'win32') return join(env.APPDATA || join(home, 'AppData', 'Roaming'), 'Cortex Gateway');
+  const xdg = env.XDG_CONFIG_HOME;
+  return join(xdg && xdg.startsWith('/') ? xdg : join(home, '.config'), 'cortex-gateway');
 }
 
 /** Renders a zod issue path the way a user finds it in the file: `mcpServers.my server.args[1]`. */
