@@ -105,7 +105,8 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
       throw new GatewayError('config_not_found', `${configPath}: no such file`);
     }
     text = JSON.stringify({ mcpServers: {} }, null, 2) + '\n';
-    await mkdir(dirname(configPath), { recursive: true });
+    // The data folder holds grants and keys: private to the user from the start.
+    await mkdir(dirname(configPath), { recursive: true, mode: 0o700 });
     await writeFileAtomic(configPath, text);
   }
   let json: unknown;
