@@ -97,6 +97,14 @@ const CODE_TTL_MS = 60_000;
 const PENDING_TTL_MS = 10 * 60_000;
 const VERIFIER_PATTERN = /^[A-Za-z0-9\-._~]{43,128}$/;
 
+const errorPage = (title: string, message: string, status = 400): AuthorizeOutcome => ({
+  kind: 'error-page',
+  status,
+  title,
+  message,
+});
+const EXPIRED = () => errorPage('Request expired', 'Start the sign-in again from your application.');
+
 const sha256 = (value: string) => createHash('sha256').update(value).digest('base64url');
 const stripSlash = (value: string) => (value.endsWith('/') ? value.slice(0, -1) : value);
 
@@ -295,25 +303,15 @@ export class AuthorizationServer {
       client = query.client_id ? await this.#client(query.client_id) : undefined;
     } catch (error) {
       const message = error instanceof OAuthError ? error.description : 'The application could not be identified.';
-      return { kind: 'error-page', status: 400, title: 'Unknown application', message };
+      return errorPage('Unknown application', message);
     }
     if (!client) {
-      return {
-        kind: 'error-page',
-        status: 400,
-        title: 'Unknown application',
-        message: 'This client is not registered with Cortex Gateway.',
-      };
+      return errorPage('Unknown application', 'This client is not registered with Cortex Gateway.');
     }
     let redirectUri = query.redirect_uri;
     if (redirectUri === undefined && client.redirectUris.length === 1) redirectUri = client.redirectUris[0];
     if (!redirectUri || !matchRedirectUri(redirectUri, client.redirectUris)) {
-      return {
-        kind: 'error-page',
-        status: 400,
-        title: 'Invalid redirect',
-        message: 'The address this application wants to return to is not one it registered.',
-      };
+      return errorPage('Invalid redirect', 'The address this application wants to return to is not one it registered.');
     }
     const fail = (error: string, description: string): AuthorizeOutcome => ({
       kind: 'redirect',
@@ -389,28 +387,13 @@ export class AuthorizationServer {
     const id = typeof form.request_id === 'string' ? form.request_id : '';
     const pending = this.#pending.get(id);
     if (!pending) {
-      return {
-        kind: 'error-page',
-        status: 400,
-        title: 'Request expired',
-        message: 'Start the sign-in again from your application.',
-      };
+      return EXPIRED();
     }
     if (typeof form.csrf !== 'string' || !safeEqual(form.csrf, pending.csrf)) {
-      return {
-        kind: 'error-page',
-        status: 403,
-        title: 'Request refused',
-        message: 'The consent form was not valid for this request.',
-      };
+      return errorPage('Request refused', 'The consent form was not valid for this request.', 403);
     }
     if (pending.mode !== 'page') {
-      return {
-        kind: 'error-page',
-        status: 403,
-        title: 'Request refused',
-        message: 'This request waits for the owner.',
-      };
+      return errorPage('Request refused', 'This request waits for the owner.', 403);
     }
     this.#pending.delete(id);
     return this.#finish(pending, form.decision === 'approve', [form.scope ?? []].flat());
@@ -435,20 +418,10 @@ export class AuthorizationServer {
     this.#expirePending();
     const pending = query.request ? this.#pending.get(query.request) : undefined;
     if (!pending || pending.mode !== 'owner') {
-      return {
-        kind: 'error-page',
-        status: 400,
-        title: 'Request expired',
-        message: 'Start the sign-in again from your application.',
-      };
+      return EXPIRED();
     }
     if (!query.token || !safeEqual(query.token, pending.csrf)) {
-      return {
-        kind: 'error-page',
-        status: 403,
-        title: 'Request refused',
-        message: 'This page is not the one that made the request.',
-      };
+      return errorPage('Request refused', 'This page is not the one that made the request.', 403);
     }
     if (!pending.decision) return { kind: 'page', status: 200, html: renderWaitingPage(pending.id, pending.csrf) };
     this.#pending.delete(pending.id);

@@ -9,6 +9,19 @@ import { systemClock } from '../../src/shared/clock.js';
 import { silentLogger } from '../../src/shared/logger.js';
 import { connectClient, EVERYTHING, nodeBackend, startGateway, text, TOY, waitFor } from '../helpers/gateway.js';
 
+/** A started backend pool with its federation, stopped on dispose. */
+async function federationOf(mcpServers: Record<string, unknown>) {
+  const pool = new BackendPool({
+    config: parseConfig({ mcpServers }),
+    logger: silentLogger,
+    clock: systemClock,
+    clientInfo: { name: 't', version: '1' },
+  });
+  const federation = new Federation(pool, silentLogger);
+  pool.start();
+  return { pool, federation, [Symbol.asyncDispose]: () => pool.stop() };
+}
+
 /** A session as a client with these scopes would get it, over the SDK's in-memory transport. */
 async function sessionWith(federation: Federation, pool: BackendPool, scopes: string[]) {
   const mcp = createSessionServer({
@@ -29,15 +42,8 @@ async function sessionWith(federation: Federation, pool: BackendPool, scopes: st
 
 describe('grants filter the catalog', () => {
   it('shows a read grant only the read-only tools, and refuses the others', async () => {
-    const config = parseConfig({ mcpServers: { toy: nodeBackend(TOY) } });
-    await using pool = new BackendPool({
-      config,
-      logger: silentLogger,
-      clock: systemClock,
-      clientInfo: { name: 't', version: '1' },
-    });
-    const federation = new Federation(pool, silentLogger);
-    pool.start();
+    await using running = await federationOf({ toy: nodeBackend(TOY) });
+    const { pool, federation } = running;
     await waitFor(() => federation.catalog.tools.length > 0, 'toy catalog');
 
     const reader = await sessionWith(federation, pool, ['mcp:toy:read']);
@@ -62,17 +68,8 @@ describe('grants filter the catalog', () => {
 
 describe('grants filter prompts and resources', () => {
   it('shows prompts and resources only with the read grant of their backend', async () => {
-    const config = parseConfig({
-      mcpServers: { everything: nodeBackend(EVERYTHING, ['stdio']), toy: nodeBackend(TOY) },
-    });
-    await using pool = new BackendPool({
-      config,
-      logger: silentLogger,
-      clock: systemClock,
-      clientInfo: { name: 't', version: '1' },
-    });
-    const federation = new Federation(pool, silentLogger);
-    pool.start();
+    await using running = await federationOf({ everything: nodeBackend(EVERYTHING, ['stdio']), toy: nodeBackend(TOY) });
+    const { pool, federation } = running;
     await waitFor(
       () => federation.catalog.prompts.length > 0 && federation.catalog.resources.length > 0,
       'everything catalog',
