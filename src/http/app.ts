@@ -133,7 +133,9 @@ async function authenticate(req: IncomingMessage, res: ServerResponse, auth: Htt
   const metadata = `${origin.issuer}/.well-known/oauth-protected-resource/mcp`;
   const header = req.headers.authorization;
   const challenge = (error?: OAuthError) => {
-    const parts = [`resource_metadata="${metadata}"`, `scope="${auth.supportedScopes().join(' ')}"`];
+    const scopes = auth.supportedScopes().join(' ');
+    // RFC 6750 §3: scope lists what the resource accepts; with no backend configured there is none to name.
+    const parts = [`resource_metadata="${metadata}"`, ...(scopes ? [`scope="${scopes}"`] : [])];
     if (error) parts.unshift(`error="${error.code}"`, `error_description="${error.description.replace(/"/g, "'")}"`);
     res.setHeader('WWW-Authenticate', `Bearer ${parts.join(', ')}`);
     const payload = JSON.stringify(

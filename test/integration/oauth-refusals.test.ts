@@ -342,6 +342,18 @@ describe('OAuth refusals', () => {
       expect(await mcpStatus(gw, 'not-a-jwt')).toBe(401);
     });
 
+    it('answers a request without a bearer with 401 naming the metadata and the scopes', async () => {
+      const res = await fetch(gw.mcpUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      });
+      expect(res.status).toBe(401);
+      expect(res.headers.get('www-authenticate')).toBe(
+        `Bearer resource_metadata="${gw.mcpUrl.origin}/.well-known/oauth-protected-resource/mcp", scope="mcp:toy:read mcp:toy:write"`,
+      );
+    });
+
     it("refuses a session id used with another client's token", async () => {
       const a = flow(gw, await client(gw));
       const b = flow(gw, await client(gw));

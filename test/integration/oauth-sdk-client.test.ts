@@ -121,7 +121,7 @@ describe('OAuth with the SDK client (OAuthClientProvider)', () => {
     });
     expect(res.status).toBe(401);
     expect(res.headers.get('www-authenticate')).toBe(
-      `Bearer resource_metadata="${gw.mcpUrl.origin}/.well-known/oauth-protected-resource/mcp", scope=""`,
+      `Bearer resource_metadata="${gw.mcpUrl.origin}/.well-known/oauth-protected-resource/mcp"`,
     );
   });
 });
