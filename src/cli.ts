@@ -31,6 +31,7 @@ Commands:
              Print a personal access token for scripts and clients without OAuth ("*" = every scope)
   token list | token revoke ID
              Personal access tokens of the running gateway
+  login      Print a new one-time sign-in link to the running gateway's console
   help       Show this help
   version    Print the version
 `;
@@ -47,6 +48,8 @@ async function main(argv: string[]): Promise<number> {
       return backends(rest);
     case 'token':
       return token(rest);
+    case 'login':
+      return login(rest);
     case 'version':
     case '--version':
     case '-v':
@@ -178,7 +181,8 @@ async function serve(args: string[]): Promise<number> {
   process.stdout.write(
     `Cortex Gateway ${VERSION} is running.\n` +
       `  MCP endpoint: ${address.mcpUrl}\n` +
-      `  Console:      ${address.consoleUrl}\n` +
+      `  Console:      ${instance.consoleLoginUrl()}\n` +
+      `                (a one-time sign-in link; "cortex-gateway login" prints a new one)\n` +
       `  Config:       ${loaded.configPath} (${config.backends.length} backend${config.backends.length === 1 ? '' : 's'})\n` +
       `Press Ctrl-C to stop.\n`,
   );
@@ -246,6 +250,22 @@ async function ownerApi(dataDir: string, method: string, path: string, body?: un
   const result = (await response.json()) as { ok: boolean; value?: unknown; error?: { message: string } };
   if (!result.ok) throw new CliError(result.error?.message ?? `HTTP ${response.status}`);
   return result.value;
+}
+
+async function login(args: string[]): Promise<number> {
+  const flags = parse(args);
+  const dataDir =
+    typeof flags['data-dir'] === 'string'
+      ? resolve(flags['data-dir'])
+      : (
+          await loadConfig({
+            ...(typeof flags.config === 'string' ? { configPath: flags.config } : {}),
+            createIfMissing: true,
+          })
+        ).dataDir;
+  const { url } = (await ownerApi(dataDir, 'POST', '/api/login-links')) as { url: string };
+  process.stdout.write(`${url}\n`);
+  return 0;
 }
 
 async function token(args: string[]): Promise<number> {

@@ -8,6 +8,7 @@ import type { BackendStatus } from './backends/types.js';
 import type { GatewayConfig } from './config/schema.js';
 import { Federation } from './federation/federation.js';
 import { createRequestListener } from './http/app.js';
+import { ConsoleSessions } from './http/console-auth.js';
 import { backendScope, grantOf, requiredScope, supportedScopes } from './federation/scopes.js';
 import type { Identity } from './mcp/builtins.js';
 import { McpEndpoint } from './mcp/endpoint.js';
@@ -65,6 +66,8 @@ export interface Gateway {
   readonly address: GatewayAddress | undefined;
   /** The OAuth authorization server, once started. */
   readonly authorizationServer: AuthorizationServer | undefined;
+  /** A one-time link that signs the owner in to the console (15 minutes). */
+  consoleLoginUrl(): string;
   /** A personal access token for scripts and header-only clients (`*` grants everything). */
   createPersonalToken(input: { name: string; scopes: string[]; ttlSeconds: number }): Promise<{
     id: string;
@@ -81,6 +84,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
   const clock = deps.clock ?? systemClock;
   const events = new EventEmitter<GatewayEvents>();
   const ownerToken = randomBytes(32).toString('base64url');
+  const consoleSessions = new ConsoleSessions(clock);
   const clientInfo = { name: PRODUCT, version: VERSION };
 
   const pool = new BackendPool({
@@ -179,6 +183,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
       settings: config.gateway,
       logger,
       ownerToken,
+      consoleSessions,
       statuses: () => pool.statuses(),
       namingNotes: () => federation.catalog.notes,
       stderr: (name) => pool.get(name)?.stderrLines(),
@@ -280,6 +285,10 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
     },
     get authorizationServer() {
       return oauth;
+    },
+    consoleLoginUrl() {
+      if (!address) throw new GatewayError('not_running', 'Start the gateway before signing in to the console');
+      return `${address.origin}/app/login?token=${consoleSessions.loginToken()}`;
     },
     async createPersonalToken(input) {
       if (!oauth || !address) throw new GatewayError('not_running', 'Start the gateway before creating tokens');

@@ -23,7 +23,8 @@ async function main(): Promise<void> {
   if (!app.requestSingleInstanceLock()) return app.quit();
   await app.whenReady();
   const window = createConsoleWindow({ preload: join(here, '../preload/preload.cjs') });
-  const openConsole = () => window.show(gateway?.address?.consoleUrl);
+  // The window signs in with a fresh one-time link, like the browser does headless.
+  const openConsole = () => window.show(gateway?.address ? gateway.consoleLoginUrl() : undefined);
   const onCommand = (id: string) => {
     if (id === 'quit') app.quit();
     else if (id === 'open') openConsole();

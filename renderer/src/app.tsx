@@ -1,6 +1,7 @@
 import { useState } from 'react';
+import { Backends } from './backends.js';
 
-/** The console shell. The full console (backends, tools, clients, activity) builds on this. */
+/** The console: the MCP URL and the live state of every server (clients, tools and activity come next). */
 export function App() {
   const mcpUrl = `${window.location.origin}/mcp`;
   const [copyLabel, setCopyLabel] = useState('Copy');
@@ -24,13 +25,6 @@ export function App() {
           <p className="subtitle">One MCP endpoint for all your servers</p>
         </div>
       </header>
-      <section className="card status" role="status">
-        <span className="status-dot" aria-hidden="true" />
-        <div>
-          <h2>Console coming soon</h2>
-          <p>The gateway is running. Servers, tools, clients and activity will be managed from here.</p>
-        </div>
-      </section>
       <section className="card">
         <h2>Your MCP endpoint</h2>
         <p>Point any client that speaks Streamable HTTP at this address.</p>
@@ -41,14 +35,7 @@ export function App() {
           </button>
         </div>
       </section>
-      <section className="card muted">
-        <h2>Managing servers</h2>
-        <p>
-          Add servers to <code>cortex.config.json</code> in the data folder and restart the gateway. See which are
-          healthy with <code>cortex-gateway backends</code>, or ask any connected client to call the <code>whoami</code>{' '}
-          tool.
-        </p>
-      </section>
+      <Backends />
     </main>
   );
 }

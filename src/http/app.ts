@@ -15,7 +15,9 @@ import type { Identity } from '../mcp/builtins.js';
 import type { AuthorizationServer, Origin } from '../oauth/authorization-server.js';
 import { OAuthError } from '../oauth/errors.js';
 import type { VerifiedToken } from '../oauth/tokens.js';
+import { PAGE_HEADERS, renderErrorPage } from '../oauth/consent-page.js';
 import { readJsonBody } from './body.js';
+import { CONSOLE_COOKIE, type ConsoleSessions } from './console-auth.js';
 import { mountOAuthRoutes } from './oauth-routes.js';
 import { checkHost, checkOrigin } from './guards.js';
 
@@ -33,6 +35,8 @@ export interface HttpAppOptions {
   version: string;
   /** Built console (renderer) to serve at /app, if present. */
   consoleDir?: string;
+  /** Owner sign-in for the console (login links and session cookies). */
+  consoleSessions: ConsoleSessions;
   /** OAuth: the authorization server and how the resource side maps tokens to identities. */
   auth?: HttpAuth;
 }
@@ -172,12 +176,20 @@ function createExpressApp(
     res.json({ status: 'ok', version: options.version });
   });
 
+  // The owner: the CLI with the runtime file's token, or the console with its session cookie. A
+  // cookie rides along on any request the browser makes, so state changes made with it must come
+  // from the console's own page (same Origin) on top of SameSite=Strict.
   const ownerOnly = (req: Request, res: Response, next: NextFunction) => {
-    if (!bearerMatches(req.headers.authorization, options.ownerToken)) {
-      res.status(401).json({ error: 'unauthorized', message: 'Owner token required' });
+    if (bearerMatches(req.headers.authorization, options.ownerToken)) return next();
+    if (options.consoleSessions.authenticated(req)) {
+      const safe = req.method === 'GET' || req.method === 'HEAD';
+      if (safe || req.headers.origin === `${req.protocol}://${req.headers.host}`) return next();
+      res
+        .status(403)
+        .json({ ok: false, error: { code: 'forbidden', message: 'Console changes must come from the console page' } });
       return;
     }
-    next();
+    res.status(401).json({ ok: false, error: { code: 'unauthorized', message: 'Owner sign-in required' } });
   };
 
   app.get('/api/backends', ownerOnly, (_req, res) => {
@@ -193,6 +205,11 @@ function createExpressApp(
       return;
     }
     res.json({ ok: true, value: lines });
+  });
+
+  app.post('/api/login-links', ownerOnly, (req, res) => {
+    const token = options.consoleSessions.loginToken();
+    res.json({ ok: true, value: { url: `${req.protocol}://${req.headers.host}/app/login?token=${token}` } });
   });
 
   app.get('/api/catalog/notes', ownerOnly, (_req, res) => {
@@ -270,7 +287,44 @@ function createExpressApp(
     app.use('/app', (_req, res, next) => {
       res.setHeader('Content-Security-Policy', "frame-ancestors 'none'");
       res.setHeader('X-Frame-Options', 'DENY');
+      res.setHeader('Cache-Control', 'no-store');
       next();
+    });
+    // The one-time link printed by `serve`: spends the token, sets the session cookie, opens the console.
+    app.get('/app/login', (req, res) => {
+      const token = typeof req.query.token === 'string' ? req.query.token : '';
+      const session = options.consoleSessions.redeem(token);
+      if (!session) {
+        res
+          .status(401)
+          .set(PAGE_HEADERS)
+          .send(
+            renderErrorPage(
+              'Sign-in link not valid',
+              'This link was already used or has expired. Run "cortex-gateway login" for a new one.',
+            ),
+          );
+        return;
+      }
+      res.cookie(CONSOLE_COOKIE, session.cookie, {
+        httpOnly: true,
+        sameSite: 'strict',
+        path: '/',
+        maxAge: session.maxAgeSeconds * 1000,
+      });
+      res.redirect(303, '/app/');
+    });
+    app.use('/app', (req, res, next) => {
+      if (options.consoleSessions.authenticated(req)) return next();
+      res
+        .status(401)
+        .set(PAGE_HEADERS)
+        .send(
+          renderErrorPage(
+            'Sign in to Cortex Gateway',
+            'Open the sign-in link printed by "cortex-gateway serve", or run "cortex-gateway login" for a new one.',
+          ),
+        );
     });
     app.use('/app', express.static(options.consoleDir, { index: 'index.html', maxAge: 0 }));
   }

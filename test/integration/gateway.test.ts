@@ -44,7 +44,12 @@ describe('gateway listener', () => {
     await writeFile(join(dir, 'index.html'), '<!doctype html><title>Cortex</title>');
     await using gateway = createGateway(parseConfig({ mcpServers: {}, gateway: { port: 0 } }), { consoleDir: dir });
     const { consoleUrl } = await gateway.start();
-    const res = await fetch(consoleUrl);
+    const anonymous = await fetch(consoleUrl);
+    expect(anonymous.status).toBe(401);
+    expect(anonymous.headers.get('x-frame-options')).toBe('DENY');
+    const login = await fetch(gateway.consoleLoginUrl(), { redirect: 'manual' });
+    const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
+    const res = await fetch(consoleUrl, { headers: { cookie } });
     expect(res.status).toBe(200);
     expect(await res.text()).toContain('<title>Cortex</title>');
     expect(res.headers.get('x-frame-options')).toBe('DENY');

@@ -1,0 +1,98 @@
+import { useEffect, useState } from 'react';
+import type { BackendStatus } from '../../src/api/contract.js';
+import { api, SignedOutError } from './api.js';
+
+const STATE_LABEL: Record<BackendStatus['state'], string> = {
+  ready: 'Ready',
+  connecting: 'Connecting',
+  degraded: 'Degraded',
+  down: 'Down',
+  disabled: 'Disabled',
+};
+
+/** Live state of every configured MCP server, refreshed every few seconds. */
+export function Backends() {
+  const [backends, setBackends] = useState<BackendStatus[] | undefined>();
+  const [error, setError] = useState<string | undefined>();
+  useEffect(() => {
+    let alive = true;
+    const load = () =>
+      api.backends().then(
+        (list) => {
+          if (!alive) return;
+          setBackends(list);
+          setError(undefined);
+        },
+        (e: unknown) => alive && setError(e instanceof SignedOutError ? 'signed-out' : String(e)),
+      );
+    void load();
+    const timer = setInterval(() => void load(), 3000);
+    return () => {
+      alive = false;
+      clearInterval(timer);
+    };
+  }, []);
+
+  if (error === 'signed-out') {
+    return (
+      <section className="card">
+        <h2>Sign in</h2>
+        <p>
+          Open the sign-in link printed by <code>cortex-gateway serve</code>, or run <code>cortex-gateway login</code>{' '}
+          for a new one.
+        </p>
+      </section>
+    );
+  }
+  return (
+    <section className="card">
+      <div className="card-head">
+        <h2>MCP servers</h2>
+        {backends && (
+          <span className="summary">
+            {backends.filter((b) => b.state === 'ready').length} of{' '}
+            {backends.filter((b) => b.state !== 'disabled').length} ready
+          </span>
+        )}
+      </div>
+      {error && <p className="error">Could not load the servers: {error}</p>}
+      {!backends && !error && <p className="muted-text">Loading…</p>}
+      {backends && backends.length === 0 && (
+        <p className="muted-text">
+          No servers yet. Add them to <code>cortex.config.json</code> in the data folder (the familiar{' '}
+          <code>mcpServers</code> format) and restart the gateway.
+        </p>
+      )}
+      {backends && backends.length > 0 && (
+        <table className="backends">
+          <thead>
+            <tr>
+              <th>Server</th>
+              <th>State</th>
+              <th>Tools</th>
+              <th>Latency</th>
+              <th>Restarts</th>
+            </tr>
+          </thead>
+          <tbody>
+            {backends.map((b) => (
+              <tr key={b.name}>
+                <td>
+                  <div className="name">{b.name}</div>
+                  <div className="kind">{b.transport ?? b.kind}</div>
+                  {b.lastError && <div className="last-error">{b.lastError}</div>}
+                </td>
+                <td>
+                  <span className={`badge badge-${b.state}`}>{STATE_LABEL[b.state]}</span>
+                </td>
+                <td>{b.toolCount}</td>
+                <td>{b.latencyMs === undefined ? '–' : `${b.latencyMs} ms`}</td>
+                <td>{b.restartCount}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,77 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import { createGateway } from '../../src/index.js';
+import { hasChromium, launchChromium } from '../helpers/browser.js';
+import { nodeBackend, ROOT, TOY, waitFor } from '../helpers/gateway.js';
+
+const CONSOLE = join(ROOT, 'dist/renderer');
+
+async function consoleGateway() {
+  const gateway = createGateway(parseConfig({ mcpServers: { toy: nodeBackend(TOY) }, gateway: { port: 0 } }), {
+    consoleDir: CONSOLE,
+  });
+  const address = await gateway.start();
+  return { gateway, address, [Symbol.asyncDispose]: () => gateway.stop() };
+}
+
+// The headless console: owner-only behind a one-time sign-in link and an HttpOnly SameSite=Strict cookie.
+describe.skipIf(!hasChromium && !process.env.CI)('console sign-in (headless, in Chromium)', () => {
+  beforeAll(() => {
+    // CI builds before testing; a local run may not have.
+    if (!existsSync(join(CONSOLE, 'index.html')))
+      execFileSync('npx', ['vite', 'build'], { cwd: ROOT, stdio: 'ignore' });
+  });
+
+  it('signs in with the link and shows every server with its state', async () => {
+    await using gw = await consoleGateway();
+    await waitFor(() => gw.gateway.backendStatuses()[0]!.state === 'ready', 'toy ready');
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await page.setViewportSize({ width: 1000, height: 700 });
+      await page.goto(gw.gateway.consoleLoginUrl());
+      expect(new URL(page.url()).pathname).toBe('/app/');
+      await page.getByText('Ready', { exact: true }).waitFor({ timeout: 10_000 });
+      expect(await page.getByRole('cell', { name: /toy/ }).count()).toBeGreaterThan(0);
+      const cookie = (await page.context().cookies()).find((c) => c.name === 'cortex_console')!;
+      expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
+      await page.screenshot({ path: join(ROOT, 'test-results', 'console-overview.png') });
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('refuses the console and its API without the cookie', async () => {
+    await using gw = await consoleGateway();
+    expect((await fetch(gw.address.consoleUrl)).status).toBe(401);
+    expect((await fetch(new URL('/api/backends', gw.address.origin))).status).toBe(401);
+  });
+
+  it('lets a sign-in link work once', async () => {
+    await using gw = await consoleGateway();
+    const link = gw.gateway.consoleLoginUrl();
+    const first = await fetch(link, { redirect: 'manual' });
+    expect(first.status).toBe(303);
+    expect(first.headers.get('set-cookie')).toMatch(/cortex_console=.+HttpOnly.+SameSite=Strict/i);
+    expect((await fetch(link, { redirect: 'manual' })).status).toBe(401);
+  });
+
+  it('refuses the API from a foreign Origin even with the cookie, and cookie changes without the console Origin', async () => {
+    await using gw = await consoleGateway();
+    const login = await fetch(gw.gateway.consoleLoginUrl(), { redirect: 'manual' });
+    const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
+    const api = new URL('/api/backends', gw.address.origin);
+    expect((await fetch(api, { headers: { cookie } })).status).toBe(200);
+    expect((await fetch(api, { headers: { cookie, origin: 'http://evil.example.com' } })).status).toBe(403);
+    const tokens = new URL('/api/tokens', gw.address.origin);
+    const body = JSON.stringify({ name: 'x', scopes: ['*'], ttlSeconds: 60 });
+    const headers = { cookie, 'content-type': 'application/json' };
+    expect((await fetch(tokens, { method: 'POST', headers, body })).status).toBe(403);
+    expect(
+      (await fetch(tokens, { method: 'POST', headers: { ...headers, origin: gw.address.origin }, body })).status,
+    ).toBe(201);
+  });
+});
