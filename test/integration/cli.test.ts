@@ -140,6 +140,18 @@ describe('cortex-gateway CLI', () => {
     await expect(session.client.listTools()).rejects.toThrow(/401|Unauthorized|invalid_token/i);
   });
 
+  it('prints a one-time console sign-in link at start and on "login"', async () => {
+    const path = await writeConfig({ mcpServers: {} });
+    const { ready, output } = await serve(path, ['--port', '0']);
+    const origin = new URL(ready.mcpUrl).origin;
+    expect(output().stdout).toMatch(new RegExp(`Console: +${origin}/app/login\\?token=[\\w-]{43}`));
+    const result = await run(['login', '--data-dir', join(dir, 'data')]);
+    expect(result.code).toBe(0);
+    const link = result.stdout.trim();
+    expect(link.startsWith(`${origin}/app/login?token=`)).toBe(true);
+    expect((await fetch(link, { redirect: 'manual' })).status).toBe(303);
+  });
+
   it('refuses token create when no gateway runs, saying what to do', async () => {
     const result = await run(['token', 'create', '--scope', '*', '--data-dir', join(dir, 'nothing')]);
     expect(result.code).toBe(1);
