@@ -3,12 +3,13 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { app, clipboard, dialog } from 'electron';
+import { app, clipboard, dialog, Notification } from 'electron';
 import { loadConfig } from '../../src/config/load.js';
 import { createGateway, type Gateway } from '../../src/index.js';
 import { createConsoleLogger } from '../../src/shared/logger.js';
 import { createConsoleWindow } from './console-window.js';
 import { createTray } from './tray.js';
+import { backendNotifications } from './notifications.js';
 import type { TrayState } from './tray-menu.js';
 
 // Bundled to dist/electron/main/main.js: dist/renderer and dist/electron/preload sit nearby, and
@@ -50,7 +51,15 @@ async function main(): Promise<void> {
     consoleDir: join(here, '../../renderer'),
     portFallback: !loaded.explicitPort,
   });
-  gateway.events.on('backend-state', () => show({ backends: gateway?.backendStatuses() ?? [] }));
+  let lastStates = new Map<string, TrayState['backends'][number]['state']>();
+  gateway.events.on('backend-state', () => {
+    const backends = gateway?.backendStatuses() ?? [];
+    for (const note of backendNotifications(lastStates, backends)) {
+      if (Notification.isSupported()) new Notification({ title: note.title, body: note.body }).show();
+    }
+    lastStates = new Map(backends.map((b) => [b.name, b.state]));
+    show({ backends });
+  });
   const { mcpUrl } = await gateway.start();
   show({ gateway: 'running', mcpUrl, backends: gateway.backendStatuses() });
 }
