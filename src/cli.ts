@@ -132,6 +132,7 @@ async function serve(args: string[]): Promise<number> {
     logger,
     env: process.env,
     dataDir: loaded.dataDir,
+    configPath: loaded.configPath,
     portFallback: !explicitPort,
     ...(dir ? { consoleDir: dir } : {}),
   });

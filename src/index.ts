@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { BackendPool } from './backends/pool.js';
 import type { BackendStatus } from './backends/types.js';
+import { updateServers } from './config/file.js';
 import type { GatewayConfig } from './config/schema.js';
 import { Federation } from './federation/federation.js';
 import { createRequestListener } from './http/app.js';
@@ -42,6 +43,8 @@ export interface GatewayDeps {
   consentPrompter?: ConsentPrompter;
   /** Fetcher of Client ID Metadata Documents (tests point it at local servers). */
   clientMetadata?: ClientMetadataFetcher;
+  /** The config file backends are edited in (console / API); without it the backend list is read-only. */
+  configPath?: string;
 }
 
 export interface GatewayAddress {
@@ -60,6 +63,8 @@ export interface Gateway {
   stop(): Promise<void>;
   backendStatuses(): BackendStatus[];
   restartBackend(name: string): Promise<void>;
+  /** Applies a new configuration's backends live (gateway settings need a restart). */
+  reconfigure(config: GatewayConfig): Promise<{ added: string[]; removed: string[]; changed: string[] }>;
   readonly events: EventEmitter<GatewayEvents>;
   /** Owner credential for /api/* until the console login exists. */
   readonly ownerToken: string;
@@ -79,7 +84,9 @@ export interface Gateway {
 
 const PORT_FALLBACK_TRIES = 10;
 
-export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Gateway {
+export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = {}): Gateway {
+  // Backends can change at run time (console edits); gateway settings are fixed for the process.
+  let config = initialConfig;
   const logger = deps.logger ?? silentLogger;
   const clock = deps.clock ?? systemClock;
   const events = new EventEmitter<GatewayEvents>();
@@ -88,7 +95,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
   const clientInfo = { name: PRODUCT, version: VERSION };
 
   const pool = new BackendPool({
-    config,
+    config: initialConfig,
     logger,
     clock,
     clientInfo,
@@ -163,6 +170,14 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
     return undefined;
   };
 
+  /** Console edits: change the file, then apply the result live. */
+  async function editServers(path: string, change: (servers: Record<string, unknown>) => void) {
+    const next = await updateServers(path, change);
+    config = Object.freeze({ ...next, gateway: config.gateway });
+    await pool.reconcile(config.backends);
+    return pool.statuses();
+  }
+
   async function buildListener() {
     const store = deps.dataDir ? await OAuthStore.open(join(deps.dataDir, 'oauth.json')) : OAuthStore.memory();
     const keys = await KeyRing.open(store);
@@ -189,6 +204,10 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
       stderr: (name) => pool.get(name)?.stderrLines(),
       version: VERSION,
       ...(deps.consoleDir ? { consoleDir: deps.consoleDir } : {}),
+      ...(deps.configPath
+        ? { editServers: (change: (servers: Record<string, unknown>) => void) => editServers(deps.configPath!, change) }
+        : {}),
+      restartBackend: async (name: string) => pool.get(name)?.restart(),
       auth: {
         server: auth,
         originOf,
@@ -229,6 +248,12 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
       return address;
     },
     backendStatuses: () => pool.statuses(),
+    async reconfigure(next: GatewayConfig) {
+      config = Object.freeze({ ...next, gateway: config.gateway });
+      const changes = await pool.reconcile(config.backends);
+      logger.info('backends reconfigured', changes);
+      return changes;
+    },
     async restartBackend(name: string) {
       const backend = pool.get(name);
       if (!backend) throw new GatewayError('invalid_argument', `No backend named "${name}"`);

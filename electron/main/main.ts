@@ -48,6 +48,7 @@ async function main(): Promise<void> {
     logger,
     env: process.env,
     dataDir: loaded.dataDir,
+    configPath: loaded.configPath,
     consoleDir: join(here, '../../renderer'),
     portFallback: !loaded.explicitPort,
   });

@@ -83,6 +83,10 @@ export interface ConsentDecisionInput {
 export const API_ROUTES = {
   backends: 'GET /api/backends',
   backendStderr: 'GET /api/backends/:name/stderr',
+  putBackend: 'PUT /api/backends/:name',
+  deleteBackend: 'DELETE /api/backends/:name',
+  restartBackend: 'POST /api/backends/:name/restart',
+  loginLink: 'POST /api/login-links',
   catalogNotes: 'GET /api/catalog/notes',
   clients: 'GET /api/clients',
   revokeClient: 'DELETE /api/clients/:id',

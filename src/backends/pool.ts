@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { GatewayConfig } from '../config/schema.js';
+import type { GatewayConfig, NamedBackendConfig } from '../config/schema.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import { Backend } from './backend.js';
@@ -15,26 +15,71 @@ export interface BackendPoolOptions {
 }
 
 /** All configured backends. Starting never waits for any of them: each connects on its own. */
-export class BackendPool extends EventEmitter<{ state: [BackendStatus] }> {
-  readonly backends: readonly Backend[];
+export class BackendPool extends EventEmitter<{ state: [BackendStatus]; added: [Backend]; removed: [Backend] }> {
+  #backends: Backend[];
   readonly #byName: Map<string, Backend>;
+  readonly #options: BackendPoolOptions;
 
   constructor(options: BackendPoolOptions) {
     super();
-    this.backends = options.config.backends.map((config) => {
-      const backend = new Backend({
-        config,
-        settings: options.config.gateway,
-        logger: options.logger,
-        clock: options.clock,
-        clientInfo: options.clientInfo,
-        ...(options.random ? { random: options.random } : {}),
-        ...(options.parentEnv ? { parentEnv: options.parentEnv } : {}),
-      });
-      backend.on('state', (status) => this.emit('state', status));
-      return backend;
+    this.#options = options;
+    this.#backends = options.config.backends.map((config) => this.#create(config));
+    this.#byName = new Map(this.#backends.map((backend) => [backend.name, backend]));
+  }
+
+  get backends(): readonly Backend[] {
+    return this.#backends;
+  }
+
+  #create(config: NamedBackendConfig): Backend {
+    const options = this.#options;
+    const backend = new Backend({
+      config,
+      settings: options.config.gateway,
+      logger: options.logger,
+      clock: options.clock,
+      clientInfo: options.clientInfo,
+      ...(options.random ? { random: options.random } : {}),
+      ...(options.parentEnv ? { parentEnv: options.parentEnv } : {}),
     });
-    this.#byName = new Map(this.backends.map((backend) => [backend.name, backend]));
+    backend.on('state', (status) => this.emit('state', status));
+    return backend;
+  }
+
+  /**
+   * Brings the running pool in line with a new list of backends: unchanged ones keep running
+   * (their sessions and children untouched), changed ones are replaced, new ones start, removed
+   * ones stop. Returns the names that changed.
+   */
+  async reconcile(
+    configs: readonly NamedBackendConfig[],
+  ): Promise<{ added: string[]; removed: string[]; changed: string[] }> {
+    const wanted = new Map(configs.map((config) => [config.name, config]));
+    const result = { added: [] as string[], removed: [] as string[], changed: [] as string[] };
+    const stopping: Promise<void>[] = [];
+    for (const backend of [...this.#backends]) {
+      const next = wanted.get(backend.name);
+      if (next && JSON.stringify(next) === JSON.stringify(backend.config)) continue;
+      (next ? result.changed : result.removed).push(backend.name);
+      this.#backends = this.#backends.filter((b) => b !== backend);
+      this.#byName.delete(backend.name);
+      stopping.push(backend.stop());
+      this.emit('removed', backend);
+    }
+    await Promise.allSettled(stopping);
+    for (const config of configs) {
+      if (this.#byName.has(config.name)) continue;
+      if (!result.changed.includes(config.name)) result.added.push(config.name);
+      const backend = this.#create(config);
+      this.#backends.push(backend);
+      this.#byName.set(backend.name, backend);
+      this.emit('added', backend);
+      backend.start();
+    }
+    // Keep the configured order: it decides naming priority and listing order.
+    const order = configs.map((c) => c.name);
+    this.#backends.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
+    return result;
   }
 
   get(name: string): Backend | undefined {

@@ -36,11 +36,15 @@ export class Federation extends EventEmitter<FederationEvents> {
     this.#log = logger;
     this.#catalog = this.#build();
     this.#signatures = signatures(this.#catalog);
-    for (const backend of pool.backends) {
-      backend.on('catalog', () => this.#scheduleRebuild());
-      backend.on('log', (params) => this.emit('log', backend.name, params));
-      backend.on('resource-updated', (uri) => this.emit('resource-updated', backend.name, uri));
-    }
+    for (const backend of pool.backends) this.#attach(backend);
+    pool.on('added', (backend) => this.#attach(backend));
+    pool.on('removed', () => this.#scheduleRebuild());
+  }
+
+  #attach(backend: Backend): void {
+    backend.on('catalog', () => this.#scheduleRebuild());
+    backend.on('log', (params) => this.emit('log', backend.name, params));
+    backend.on('resource-updated', (uri) => this.emit('resource-updated', backend.name, uri));
   }
 
   get catalog(): FederatedCatalog {

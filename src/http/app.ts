@@ -8,7 +8,7 @@ import type { GatewaySettings } from '../config/schema.js';
 import type { NamingNote } from '../federation/catalog.js';
 import type { McpEndpoint } from '../mcp/endpoint.js';
 import { sendJsonRpcError } from '../shared/json-rpc.js';
-import { describeError } from '../shared/errors.js';
+import { describeError, GatewayError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { ConsentDecisionInput, CreatePersonalTokenInput } from '../api/contract.js';
 import type { Identity } from '../mcp/builtins.js';
@@ -37,6 +37,10 @@ export interface HttpAppOptions {
   consoleDir?: string;
   /** Owner sign-in for the console (login links and session cookies). */
   consoleSessions: ConsoleSessions;
+  /** Edits `mcpServers` in the config file and applies it live; absent without a config file. */
+  editServers?: (change: (servers: Record<string, unknown>) => void) => Promise<BackendStatus[]>;
+  /** Manual restart of one backend. */
+  restartBackend?: (name: string) => Promise<void>;
   /** OAuth: the authorization server and how the resource side maps tokens to identities. */
   auth?: HttpAuth;
 }
@@ -206,6 +210,59 @@ function createExpressApp(
     }
     res.json({ ok: true, value: lines });
   });
+
+  // Backends: add or replace (PUT), remove (DELETE), restart. Bad input is answered with the JSON
+  // path at fault and leaves the config file as it was.
+  const edit = options.editServers;
+  if (edit) {
+    const apply = async (res: Response, change: (servers: Record<string, unknown>) => void) => {
+      try {
+        res.json({ ok: true, value: await edit(change) });
+      } catch (error) {
+        if (error instanceof GatewayError && error.code === 'config_invalid') {
+          const field = /: (mcpServers\.[^:]+):/.exec(error.message)?.[1];
+          res
+            .status(400)
+            .json({
+              ok: false,
+              error: { code: 'invalid_argument', message: error.message, ...(field ? { field } : {}) },
+            });
+          return;
+        }
+        throw error;
+      }
+    };
+    app.put('/api/backends/:name', ownerOnly, express.json({ limit: '64kb' }), async (req, res) => {
+      const name = String(req.params.name);
+      await apply(res, (servers) => {
+        servers[name] = req.body;
+      });
+    });
+    app.delete('/api/backends/:name', ownerOnly, async (req, res) => {
+      const name = String(req.params.name);
+      if (!options.statuses().some((s) => s.name === name)) {
+        return void res
+          .status(404)
+          .json({ ok: false, error: { code: 'not_found', message: `No backend named "${name}"` } });
+      }
+      await apply(res, (servers) => {
+        delete servers[name];
+      });
+    });
+  }
+  if (options.restartBackend) {
+    const restart = options.restartBackend;
+    app.post('/api/backends/:name/restart', ownerOnly, async (req, res) => {
+      const name = String(req.params.name);
+      if (!options.statuses().some((s) => s.name === name)) {
+        return void res
+          .status(404)
+          .json({ ok: false, error: { code: 'not_found', message: `No backend named "${name}"` } });
+      }
+      await restart(name);
+      res.json({ ok: true, value: null });
+    });
+  }
 
   app.post('/api/login-links', ownerOnly, (req, res) => {
     const token = options.consoleSessions.loginToken();
