@@ -221,12 +221,10 @@ function createExpressApp(
       } catch (error) {
         if (error instanceof GatewayError && error.code === 'config_invalid') {
           const field = /: (mcpServers\.[^:]+):/.exec(error.message)?.[1];
-          res
-            .status(400)
-            .json({
-              ok: false,
-              error: { code: 'invalid_argument', message: error.message, ...(field ? { field } : {}) },
-            });
+          res.status(400).json({
+            ok: false,
+            error: { code: 'invalid_argument', message: error.message, ...(field ? { field } : {}) },
+          });
           return;
         }
         throw error;
