@@ -4,14 +4,33 @@ import type { ApiResult, BackendStatus } from '../../src/api/contract.js';
 
 export class SignedOutError extends Error {}
 
-async function call<T>(path: string): Promise<T> {
-  const res = await fetch(path, { credentials: 'same-origin', headers: { accept: 'application/json' } });
+/** A refusal from the API, with the JSON path of the field at fault when there is one. */
+export class ApiError extends Error {
+  constructor(
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+  }
+}
+
+async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(path, {
+    method,
+    credentials: 'same-origin',
+    headers: { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
   if (res.status === 401) throw new SignedOutError('Sign-in required');
-  const body = (await res.json()) as ApiResult<T>;
-  if (!body.ok) throw new Error(body.error.message);
-  return body.value;
+  const result = (await res.json()) as ApiResult<T> & { error?: { field?: string } };
+  if (!result.ok) throw new ApiError(result.error.message, result.error.field);
+  return result.value;
 }
 
 export const api = {
-  backends: () => call<BackendStatus[]>('/api/backends'),
+  backends: () => call<BackendStatus[]>('GET', '/api/backends'),
+  saveBackend: (name: string, config: unknown) =>
+    call<BackendStatus[]>('PUT', `/api/backends/${encodeURIComponent(name)}`, config),
+  removeBackend: (name: string) => call<BackendStatus[]>('DELETE', `/api/backends/${encodeURIComponent(name)}`),
+  restartBackend: (name: string) => call<null>('POST', `/api/backends/${encodeURIComponent(name)}/restart`),
 };

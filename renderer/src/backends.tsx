@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import type { BackendStatus } from '../../src/api/contract.js';
+import { AddBackend } from './add-backend.js';
 import { api, SignedOutError } from './api.js';
 
 const STATE_LABEL: Record<BackendStatus['state'], string> = {
@@ -14,6 +15,12 @@ const STATE_LABEL: Record<BackendStatus['state'], string> = {
 export function Backends() {
   const [backends, setBackends] = useState<BackendStatus[] | undefined>();
   const [error, setError] = useState<string | undefined>();
+  const [refresh, setRefresh] = useState(0);
+  const reload = () => setRefresh((n) => n + 1);
+  const act = async (action: () => Promise<unknown>) => {
+    await action().catch((e: unknown) => setError(String(e)));
+    reload();
+  };
   useEffect(() => {
     let alive = true;
     const load = () =>
@@ -31,7 +38,7 @@ export function Backends() {
       alive = false;
       clearInterval(timer);
     };
-  }, []);
+  }, [refresh]);
 
   if (error === 'signed-out') {
     return (
@@ -59,8 +66,8 @@ export function Backends() {
       {!backends && !error && <p className="muted-text">Loading…</p>}
       {backends && backends.length === 0 && (
         <p className="muted-text">
-          No servers yet. Add them to <code>cortex.config.json</code> in the data folder (the familiar{' '}
-          <code>mcpServers</code> format) and restart the gateway.
+          No servers yet. Add one below, or put them in <code>cortex.config.json</code> in the data folder (the familiar{' '}
+          <code>mcpServers</code> format).
         </p>
       )}
       {backends && backends.length > 0 && (
@@ -72,6 +79,7 @@ export function Backends() {
               <th>Tools</th>
               <th>Latency</th>
               <th>Restarts</th>
+              <th />
             </tr>
           </thead>
           <tbody>
@@ -88,11 +96,29 @@ export function Backends() {
                 <td>{b.toolCount}</td>
                 <td>{b.latencyMs === undefined ? '–' : `${b.latencyMs} ms`}</td>
                 <td>{b.restartCount}</td>
+                <td className="row-actions">
+                  <button type="button" className="link" onClick={() => void act(() => api.restartBackend(b.name))}>
+                    Restart
+                  </button>
+                  <button
+                    type="button"
+                    className="link danger"
+                    onClick={() => {
+                      // Destructive: ask once.
+                      if (window.confirm(`Remove "${b.name}" from Cortex? Its tools disappear for every client.`)) {
+                        void act(() => api.removeBackend(b.name));
+                      }
+                    }}
+                  >
+                    Remove
+                  </button>
+                </td>
               </tr>
             ))}
           </tbody>
         </table>
       )}
+      {backends && <AddBackend onAdded={reload} />}
     </section>
   );
 }

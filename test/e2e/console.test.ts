@@ -1,5 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
@@ -10,9 +12,10 @@ import { nodeBackend, ROOT, TOY, waitFor } from '../helpers/gateway.js';
 const CONSOLE = join(ROOT, 'dist/renderer');
 
 async function consoleGateway() {
-  const gateway = createGateway(parseConfig({ mcpServers: { toy: nodeBackend(TOY) }, gateway: { port: 0 } }), {
-    consoleDir: CONSOLE,
-  });
+  const content = { mcpServers: { toy: nodeBackend(TOY) }, gateway: { port: 0 } };
+  const configPath = join(await mkdtemp(join(tmpdir(), 'cortex-console-')), 'cortex.config.json');
+  await writeFile(configPath, JSON.stringify(content, null, 2));
+  const gateway = createGateway(parseConfig(content), { consoleDir: CONSOLE, configPath });
   const address = await gateway.start();
   return { gateway, address, [Symbol.asyncDispose]: () => gateway.stop() };
 }
@@ -39,6 +42,50 @@ describe.skipIf(!hasChromium && !process.env.CI)('console sign-in (headless, in 
       const cookie = (await page.context().cookies()).find((c) => c.name === 'cortex_console')!;
       expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
       await page.screenshot({ path: join(ROOT, 'test-results', 'console-overview.png') });
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('adds a server through the form, shows it becoming ready, and removes it after confirming', async () => {
+    await using gw = await consoleGateway();
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await page.setViewportSize({ width: 1000, height: 900 });
+      await page.goto(gw.gateway.consoleLoginUrl());
+      await page.getByRole('button', { name: 'Add server' }).click();
+      // A remote URL that is not one: the error appears next to the field, nothing is saved.
+      await page.getByLabel('Remote URL').check();
+      await page.getByLabel('Name', { exact: true }).fill('web');
+      await page.getByLabel('URL', { exact: true }).fill('not a url');
+      await page.locator('form.add-backend button[type=submit]').click();
+      await page.getByText('must be an absolute http(s) URL').waitFor();
+      await page.screenshot({ path: join(ROOT, 'test-results', 'console-add-server-error.png') });
+      expect(gw.gateway.backendStatuses().map((s) => s.name)).toEqual(['toy']);
+
+      await page.getByLabel('Command on this computer').check();
+      await page.getByLabel('Name', { exact: true }).fill('second');
+      await page.getByLabel('Command', { exact: true }).fill(process.execPath);
+      await page.getByLabel('Arguments', { exact: true }).fill(TOY);
+      await page.locator('form.add-backend button[type=submit]').click();
+      await waitFor(
+        () => gw.gateway.backendStatuses().find((s) => s.name === 'second')?.state === 'ready',
+        'second ready',
+      );
+      await page
+        .getByRole('row', { name: /second/ })
+        .getByText('Ready')
+        .waitFor({ timeout: 10_000 });
+      await page.screenshot({ path: join(ROOT, 'test-results', 'console-servers.png') });
+
+      page.once('dialog', (dialog) => void dialog.accept());
+      await page
+        .getByRole('row', { name: /second/ })
+        .getByRole('button', { name: 'Remove' })
+        .click();
+      await page.getByRole('row', { name: /second/ }).waitFor({ state: 'detached', timeout: 10_000 });
+      expect(gw.gateway.backendStatuses().map((s) => s.name)).toEqual(['toy']);
     } finally {
       await browser.close();
     }
