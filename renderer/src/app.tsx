@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import { Backends } from './backends.js';
+import { Clients } from './clients.js';
 
 /** The console: the MCP URL and the live state of every server (clients, tools and activity come next). */
 export function App() {
@@ -36,6 +37,7 @@ export function App() {
         </div>
       </section>
       <Backends />
+      <Clients />
     </main>
   );
 }

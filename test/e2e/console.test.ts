@@ -6,7 +6,10 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { createGateway } from '../../src/index.js';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { hasChromium, launchChromium } from '../helpers/browser.js';
+import { approve, MemoryOAuthProvider } from '../helpers/oauth.js';
 import { nodeBackend, ROOT, TOY, waitFor } from '../helpers/gateway.js';
 
 const CONSOLE = join(ROOT, 'dist/renderer');
@@ -89,6 +92,40 @@ describe.skipIf(!hasChromium && !process.env.CI)('console sign-in (headless, in 
     } finally {
       await browser.close();
     }
+  });
+
+  it('shows an application after its OAuth consent, and revoking it there refuses its next call', async () => {
+    await using gw = await consoleGateway();
+    const provider = new MemoryOAuthProvider('http://127.0.0.1:53999/callback', 'Console Test App');
+    const first = new StreamableHTTPClientTransport(new URL(gw.address.mcpUrl), { authProvider: provider });
+    await new Client({ name: 'app', version: '1' }).connect(first).catch(() => {});
+    const callback = await approve(provider.authorizationUrl!, ['mcp:toy:read']);
+    await first.finishAuth(callback.searchParams.get('code')!);
+    const client = new Client({ name: 'app', version: '1' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(gw.address.mcpUrl), { authProvider: provider }));
+    await client.listTools();
+
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await page.setViewportSize({ width: 1000, height: 900 });
+      await page.goto(gw.gateway.consoleLoginUrl());
+      const row = page.getByRole('row', { name: /Console Test App/ });
+      await row.getByText('mcp:toy:read').waitFor({ timeout: 10_000 });
+      await page.screenshot({ path: join(ROOT, 'test-results', 'console-clients.png') });
+      page.once('dialog', (dialog) => void dialog.accept());
+      await row.getByRole('button', { name: 'Revoke' }).click();
+      await row.getByText('Revoked').waitFor({ timeout: 10_000 });
+    } finally {
+      await browser.close();
+    }
+    await expect(client.listTools()).rejects.toThrow();
+    const status = await fetch(gw.address.mcpUrl, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${provider.saved!.access_token}`, 'content-type': 'application/json' },
+      body: '{}',
+    }).then((r) => r.status);
+    expect(status).toBe(401);
   });
 
   it('refuses the console and its API without the cookie', async () => {

@@ -1,0 +1,93 @@
+import { useEffect, useState } from 'react';
+import type { ClientView } from '../../src/api/contract.js';
+import { api, SignedOutError } from './api.js';
+
+function when(ms: number | undefined): string {
+  return ms === undefined ? 'never' : new Date(ms).toLocaleString();
+}
+
+/** Applications that signed in, what they were granted, and a way to cut them off. */
+export function Clients() {
+  const [clients, setClients] = useState<ClientView[] | undefined>();
+  const [error, setError] = useState<string | undefined>();
+  const [refresh, setRefresh] = useState(0);
+  useEffect(() => {
+    let alive = true;
+    const load = () =>
+      api.clients().then(
+        (list) => alive && (setClients(list), setError(undefined)),
+        (e: unknown) => alive && setError(e instanceof SignedOutError ? undefined : String(e)),
+      );
+    void load();
+    const timer = setInterval(() => void load(), 3000);
+    return () => {
+      alive = false;
+      clearInterval(timer);
+    };
+  }, [refresh]);
+
+  const revoke = async (client: ClientView) => {
+    const label = client.clientName ?? client.clientId;
+    if (!window.confirm(`Revoke access for "${label}"? It must ask again before it can use your servers.`)) return;
+    await api.revokeClient(client.clientId).catch((e: unknown) => setError(String(e)));
+    setRefresh((n) => n + 1);
+  };
+
+  return (
+    <section className="card">
+      <div className="card-head">
+        <h2>Applications with access</h2>
+      </div>
+      {error && <p className="error">Could not load the applications: {error}</p>}
+      {clients && clients.length === 0 && (
+        <p className="muted-text">
+          None yet. When an application connects to the MCP endpoint, you approve it on a consent page and it appears
+          here.
+        </p>
+      )}
+      {clients && clients.length > 0 && (
+        <table className="backends">
+          <thead>
+            <tr>
+              <th>Application</th>
+              <th>Access</th>
+              <th>Last used</th>
+              <th />
+            </tr>
+          </thead>
+          <tbody>
+            {clients.map((c) => (
+              <tr key={c.clientId}>
+                <td>
+                  <div className="name">{c.clientName ?? 'Unnamed application'}</div>
+                  <div className="kind">{c.redirectUris[0]}</div>
+                </td>
+                <td>
+                  {c.activeGrants === 0 ? (
+                    <span className="badge badge-disabled">Revoked</span>
+                  ) : c.scopes.length === 0 ? (
+                    <span className="muted-text">built-in tools only</span>
+                  ) : (
+                    c.scopes.map((s) => (
+                      <span key={s} className="scope">
+                        {s}
+                      </span>
+                    ))
+                  )}
+                </td>
+                <td className="muted-text">{when(c.lastUsedAt)}</td>
+                <td className="row-actions">
+                  {c.activeGrants > 0 && (
+                    <button type="button" className="link danger" onClick={() => void revoke(c)}>
+                      Revoke
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
