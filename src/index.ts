@@ -3,11 +3,13 @@ import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { BackendPool } from './backends/pool.js';
+import { BackendPool, type ReconcileResult } from './backends/pool.js';
 import type { BackendStatus } from './backends/types.js';
 import { updateServers } from './config/file.js';
-import type { GatewayConfig } from './config/schema.js';
+import type { GatewayConfig, ToolOverride } from './config/schema.js';
+import type { ToolOverrideInput } from './api/contract.js';
 import { Federation } from './federation/federation.js';
+import { applyToolOverride, toolViews } from './federation/tool-views.js';
 import { createRequestListener } from './http/app.js';
 import { ConsoleSessions } from './http/console-auth.js';
 import { backendScope, grantOf, requiredScope, supportedScopes } from './federation/scopes.js';
@@ -64,7 +66,7 @@ export interface Gateway {
   backendStatuses(): BackendStatus[];
   restartBackend(name: string): Promise<void>;
   /** Applies a new configuration's backends live (gateway settings need a restart). */
-  reconfigure(config: GatewayConfig): Promise<{ added: string[]; removed: string[]; changed: string[] }>;
+  reconfigure(config: GatewayConfig): Promise<ReconcileResult>;
   readonly events: EventEmitter<GatewayEvents>;
   /** Owner credential for /api/* until the console login exists. */
   readonly ownerToken: string;
@@ -178,6 +180,38 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
     return pool.statuses();
   }
 
+  const tools = () =>
+    toolViews(
+      pool.backends.map((b) => ({
+        name: b.name,
+        id: b.id,
+        enabled: b.config.enabled,
+        catalog: b.catalog,
+        overrides: b.config.tools,
+      })),
+      federation.catalog,
+    );
+
+  /** One tool's override, written to the file and applied in place (the backend keeps running). */
+  async function setToolOverride(path: string, backend: string, tool: string, change: ToolOverrideInput) {
+    const live = pool.get(backend);
+    if (!live) throw new GatewayError('not_found', `No backend named "${backend}"`);
+    if (!live.catalog.tools.some((t) => t.name === tool)) {
+      throw new GatewayError('not_found', `Backend "${backend}" has no tool named "${tool}"`);
+    }
+    await editServers(path, (servers) => {
+      const entry = servers[backend];
+      if (typeof entry !== 'object' || entry === null) {
+        throw new GatewayError('not_found', `Backend "${backend}" is not in ${path}`);
+      }
+      const current = (entry as { tools?: Record<string, ToolOverride> }).tools;
+      servers[backend] = { ...entry, tools: applyToolOverride(current, tool, change) };
+    });
+    // The federation rebuilds on the next turn; answer after it, so the caller's next list sees the change.
+    await new Promise((resolve) => setImmediate(resolve));
+    return tools();
+  }
+
   async function buildListener() {
     const store = deps.dataDir ? await OAuthStore.open(join(deps.dataDir, 'oauth.json')) : OAuthStore.memory();
     const keys = await KeyRing.open(store);
@@ -208,6 +242,13 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
         ? { editServers: (change: (servers: Record<string, unknown>) => void) => editServers(deps.configPath!, change) }
         : {}),
       restartBackend: async (name: string) => pool.get(name)?.restart(),
+      tools,
+      ...(deps.configPath
+        ? {
+            setToolOverride: (backend: string, tool: string, change: ToolOverrideInput) =>
+              setToolOverride(deps.configPath!, backend, tool, change),
+          }
+        : {}),
       auth: {
         server: auth,
         originOf,
@@ -251,7 +292,7 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
     async reconfigure(next: GatewayConfig) {
       config = Object.freeze({ ...next, gateway: config.gateway });
       const changes = await pool.reconcile(config.backends);
-      logger.info('backends reconfigured', changes);
+      logger.info('backends reconfigured', { ...changes });
       return changes;
     },
     async restartBackend(name: string) {

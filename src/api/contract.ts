@@ -79,6 +79,45 @@ export interface ConsentDecisionInput {
   scopes: string[];
 }
 
+/** One tool of one backend as the owner manages it, including tools the owner disabled. */
+export interface ToolView {
+  backend: string;
+  /** The backend's own name for the tool. */
+  original: string;
+  /** The name clients see; absent while the tool is disabled (it is not federated). */
+  name?: string;
+  title?: string;
+  description?: string;
+  enabled: boolean;
+  access: 'read' | 'write';
+  /** Where `access` comes from: the owner's override, the server's `readOnlyHint`, or the write default. */
+  accessSource: 'override' | 'annotation' | 'default';
+  /** The scope a client needs to see and call it (`mcp:<backend>:read|write`). */
+  scope: string;
+}
+
+/** A change to one tool's override; `access: null` returns to the server's own classification. */
+export interface ToolOverrideInput {
+  enabled?: boolean;
+  access?: 'read' | 'write' | null;
+}
+
+export type TunnelState = 'stopped' | 'starting' | 'running' | 'failed';
+
+/** The public tunnel (claude.ai connectors): its state and, while running, the URL to paste. */
+export interface TunnelStatus {
+  provider: string;
+  state: TunnelState;
+  /** Epoch ms of the last state change. */
+  since: number;
+  /** Public https origin while running, e.g. https://words.trycloudflare.com. */
+  publicUrl?: string;
+  /** The MCP URL to paste into claude.ai, while running. */
+  mcpUrl?: string;
+  lastError?: string;
+  restartCount: number;
+}
+
 /** Routes of the HTTP form of the API (headless), all owner-only. */
 export const API_ROUTES = {
   backends: 'GET /api/backends',
@@ -88,6 +127,8 @@ export const API_ROUTES = {
   restartBackend: 'POST /api/backends/:name/restart',
   loginLink: 'POST /api/login-links',
   catalogNotes: 'GET /api/catalog/notes',
+  tools: 'GET /api/tools',
+  setToolOverride: 'PUT /api/tools/:backend/:tool',
   clients: 'GET /api/clients',
   revokeClient: 'DELETE /api/clients/:id',
   tokens: 'GET /api/tokens',
@@ -96,4 +137,7 @@ export const API_ROUTES = {
   rotateKeys: 'POST /api/keys/rotate',
   pendingConsents: 'GET /api/consents',
   decideConsent: 'POST /api/consents/:id',
+  tunnel: 'GET /api/tunnel',
+  startTunnel: 'POST /api/tunnel',
+  stopTunnel: 'DELETE /api/tunnel',
 } as const;

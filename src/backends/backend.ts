@@ -79,7 +79,7 @@ const STDERR_LINES = 200;
 export class Backend extends EventEmitter<BackendEvents> {
   readonly name: string;
   readonly id: string;
-  readonly config: NamedBackendConfig;
+  #config: NamedBackendConfig;
   readonly #options: BackendOptions;
   readonly #log: Logger;
   readonly #stderr = new RingBuffer<string>(STDERR_LINES);
@@ -110,12 +110,25 @@ export class Backend extends EventEmitter<BackendEvents> {
   constructor(options: BackendOptions) {
     super();
     this.#options = options;
-    this.config = options.config;
+    this.#config = options.config;
     this.name = options.config.name;
     this.id = options.config.id;
     this.#log = options.logger.child({ backend: this.name });
     this.#state = options.config.enabled ? 'connecting' : 'disabled';
     this.#since = options.clock.now();
+  }
+
+  get config(): NamedBackendConfig {
+    return this.#config;
+  }
+
+  /**
+   * Applies new per-tool overrides (enable, read/write) without reconnecting: they only change how
+   * the catalog is federated, so the child and its sessions stay as they are.
+   */
+  setToolOverrides(tools: NamedBackendConfig['tools']): void {
+    this.#config = { ...this.#config, tools };
+    this.emit('catalog', this.#catalog);
   }
 
   get state(): BackendState {

@@ -14,6 +14,20 @@ export interface BackendPoolOptions {
   parentEnv?: NodeJS.ProcessEnv;
 }
 
+export interface ReconcileResult {
+  added: string[];
+  removed: string[];
+  /** Replaced: stopped and started again with the new configuration. */
+  changed: string[];
+  /** Only tool overrides changed: applied in place, the backend kept running. */
+  retuned: string[];
+}
+
+/** Whether two configurations of a backend differ at most in their per-tool overrides. */
+function sameExceptTools(a: NamedBackendConfig, b: NamedBackendConfig): boolean {
+  return JSON.stringify({ ...a, tools: {} }) === JSON.stringify({ ...b, tools: {} });
+}
+
 /** All configured backends. Starting never waits for any of them: each connects on its own. */
 export class BackendPool extends EventEmitter<{ state: [BackendStatus]; added: [Backend]; removed: [Backend] }> {
   #backends: Backend[];
@@ -51,15 +65,18 @@ export class BackendPool extends EventEmitter<{ state: [BackendStatus]; added: [
    * (their sessions and children untouched), changed ones are replaced, new ones start, removed
    * ones stop. Returns the names that changed.
    */
-  async reconcile(
-    configs: readonly NamedBackendConfig[],
-  ): Promise<{ added: string[]; removed: string[]; changed: string[] }> {
+  async reconcile(configs: readonly NamedBackendConfig[]): Promise<ReconcileResult> {
     const wanted = new Map(configs.map((config) => [config.name, config]));
-    const result = { added: [] as string[], removed: [] as string[], changed: [] as string[] };
+    const result: ReconcileResult = { added: [], removed: [], changed: [], retuned: [] };
     const stopping: Promise<void>[] = [];
     for (const backend of [...this.#backends]) {
       const next = wanted.get(backend.name);
       if (next && JSON.stringify(next) === JSON.stringify(backend.config)) continue;
+      if (next && sameExceptTools(next, backend.config)) {
+        backend.setToolOverrides(next.tools);
+        result.retuned.push(backend.name);
+        continue;
+      }
       (next ? result.changed : result.removed).push(backend.name);
       this.#backends = this.#backends.filter((b) => b !== backend);
       this.#byName.delete(backend.name);

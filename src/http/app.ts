@@ -10,7 +10,7 @@ import type { McpEndpoint } from '../mcp/endpoint.js';
 import { sendJsonRpcError } from '../shared/json-rpc.js';
 import { describeError, GatewayError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
-import type { ConsentDecisionInput, CreatePersonalTokenInput } from '../api/contract.js';
+import type { ConsentDecisionInput, CreatePersonalTokenInput, ToolOverrideInput, ToolView } from '../api/contract.js';
 import type { Identity } from '../mcp/builtins.js';
 import type { AuthorizationServer, Origin } from '../oauth/authorization-server.js';
 import { OAuthError } from '../oauth/errors.js';
@@ -39,6 +39,10 @@ export interface HttpAppOptions {
   consoleSessions: ConsoleSessions;
   /** Edits `mcpServers` in the config file and applies it live; absent without a config file. */
   editServers?: (change: (servers: Record<string, unknown>) => void) => Promise<BackendStatus[]>;
+  /** Every tool of every enabled backend, disabled ones included. */
+  tools?: () => ToolView[];
+  /** Changes one tool's override in the config file and applies it without restarting the backend. */
+  setToolOverride?: (backend: string, tool: string, change: ToolOverrideInput) => Promise<ToolView[]>;
   /** Manual restart of one backend. */
   restartBackend?: (name: string) => Promise<void>;
   /** OAuth: the authorization server and how the resource side maps tokens to identities. */
@@ -262,6 +266,31 @@ function createExpressApp(
     });
   }
 
+  if (options.tools) {
+    const tools = options.tools;
+    app.get('/api/tools', ownerOnly, (_req, res) => {
+      res.json({ ok: true, value: tools() });
+    });
+  }
+  if (options.setToolOverride) {
+    const set = options.setToolOverride;
+    app.put('/api/tools/:backend/:tool', ownerOnly, express.json({ limit: '16kb' }), async (req, res) => {
+      const parsed = parseToolOverride(req.body);
+      if (typeof parsed === 'string') {
+        return void res.status(400).json({ ok: false, error: { code: 'invalid_argument', message: parsed } });
+      }
+      try {
+        res.json({ ok: true, value: await set(String(req.params.backend), String(req.params.tool), parsed) });
+      } catch (error) {
+        if (error instanceof GatewayError && (error.code === 'not_found' || error.code === 'config_invalid')) {
+          const status = error.code === 'not_found' ? 404 : 400;
+          return void res.status(status).json({ ok: false, error: { code: error.code, message: error.message } });
+        }
+        throw error;
+      }
+    });
+  }
+
   app.post('/api/login-links', ownerOnly, (req, res) => {
     const token = options.consoleSessions.loginToken();
     res.json({ ok: true, value: { url: `${req.protocol}://${req.headers.host}/app/login?token=${token}` } });
@@ -406,4 +435,25 @@ function bearerMatches(header: string | undefined, expected: string): boolean {
   const given = Buffer.from(header.slice(7));
   const wanted = Buffer.from(expected);
   return given.length === wanted.length && timingSafeEqual(given, wanted);
+}
+
+/** A tool override change from the console, or the message naming the field at fault. */
+function parseToolOverride(body: unknown): ToolOverrideInput | string {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'body: must be a JSON object';
+  const input = body as Record<string, unknown>;
+  for (const key of Object.keys(input)) {
+    if (key !== 'enabled' && key !== 'access') return `${key}: unknown field (expected "enabled" or "access")`;
+  }
+  const change: ToolOverrideInput = {};
+  if (input.enabled !== undefined) {
+    if (typeof input.enabled !== 'boolean') return 'enabled: must be true or false';
+    change.enabled = input.enabled;
+  }
+  if (input.access !== undefined) {
+    if (input.access !== null && input.access !== 'read' && input.access !== 'write') {
+      return 'access: must be "read", "write" or null (the server\'s own classification)';
+    }
+    change.access = input.access;
+  }
+  return change;
 }

@@ -14,6 +14,8 @@ export type GatewayErrorCode =
   | 'unknown_resource'
   | 'invalid_argument'
   | 'not_running'
+  | 'not_found'
+  | 'secrets_unreadable'
   | 'internal';
 
 export class GatewayError extends Error {
