@@ -1,6 +1,6 @@
 // The renderer's only way to the core: the console API over HTTP on the same origin (the session
 // cookie authenticates it). Shapes come from the contract, as types only.
-import type { ApiResult, BackendStatus, ClientView } from '../../src/api/contract.js';
+import type { ApiResult, BackendStatus, ClientView, ToolOverrideInput, ToolView } from '../../src/api/contract.js';
 
 export class SignedOutError extends Error {}
 
@@ -33,6 +33,9 @@ export const api = {
     call<BackendStatus[]>('PUT', `/api/backends/${encodeURIComponent(name)}`, config),
   removeBackend: (name: string) => call<BackendStatus[]>('DELETE', `/api/backends/${encodeURIComponent(name)}`),
   restartBackend: (name: string) => call<null>('POST', `/api/backends/${encodeURIComponent(name)}/restart`),
+  tools: () => call<ToolView[]>('GET', '/api/tools'),
+  setTool: (backend: string, tool: string, change: ToolOverrideInput) =>
+    call<ToolView[]>('PUT', `/api/tools/${encodeURIComponent(backend)}/${encodeURIComponent(tool)}`, change),
   clients: () => call<ClientView[]>('GET', '/api/clients'),
   revokeClient: (id: string) => call<null>('DELETE', `/api/clients/${encodeURIComponent(id)}`),
 };

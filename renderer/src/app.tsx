@@ -1,43 +1,42 @@
-import { useState } from 'react';
 import { Backends } from './backends.js';
 import { Clients } from './clients.js';
+import { Overview } from './overview.js';
+import { href, PAGES, usePage, type PageId } from './router.js';
+import { Tools } from './tools.js';
 
-/** The console: the MCP URL and the live state of every server (clients, tools and activity come next). */
+const CONTENT: Record<PageId, () => React.JSX.Element> = {
+  overview: Overview,
+  servers: Backends,
+  tools: Tools,
+  access: Clients,
+};
+
+/** The console shell: a sidebar of pages and the page itself. */
 export function App() {
-  const mcpUrl = `${window.location.origin}/mcp`;
-  const [copyLabel, setCopyLabel] = useState('Copy');
-  const copy = async () => {
-    // The clipboard may be refused (no focus, no permission): say so instead of failing silently.
-    const ok = await navigator.clipboard.writeText(mcpUrl).then(
-      () => true,
-      () => false,
-    );
-    setCopyLabel(ok ? 'Copied' : 'Copy failed');
-    setTimeout(() => setCopyLabel('Copy'), 1500);
-  };
+  const page = usePage();
+  const Page = CONTENT[page];
   return (
-    <main className="page">
-      <header className="brand">
-        <span className="logo" aria-hidden="true">
-          C
-        </span>
-        <div>
-          <h1>Cortex Gateway</h1>
-          <p className="subtitle">One MCP endpoint for all your servers</p>
+    <div className="shell">
+      <nav className="sidebar" aria-label="Console">
+        <div className="brand">
+          <span className="logo" aria-hidden="true">
+            C
+          </span>
+          <div>
+            <div className="brand-name">Cortex Gateway</div>
+            <div className="subtitle">One MCP endpoint for all your servers</div>
+          </div>
         </div>
-      </header>
-      <section className="card">
-        <h2>Your MCP endpoint</h2>
-        <p>Point any client that speaks Streamable HTTP at this address.</p>
-        <div className="url-row">
-          <code>{mcpUrl}</code>
-          <button type="button" onClick={() => void copy()}>
-            {copyLabel}
-          </button>
-        </div>
-      </section>
-      <Backends />
-      <Clients />
-    </main>
+        {PAGES.map((p) => (
+          <a key={p.id} href={href(p.id)} className="nav-link" aria-current={p.id === page ? 'page' : undefined}>
+            {p.label}
+          </a>
+        ))}
+      </nav>
+      <main className="page">
+        <h1>{PAGES.find((p) => p.id === page)!.label}</h1>
+        <Page />
+      </main>
+    </div>
   );
 }

@@ -8,6 +8,7 @@ import { parseConfig } from '../../src/config/load.js';
 import { createGateway } from '../../src/index.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Page } from 'playwright-core';
 import { hasChromium, launchChromium } from '../helpers/browser.js';
 import { approve, MemoryOAuthProvider } from '../helpers/oauth.js';
 import { nodeBackend, ROOT, TOY, waitFor } from '../helpers/gateway.js';
@@ -21,6 +22,11 @@ async function consoleGateway() {
   const gateway = createGateway(parseConfig(content), { consoleDir: CONSOLE, configPath });
   const address = await gateway.start();
   return { gateway, address, [Symbol.asyncDispose]: () => gateway.stop() };
+}
+
+/** Follows a link of the console's sidebar. */
+async function openPage(page: Page, label: string) {
+  await page.getByRole('navigation').getByRole('link', { name: label, exact: true }).click();
 }
 
 // The headless console: owner-only behind a one-time sign-in link and an HttpOnly SameSite=Strict cookie.
@@ -40,11 +46,13 @@ describe.skipIf(!hasChromium && !process.env.CI)('console sign-in (headless, in 
       await page.setViewportSize({ width: 1000, height: 700 });
       await page.goto(gw.gateway.consoleLoginUrl());
       expect(new URL(page.url()).pathname).toBe('/app/');
+      await page.getByText('all ready').waitFor({ timeout: 10_000 });
+      await page.screenshot({ path: join(ROOT, 'test-results', 'console-overview.png') });
+      await openPage(page, 'Servers');
       await page.getByText('Ready', { exact: true }).waitFor({ timeout: 10_000 });
       expect(await page.getByRole('cell', { name: /toy/ }).count()).toBeGreaterThan(0);
       const cookie = (await page.context().cookies()).find((c) => c.name === 'cortex_console')!;
       expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
-      await page.screenshot({ path: join(ROOT, 'test-results', 'console-overview.png') });
     } finally {
       await browser.close();
     }
@@ -57,6 +65,7 @@ describe.skipIf(!hasChromium && !process.env.CI)('console sign-in (headless, in 
       const page = await browser.newPage();
       await page.setViewportSize({ width: 1000, height: 900 });
       await page.goto(gw.gateway.consoleLoginUrl());
+      await openPage(page, 'Servers');
       await page.getByRole('button', { name: 'Add server' }).click();
       // A remote URL that is not one: the error appears next to the field, nothing is saved.
       await page.getByLabel('Remote URL').check();
@@ -110,6 +119,7 @@ describe.skipIf(!hasChromium && !process.env.CI)('console sign-in (headless, in 
       const page = await browser.newPage();
       await page.setViewportSize({ width: 1000, height: 900 });
       await page.goto(gw.gateway.consoleLoginUrl());
+      await openPage(page, 'Clients & access');
       const row = page.getByRole('row', { name: /Console Test App/ });
       await row.getByText('mcp:toy:read').waitFor({ timeout: 10_000 });
       await page.screenshot({ path: join(ROOT, 'test-results', 'console-clients.png') });
@@ -126,6 +136,41 @@ describe.skipIf(!hasChromium && !process.env.CI)('console sign-in (headless, in 
       body: '{}',
     }).then((r) => r.status);
     expect(status).toBe(401);
+  });
+
+  it('turns a tool off on the tools page, and it vanishes from an MCP client tools/list', async () => {
+    await using gw = await consoleGateway();
+    await waitFor(() => gw.gateway.backendStatuses()[0]!.state === 'ready', 'toy ready');
+    const { token } = await gw.gateway.createPersonalToken({ name: 'script', scopes: ['*'], ttlSeconds: 600 });
+    const client = new Client({ name: 'script', version: '1' });
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(gw.address.mcpUrl), {
+        requestInit: { headers: { authorization: `Bearer ${token}` } },
+      }),
+    );
+    expect((await client.listTools()).tools.map((t) => t.name)).toContain('toy__pid');
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await page.setViewportSize({ width: 1200, height: 1000 });
+      await page.goto(gw.gateway.consoleLoginUrl());
+      await openPage(page, 'Tools & scopes');
+      const toggle = page.getByRole('switch', { name: 'Enable pid' });
+      await toggle.waitFor({ timeout: 10_000 });
+      expect(await toggle.isChecked()).toBe(true);
+      await page.screenshot({ path: join(ROOT, 'test-results', 'console-tools.png') });
+      await toggle.click();
+      await page.getByText('pid (off: not listed)').waitFor({ timeout: 10_000 });
+      expect((await client.listTools()).tools.map((t) => t.name)).not.toContain('toy__pid');
+
+      // Reclassifying changes the scope shown for the tool.
+      await page.getByRole('combobox', { name: 'Access of echo' }).selectOption('write');
+      await page.getByRole('row', { name: /echo/ }).getByText('mcp:toy:write').waitFor({ timeout: 10_000 });
+      await page.screenshot({ path: join(ROOT, 'test-results', 'console-tools-changed.png') });
+    } finally {
+      await browser.close();
+      await client.close();
+    }
   });
 
   it('refuses the console and its API without the cookie', async () => {

@@ -1,0 +1,89 @@
+import { useEffect, useState } from 'react';
+import type { BackendStatus, ClientView } from '../../src/api/contract.js';
+import { api } from './api.js';
+import { href } from './router.js';
+
+/** The MCP URL to paste into clients, and the health of everything at a glance. */
+export function Overview() {
+  const mcpUrl = `${window.location.origin}/mcp`;
+  const [copyLabel, setCopyLabel] = useState('Copy');
+  const [backends, setBackends] = useState<BackendStatus[] | undefined>();
+  const [clients, setClients] = useState<ClientView[] | undefined>();
+  useEffect(() => {
+    let alive = true;
+    const load = () => {
+      api.backends().then(
+        (b) => alive && setBackends(b),
+        () => {},
+      );
+      api.clients().then(
+        (c) => alive && setClients(c),
+        () => {},
+      );
+    };
+    load();
+    const timer = setInterval(load, 3000);
+    return () => {
+      alive = false;
+      clearInterval(timer);
+    };
+  }, []);
+  const copy = async () => {
+    // The clipboard may be refused (no focus, no permission): say so instead of failing silently.
+    const ok = await navigator.clipboard.writeText(mcpUrl).then(
+      () => true,
+      () => false,
+    );
+    setCopyLabel(ok ? 'Copied' : 'Copy failed');
+    setTimeout(() => setCopyLabel('Copy'), 1500);
+  };
+  const active = backends?.filter((b) => b.state !== 'disabled') ?? [];
+  const unhealthy = active.filter((b) => b.state === 'down' || b.state === 'degraded');
+  const tools = active.reduce((n, b) => n + (b.state === 'ready' ? b.toolCount : 0), 0);
+  const connected = clients?.filter((c) => c.activeGrants > 0) ?? [];
+  return (
+    <>
+      <section className="card">
+        <h2>Your MCP endpoint</h2>
+        <p>Point any client that speaks Streamable HTTP at this address; it signs in through a consent page.</p>
+        <div className="url-row">
+          <code>{mcpUrl}</code>
+          <button type="button" onClick={() => void copy()}>
+            {copyLabel}
+          </button>
+        </div>
+      </section>
+      <div className="stats">
+        <a className="card stat" href={href('servers')}>
+          <span className="stat-label">Servers</span>
+          <span className="stat-value">
+            {backends ? `${active.filter((b) => b.state === 'ready').length} / ${active.length}` : '…'}
+          </span>
+          <span className={unhealthy.length > 0 ? 'stat-note warn' : 'stat-note'}>
+            {backends === undefined
+              ? 'loading'
+              : active.length === 0
+                ? 'none yet: add your first'
+                : unhealthy.length > 0
+                  ? `${unhealthy.map((b) => b.name).join(', ')} need attention`
+                  : 'all ready'}
+          </span>
+        </a>
+        <a className="card stat" href={href('tools')}>
+          <span className="stat-label">Tools</span>
+          <span className="stat-value">{backends ? tools : '…'}</span>
+          <span className="stat-note">federated from ready servers</span>
+        </a>
+        <a className="card stat" href={href('access')}>
+          <span className="stat-label">Applications</span>
+          <span className="stat-value">{clients ? connected.length : '…'}</span>
+          <span className="stat-note">
+            {connected.length === 0
+              ? 'none signed in yet'
+              : connected.map((c) => c.clientName ?? c.clientId).join(', ')}
+          </span>
+        </a>
+      </div>
+    </>
+  );
+}
