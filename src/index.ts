@@ -5,28 +5,49 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { BackendPool, type ReconcileResult } from './backends/pool.js';
 import type { BackendStatus } from './backends/types.js';
-import { updateServers } from './config/file.js';
+import { editServersFile, readGatewaySettings, readServerEntry, updateGatewaySettings } from './config/file.js';
+import { maskSecrets } from './config/secret-refs.js';
 import type { GatewayConfig, ToolOverride } from './config/schema.js';
-import type { ToolOverrideInput } from './api/contract.js';
+import type {
+  PendingConsentView,
+  ScopeView,
+  SettingsInput,
+  SettingsView,
+  ToolOverrideInput,
+  TunnelStatus,
+} from './api/contract.js';
 import { Federation } from './federation/federation.js';
 import { applyToolOverride, toolViews } from './federation/tool-views.js';
 import { createRequestListener } from './http/app.js';
+import type { OwnerSettings } from './http/settings-routes.js';
 import { ConsoleSessions } from './http/console-auth.js';
+import { createTunnelSurface, TUNNEL_CORS_ORIGINS } from './http/tunnel-surface.js';
 import { backendScope, grantOf, requiredScope, supportedScopes } from './federation/scopes.js';
 import type { Identity } from './mcp/builtins.js';
+import { ActivityLog, type ActivityFilter } from './mcp/activity.js';
 import { McpEndpoint } from './mcp/endpoint.js';
 import { AuthorizationServer, type ConsentPrompter, type Origin } from './oauth/authorization-server.js';
 import type { ClientMetadataFetcher } from './oauth/client-metadata.js';
 import type { ScopeGroup } from './oauth/consent-page.js';
 import { KeyRing } from './oauth/keys.js';
 import { OAuthStore } from './oauth/store.js';
+import type { VerifiedToken } from './oauth/tokens.js';
 import { systemClock, type Clock } from './shared/clock.js';
 import { GatewayError } from './shared/errors.js';
 import { silentLogger, type Logger } from './shared/logger.js';
+import { createKeyFileSecretStore, createMemorySecretStore, type SecretStore } from './store/secrets.js';
+import { CloudflareQuickTunnel } from './tunnel/cloudflare.js';
+import { TunnelController } from './tunnel/controller.js';
+import type { TunnelProvider } from './tunnel/provider.js';
 import { PRODUCT, VERSION } from './version.js';
 
 export type { GatewayConfig } from './config/schema.js';
 export type { BackendStatus, BackendState } from './backends/types.js';
+
+const callerOf = (identity: Identity) => ({
+  clientId: identity.clientId,
+  ...(identity.clientName !== undefined ? { clientName: identity.clientName } : {}),
+});
 
 /** Platform facilities, passed in so Electron and headless (and tests) can each supply their own. */
 export interface GatewayDeps {
@@ -47,6 +68,18 @@ export interface GatewayDeps {
   clientMetadata?: ClientMetadataFetcher;
   /** The config file backends are edited in (console / API); without it the backend list is read-only. */
   configPath?: string;
+  /**
+   * Backend secrets (env values, headers) the config file refers to as `${secret:id}`. Default: the
+   * key-file store in `dataDir`, or memory without one (tests).
+   */
+  secretStore?: SecretStore;
+  /** Where log lines go, as the settings page shows it (the desktop app's log folder). Default: standard error. */
+  logLocation?: string;
+  /**
+   * The public tunnel's provider. Default: from `gateway.tunnel` (a cloudflared quick tunnel). The
+   * slot for providers that are not bundled, such as ngrok through its SDK.
+   */
+  tunnelProvider?: TunnelProvider;
 }
 
 export interface GatewayAddress {
@@ -58,6 +91,17 @@ export interface GatewayAddress {
 
 export interface GatewayEvents {
   'backend-state': [BackendStatus];
+  'tunnel-state': [TunnelStatus];
+  /** An authorization request (through the tunnel) waits for the owner: notify. */
+  'consent-requested': [PendingConsentView];
+}
+
+/** The public tunnel for claude.ai connectors. */
+export interface GatewayTunnel {
+  /** Starts it (the gateway must be running) and resolves once it is up or has failed: see `state`. */
+  start(): Promise<TunnelStatus>;
+  stop(): Promise<TunnelStatus>;
+  status(): TunnelStatus;
 }
 
 export interface Gateway {
@@ -73,6 +117,7 @@ export interface Gateway {
   readonly address: GatewayAddress | undefined;
   /** The OAuth authorization server, once started. */
   readonly authorizationServer: AuthorizationServer | undefined;
+  readonly tunnel: GatewayTunnel;
   /** A one-time link that signs the owner in to the console (15 minutes). */
   consoleLoginUrl(): string;
   /** A personal access token for scripts and header-only clients (`*` grants everything). */
@@ -96,17 +141,22 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
   const consoleSessions = new ConsoleSessions(clock);
   const clientInfo = { name: PRODUCT, version: VERSION };
 
+  const secrets =
+    deps.secretStore ?? (deps.dataDir ? createKeyFileSecretStore(deps.dataDir) : createMemorySecretStore());
   const pool = new BackendPool({
     config: initialConfig,
     logger,
     clock,
     clientInfo,
+    secrets,
     ...(deps.random ? { random: deps.random } : {}),
     ...(deps.env ? { parentEnv: deps.env } : {}),
   });
   pool.on('state', (status) => events.emit('backend-state', status));
   const federation = new Federation(pool, logger);
+  const activity = new ActivityLog({ recordArguments: config.gateway.activityArguments, now: () => clock.now() });
   const endpoint = new McpEndpoint({
+    activity,
     federation,
     statuses: () => pool.statuses(),
     serverInfo: clientInfo,
@@ -130,6 +180,44 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
     const all = origins();
     return all.find((o) => o.issuer === `http://${host}`) ?? all[0]!;
   };
+
+  // The public tunnel: its own listener (built with the others in buildListener) and provider.
+  let tunnelListener: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  const tunnel = new TunnelController({
+    provider:
+      deps.tunnelProvider ??
+      new CloudflareQuickTunnel({
+        logger,
+        clock,
+        ...(config.gateway.tunnel.cloudflaredPath ? { executable: config.gateway.tunnel.cloudflaredPath } : {}),
+        ...(deps.env ? { env: deps.env } : {}),
+        ...(deps.random ? { random: deps.random } : {}),
+      }),
+    handler: (req, res) => tunnelListener!(req, res),
+    port: config.gateway.tunnel.port,
+    logger: logger.child({ component: 'tunnel' }),
+    clock,
+  });
+  tunnel.events.on('state', (status) => events.emit('tunnel-state', status));
+  const tunnelOrigin = (): Origin | undefined => {
+    const url = tunnel.publicOrigin();
+    return url ? { issuer: url, resource: `${url}/mcp` } : undefined;
+  };
+  /** What the authorization server issues for and accepts: the local origins and the tunnel's. */
+  const allOrigins = (): Origin[] => {
+    const publicOrigin = tunnelOrigin();
+    return publicOrigin ? [...origins(), publicOrigin] : origins();
+  };
+  // Only the local listener's browser is the owner's: a request from any other origin (the tunnel,
+  // open to the internet) waits for the owner to decide in the app.
+  const prompter: ConsentPrompter = {
+    mode: (origin) =>
+      origins().some((o) => o.issuer === origin.issuer) ? (deps.consentPrompter?.mode(origin) ?? 'page') : 'owner',
+    requested: (request) => {
+      deps.consentPrompter?.requested?.(request);
+      events.emit('consent-requested', request);
+    },
+  };
   const scopeGroups = (): ScopeGroup[] =>
     config.backends
       .filter((b) => b.enabled)
@@ -144,6 +232,40 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
           writeTools: tools.length - readTools,
         };
       });
+  /** Every scope a client or token may be granted, read and write per enabled backend, with tool counts. */
+  const scopeViews = (): ScopeView[] =>
+    scopeGroups().flatMap((g) => [
+      { scope: g.readScope, backend: g.backend, access: 'read' as const, toolCount: g.readTools },
+      { scope: g.writeScope, backend: g.backend, access: 'write' as const, toolCount: g.readTools + g.writeTools },
+    ]);
+
+  /** The settings page. The port is read from the file, so a saved one shows until the restart that applies it. */
+  async function settingsView(): Promise<SettingsView> {
+    // An unreadable file (a hand edit in progress) must not take the page down: show what runs.
+    const saved = deps.configPath
+      ? await readGatewaySettings(deps.configPath).catch(() => config.gateway)
+      : config.gateway;
+    return {
+      version: VERSION,
+      port: saved.port,
+      ...(address ? { listeningPort: address.port, mcpUrl: address.mcpUrl } : {}),
+      ...(deps.dataDir ? { dataDir: deps.dataDir } : {}),
+      ...(deps.configPath ? { configPath: deps.configPath } : {}),
+      logLocation: deps.logLocation ?? 'standard error of the cortex-gateway process (its terminal or service log)',
+    };
+  }
+  const ownerSettings: OwnerSettings = {
+    get: settingsView,
+    ...(deps.configPath
+      ? {
+          save: async (input: SettingsInput) => {
+            await updateGatewaySettings(deps.configPath!, input);
+            return settingsView();
+          },
+        }
+      : {}),
+  };
+
   /**
    * For a request outside the grant, the scope that would allow it (answered 403 by the HTTP
    * layer): tools need their read or write scope, prompts and resources their backend's read.
@@ -157,7 +279,12 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
       const uri = request?.params?.uri;
       if (request?.method === 'tools/call' && typeof name === 'string') {
         const tool = catalog.tool(name);
-        if (tool && !grant.allowsTool(tool)) return requiredScope(tool);
+        if (tool && !grant.allowsTool(tool)) {
+          const needed = requiredScope(tool);
+          // Refused before any session sees it (HTTP 403), so recorded here for the Activity page.
+          activity.start({ ...callerOf(identity), tool: name, backend: tool.backend })('refused', `needs ${needed}`);
+          return needed;
+        }
       } else if (request?.method === 'prompts/get' && typeof name === 'string') {
         const prompt = catalog.prompt(name);
         if (prompt && !grant.allowsRead(prompt.backendId)) return backendScope(prompt.backendId, 'read');
@@ -174,10 +301,19 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
 
   /** Console edits: change the file, then apply the result live. */
   async function editServers(path: string, change: (servers: Record<string, unknown>) => void) {
-    const next = await updateServers(path, change);
-    config = Object.freeze({ ...next, gateway: config.gateway });
-    await pool.reconcile(config.backends);
+    const edit = await editServersFile(path, change, secrets);
+    config = Object.freeze({ ...edit.config, gateway: config.gateway });
+    await pool.reconcile(config.backends, new Set(edit.secretsChanged));
     return pool.statuses();
+  }
+
+  /** A backend's entry as the owner edits it: from the file when there is one, secrets masked. */
+  async function backendConfig(name: string): Promise<unknown> {
+    if (deps.configPath) return maskSecrets(await readServerEntry(deps.configPath, name));
+    const backend = config.backends.find((b) => b.name === name);
+    if (!backend) return undefined;
+    const { name: _name, id: _id, ...entry } = backend;
+    return maskSecrets(entry);
   }
 
   const tools = () =>
@@ -220,13 +356,57 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
       keys,
       clock,
       logger: logger.child({ component: 'oauth' }),
-      origins,
+      origins: allOrigins,
       supportedScopes: () => supportedScopes(config),
       scopeGroups,
-      ...(deps.consentPrompter ? { prompter: deps.consentPrompter } : {}),
+      prompter,
       ...(deps.clientMetadata ? { clientMetadata: deps.clientMetadata } : {}),
     });
     const auth = oauth;
+    const identify = (token: VerifiedToken): Identity => {
+      const state = store.state;
+      const name = state.clients[token.clientId]?.clientName ?? state.personalTokens[token.clientId]?.name;
+      return {
+        subject: token.subject,
+        clientId: token.clientId,
+        ...(name ? { clientName: name } : {}),
+        scopes: token.scopes,
+      };
+    };
+    tunnelListener = createTunnelSurface(
+      createRequestListener({
+        endpoint,
+        settings: {
+          get allowedHosts() {
+            const url = tunnel.publicOrigin();
+            return url ? [new URL(url).host] : [];
+          },
+          get allowedOrigins() {
+            const url = tunnel.publicOrigin();
+            return url ? [url, ...TUNNEL_CORS_ORIGINS] : [...TUNNEL_CORS_ORIGINS];
+          },
+          maxBodyBytes: config.gateway.maxBodyBytes,
+        },
+        logger: logger.child({ listener: 'tunnel' }),
+        // No owner surface here: the surface refuses /api and /app, and this listener has neither a
+        // usable owner token nor console sessions in case a route ever slipped through.
+        ownerToken: randomBytes(32).toString('base64url'),
+        consoleSessions: new ConsoleSessions(clock),
+        statuses: () => [],
+        namingNotes: () => [],
+        stderr: () => undefined,
+        version: VERSION,
+        auth: {
+          server: auth,
+          originOf: () => tunnelOrigin() ?? { issuer: 'https://invalid', resource: 'https://invalid/mcp' },
+          audiences: () => (tunnelOrigin() ? [tunnelOrigin()!.resource] : []),
+          supportedScopes: () => supportedScopes(config),
+          scopeNeeded,
+          identify,
+        },
+      }),
+      { publicOrigin: () => tunnel.publicOrigin(), corsOrigins: TUNNEL_CORS_ORIGINS, logger },
+    );
     return createRequestListener({
       endpoint,
       settings: config.gateway,
@@ -242,7 +422,11 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
         ? { editServers: (change: (servers: Record<string, unknown>) => void) => editServers(deps.configPath!, change) }
         : {}),
       restartBackend: async (name: string) => pool.get(name)?.restart(),
+      backendConfig,
       tools,
+      scopes: scopeViews,
+      ownerSettings,
+      activity: (filter: ActivityFilter) => activity.list(filter),
       ...(deps.configPath
         ? {
             setToolOverride: (backend: string, tool: string, change: ToolOverrideInput) =>
@@ -252,22 +436,25 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
       auth: {
         server: auth,
         originOf,
+        // Tokens minted for the tunnel's public URL are not valid here, and the reverse (see above).
+        audiences: () => origins().map((o) => o.resource),
         supportedScopes: () => supportedScopes(config),
         scopeNeeded,
-        identify: (token) => {
-          const state = store.state;
-          const name = state.clients[token.clientId]?.clientName ?? state.personalTokens[token.clientId]?.name;
-          return {
-            subject: token.subject,
-            clientId: token.clientId,
-            ...(name ? { clientName: name } : {}),
-            scopes: token.scopes,
-          };
-        },
+        identify,
       },
+      tunnel: gatewayTunnel,
     });
   }
   let listener: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+
+  const gatewayTunnel: GatewayTunnel = {
+    async start() {
+      if (!address) throw new GatewayError('not_running', 'Start the gateway before the tunnel');
+      return tunnel.start();
+    },
+    stop: () => tunnel.stop(),
+    status: () => tunnel.status(),
+  };
 
   const listen = (port: number) =>
     new Promise<Server>((resolve, reject) => {
@@ -331,9 +518,13 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
       // Listening first, backends after: the endpoint and builtins answer while backends connect.
       pool.start();
       logger.info('gateway listening', { mcpUrl: address.mcpUrl, backends: config.backends.length });
+      // In the background: a slow or failing tunnel never holds up the local gateway.
+      if (config.gateway.tunnel.autostart) void tunnel.start();
       return address;
     },
     async stop() {
+      // The tunnel first: no new public traffic, and its child process ends with the gateway.
+      await tunnel.stop();
       const closing = server;
       server = undefined;
       address = undefined;
@@ -352,6 +543,7 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
     get authorizationServer() {
       return oauth;
     },
+    tunnel: gatewayTunnel,
     consoleLoginUrl() {
       if (!address) throw new GatewayError('not_running', 'Start the gateway before signing in to the console');
       return `${address.origin}/app/login?token=${consoleSessions.loginToken()}`;

@@ -79,6 +79,38 @@ export interface ConsentDecisionInput {
   scopes: string[];
 }
 
+/** One scope a client or token may be granted, as the console offers it (from the configuration). */
+export interface ScopeView {
+  /** `mcp:<backend>:read` or `mcp:<backend>:write`. */
+  scope: string;
+  /** The backend's name as configured. */
+  backend: string;
+  access: 'read' | 'write';
+  /** Tools this scope grants right now: read-only ones for read, all of the backend's for write. */
+  toolCount: number;
+}
+
+/** The gateway's settings page: what is running, where its files are, and the saved port. */
+export interface SettingsView {
+  version: string;
+  /** `gateway.port` as saved in the config file; it applies after a restart. */
+  port: number;
+  /** The port the running gateway listens on (may differ: a fallback port, `--port`, or a save not yet applied). */
+  listeningPort?: number;
+  mcpUrl?: string;
+  /** Absent when the gateway keeps no files (embedded in tests). */
+  dataDir?: string;
+  /** Absent when the configuration was passed in code; then nothing can be saved. */
+  configPath?: string;
+  /** Where log lines go: a folder in the desktop app, standard error headless. */
+  logLocation: string;
+}
+
+/** A change to the settings; only the port for now. */
+export interface SettingsInput {
+  port: number;
+}
+
 /** One tool of one backend as the owner manages it, including tools the owner disabled. */
 export interface ToolView {
   backend: string;
@@ -118,16 +150,100 @@ export interface TunnelStatus {
   restartCount: number;
 }
 
+/**
+ * One env or header value of a backend. Sent: a plain string, `{ secret: "value" }` to keep it in the
+ * secret store (encrypted, never shown again), or `{ secret: true }` to keep the saved one.
+ * Received: a plain string, or `{ secret: true }` in place of a secret.
+ */
+export type SecretValue = string | { secret: string | true };
+
+/** A backend's entry in the config file's `mcpServers`, as the owner API sends and takes it. */
+export interface BackendEntry {
+  command?: string;
+  args?: string[];
+  env?: Record<string, SecretValue>;
+  cwd?: string;
+  type?: 'stdio' | 'http' | 'streamable-http' | 'sse';
+  url?: string;
+  headers?: Record<string, SecretValue>;
+  enabled?: boolean;
+  timeoutMs?: number;
+  startupTimeoutMs?: number;
+  tools?: Record<string, { enabled?: boolean; access?: 'read' | 'write' }>;
+}
+
+/** MCP client apps whose config the gateway can write its entry into (src/clients). */
+export type ClientAppId = 'claude-desktop' | 'claude-code' | 'cursor' | 'vscode' | 'windsurf' | 'gemini-cli';
+
+/** One client app as `cortex-gateway clients` and the console see it. */
+export interface ClientConnectionView {
+  client: ClientAppId;
+  name: string;
+  /** The app's folder (or config) was found. */
+  installed: boolean;
+  configPath: string;
+  configExists: boolean;
+  /** Our entry is there and points at this gateway's MCP URL. */
+  connected: boolean;
+  /** Where our entry points, when there is one (possibly an old URL). */
+  entryUrl?: string;
+  /** The config could not be read (e.g. not valid JSON); nothing is written to it. */
+  error?: string;
+}
+
+export interface ConnectClientInput {
+  /** Defaults to this gateway's MCP URL. */
+  url?: string;
+}
+
+/** What connect / disconnect did. */
+export interface ClientChangeView {
+  client: ClientAppId;
+  configPath: string;
+  /** False when the file already said what we wanted (nothing written, no backup). */
+  changed: boolean;
+  /** The original, copied next to the config before the change. */
+  backupPath?: string;
+  /** What to do next, e.g. "Restart Claude Desktop". */
+  message: string;
+  warnings: string[];
+}
+
+/** One tool call as the Activity page shows it. */
+export interface ActivityEntry {
+  /** Increasing; `GET /api/activity?after=<id>` returns only newer entries. */
+  id: number;
+  /** Epoch ms when the call arrived. */
+  at: number;
+  clientId: string;
+  clientName?: string;
+  /** The federated tool name the client called. */
+  tool: string;
+  /** The backend that served it (absent for builtins and refused unknown tools). */
+  backend?: string;
+  durationMs: number;
+  /** `error`: the backend failed or answered `isError`; `refused`: outside the grant or unknown. */
+  outcome: 'ok' | 'error' | 'refused';
+  error?: string;
+  /** Argument names only, unless the owner turned on `gateway.activityArguments` (values then redacted). */
+  argumentKeys: string[];
+  arguments?: unknown;
+}
+
 /** Routes of the HTTP form of the API (headless), all owner-only. */
 export const API_ROUTES = {
   backends: 'GET /api/backends',
   backendStderr: 'GET /api/backends/:name/stderr',
+  /** The backend's config entry (`BackendEntry`), secret values shown as `{ secret: true }`. */
+  backendConfig: 'GET /api/backends/:name/config',
+  /** Takes a `BackendEntry`; `{ secret: "…" }` values go to the secret store, the file gets references. */
   putBackend: 'PUT /api/backends/:name',
   deleteBackend: 'DELETE /api/backends/:name',
   restartBackend: 'POST /api/backends/:name/restart',
   loginLink: 'POST /api/login-links',
   catalogNotes: 'GET /api/catalog/notes',
   tools: 'GET /api/tools',
+  activity: 'GET /api/activity',
   setToolOverride: 'PUT /api/tools/:backend/:tool',
   clients: 'GET /api/clients',
   revokeClient: 'DELETE /api/clients/:id',
@@ -137,6 +253,11 @@ export const API_ROUTES = {
   rotateKeys: 'POST /api/keys/rotate',
   pendingConsents: 'GET /api/consents',
   decideConsent: 'POST /api/consents/:id',
+  /** `ScopeView[]`: every scope clients and tokens may be granted, with tool counts. */
+  scopes: 'GET /api/scopes',
+  settings: 'GET /api/settings',
+  /** Takes a `SettingsInput`; writes `gateway.port` to the config file (applies after restart). */
+  saveSettings: 'PUT /api/settings',
   tunnel: 'GET /api/tunnel',
   startTunnel: 'POST /api/tunnel',
   stopTunnel: 'DELETE /api/tunnel',

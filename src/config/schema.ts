@@ -65,6 +65,24 @@ export const backendSchema = z.union([stdioBackendSchema, remoteBackendSchema], 
 
 const portSchema = z.number().int().min(0).max(65535);
 
+/** The public tunnel for claude.ai connectors; off until started (console, API, `serve --tunnel`). */
+export const tunnelSchema = z
+  .object({
+    /**
+     * Who provides the public URL. Default `cloudflare`: a Cloudflare quick tunnel run by the
+     * user's own `cloudflared` (no account needed; a new random URL each start). ngrok is not
+     * bundled (its SDK ships native binaries); embedders can pass a provider in code.
+     */
+    provider: z.enum(['cloudflare']).default('cloudflare'),
+    /** Path to the cloudflared binary. Default: `cloudflared` found on PATH. */
+    cloudflaredPath: z.string().min(1).optional(),
+    /** Start the tunnel whenever the gateway starts. Default false: exposure is an explicit choice. */
+    autostart: z.boolean().default(false),
+    /** Port of the dedicated loopback listener tunnel traffic arrives on. Default 0 (any free port). */
+    port: portSchema.default(0),
+  })
+  .strict();
+
 export const gatewaySchema = z
   .object({
     /** Port of the local listener; 0 picks a free one. Default 3590, falling back to the next free port if busy. */
@@ -96,6 +114,11 @@ export const gatewaySchema = z
       .int()
       .min(1000)
       .default(24 * 60 * 60 * 1000),
+    /**
+     * Record tool-call argument values (redacted, truncated) on the console's Activity page instead
+     * of argument names only. Default false: arguments often carry personal data.
+     */
+    activityArguments: z.boolean().default(false),
     /** How often a ready backend is pinged, in milliseconds. Default 15 s. */
     pingIntervalMs: z.number().int().min(250).default(15_000),
     /** Restart backoff: first delay and cap, in milliseconds. */
@@ -103,6 +126,8 @@ export const gatewaySchema = z
     restartMaxMs: z.number().int().min(10).default(30_000),
     /** Consecutive restarts after which a backend stays `down` until restarted by hand. 0 = never give up. */
     maxRestarts: z.number().int().min(0).default(0),
+    /** Public tunnel settings. */
+    tunnel: tunnelSchema.default(() => tunnelSchema.parse({})),
   })
   .strict();
 
@@ -124,6 +149,7 @@ export type StdioBackendConfig = z.infer<typeof stdioBackendSchema>;
 export type RemoteBackendConfig = z.infer<typeof remoteBackendSchema>;
 export type BackendConfig = z.infer<typeof backendSchema>;
 export type GatewaySettings = z.infer<typeof gatewaySchema>;
+export type TunnelSettings = z.infer<typeof tunnelSchema>;
 export type GatewayConfigInput = z.input<typeof configSchema>;
 
 /** The validated, frozen configuration the core reads. `backends` is derived once here. */

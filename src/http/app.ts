@@ -10,7 +10,16 @@ import type { McpEndpoint } from '../mcp/endpoint.js';
 import { sendJsonRpcError } from '../shared/json-rpc.js';
 import { describeError, GatewayError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
-import type { ConsentDecisionInput, CreatePersonalTokenInput, ToolOverrideInput, ToolView } from '../api/contract.js';
+import type { ActivityFilter } from '../mcp/activity.js';
+import type {
+  ActivityEntry,
+  ConsentDecisionInput,
+  CreatePersonalTokenInput,
+  ScopeView,
+  ToolOverrideInput,
+  ToolView,
+  TunnelStatus,
+} from '../api/contract.js';
 import type { Identity } from '../mcp/builtins.js';
 import type { AuthorizationServer, Origin } from '../oauth/authorization-server.js';
 import { OAuthError } from '../oauth/errors.js';
@@ -19,6 +28,7 @@ import { PAGE_HEADERS, renderErrorPage } from '../oauth/consent-page.js';
 import { readJsonBody } from './body.js';
 import { CONSOLE_COOKIE, type ConsoleSessions } from './console-auth.js';
 import { mountOAuthRoutes } from './oauth-routes.js';
+import { mountSettingsRoutes, type OwnerSettings } from './settings-routes.js';
 import { checkHost, checkOrigin } from './guards.js';
 
 export interface HttpAppOptions {
@@ -39,14 +49,24 @@ export interface HttpAppOptions {
   consoleSessions: ConsoleSessions;
   /** Edits `mcpServers` in the config file and applies it live; absent without a config file. */
   editServers?: (change: (servers: Record<string, unknown>) => void) => Promise<BackendStatus[]>;
+  /** Recent tool calls, newest first. */
+  activity?: (filter: ActivityFilter) => ActivityEntry[];
   /** Every tool of every enabled backend, disabled ones included. */
   tools?: () => ToolView[];
   /** Changes one tool's override in the config file and applies it without restarting the backend. */
   setToolOverride?: (backend: string, tool: string, change: ToolOverrideInput) => Promise<ToolView[]>;
+  /** A backend's config entry as the owner edits it, secrets masked; undefined if there is none. */
+  backendConfig?: (name: string) => Promise<unknown>;
   /** Manual restart of one backend. */
   restartBackend?: (name: string) => Promise<void>;
   /** OAuth: the authorization server and how the resource side maps tokens to identities. */
   auth?: HttpAuth;
+  /** The settings page: what is running, where its files are; the port saved to the config file. */
+  ownerSettings?: OwnerSettings;
+  /** The scopes clients and tokens may be granted, with tool counts. */
+  scopes?: () => ScopeView[];
+  /** The public tunnel, started and stopped by the owner. */
+  tunnel?: { status(): TunnelStatus; start(): Promise<TunnelStatus>; stop(): Promise<TunnelStatus> };
 }
 
 export interface HttpAuth {
@@ -57,6 +77,11 @@ export interface HttpAuth {
   /** For a tools/call outside the grant, the scope that would allow it. */
   scopeNeeded: (identity: Identity, body: unknown) => string | undefined;
   supportedScopes: () => readonly string[];
+  /**
+   * The resources a token presented on this listener may be bound to. The authorization server
+   * knows the local and the tunnel origins; each listener accepts only its own (RFC 8707 audience).
+   */
+  audiences?: () => readonly string[];
 }
 
 /**
@@ -159,7 +184,11 @@ async function authenticate(req: IncomingMessage, res: ServerResponse, auth: Htt
   };
   if (!header || !/^Bearer\s+/i.test(header)) return challenge();
   try {
-    return auth.identify(await auth.server.verify(header.replace(/^Bearer\s+/i, '').trim()));
+    const token = await auth.server.verify(header.replace(/^Bearer\s+/i, '').trim());
+    if (auth.audiences && !auth.audiences().some((aud) => sameResource(aud, token.audience))) {
+      return challenge(new OAuthError('invalid_token', 'Token is for another resource'));
+    }
+    return auth.identify(token);
   } catch (error) {
     return challenge(error instanceof OAuthError ? error : new OAuthError('invalid_token', 'Invalid token'));
   }
@@ -215,6 +244,20 @@ function createExpressApp(
     res.json({ ok: true, value: lines });
   });
 
+  // Secret values come back as { secret: true }: the console can show and resend them, never read them.
+  if (options.backendConfig) {
+    const backendConfig = options.backendConfig;
+    app.get('/api/backends/:name/config', ownerOnly, async (req, res) => {
+      const entry = await backendConfig(String(req.params.name));
+      if (entry === undefined) {
+        return void res
+          .status(404)
+          .json({ ok: false, error: { code: 'not_found', message: `No backend named "${req.params.name}"` } });
+      }
+      res.json({ ok: true, value: entry });
+    });
+  }
+
   // Backends: add or replace (PUT), remove (DELETE), restart. Bad input is answered with the JSON
   // path at fault and leaves the config file as it was.
   const edit = options.editServers;
@@ -229,6 +272,10 @@ function createExpressApp(
             ok: false,
             error: { code: 'invalid_argument', message: error.message, ...(field ? { field } : {}) },
           });
+          return;
+        }
+        if (error instanceof GatewayError && error.code === 'secrets_unreadable') {
+          res.status(500).json({ ok: false, error: { code: error.code, message: error.message } });
           return;
         }
         throw error;
@@ -266,6 +313,21 @@ function createExpressApp(
     });
   }
 
+  if (options.activity) {
+    const activity = options.activity;
+    app.get('/api/activity', ownerOnly, (req, res) => {
+      const q = req.query as Record<string, unknown>;
+      const filter: ActivityFilter = {};
+      const after = Number(q.after);
+      if (typeof q.after === 'string' && Number.isInteger(after)) filter.after = after;
+      if (typeof q.client === 'string' && q.client) filter.clientId = q.client;
+      if (typeof q.tool === 'string' && q.tool) filter.tool = q.tool;
+      if (q.outcome === 'ok' || q.outcome === 'error' || q.outcome === 'refused') filter.outcome = q.outcome;
+      const limit = Number(q.limit);
+      if (Number.isInteger(limit) && limit > 0) filter.limit = Math.min(limit, 1000);
+      res.json({ ok: true, value: activity(filter) });
+    });
+  }
   if (options.tools) {
     const tools = options.tools;
     app.get('/api/tools', ownerOnly, (_req, res) => {
@@ -299,6 +361,28 @@ function createExpressApp(
   app.get('/api/catalog/notes', ownerOnly, (_req, res) => {
     res.json({ ok: true, value: options.namingNotes() });
   });
+
+  mountSettingsRoutes(app, express, ownerOnly, {
+    ...(options.ownerSettings ? { settings: options.ownerSettings } : {}),
+    ...(options.scopes ? { scopes: options.scopes } : {}),
+  });
+
+  if (options.tunnel) {
+    const tunnel = options.tunnel;
+    // Starting waits until the tunnel is up or has failed; the status says which and why.
+    const answer = (res: Response, status: TunnelStatus) => {
+      if (status.state === 'failed') {
+        res.status(502).json({ ok: false, error: { code: 'tunnel_failed', message: status.lastError ?? 'failed' } });
+        return;
+      }
+      res.json({ ok: true, value: status });
+    };
+    app.get('/api/tunnel', ownerOnly, (_req, res) => {
+      res.json({ ok: true, value: tunnel.status() });
+    });
+    app.post('/api/tunnel', ownerOnly, async (_req, res) => answer(res, await tunnel.start()));
+    app.delete('/api/tunnel', ownerOnly, async (_req, res) => answer(res, await tunnel.stop()));
+  }
 
   if (options.auth) {
     const auth = options.auth;
@@ -429,6 +513,8 @@ function createExpressApp(
 
   return app;
 }
+
+const sameResource = (a: string, b: string) => a.replace(/\/$/, '') === b.replace(/\/$/, '');
 
 function bearerMatches(header: string | undefined, expected: string): boolean {
   if (!header?.startsWith('Bearer ')) return false;

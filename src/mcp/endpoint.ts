@@ -8,6 +8,7 @@ import type { Logger } from '../shared/logger.js';
 import { LOCAL_OWNER, type Identity } from './builtins.js';
 import { NodeStreamableHttpTransport } from './http-transport.js';
 import { sendJsonRpcError } from '../shared/json-rpc.js';
+import type { ActivityLog } from './activity.js';
 import { createSessionServer, type SessionServer, type SubscriptionRegistry } from './session-server.js';
 
 export interface McpEndpointOptions {
@@ -17,6 +18,7 @@ export interface McpEndpointOptions {
   logger: Logger;
   listPageSize: number;
   sessionIdleMs: number;
+  activity?: ActivityLog;
 }
 
 interface Session {
@@ -132,6 +134,7 @@ export class McpEndpoint {
       subscriptions: this.#subscriptions,
       instructions: INSTRUCTIONS,
       logger: this.#log,
+      ...(this.#options.activity ? { activity: this.#options.activity } : {}),
     });
     const transport = new NodeStreamableHttpTransport(randomUUID());
     const session: Session = { id: transport.sessionId, transport, mcp, identity, subscriptions: new Set() };

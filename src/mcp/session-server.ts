@@ -21,6 +21,7 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import type { BackendStatus } from '../backends/types.js';
 import type { FederatedCatalog } from '../federation/catalog.js';
+import type { ActivityLog } from './activity.js';
 import { grantOf } from '../federation/scopes.js';
 import type { Federation, RouteOptions } from '../federation/federation.js';
 import { describeError, GatewayError } from '../shared/errors.js';
@@ -65,6 +66,8 @@ export interface SessionServerOptions {
   subscriptions: SubscriptionRegistry;
   logger: Logger;
   instructions?: string;
+  /** Where tool calls are recorded for the console's Activity page. */
+  activity?: ActivityLog;
 }
 
 /** Resource subscriptions are reference-counted across sessions, so a backend is asked once per URI. */
@@ -103,6 +106,10 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
     return tool !== undefined && grant.allowsTool(tool);
   };
   const visibilityKey = grant.key;
+  const caller = {
+    clientId: identity.clientId,
+    ...(identity.clientName !== undefined ? { clientName: identity.clientName } : {}),
+  };
 
   server.setRequestHandler(ListToolsRequestSchema, (request) => {
     const catalog = federation.catalog;
@@ -122,14 +129,29 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
     RelayedCallToolRequestSchema,
     async (request: RelayedCallToolRequest, extra: Extra) => {
       const { name, arguments: args } = request.params;
+      const tool = federation.catalog.tool(name);
+      const done = options.activity?.start({ ...caller, tool: name, args, ...(tool ? { backend: tool.backend } : {}) });
       if (BUILTIN_NAMES.has(name)) {
+        done?.('ok');
         if (name === 'whoami') return whoami(identity, options.statuses());
         return findTools(federation.catalog, visible, args);
       }
-      if (!federation.catalog.tool(name) || !visible(name)) {
+      if (!tool || !visible(name)) {
+        done?.('refused', 'unknown tool, or outside the grant');
         throw new WireError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
       }
-      return relay(() => relayed(extra, (route) => federation.callTool(name, args, route)));
+      const call = relay(() => relayed(extra, (route) => federation.callTool(name, args, route)));
+      if (!done) return call;
+      return call.then(
+        (result) => {
+          done((result as { isError?: unknown }).isError === true ? 'error' : 'ok');
+          return result;
+        },
+        (error: unknown) => {
+          done('error', error instanceof Error ? error.message : String(error));
+          throw error;
+        },
+      );
     },
   );
 
