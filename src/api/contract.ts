@@ -261,4 +261,10 @@ export const API_ROUTES = {
   tunnel: 'GET /api/tunnel',
   startTunnel: 'POST /api/tunnel',
   stopTunnel: 'DELETE /api/tunnel',
+  /** `ClientConnectionView[]`: MCP client apps (Claude Desktop…), installed and connected to this gateway? */
+  connections: 'GET /api/connections',
+  /** Takes an optional `ConnectClientInput`; writes our entry into the app's config; `ClientChangeView`. */
+  connectClient: 'POST /api/connections/:client',
+  /** Removes our entry from the app's config; `ClientChangeView`. */
+  disconnectClient: 'DELETE /api/connections/:client',
 } as const;

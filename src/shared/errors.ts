@@ -14,7 +14,11 @@ export type GatewayErrorCode =
   | 'unknown_resource'
   | 'invalid_argument'
   | 'not_running'
+  | 'client_not_installed'
+  | 'client_config_invalid'
+  | 'node_unavailable'
   | 'not_found'
+  | 'tunnel_failed'
   | 'secrets_unreadable'
   | 'internal';
 

@@ -1,0 +1,55 @@
+import { requireNodeRuntime } from './npx.js';
+import { isObject, pathsFor, type ClientAdapter } from './types.js';
+
+/** The MSIX (Microsoft Store) package: its writes to %APPDATA% land in the package's private copy. */
+const MSIX_PACKAGE = 'Claude_pzs8sxrjxfjjc';
+const CONFIG_FILE = 'claude_desktop_config.json';
+
+/**
+ * Claude Desktop launches only stdio commands from its config, so the entry runs `mcp-remote` (the
+ * stdio ↔ Streamable HTTP bridge that also does the OAuth sign-in) through an absolute npx.
+ */
+export const claudeDesktop: ClientAdapter = {
+  id: 'claude-desktop',
+  name: 'Claude Desktop',
+  configPath(environment, exists) {
+    const p = pathsFor(environment);
+    if (environment.platform === 'darwin') return p.home('Library', 'Application Support', 'Claude', CONFIG_FILE);
+    if (environment.platform === 'win32') {
+      // Installed from the Store (MSIX), the app reads the package's LocalCache copy, not %APPDATA%.
+      if (exists(p.localAppData('Packages', MSIX_PACKAGE))) {
+        return p.localAppData('Packages', MSIX_PACKAGE, 'LocalCache', 'Roaming', 'Claude', CONFIG_FILE);
+      }
+      return p.appData('Claude', CONFIG_FILE);
+    }
+    return p.xdgConfig('Claude', CONFIG_FILE);
+  },
+  installMarkers(environment) {
+    const p = pathsFor(environment);
+    if (environment.platform === 'darwin') {
+      return ['/Applications/Claude.app', p.home('Applications', 'Claude.app'), p.electronUserData('Claude')];
+    }
+    if (environment.platform === 'win32') {
+      return [p.localAppData('AnthropicClaude'), p.localAppData('Packages', MSIX_PACKAGE), p.appData('Claude')];
+    }
+    // No official Linux build: community packages install a desktop entry; the config folder counts too.
+    return [
+      p.xdgConfig('Claude'),
+      p.xdgData('applications', 'claude-desktop.desktop'),
+      '/usr/share/applications/claude-desktop.desktop',
+    ];
+  },
+  serversKey: ['mcpServers'],
+  async entry(url, environment) {
+    const runtime = await requireNodeRuntime(environment);
+    return { value: { command: runtime.npx, args: ['-y', 'mcp-remote', url] }, warnings: runtime.warnings };
+  },
+  entryUrl(entry) {
+    if (!isObject(entry) || !Array.isArray(entry.args)) return undefined;
+    const url = entry.args.find((arg) => typeof arg === 'string' && /^https?:\/\//.test(arg));
+    return typeof url === 'string' ? url : undefined;
+  },
+  afterConnect:
+    'Quit Claude Desktop completely (from its menu or tray icon, not just the window) and open it again; ' +
+    'the first time, your browser opens the gateway consent page.',
+};

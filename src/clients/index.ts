@@ -1,0 +1,17 @@
+/** Client adapters: write (and remove) the gateway's entry in other MCP clients' configs. */
+export {
+  CLIENTS,
+  ENTRY_NAME,
+  connectClient,
+  detectClient,
+  detectClients,
+  disconnectClient,
+  editClientServers,
+  getClient,
+  listClientServers,
+  type EditOutcome,
+  type EngineOptions,
+  type ServerEdits,
+} from './engine.js';
+export type { JsonValue } from './jsonc.js';
+export { clientEnvironment, type ClientAdapter, type ClientAppId, type ClientEnvironment } from './types.js';
