@@ -13,6 +13,7 @@ import { systemClock } from './shared/clock.js';
 import { describeError, GatewayError } from './shared/errors.js';
 import { createConsoleLogger, type LogLevel } from './shared/logger.js';
 import { writeFileAtomic } from './store/atomic.js';
+import { openKeyFileSecretStore, type SecretStore } from './store/secrets.js';
 import { PRODUCT, VERSION } from './version.js';
 
 const USAGE = `Usage: cortex-gateway <command> [options]
@@ -128,8 +129,11 @@ async function serve(args: string[]): Promise<number> {
 
   await mkdir(loaded.dataDir, { recursive: true, mode: 0o700 });
   const dir = consoleDir();
+  // Opened now so a damaged secrets file stops start-up with its path, not each backend later.
+  const secretStore = await openKeyFileSecretStore(loaded.dataDir);
   const instance = createGateway(config, {
     logger,
+    secretStore,
     env: process.env,
     dataDir: loaded.dataDir,
     configPath: loaded.configPath,
@@ -219,7 +223,7 @@ async function backends(args: string[]): Promise<number> {
     }
   }
   if (!statuses) {
-    statuses = await probe(loaded.config, timeoutMs);
+    statuses = await probe(loaded.config, timeoutMs, await openKeyFileSecretStore(loaded.dataDir));
     source = `probe (no gateway running for ${loaded.dataDir})`;
   }
   if (flags.json) {
@@ -334,9 +338,14 @@ async function token(args: string[]): Promise<number> {
 }
 
 /** Starts every backend once, waits until none is still connecting (or the timeout), and reports. */
-async function probe(config: Parameters<typeof createGateway>[0], timeoutMs: number): Promise<BackendStatus[]> {
+async function probe(
+  config: Parameters<typeof createGateway>[0],
+  timeoutMs: number,
+  secrets: SecretStore,
+): Promise<BackendStatus[]> {
   const pool = new BackendPool({
     config,
+    secrets,
     logger: createConsoleLogger({ level: 'error' }),
     clock: systemClock,
     clientInfo: { name: PRODUCT, version: VERSION },

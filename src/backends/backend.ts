@@ -27,10 +27,12 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import type { GatewaySettings, NamedBackendConfig } from '../config/schema.js';
+import { resolveSecretRefs } from '../config/secret-refs.js';
 import type { Clock } from '../shared/clock.js';
 import { describeError, GatewayError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { RingBuffer } from '../shared/ring-buffer.js';
+import type { SecretStore } from '../store/secrets.js';
 import { backoffDelay } from './backoff.js';
 import { childEnvironment, resolveCommand } from './environment.js';
 import { NodeStreamableHttpClientTransport } from './http-client-transport.js';
@@ -47,6 +49,8 @@ export interface BackendOptions {
   platform?: NodeJS.Platform;
   home?: string;
   parentEnv?: NodeJS.ProcessEnv;
+  /** Where `${secret:…}` references in env and headers resolve; resolved at each connect, never kept. */
+  secrets?: SecretStore;
 }
 
 export interface BackendEvents {
@@ -267,12 +271,12 @@ export class Backend extends EventEmitter<BackendEvents> {
   async #open(generation: number): Promise<{ client: Client; transport: Transport; kind: BackendStatus['transport'] }> {
     const config = this.config;
     if (config.type === 'stdio') {
-      const transport = this.#stdioTransport();
+      const transport = this.#stdioTransport(await resolveSecretRefs(config.env, this.#options.secrets, 'env'));
       const client = await this.#initialize(transport, generation);
       return { client, transport, kind: 'stdio' };
     }
     const url = new URL(config.url);
-    const headers = config.headers;
+    const headers = await resolveSecretRefs(config.headers, this.#options.secrets, 'headers');
     const sse = async () => {
       // Legacy HTTP+SSE servers are rare; the SDK's transport over our node:http fetch serves them.
       this.#fetch ??= createNodeFetch();
@@ -297,19 +301,14 @@ export class Backend extends EventEmitter<BackendEvents> {
     }
   }
 
-  #stdioTransport(): StdioClientTransport {
+  #stdioTransport(env: Record<string, string>): StdioClientTransport {
     const config = this.config;
     if (config.type !== 'stdio') throw new Error('unreachable');
     const platform = this.#options.platform ?? process.platform;
     const transport = new StdioClientTransport({
       command: resolveCommand(config.command, platform),
       args: config.args,
-      env: childEnvironment(
-        config.env,
-        platform,
-        this.#options.home ?? homedir(),
-        this.#options.parentEnv ?? process.env,
-      ),
+      env: childEnvironment(env, platform, this.#options.home ?? homedir(), this.#options.parentEnv ?? process.env),
       ...(config.cwd ? { cwd: config.cwd } : {}),
       stderr: 'pipe',
     });

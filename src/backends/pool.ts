@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { GatewayConfig, NamedBackendConfig } from '../config/schema.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
+import type { SecretStore } from '../store/secrets.js';
 import { Backend } from './backend.js';
 import type { BackendStatus } from './types.js';
 
@@ -12,6 +13,7 @@ export interface BackendPoolOptions {
   clientInfo: { name: string; version: string };
   random?: () => number;
   parentEnv?: NodeJS.ProcessEnv;
+  secrets?: SecretStore;
 }
 
 export interface ReconcileResult {
@@ -55,6 +57,7 @@ export class BackendPool extends EventEmitter<{ state: [BackendStatus]; added: [
       clientInfo: options.clientInfo,
       ...(options.random ? { random: options.random } : {}),
       ...(options.parentEnv ? { parentEnv: options.parentEnv } : {}),
+      ...(options.secrets ? { secrets: options.secrets } : {}),
     });
     backend.on('state', (status) => this.emit('state', status));
     return backend;
@@ -65,14 +68,19 @@ export class BackendPool extends EventEmitter<{ state: [BackendStatus]; added: [
    * (their sessions and children untouched), changed ones are replaced, new ones start, removed
    * ones stop. Returns the names that changed.
    */
-  async reconcile(configs: readonly NamedBackendConfig[]): Promise<ReconcileResult> {
+  async reconcile(
+    configs: readonly NamedBackendConfig[],
+    /** Replaced even if their config looks the same: a secret they refer to has a new value. */
+    replace: ReadonlySet<string> = new Set(),
+  ): Promise<ReconcileResult> {
     const wanted = new Map(configs.map((config) => [config.name, config]));
     const result: ReconcileResult = { added: [], removed: [], changed: [], retuned: [] };
     const stopping: Promise<void>[] = [];
     for (const backend of [...this.#backends]) {
       const next = wanted.get(backend.name);
-      if (next && JSON.stringify(next) === JSON.stringify(backend.config)) continue;
-      if (next && sameExceptTools(next, backend.config)) {
+      const forced = replace.has(backend.name);
+      if (next && !forced && JSON.stringify(next) === JSON.stringify(backend.config)) continue;
+      if (next && !forced && sameExceptTools(next, backend.config)) {
         backend.setToolOverrides(next.tools);
         result.retuned.push(backend.name);
         continue;

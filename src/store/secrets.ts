@@ -1,0 +1,213 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { chmod, mkdir, open, readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { GatewayError } from '../shared/errors.js';
+import { writeFileAtomic } from './atomic.js';
+
+/**
+ * The secret store port: backend secrets (env values, headers) by id. Electron seals them with
+ * safeStorage, headless with a key file; the config file only holds references to them.
+ */
+export interface SecretStore {
+  get(id: string): Promise<string | undefined>;
+  set(id: string, value: string): Promise<void>;
+  /** Whether there was something to delete. */
+  delete(id: string): Promise<boolean>;
+  ids(): Promise<string[]>;
+}
+
+/** Test double and the default for gateways without a data folder; nothing reaches the disk. */
+export function createMemorySecretStore(initial: Record<string, string> = {}): SecretStore {
+  const values = new Map(Object.entries(initial));
+  return {
+    get: async (id) => values.get(id),
+    set: async (id, value) => void values.set(id, value),
+    delete: async (id) => values.delete(id),
+    ids: async () => [...values.keys()],
+  };
+}
+
+/**
+ * How the secrets file is sealed. `name` is written into the file, so a file sealed by one cipher
+ * (the desktop app's safeStorage) is refused with a clear message by another (the headless key file)
+ * instead of failing as if it were damaged.
+ */
+export interface SecretCipher {
+  readonly name: string;
+  seal(plaintext: Buffer): Promise<Buffer>;
+  /** Throws when the data was not sealed by this cipher's key or was changed since. */
+  unseal(sealed: Buffer): Promise<Buffer>;
+}
+
+interface SecretsFile {
+  version: 1;
+  cipher: string;
+  /** base64 of the sealed JSON object id → value. */
+  data: string;
+}
+
+export const SECRETS_FILE_NAME = 'secrets.enc.json';
+export const SECRETS_KEY_FILE_NAME = 'secrets.key';
+
+/**
+ * Secrets in one file, sealed as a whole (ids included: they name backends and variables) and
+ * rewritten atomically on every change. Loaded once, on first use; writes are serialized.
+ */
+export function createFileSecretStore(options: { path: string; cipher: SecretCipher }): SecretStore & {
+  /** Reads and unseals the file now, so a damaged one is reported at start-up rather than at first use. */
+  load(): Promise<void>;
+} {
+  const { path, cipher } = options;
+  let loaded: Promise<Map<string, string>> | undefined;
+  let queue: Promise<unknown> = Promise.resolve();
+  const values = () => (loaded ??= readSecrets(path, cipher));
+
+  /** Runs changes one after another, each on the latest values, and writes the file after each. */
+  const change = <T>(apply: (map: Map<string, string>) => T): Promise<T> => {
+    const run = queue.then(async () => {
+      const map = await values();
+      const next = new Map(map);
+      const result = apply(next);
+      await writeSecrets(path, cipher, next);
+      // Only a written change becomes visible, so a failed write leaves the store as the file is.
+      loaded = Promise.resolve(next);
+      return result;
+    });
+    queue = run.catch(() => {});
+    return run;
+  };
+
+  return {
+    load: async () => void (await values()),
+    get: async (id) => (await values()).get(id),
+    ids: async () => [...(await values()).keys()],
+    set: (id, value) => change((map) => void map.set(id, value)),
+    delete: async (id) => ((await values()).has(id) ? change((map) => map.delete(id)) : false),
+  };
+}
+
+async function readSecrets(path: string, cipher: SecretCipher): Promise<Map<string, string>> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
+    throw unreadable(path, `cannot read: ${(error as Error).message}`, error);
+  }
+  let file: Partial<SecretsFile>;
+  try {
+    file = JSON.parse(text) as Partial<SecretsFile>;
+  } catch (error) {
+    throw unreadable(path, 'not valid JSON (the file was changed or truncated)', error);
+  }
+  if (file?.version !== 1 || typeof file.data !== 'string' || typeof file.cipher !== 'string') {
+    throw unreadable(path, 'not a Cortex Gateway secrets file (version 1)');
+  }
+  if (file.cipher !== cipher.name) {
+    throw unreadable(
+      path,
+      `sealed with "${file.cipher}", but this gateway opens "${cipher.name}" (was it written by the desktop app?)`,
+    );
+  }
+  let plain: Buffer;
+  try {
+    plain = await cipher.unseal(Buffer.from(file.data, 'base64'));
+  } catch (error) {
+    if (error instanceof GatewayError) throw error;
+    throw unreadable(path, 'cannot be decrypted: it was changed, or its key is not the one it was sealed with', error);
+  }
+  const parsed = JSON.parse(plain.toString('utf8')) as Record<string, unknown>;
+  return new Map(Object.entries(parsed).filter((e): e is [string, string] => typeof e[1] === 'string'));
+}
+
+async function writeSecrets(path: string, cipher: SecretCipher, values: Map<string, string>): Promise<void> {
+  const sealed = await cipher.seal(Buffer.from(JSON.stringify(Object.fromEntries(values)), 'utf8'));
+  const file: SecretsFile = { version: 1, cipher: cipher.name, data: sealed.toString('base64') };
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  await writeFileAtomic(path, JSON.stringify(file, null, 2) + '\n', 0o600);
+}
+
+function unreadable(path: string, reason: string, cause?: unknown): GatewayError {
+  return new GatewayError(
+    'secrets_unreadable',
+    `${path}: ${reason}. Backend secrets cannot be read; move the file away to start over (the secrets in it must then be entered again)`,
+    { cause },
+  );
+}
+
+const KEY_BYTES = 32;
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+
+/**
+ * AES-256-GCM with a random key kept in a file only the user can read (0600). GCM's tag makes any
+ * change to the sealed data, or a different key, fail loudly instead of decrypting to garbage.
+ * The key is created on the first seal, so a gateway without secrets has no key file.
+ */
+export function createKeyFileCipher(keyPath: string): SecretCipher {
+  let key: Promise<Buffer> | undefined;
+  const readKey = (create: boolean) =>
+    (key ??= loadKey(keyPath, create).catch((error: unknown) => {
+      key = undefined;
+      throw error;
+    }));
+  return {
+    name: 'aes-256-gcm+keyfile',
+    async seal(plaintext) {
+      const iv = randomBytes(IV_BYTES);
+      const cipher = createCipheriv('aes-256-gcm', await readKey(true), iv);
+      const data = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+      return Buffer.concat([iv, cipher.getAuthTag(), data]);
+    },
+    async unseal(sealed) {
+      if (sealed.length < IV_BYTES + TAG_BYTES) throw new Error('sealed data is too short');
+      const decipher = createDecipheriv('aes-256-gcm', await readKey(false), sealed.subarray(0, IV_BYTES));
+      decipher.setAuthTag(sealed.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
+      return Buffer.concat([decipher.update(sealed.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]);
+    },
+  };
+}
+
+async function loadKey(keyPath: string, create: boolean): Promise<Buffer> {
+  try {
+    const key = Buffer.from((await readFile(keyPath, 'utf8')).trim(), 'base64');
+    if (key.length !== KEY_BYTES) throw unreadable(keyPath, `the key must be ${KEY_BYTES} bytes, base64`);
+    // The key protects every backend secret: keep it private even if someone loosened its mode.
+    if (process.platform !== 'win32') await chmod(keyPath, 0o600);
+    return key;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    if (!create) throw unreadable(keyPath, 'the key file is missing', error);
+  }
+  await mkdir(dirname(keyPath), { recursive: true, mode: 0o700 });
+  const key = randomBytes(KEY_BYTES);
+  // 'wx': if another process created the key meanwhile, use theirs rather than overwrite it.
+  try {
+    const handle = await open(keyPath, 'wx', 0o600);
+    try {
+      await handle.writeFile(key.toString('base64') + '\n');
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    return key;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return loadKey(keyPath, false);
+    throw error;
+  }
+}
+
+/** The headless store: `secrets.enc.json` sealed with the 0600 `secrets.key`, both in the data folder. */
+export function createKeyFileSecretStore(dataDir: string) {
+  return createFileSecretStore({
+    path: join(dataDir, SECRETS_FILE_NAME),
+    cipher: createKeyFileCipher(join(dataDir, SECRETS_KEY_FILE_NAME)),
+  });
+}
+
+/** The headless store, loaded: a damaged secrets file is reported now, naming the file. */
+export async function openKeyFileSecretStore(dataDir: string) {
+  const store = createKeyFileSecretStore(dataDir);
+  await store.load();
+  return store;
+}
