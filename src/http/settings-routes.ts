@@ -1,0 +1,76 @@
+import type { Express, NextFunction, Request, Response } from 'express';
+import type expressModule from 'express';
+import type { ScopeView, SettingsInput, SettingsView } from '../api/contract.js';
+import { GatewayError } from '../shared/errors.js';
+
+/** The gateway's own settings as the owner sees and changes them. */
+export interface OwnerSettings {
+  get(): Promise<SettingsView>;
+  /** Writes the change to the config file; absent when the gateway has no config file. */
+  save?(input: SettingsInput): Promise<SettingsView>;
+}
+
+export interface SettingsRoutesOptions {
+  settings?: OwnerSettings;
+  /** The scopes clients and tokens may be granted, from the configuration. */
+  scopes?: () => ScopeView[];
+}
+
+type Handler = (req: Request, res: Response, next: NextFunction) => void;
+
+/** `{ port }` from a request body, or the message naming the field at fault. */
+export function parseSettingsInput(body: unknown): SettingsInput | { field: string; message: string } {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return { field: 'body', message: 'body: must be a JSON object' };
+  }
+  const input = body as Record<string, unknown>;
+  for (const key of Object.keys(input)) {
+    if (key !== 'port') return { field: key, message: `${key}: unknown setting (only "port" can be changed here)` };
+  }
+  if (typeof input.port !== 'number') {
+    return { field: 'gateway.port', message: 'gateway.port: must be a whole number from 0 to 65535' };
+  }
+  return { port: input.port };
+}
+
+/** Owner routes for the settings page and the scope list the console builds its forms from. */
+export function mountSettingsRoutes(
+  app: Express,
+  express: typeof expressModule,
+  ownerOnly: Handler,
+  options: SettingsRoutesOptions,
+): void {
+  if (options.scopes) {
+    const scopes = options.scopes;
+    app.get('/api/scopes', ownerOnly, (_req, res) => {
+      res.json({ ok: true, value: scopes() });
+    });
+  }
+  const settings = options.settings;
+  if (!settings) return;
+  app.get('/api/settings', ownerOnly, async (_req, res) => {
+    res.json({ ok: true, value: await settings.get() });
+  });
+  app.put('/api/settings', ownerOnly, express.json({ limit: '16kb' }), async (req, res) => {
+    const invalid = (field: string, message: string) =>
+      res.status(400).json({ ok: false, error: { code: 'invalid_argument', message, field } });
+    if (!settings.save) {
+      return void res.status(409).json({
+        ok: false,
+        error: { code: 'no_config_file', message: 'This gateway was started without a config file to save to' },
+      });
+    }
+    const input = parseSettingsInput(req.body);
+    if ('field' in input) return void invalid(input.field, input.message);
+    try {
+      res.json({ ok: true, value: await settings.save(input) });
+    } catch (error) {
+      // The file is validated whole before it is written: the message names the JSON path at fault.
+      if (error instanceof GatewayError && error.code === 'config_invalid') {
+        const field = /: ((?:gateway|mcpServers)(?:\.[^:\s]+)?):/.exec(error.message)?.[1] ?? 'gateway';
+        return void invalid(field, error.message);
+      }
+      throw error;
+    }
+  });
+}
