@@ -1,6 +1,13 @@
 // The renderer's only way to the core: the console API over HTTP on the same origin (the session
 // cookie authenticates it). Shapes come from the contract, as types only.
-import type { ApiResult, BackendStatus, ClientView, ToolOverrideInput, ToolView } from '../../src/api/contract.js';
+import type {
+  ActivityEntry,
+  ApiResult,
+  BackendStatus,
+  ClientView,
+  ToolOverrideInput,
+  ToolView,
+} from '../../src/api/contract.js';
 
 export class SignedOutError extends Error {}
 
@@ -34,6 +41,7 @@ export const api = {
   removeBackend: (name: string) => call<BackendStatus[]>('DELETE', `/api/backends/${encodeURIComponent(name)}`),
   restartBackend: (name: string) => call<null>('POST', `/api/backends/${encodeURIComponent(name)}/restart`),
   tools: () => call<ToolView[]>('GET', '/api/tools'),
+  activity: (after?: number) => call<ActivityEntry[]>('GET', `/api/activity${after ? `?after=${after}` : ''}`),
   setTool: (backend: string, tool: string, change: ToolOverrideInput) =>
     call<ToolView[]>('PUT', `/api/tools/${encodeURIComponent(backend)}/${encodeURIComponent(tool)}`, change),
   clients: () => call<ClientView[]>('GET', '/api/clients'),

@@ -1,3 +1,4 @@
+import { Activity } from './activity.js';
 import { Backends } from './backends.js';
 import { Clients } from './clients.js';
 import { Overview } from './overview.js';
@@ -9,6 +10,7 @@ const CONTENT: Record<PageId, () => React.JSX.Element> = {
   servers: Backends,
   tools: Tools,
   access: Clients,
+  activity: Activity,
 };
 
 /** The console shell: a sidebar of pages and the page itself. */

@@ -6,6 +6,7 @@ export const PAGES = [
   { id: 'servers', label: 'Servers' },
   { id: 'tools', label: 'Tools & scopes' },
   { id: 'access', label: 'Clients & access' },
+  { id: 'activity', label: 'Activity' },
 ] as const;
 
 export type PageId = (typeof PAGES)[number]['id'];

@@ -8,7 +8,7 @@ describe('ActivityLog', () => {
     const log = new ActivityLog({ now: () => 1000 });
     log.start({ ...caller, args: { path: '/home/me/diary.txt' } })('ok');
     const [entry] = log.list();
-    expect(entry).toMatchObject({ id: 1, at: 1000, outcome: 'ok', argumentKeys: ['path'], clientName: 'Claude' });
+    expect(entry).toMatchObject({ id: 1000, at: 1000, outcome: 'ok', argumentKeys: ['path'], clientName: 'Claude' });
     expect(JSON.stringify(entry)).not.toContain('diary');
   });
 
@@ -25,7 +25,7 @@ describe('ActivityLog', () => {
   });
 
   it('filters by id, client, tool and outcome', () => {
-    const log = new ActivityLog();
+    const log = new ActivityLog({ now: () => 1 });
     log.start(caller)('ok');
     log.start({ ...caller, clientId: 'c2' })('error', 'boom');
     log.start({ ...caller, tool: 'mail__send' })('refused', 'needs mcp:mail:write');

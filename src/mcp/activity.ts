@@ -36,13 +36,15 @@ export class ActivityLog extends EventEmitter<{ entry: [ActivityEntry] }> {
   readonly #entries: RingBuffer<ActivityEntry>;
   readonly #recordArguments: boolean;
   readonly #now: () => number;
-  #nextId = 1;
+  /** Starts at the clock so ids keep increasing across gateway restarts (the console polls `after`). */
+  #nextId: number;
 
   constructor(options: ActivityOptions = {}) {
     super();
     this.#entries = new RingBuffer(options.capacity ?? 1000);
     this.#recordArguments = options.recordArguments ?? false;
     this.#now = options.now ?? Date.now;
+    this.#nextId = this.#now();
   }
 
   /** Starts timing a call; the returned function records it with its outcome. */

@@ -173,6 +173,40 @@ describe.skipIf(!hasChromium && !process.env.CI)('console sign-in (headless, in 
     }
   });
 
+  it('shows tool calls live on the activity page, filtered by outcome', async () => {
+    await using gw = await consoleGateway();
+    await waitFor(() => gw.gateway.backendStatuses()[0]!.state === 'ready', 'toy ready');
+    const { token } = await gw.gateway.createPersonalToken({ name: 'nightly script', scopes: ['*'], ttlSeconds: 600 });
+    const client = new Client({ name: 'script', version: '1' });
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(gw.address.mcpUrl), {
+        requestInit: { headers: { authorization: `Bearer ${token}` } },
+      }),
+    );
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await page.setViewportSize({ width: 1200, height: 800 });
+      await page.goto(gw.gateway.consoleLoginUrl());
+      await openPage(page, 'Activity');
+      await page.getByText('No tool calls yet').waitFor({ timeout: 10_000 });
+      await client.callTool({ name: 'toy__echo', arguments: { text: 'private words' } });
+      await client.callTool({ name: 'toy__missing', arguments: {} }).catch(() => {});
+      const row = page.getByRole('row', { name: /toy__echo/ });
+      await row.getByText('nightly script').waitFor({ timeout: 10_000 });
+      expect(await row.getByText('OK', { exact: true }).count()).toBe(1);
+      expect(await page.getByText('private words').count()).toBe(0);
+      await page.getByRole('row', { name: /toy__missing/ }).waitFor({ timeout: 10_000 });
+      await page.screenshot({ path: join(ROOT, 'test-results', 'console-activity.png') });
+      await page.getByRole('combobox', { name: 'Outcome' }).selectOption('refused');
+      await page.getByRole('row', { name: /toy__echo/ }).waitFor({ state: 'detached' });
+      expect(await page.getByRole('row', { name: /toy__missing/ }).count()).toBe(1);
+    } finally {
+      await browser.close();
+      await client.close();
+    }
+  });
+
   it('refuses the console and its API without the cookie', async () => {
     await using gw = await consoleGateway();
     expect((await fetch(gw.address.consoleUrl)).status).toBe(401);
