@@ -351,8 +351,10 @@ export class AuthorizationServer {
     };
 
     // The owner decided for this client before: a request within that decision needs no new consent.
+    // Only where the requesting browser is the owner's ('page'): through a tunnel anyone may start an
+    // authorization with a known client id (a metadata-document id is a public URL), so each waits.
     const remembered = this.#options.store.state.consents[client.clientId];
-    if (remembered && pending.requestedScopes.every((s) => remembered.scopes.includes(s))) {
+    if (pending.mode === 'page' && remembered && pending.requestedScopes.every((s) => remembered.scopes.includes(s))) {
       const scopes = pending.requestedScopes.length > 0 ? pending.requestedScopes : remembered.scopes;
       return {
         kind: 'redirect',

@@ -1,0 +1,443 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PendingConsentView, TunnelStatus } from '../../src/api/contract.js';
+import { isAlive, nodeBackend, ROOT, startGateway, TOY, waitFor, type RunningGateway } from '../helpers/gateway.js';
+
+const FAKE = join(ROOT, 'test/fixtures/fake-cloudflared.mjs');
+const CLAUDE_AI = 'https://claude.ai/api/mcp/auth_callback';
+const CLAUDE_COM = 'https://claude.com/api/mcp/auth_callback';
+
+/** What the fake cloudflared reports about itself. */
+interface FakeInfo {
+  pid: number;
+  url: string;
+  forwardPort: number;
+  target: string;
+  args: string[];
+}
+
+interface Reply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}
+
+let bin: string;
+let state: string;
+let emptyBin: string;
+
+beforeAll(async () => {
+  bin = await mkdtemp(join(tmpdir(), 'cortex-cloudflared-'));
+  state = await mkdtemp(join(tmpdir(), 'cortex-cloudflared-state-'));
+  emptyBin = await mkdtemp(join(tmpdir(), 'cortex-nobin-'));
+  // An executable named cloudflared on PATH, as the user would have it.
+  await writeFile(join(bin, 'cloudflared'), `#!/bin/sh\nexec "${process.execPath}" "${FAKE}" "$@"\n`);
+  await chmod(join(bin, 'cloudflared'), 0o755);
+});
+
+afterAll(async () => {
+  for (const dir of [bin, state, emptyBin]) await rm(dir, { recursive: true, force: true });
+});
+
+function fakeEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return { ...process.env, PATH: `${bin}${delimiter}${process.env.PATH ?? ''}`, FAKE_CLOUDFLARED_DIR: state, ...extra };
+}
+
+async function fakeInfo(publicUrl: string): Promise<FakeInfo> {
+  return waitFor(async () => {
+    for (const file of await readdir(state)) {
+      const info = JSON.parse(await readFile(join(state, file), 'utf8')) as FakeInfo;
+      if (info.url === publicUrl) return info;
+    }
+    return undefined;
+  }, `fake cloudflared for ${publicUrl}`);
+}
+
+/** A request as it comes out of the tunnel: to the fake's forward port, with the public Host. */
+function viaTunnel(
+  info: FakeInfo,
+  path: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string; host?: string } = {},
+): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port: info.forwardPort,
+        path,
+        method: init.method ?? 'GET',
+        agent: false,
+        headers: { host: init.host ?? new URL(info.url).host, ...init.headers },
+      },
+      (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (body += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+      },
+    );
+    req.on('error', reject);
+    req.end(init.body);
+  });
+}
+
+async function owner(gw: RunningGateway, method: string, path: string, body?: unknown) {
+  const res = await fetch(new URL(path, gw.mcpUrl), {
+    method,
+    headers: { authorization: `Bearer ${gw.gateway.ownerToken}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return {
+    status: res.status,
+    body: (await res.json()) as { ok: boolean; value?: unknown; error?: { code: string; message: string } },
+  };
+}
+
+const INITIALIZE = JSON.stringify({
+  jsonrpc: '2.0',
+  id: 1,
+  method: 'initialize',
+  params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'claude-ai', version: '1' } },
+});
+const MCP_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
+
+function claims(jwt: string): Record<string, unknown> {
+  return JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
+}
+
+/** claude.ai's side of the flow, through the tunnel: register, authorize, and the waiting page. */
+async function beginAuthorization(info: FakeInfo, redirect = CLAUDE_AI) {
+  const reg = await viaTunnel(info, '/register', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ redirect_uris: [CLAUDE_AI, CLAUDE_COM], client_name: 'Claude', scope: 'claudeai' }),
+  });
+  expect(reg.status).toBe(201);
+  const clientId = (JSON.parse(reg.body) as { client_id: string }).client_id;
+  return authorizeAgain(info, clientId, redirect);
+}
+
+async function authorizeAgain(info: FakeInfo, clientId: string, redirect = CLAUDE_AI) {
+  const verifier = randomBytes(32).toString('base64url');
+  const query = new URLSearchParams({
+    client_id: clientId,
+    redirect_uri: redirect,
+    response_type: 'code',
+    state: 'st-1',
+    scope: 'mcp:toy:read',
+    resource: `${info.url}/mcp`,
+    code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+    code_challenge_method: 'S256',
+  });
+  const page = await viaTunnel(info, `/authorize?${query}`);
+  const wait = /http-equiv="refresh" content="2;url=([^"]+)"/.exec(page.body)?.[1]?.replace(/&amp;/g, '&');
+  return { clientId, verifier, page, wait, redirect };
+}
+
+async function pendingFor(gw: RunningGateway, clientId: string): Promise<PendingConsentView> {
+  const list = (await owner(gw, 'GET', '/api/consents')).body.value as PendingConsentView[];
+  const found = list.find((p) => p.clientId === clientId);
+  if (!found) throw new Error(`no pending request for ${clientId}`);
+  return found;
+}
+
+describe('public tunnel (cloudflared quick tunnel, faked on PATH)', () => {
+  let gw: RunningGateway;
+  let tunnel: TunnelStatus;
+  let info: FakeInfo;
+  const states: TunnelStatus[] = [];
+
+  beforeAll(async () => {
+    gw = await startGateway({ toy: nodeBackend(TOY) }, {}, { env: fakeEnv() });
+    gw.gateway.events.on('tunnel-state', (s) => states.push(s));
+    tunnel = await gw.gateway.tunnel.start();
+    info = await fakeInfo(tunnel.publicUrl!);
+  });
+  afterAll(async () => {
+    await gw?.[Symbol.asyncDispose]();
+  });
+
+  it('starts cloudflared from PATH towards a dedicated loopback listener and reports the public URL', () => {
+    expect(tunnel).toMatchObject({ provider: 'cloudflare', state: 'running', restartCount: 0 });
+    expect(tunnel.publicUrl).toMatch(/^https:\/\/[a-z0-9-]+\.trycloudflare\.com$/);
+    expect(tunnel.mcpUrl).toBe(`${tunnel.publicUrl}/mcp`);
+    expect(info.args.slice(0, 2)).toEqual(['tunnel', '--no-autoupdate']);
+    const target = new URL(info.target);
+    expect(target.hostname).toBe('127.0.0.1');
+    expect(Number(target.port)).not.toBe(gw.address.port);
+    expect(states.map((s) => s.state)).toEqual(['starting', 'running']);
+  });
+
+  it('shows the tunnel on the owner API', async () => {
+    const res = await owner(gw, 'GET', '/api/tunnel');
+    expect(res.body.value).toMatchObject({ state: 'running', publicUrl: tunnel.publicUrl, mcpUrl: tunnel.mcpUrl });
+  });
+
+  it.each([
+    '/api/consents',
+    '/api/tunnel',
+    '/API/consents',
+    '/api/backends',
+    '/app/',
+    '/app/login?token=x',
+    '/healthz',
+    '/',
+  ])('refuses %s through the tunnel, even with the owner token', async (path) => {
+    const res = await viaTunnel(info, path, { headers: { authorization: `Bearer ${gw.gateway.ownerToken}` } });
+    expect(res.status).toBe(404);
+    expect(res.body).not.toContain('"ok":true');
+  });
+
+  it('refuses a Host other than the public one on the tunnel listener', async () => {
+    expect((await viaTunnel(info, '/mcp', { host: 'evil.example' })).status).toBe(403);
+    expect((await viaTunnel(info, '/mcp', { host: `127.0.0.1:${gw.address.port}` })).status).toBe(403);
+  });
+
+  it('serves authorization server metadata with the public URL', async () => {
+    const res = await viaTunnel(info, '/.well-known/oauth-authorization-server');
+    const meta = JSON.parse(res.body) as Record<string, string>;
+    expect(meta.issuer).toBe(tunnel.publicUrl);
+    expect(meta).toMatchObject({
+      authorization_endpoint: `${tunnel.publicUrl}/authorize`,
+      token_endpoint: `${tunnel.publicUrl}/token`,
+      registration_endpoint: `${tunnel.publicUrl}/register`,
+      revocation_endpoint: `${tunnel.publicUrl}/revoke`,
+      jwks_uri: `${tunnel.publicUrl}/jwks.json`,
+    });
+  });
+
+  it('serves protected resource metadata with the public resource', async () => {
+    const res = await viaTunnel(info, '/.well-known/oauth-protected-resource/mcp');
+    expect(JSON.parse(res.body)).toMatchObject({
+      resource: `${tunnel.publicUrl}/mcp`,
+      authorization_servers: [tunnel.publicUrl],
+    });
+  });
+
+  it('challenges /mcp with the public metadata URL', async () => {
+    const res = await viaTunnel(info, '/mcp', { method: 'POST', headers: MCP_HEADERS, body: INITIALIZE });
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toContain(
+      `resource_metadata="${tunnel.publicUrl}/.well-known/oauth-protected-resource/mcp"`,
+    );
+  });
+
+  it('answers a CORS preflight on /mcp from https://claude.ai', async () => {
+    const res = await viaTunnel(info, '/mcp', {
+      method: 'OPTIONS',
+      headers: {
+        origin: 'https://claude.ai',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization, content-type',
+      },
+    });
+    expect(res.status).toBe(204);
+    expect(res.headers['access-control-allow-origin']).toBe('https://claude.ai');
+    expect(res.headers['access-control-allow-headers']).toContain('authorization');
+  });
+
+  it('refuses /mcp from another browser origin', async () => {
+    const res = await viaTunnel(info, '/mcp', {
+      method: 'POST',
+      headers: { ...MCP_HEADERS, origin: 'https://evil.example' },
+      body: INITIALIZE,
+    });
+    expect(res.status).toBe(403);
+  });
+
+  it('registers claude.ai and claude.com callbacks', async () => {
+    const res = await viaTunnel(info, '/register', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', origin: 'https://claude.ai' },
+      body: JSON.stringify({
+        redirect_uris: [CLAUDE_AI, CLAUDE_COM],
+        client_name: 'Claude',
+        grant_types: ['authorization_code', 'refresh_token'],
+        token_endpoint_auth_method: 'none',
+        scope: 'claudeai',
+      }),
+    });
+    expect(res.status).toBe(201);
+    expect(JSON.parse(res.body)).toMatchObject({ redirect_uris: [CLAUDE_AI, CLAUDE_COM] });
+  });
+
+  it('makes an authorization through the tunnel wait for the owner', async () => {
+    const { page, wait, clientId } = await beginAuthorization(info);
+    expect(page.status).toBe(200);
+    expect(page.body).toContain("Waiting for the owner's approval");
+    expect(page.body).not.toContain('name="csrf"');
+    expect(wait).toBeTruthy();
+    expect((await viaTunnel(info, wait!)).status).toBe(200);
+    expect((await pendingFor(gw, clientId)).redirectHost).toBe('claude.ai');
+  });
+
+  it('completes once the owner approves, with a token bound to the public URL', async () => {
+    const flow = await beginAuthorization(info);
+    const pending = await pendingFor(gw, flow.clientId);
+    const decided = await owner(gw, 'POST', `/api/consents/${pending.id}`, {
+      decision: 'approve',
+      scopes: ['mcp:toy:read'],
+    });
+    expect(decided.status).toBe(200);
+
+    const done = await viaTunnel(info, flow.wait!);
+    expect(done.status).toBe(302);
+    const location = new URL(String(done.headers.location));
+    expect(location.origin + location.pathname).toBe(CLAUDE_AI);
+    expect(location.searchParams.get('iss')).toBe(tunnel.publicUrl);
+    expect(location.searchParams.get('state')).toBe('st-1');
+
+    const token = await viaTunnel(info, '/token', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        code: location.searchParams.get('code')!,
+        redirect_uri: CLAUDE_AI,
+        client_id: flow.clientId,
+        code_verifier: flow.verifier,
+      }).toString(),
+    });
+    expect(token.status).toBe(200);
+    const accessToken = (JSON.parse(token.body) as { access_token: string }).access_token;
+    expect(claims(accessToken)).toMatchObject({ iss: tunnel.publicUrl, aud: `${tunnel.publicUrl}/mcp` });
+
+    const mcp = await viaTunnel(info, '/mcp', {
+      method: 'POST',
+      headers: { ...MCP_HEADERS, authorization: `Bearer ${accessToken}` },
+      body: INITIALIZE,
+    });
+    expect(mcp.status).toBe(200);
+    expect(mcp.headers['mcp-session-id']).toBeTruthy();
+
+    // The same token is for the public resource only: the local listener refuses it.
+    const local = await fetch(gw.mcpUrl, {
+      method: 'POST',
+      headers: { ...MCP_HEADERS, authorization: `Bearer ${accessToken}` },
+      body: INITIALIZE,
+    });
+    expect(local.status).toBe(401);
+    expect(local.headers.get('www-authenticate')).toContain('invalid_token');
+  });
+
+  it('asks the owner again for a client approved before (a remembered consent is not enough here)', async () => {
+    const first = await beginAuthorization(info);
+    const pending = await pendingFor(gw, first.clientId);
+    await owner(gw, 'POST', `/api/consents/${pending.id}`, { decision: 'approve', scopes: ['mcp:toy:read'] });
+    expect((await viaTunnel(info, first.wait!)).status).toBe(302);
+
+    const again = await authorizeAgain(info, first.clientId);
+    expect(again.page.status).toBe(200);
+    expect(again.page.body).toContain("Waiting for the owner's approval");
+  });
+
+  it('sends access_denied to the redirect when the owner denies', async () => {
+    const flow = await beginAuthorization(info, CLAUDE_COM);
+    const pending = await pendingFor(gw, flow.clientId);
+    await owner(gw, 'POST', `/api/consents/${pending.id}`, { decision: 'deny', scopes: [] });
+    const done = await viaTunnel(info, flow.wait!);
+    expect(done.status).toBe(302);
+    const location = new URL(String(done.headers.location));
+    expect(location.origin + location.pathname).toBe(CLAUDE_COM);
+    expect(location.searchParams.get('error')).toBe('access_denied');
+    expect(location.searchParams.get('code')).toBeNull();
+  });
+
+  it('refuses a token minted for the local origin through the tunnel', async () => {
+    const res = await viaTunnel(info, '/mcp', {
+      method: 'POST',
+      headers: { ...MCP_HEADERS, authorization: `Bearer ${gw.token}` },
+      body: INITIALIZE,
+    });
+    expect(res.status).toBe(401);
+    expect(res.headers['www-authenticate']).toContain('invalid_token');
+  });
+
+  it('still accepts the local token on the local listener', async () => {
+    const res = await fetch(gw.mcpUrl, {
+      method: 'POST',
+      headers: { ...MCP_HEADERS, authorization: `Bearer ${gw.token}` },
+      body: INITIALIZE,
+    });
+    expect(res.status).toBe(200);
+  });
+});
+
+describe('tunnel supervision', () => {
+  it('restarts cloudflared when it dies and announces the new URL', async () => {
+    await using gw = await startGateway({}, {}, { env: fakeEnv() });
+    const first = await gw.gateway.tunnel.start();
+    const firstInfo = await fakeInfo(first.publicUrl!);
+    process.kill(firstInfo.pid, 'SIGKILL');
+    const next = await waitFor(() => {
+      const s = gw.gateway.tunnel.status();
+      return s.state === 'running' && s.publicUrl !== first.publicUrl ? s : undefined;
+    }, 'the tunnel to come back');
+    expect(next.restartCount).toBe(1);
+    const nextInfo = await fakeInfo(next.publicUrl!);
+    const meta = await viaTunnel(nextInfo, '/.well-known/oauth-authorization-server');
+    expect((JSON.parse(meta.body) as { issuer: string }).issuer).toBe(next.publicUrl);
+    // The old public name is no longer this gateway's.
+    expect((await viaTunnel(nextInfo, '/mcp', { host: new URL(first.publicUrl!).host })).status).toBe(403);
+  });
+
+  it('kills cloudflared when the gateway stops (no orphan)', async () => {
+    const gw = await startGateway({}, {}, { env: fakeEnv() });
+    const status = await gw.gateway.tunnel.start();
+    const { pid } = await fakeInfo(status.publicUrl!);
+    expect(isAlive(pid)).toBe(true);
+    await gw[Symbol.asyncDispose]();
+    expect(isAlive(pid)).toBe(false);
+  });
+
+  it('stops through the owner API and closes the tunnel listener', async () => {
+    await using gw = await startGateway({}, {}, { env: fakeEnv() });
+    const started = await owner(gw, 'POST', '/api/tunnel');
+    const status = started.body.value as TunnelStatus;
+    expect(status.state).toBe('running');
+    const info = await fakeInfo(status.publicUrl!);
+    const stopped = await owner(gw, 'DELETE', '/api/tunnel');
+    expect(stopped.body.value).toMatchObject({ state: 'stopped' });
+    expect(isAlive(info.pid)).toBe(false);
+    const port = Number(new URL(info.target).port);
+    await expect(fetch(`http://127.0.0.1:${port}/mcp`)).rejects.toThrow();
+  });
+
+  it('fails with a clear reason when cloudflared is not installed', async () => {
+    await using gw = await startGateway({}, {}, { env: { ...process.env, PATH: emptyBin } });
+    const res = await owner(gw, 'POST', '/api/tunnel');
+    expect(res.status).toBe(502);
+    expect(res.body.error).toMatchObject({ code: 'tunnel_failed' });
+    expect(res.body.error!.message).toContain('cloudflared was not found on PATH');
+    expect(gw.gateway.tunnel.status().state).toBe('failed');
+  });
+
+  it("fails with cloudflared's own error when it cannot get a tunnel", async () => {
+    await using gw = await startGateway({}, {}, { env: fakeEnv({ FAKE_CLOUDFLARED_MODE: 'fail' }) });
+    const status = await gw.gateway.tunnel.start();
+    expect(status.state).toBe('failed');
+    expect(status.lastError).toContain('failed to request quick Tunnel');
+  });
+
+  it('starts by itself with gateway.tunnel.autostart', async () => {
+    await using gw = await startGateway({}, { tunnel: { autostart: true } }, { env: fakeEnv() });
+    const status = await waitFor(
+      () => (gw.gateway.tunnel.status().state === 'running' ? gw.gateway.tunnel.status() : undefined),
+      'autostarted tunnel',
+    );
+    expect(status.publicUrl).toMatch(/trycloudflare\.com$/);
+  });
+
+  it('uses gateway.tunnel.cloudflaredPath when PATH has none', async () => {
+    await using gw = await startGateway(
+      {},
+      { tunnel: { cloudflaredPath: join(bin, 'cloudflared') } },
+      { env: { ...process.env, PATH: emptyBin, FAKE_CLOUDFLARED_DIR: state } },
+    );
+    expect((await gw.gateway.tunnel.start()).state).toBe('running');
+  });
+});
