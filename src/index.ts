@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { BackendPool, type ReconcileResult } from './backends/pool.js';
+import { probeEntry } from './backends/probe.js';
 import type { BackendStatus } from './backends/types.js';
 import { editServersFile, readGatewaySettings, readServerEntry, updateGatewaySettings } from './config/file.js';
 import { maskSecrets } from './config/secret-refs.js';
@@ -18,6 +19,7 @@ import type {
 } from './api/contract.js';
 import { Federation } from './federation/federation.js';
 import { applyToolOverride, toolViews } from './federation/tool-views.js';
+import { clientEnvironment, createClientConnections } from './clients/index.js';
 import { createRequestListener } from './http/app.js';
 import type { OwnerSettings } from './http/settings-routes.js';
 import { ConsoleSessions } from './http/console-auth.js';
@@ -307,6 +309,24 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
     return pool.statuses();
   }
 
+  /** Connects an entry once, unsaved, with the saved entry's secrets behind `{ "secret": true }`. */
+  async function testBackend(name: string, entry: unknown) {
+    const saved = deps.configPath
+      ? await readServerEntry(deps.configPath, name)
+      : config.backends.find((b) => b.name === name);
+    return probeEntry(
+      { name, entry, saved },
+      {
+        settings: config.gateway,
+        logger: logger.child({ component: 'backend-test' }),
+        clock,
+        clientInfo,
+        secrets,
+        ...(deps.env ? { parentEnv: deps.env } : {}),
+      },
+    );
+  }
+
   /** A backend's entry as the owner edits it: from the file when there is one, secrets masked. */
   async function backendConfig(name: string): Promise<unknown> {
     if (deps.configPath) return maskSecrets(await readServerEntry(deps.configPath, name));
@@ -423,6 +443,7 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
         : {}),
       restartBackend: async (name: string) => pool.get(name)?.restart(),
       backendConfig,
+      testBackend,
       tools,
       scopes: scopeViews,
       ownerSettings,
@@ -443,6 +464,9 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
         identify,
       },
       tunnel: gatewayTunnel,
+      connections: createClientConnections(() => address?.mcpUrl ?? '', {
+        environment: clientEnvironment(deps.env ?? process.env),
+      }),
     });
   }
   let listener: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;

@@ -230,6 +230,16 @@ export interface ActivityEntry {
   arguments?: unknown;
 }
 
+/** The outcome of connecting a backend configuration once, before saving it. */
+export interface BackendTestResult {
+  /** `ready`, or `down`/`degraded` with `lastError`; `connecting` if it did not settle in time. */
+  status: BackendStatus;
+  /** The names of the tools it offers, as the server names them. */
+  tools: string[];
+  /** What a stdio server printed on stderr (the usual place for its reason to fail). */
+  stderr: string[];
+}
+
 /** Routes of the HTTP form of the API (headless), all owner-only. */
 export const API_ROUTES = {
   backends: 'GET /api/backends',
@@ -240,6 +250,7 @@ export const API_ROUTES = {
   putBackend: 'PUT /api/backends/:name',
   deleteBackend: 'DELETE /api/backends/:name',
   restartBackend: 'POST /api/backends/:name/restart',
+  testBackend: 'POST /api/backends/:name/test',
   loginLink: 'POST /api/login-links',
   catalogNotes: 'GET /api/catalog/notes',
   tools: 'GET /api/tools',

@@ -13,6 +13,7 @@ import type { Logger } from '../shared/logger.js';
 import type { ActivityFilter } from '../mcp/activity.js';
 import type {
   ActivityEntry,
+  BackendTestResult,
   ConsentDecisionInput,
   CreatePersonalTokenInput,
   ScopeView,
@@ -29,6 +30,7 @@ import { readJsonBody } from './body.js';
 import { CONSOLE_COOKIE, type ConsoleSessions } from './console-auth.js';
 import { mountOAuthRoutes } from './oauth-routes.js';
 import { mountSettingsRoutes, type OwnerSettings } from './settings-routes.js';
+import { mountConnectionRoutes, type ClientConnections } from './connection-routes.js';
 import { checkHost, checkOrigin } from './guards.js';
 
 export interface HttpAppOptions {
@@ -55,6 +57,8 @@ export interface HttpAppOptions {
   tools?: () => ToolView[];
   /** Changes one tool's override in the config file and applies it without restarting the backend. */
   setToolOverride?: (backend: string, tool: string, change: ToolOverrideInput) => Promise<ToolView[]>;
+  /** Connects a backend entry once without saving it (the console's "Test connection"). */
+  testBackend?: (name: string, entry: unknown) => Promise<BackendTestResult>;
   /** A backend's config entry as the owner edits it, secrets masked; undefined if there is none. */
   backendConfig?: (name: string) => Promise<unknown>;
   /** Manual restart of one backend. */
@@ -65,6 +69,8 @@ export interface HttpAppOptions {
   ownerSettings?: OwnerSettings;
   /** The scopes clients and tokens may be granted, with tool counts. */
   scopes?: () => ScopeView[];
+  /** MCP client apps on this machine (Claude Desktop…) the owner connects to the gateway. */
+  connections?: ClientConnections;
   /** The public tunnel, started and stopped by the owner. */
   tunnel?: { status(): TunnelStatus; start(): Promise<TunnelStatus>; stop(): Promise<TunnelStatus> };
 }
@@ -258,6 +264,24 @@ function createExpressApp(
     });
   }
 
+  if (options.testBackend) {
+    const test = options.testBackend;
+    app.post('/api/backends/:name/test', ownerOnly, express.json({ limit: '64kb' }), async (req, res) => {
+      try {
+        res.json({ ok: true, value: await test(String(req.params.name), req.body) });
+      } catch (error) {
+        if (error instanceof GatewayError && error.code === 'config_invalid') {
+          const field = /: (mcpServers\.[^:]+):/.exec(error.message)?.[1];
+          return void res.status(400).json({
+            ok: false,
+            error: { code: 'invalid_argument', message: error.message, ...(field ? { field } : {}) },
+          });
+        }
+        throw error;
+      }
+    });
+  }
+
   // Backends: add or replace (PUT), remove (DELETE), restart. Bad input is answered with the JSON
   // path at fault and leaves the config file as it was.
   const edit = options.editServers;
@@ -366,6 +390,8 @@ function createExpressApp(
     ...(options.ownerSettings ? { settings: options.ownerSettings } : {}),
     ...(options.scopes ? { scopes: options.scopes } : {}),
   });
+
+  if (options.connections) mountConnectionRoutes(app, express, ownerOnly, options.connections);
 
   if (options.tunnel) {
     const tunnel = options.tunnel;
