@@ -5,6 +5,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BackendPool } from './backends/pool.js';
+import { approvalsCommand, startServeTunnel, tunnelCommand } from './cli-tunnel.js';
 import type { BackendStatus } from './backends/types.js';
 import { loadConfig, withGateway } from './config/load.js';
 import { createGateway } from './index.js';
@@ -26,6 +27,7 @@ Commands:
              --host H          address to bind (default 127.0.0.1)
              --ready-file F    when ready, write {"mcpUrl","consoleUrl","pid"} to F
              --log-level L     debug | info | warn | error (default info)
+             --tunnel          also start the public tunnel (cloudflared) and print its URL
   backends   List backends with their state (from the running gateway, or by probing them)
              --config, --data-dir as above; --json for machine-readable output; --timeout MS
   token create --scope S [--scope S…] [--ttl 30d] [--name N]
@@ -33,6 +35,11 @@ Commands:
   token list | token revoke ID
              Personal access tokens of the running gateway
   login      Print a new one-time sign-in link to the running gateway's console
+  approvals [list] | approvals approve ID [--scope S…] | approvals deny ID
+             Sign-ins through the tunnel waiting for the owner (approve grants what was asked
+             unless --scope narrows it)
+  tunnel [status|start|stop]
+             The running gateway's public tunnel (for claude.ai connectors)
   help       Show this help
   version    Print the version
 `;
@@ -51,6 +58,10 @@ async function main(argv: string[]): Promise<number> {
       return token(rest);
     case 'login':
       return login(rest);
+    case 'approvals':
+      return approvalsCommand(rest, (text) => process.stdout.write(text));
+    case 'tunnel':
+      return tunnelCommand(rest, (text) => process.stdout.write(text));
     case 'version':
     case '--version':
     case '-v':
@@ -109,6 +120,7 @@ async function serve(args: string[]): Promise<number> {
     host: { type: 'string' },
     'ready-file': { type: 'string' },
     'log-level': { type: 'string' },
+    tunnel: { type: 'boolean' },
   });
   const level = (flags['log-level'] as string | undefined) ?? process.env.CORTEX_LOG_LEVEL ?? 'info';
   if (!['debug', 'info', 'warn', 'error'].includes(level)) {
@@ -174,11 +186,27 @@ async function serve(args: string[]): Promise<number> {
     pid: process.pid,
     ownerToken: instance.ownerToken,
   });
+  let tunnelLine = '';
+  if (flags.tunnel) {
+    try {
+      tunnelLine = await startServeTunnel(instance, (text) => process.stdout.write(text));
+    } catch (error) {
+      await instance.stop();
+      await removeRuntimeInfo(loaded.dataDir, process.pid).catch(() => {});
+      throw error;
+    }
+  }
+  const publicMcpUrl = instance.tunnel.status().mcpUrl;
   const readyFile = flags['ready-file'];
   if (typeof readyFile === 'string') {
     await writeFileAtomic(
       resolve(readyFile),
-      JSON.stringify({ mcpUrl: address.mcpUrl, consoleUrl: address.consoleUrl, pid: process.pid }) + '\n',
+      JSON.stringify({
+        mcpUrl: address.mcpUrl,
+        consoleUrl: address.consoleUrl,
+        pid: process.pid,
+        ...(publicMcpUrl ? { publicMcpUrl } : {}),
+      }) + '\n',
       0o644,
       { durable: false },
     );
@@ -188,6 +216,7 @@ async function serve(args: string[]): Promise<number> {
       `  MCP endpoint: ${address.mcpUrl}\n` +
       `  Console:      ${instance.consoleLoginUrl()}\n` +
       `                (a one-time sign-in link; "cortex-gateway login" prints a new one)\n` +
+      tunnelLine +
       `  Config:       ${loaded.configPath} (${config.backends.length} backend${config.backends.length === 1 ? '' : 's'})\n` +
       `Press Ctrl-C to stop.\n`,
   );

@@ -1,3 +1,4 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
@@ -5,7 +6,16 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PendingConsentView, TunnelStatus } from '../../src/api/contract.js';
-import { isAlive, nodeBackend, ROOT, startGateway, TOY, waitFor, type RunningGateway } from '../helpers/gateway.js';
+import {
+  CLI,
+  isAlive,
+  nodeBackend,
+  ROOT,
+  startGateway,
+  TOY,
+  waitFor,
+  type RunningGateway,
+} from '../helpers/gateway.js';
 
 const FAKE = join(ROOT, 'test/fixtures/fake-cloudflared.mjs');
 const CLAUDE_AI = 'https://claude.ai/api/mcp/auth_callback';
@@ -440,4 +450,138 @@ describe('tunnel supervision', () => {
     );
     expect((await gw.gateway.tunnel.start()).state).toBe('running');
   });
+});
+
+describe('CLI: serve --tunnel and approvals', () => {
+  let dir: string;
+  let child: ChildProcess | undefined;
+  let stdout = '';
+  let publicMcpUrl: string;
+  let info: FakeInfo;
+
+  const run = (args: string[]) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolvePromise) => {
+      const c = spawn(process.execPath, ['--import', 'tsx', CLI, ...args, '--data-dir', join(dir, 'data')], {
+        env: fakeEnv(),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      let err = '';
+      c.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+      c.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+      c.on('close', (code) => resolvePromise({ code, stdout: out, stderr: err }));
+    });
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'cortex-cli-tunnel-'));
+    const config = join(dir, 'cortex.config.json');
+    await writeFile(config, JSON.stringify({ mcpServers: { toy: nodeBackend(TOY) } }));
+    const ready = join(dir, 'ready.json');
+    child = spawn(
+      process.execPath,
+      ['--import', 'tsx', CLI, 'serve', '--tunnel', '--config', config, '--data-dir', join(dir, 'data')].concat([
+        '--port',
+        '0',
+        '--ready-file',
+        ready,
+        '--log-level',
+        'warn',
+      ]),
+      { env: fakeEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stderr = '';
+    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    publicMcpUrl = (
+      await waitFor(
+        async () => JSON.parse(await readFile(ready, 'utf8')) as { publicMcpUrl?: string },
+        `ready file (stderr: ${stderr})`,
+        30_000,
+      )
+    ).publicMcpUrl!;
+    await waitFor(() => stdout.includes('Press Ctrl-C'), 'the banner');
+    info = await fakeInfo(publicMcpUrl.replace(/\/mcp$/, ''));
+  }, 60_000);
+
+  afterAll(async () => {
+    if (child && child.exitCode === null) {
+      const exited = new Promise((r) => child!.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('prints the public MCP URL when the tunnel is up', () => {
+    expect(publicMcpUrl).toMatch(/^https:\/\/[a-z0-9-]+\.trycloudflare\.com\/mcp$/);
+    expect(stdout).toContain(`Public URL:   ${publicMcpUrl}`);
+  });
+
+  it('lists a waiting sign-in and lets "approvals approve" through with the requested scopes', async () => {
+    const flow = await beginAuthorization(info);
+    await waitFor(() => stdout.includes('Approval needed: Claude'), 'the approval notice');
+    const listed = await run(['approvals']);
+    expect(listed.code).toBe(0);
+    const id = new RegExp(`^(\\S+)  Claude \\(returns to claude.ai\\)`, 'm').exec(listed.stdout)?.[1];
+    expect(id).toBeTruthy();
+    expect(listed.stdout).toContain('asks for: mcp:toy:read');
+
+    const approved = await run(['approvals', 'approve', id!]);
+    expect(approved).toMatchObject({ code: 0 });
+    expect(approved.stdout).toContain('with mcp:toy:read');
+    const done = await viaTunnel(info, flow.wait!);
+    expect(done.status).toBe(302);
+    expect(new URL(String(done.headers.location)).searchParams.get('code')).toBeTruthy();
+  });
+
+  it('"approvals deny" sends access_denied', async () => {
+    const flow = await beginAuthorization(info);
+    const list = JSON.parse((await run(['approvals', 'list', '--json'])).stdout) as PendingConsentView[];
+    const pending = list.find((p) => p.clientId === flow.clientId)!;
+    expect((await run(['approvals', 'deny', pending.id])).code).toBe(0);
+    const done = await viaTunnel(info, flow.wait!);
+    expect(new URL(String(done.headers.location)).searchParams.get('error')).toBe('access_denied');
+  });
+
+  it('"approvals approve" with an unknown id exits non-zero with a reason', async () => {
+    const result = await run(['approvals', 'approve', 'no-such-id']);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('no pending request');
+  });
+
+  it('"tunnel status" shows the running tunnel', async () => {
+    const result = await run(['tunnel']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`Public MCP URL: ${publicMcpUrl}`);
+  });
+
+  it('kills cloudflared when serve is stopped', async () => {
+    expect(isAlive(info.pid)).toBe(true);
+    const exited = new Promise((r) => child!.once('exit', r));
+    child!.kill('SIGTERM');
+    await exited;
+    expect(isAlive(info.pid)).toBe(false);
+  });
+});
+
+describe('CLI: serve --tunnel without cloudflared', () => {
+  it('exits non-zero naming the missing cloudflared', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cortex-cli-notunnel-'));
+    try {
+      const result = await new Promise<{ code: number | null; stderr: string }>((resolvePromise) => {
+        const c = spawn(
+          process.execPath,
+          ['--import', 'tsx', CLI, 'serve', '--tunnel', '--port', '0', '--data-dir', join(dir, 'data')],
+          { env: { ...process.env, PATH: emptyBin }, stdio: ['ignore', 'pipe', 'pipe'] },
+        );
+        let err = '';
+        c.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+        c.on('close', (code) => resolvePromise({ code, stderr: err }));
+      });
+      expect(result.code).not.toBe(0);
+      expect(result.stderr).toContain('cloudflared was not found on PATH');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });
