@@ -1,5 +1,5 @@
 import { useState, type FormEvent, type ReactNode } from 'react';
-import type { SecretValue } from '../../src/api/contract.js';
+import type { BackendEntry, BackendTestResult, SecretValue } from '../../src/api/contract.js';
 import { api, ApiError } from './api.js';
 
 type Kind = 'stdio' | 'http';
@@ -9,6 +9,8 @@ interface Pair {
   key: string;
   value: string;
   secret: boolean;
+  /** A secret already saved: left empty, it is kept as it is. */
+  saved?: boolean;
   /** Once the owner flips the toggle, the name no longer decides it. */
   touched: boolean;
 }
@@ -23,6 +25,10 @@ function toValues(pairs: Pair[], what: string): Record<string, SecretValue> | st
     const key = pair.key.trim();
     if (!key) continue;
     if (key in out) return `${what} "${key}" appears twice.`;
+    if (pair.secret && !pair.value && pair.saved) {
+      out[key] = { secret: true };
+      continue;
+    }
     if (pair.secret && !pair.value) return `Enter the secret value of ${key}, or untick “secret”.`;
     out[key] = pair.secret ? { secret: pair.value } : pair.value;
   }
@@ -62,7 +68,7 @@ function PairsField(props: {
             value={pair.value}
             type={pair.secret ? 'password' : 'text'}
             autoComplete="off"
-            placeholder="value"
+            placeholder={pair.saved ? 'saved (type to replace)' : 'value'}
             aria-label={`${noun} value ${i + 1}`}
             onChange={(e) => update(i, { value: e.target.value })}
           />
@@ -97,29 +103,64 @@ function PairsField(props: {
   );
 }
 
-/** Adds an MCP server: a command the gateway runs, or a remote URL. Errors appear next to their field. */
-export function AddBackend({ onAdded }: { onAdded: () => void }) {
-  const [open, setOpen] = useState(false);
-  const [kind, setKind] = useState<Kind>('stdio');
-  const [name, setName] = useState('');
-  const [command, setCommand] = useState('');
-  const [args, setArgs] = useState('');
-  const [env, setEnv] = useState<Pair[]>([]);
-  const [url, setUrl] = useState('');
-  const [headers, setHeaders] = useState<Pair[]>([]);
-  const [errors, setErrors] = useState<Record<string, string>>({});
-  const [busy, setBusy] = useState(false);
+/** Rows from a saved entry: secrets come back as `{ secret: true }` and stay hidden. */
+function toPairs(values: Record<string, SecretValue> | undefined): Pair[] {
+  return Object.entries(values ?? {}).map(([key, value]) =>
+    typeof value === 'string'
+      ? { key, value, secret: false, touched: true }
+      : { key, value: '', secret: true, saved: true, touched: true },
+  );
+}
 
-  if (!open) {
+/** The fields this form edits; everything else of a saved entry (overrides, timeouts) is kept. */
+const FORM_FIELDS = ['command', 'args', 'env', 'cwd', 'type', 'url', 'headers'] as const;
+
+function TestResult({ result }: { result: BackendTestResult }) {
+  const { status, tools, stderr } = result;
+  if (status.state === 'ready') {
     return (
-      <button type="button" className="secondary" onClick={() => setOpen(true)}>
-        Add server
-      </button>
+      <div className="test-result ok" role="status">
+        <strong>Connected</strong>
+        {status.server && ` to ${status.server.name} ${status.server.version}`} · {tools.length} tool
+        {tools.length === 1 ? '' : 's'}
+        {tools.length > 0 && (
+          <div className="kind">{tools.slice(0, 12).join(', ') + (tools.length > 12 ? ', …' : '')}</div>
+        )}
+      </div>
     );
   }
+  return (
+    <div className="test-result failed" role="status">
+      <strong>{status.state === 'connecting' ? 'Still connecting after a minute' : 'Could not connect'}</strong>
+      {status.lastError && <div>{status.lastError}</div>}
+      {stderr.length > 0 && <pre className="stderr">{stderr.join('\n')}</pre>}
+    </div>
+  );
+}
 
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
+export interface BackendFormProps {
+  /** Editing an existing server: its name is fixed and its saved entry fills the form. */
+  edit?: { name: string; entry: BackendEntry };
+  onSaved: () => void;
+  onCancel: () => void;
+}
+
+/** A command the gateway runs, or a remote URL; test it before saving. Errors appear next to their field. */
+export function BackendForm({ edit, onSaved, onCancel }: BackendFormProps) {
+  const saved = edit?.entry;
+  const [kind, setKind] = useState<Kind>(saved && saved.url !== undefined ? 'http' : 'stdio');
+  const [name, setName] = useState(edit?.name ?? '');
+  const [command, setCommand] = useState(saved?.command ?? '');
+  const [args, setArgs] = useState((saved?.args ?? []).join('\n'));
+  const [env, setEnv] = useState<Pair[]>(toPairs(saved?.env));
+  const [url, setUrl] = useState(saved?.url ?? '');
+  const [headers, setHeaders] = useState<Pair[]>(toPairs(saved?.headers));
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [busy, setBusy] = useState<'save' | 'test' | undefined>();
+  const [tested, setTested] = useState<BackendTestResult | undefined>();
+
+  /** The entry to send, or undefined after showing what is missing. */
+  const entry = (): BackendEntry | undefined => {
     const local: Record<string, string> = {};
     if (!name.trim()) local.name = 'Give the server a name.';
     if (kind === 'stdio' && !command.trim()) local.command = 'Which command starts the server?';
@@ -129,44 +170,64 @@ export function AddBackend({ onAdded }: { onAdded: () => void }) {
     if (kind === 'stdio' && typeof envValues === 'string') local.env = envValues;
     if (kind === 'http' && typeof headerValues === 'string') local.headers = headerValues;
     setErrors(local);
-    if (Object.keys(local).length) return;
-    const config =
-      kind === 'stdio'
-        ? {
-            command: command.trim(),
-            args: args
-              .split('\n')
-              .map((a) => a.trim())
-              .filter(Boolean),
-            env: envValues,
-          }
-        : { type: 'http', url: url.trim(), headers: headerValues };
-    setBusy(true);
+    if (Object.keys(local).length) return undefined;
+    const kept: BackendEntry = { ...saved };
+    for (const field of FORM_FIELDS) delete kept[field];
+    return kind === 'stdio'
+      ? {
+          ...kept,
+          command: command.trim(),
+          args: args
+            .split('\n')
+            .map((a) => a.trim())
+            .filter(Boolean),
+          env: envValues as Record<string, SecretValue>,
+          ...(saved?.cwd ? { cwd: saved.cwd } : {}),
+        }
+      : {
+          ...kept,
+          type: saved?.type && saved.type !== 'stdio' ? saved.type : 'http',
+          url: url.trim(),
+          headers: headerValues as Record<string, SecretValue>,
+        };
+  };
+
+  const showApiError = (error: unknown) => {
+    // The API names the JSON path at fault (mcpServers.<name>.<field>): show it by that field.
+    const field =
+      error instanceof ApiError && error.field ? error.field.split('.').slice(2).join('.') || 'name' : 'form';
+    const message = error instanceof Error ? error.message.replace(/^.*?: mcpServers\.[^:]+: /, '') : String(error);
+    setErrors({ [field.split(/[.[]/)[0]!]: message });
+  };
+
+  const test = async () => {
+    const config = entry();
+    if (!config) return;
+    setBusy('test');
+    setTested(undefined);
+    await api.testBackend(name.trim(), config).then(setTested, showApiError);
+    setBusy(undefined);
+  };
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    const config = entry();
+    if (!config) return;
+    setBusy('save');
     try {
       await api.saveBackend(name.trim(), config);
-      setOpen(false);
-      setName('');
-      setCommand('');
-      setArgs('');
-      setEnv([]);
-      setUrl('');
-      setHeaders([]);
-      onAdded();
+      onSaved();
     } catch (error) {
-      // The API names the JSON path at fault (mcpServers.<name>.<field>): show it by that field.
-      const field =
-        error instanceof ApiError && error.field ? error.field.split('.').slice(2).join('.') || 'name' : 'form';
-      const message = error instanceof Error ? error.message.replace(/^.*?: mcpServers\.[^:]+: /, '') : String(error);
-      setErrors({ [field.split(/[.[]/)[0]!]: message });
+      showApiError(error);
     } finally {
-      setBusy(false);
+      setBusy(undefined);
     }
   };
 
   const fieldError = (field: string) => errors[field] && <span className="field-error">{errors[field]}</span>;
   return (
     <form className="add-backend" onSubmit={(e) => void submit(e)} noValidate>
-      <h3>Add an MCP server</h3>
+      <h3>{edit ? `Edit ${edit.name}` : 'Add an MCP server'}</h3>
       <div className="kind-switch" role="radiogroup" aria-label="Kind of server">
         <label>
           <input type="radio" checked={kind === 'stdio'} onChange={() => setKind('stdio')} /> Command on this computer
@@ -177,7 +238,13 @@ export function AddBackend({ onAdded }: { onAdded: () => void }) {
       </div>
       <label className="field">
         Name
-        <input value={name} onChange={(e) => setName(e.target.value)} placeholder="github" aria-label="Name" />
+        <input
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+          placeholder="github"
+          aria-label="Name"
+          readOnly={edit !== undefined}
+        />
         {fieldError('name')}
       </label>
       {kind === 'stdio' ? (
@@ -221,14 +288,39 @@ export function AddBackend({ onAdded }: { onAdded: () => void }) {
         </>
       )}
       {fieldError('form')}
+      {tested && <TestResult result={tested} />}
       <div className="actions">
-        <button type="button" className="secondary" onClick={() => setOpen(false)}>
+        <button type="button" className="secondary" onClick={onCancel}>
           Cancel
         </button>
-        <button type="submit" disabled={busy}>
-          {busy ? 'Adding…' : 'Add server'}
+        <button type="button" className="secondary" disabled={busy !== undefined} onClick={() => void test()}>
+          {busy === 'test' ? 'Testing…' : 'Test connection'}
+        </button>
+        <button type="submit" disabled={busy !== undefined}>
+          {busy === 'save' ? 'Saving…' : edit ? 'Save changes' : 'Add server'}
         </button>
       </div>
     </form>
+  );
+}
+
+/** The "Add server" button, opening the form. */
+export function AddBackend({ onAdded }: { onAdded: () => void }) {
+  const [open, setOpen] = useState(false);
+  if (!open) {
+    return (
+      <button type="button" className="secondary" onClick={() => setOpen(true)}>
+        Add server
+      </button>
+    );
+  }
+  return (
+    <BackendForm
+      onSaved={() => {
+        setOpen(false);
+        onAdded();
+      }}
+      onCancel={() => setOpen(false)}
+    />
   );
 }

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
-import type { BackendStatus } from '../../src/api/contract.js';
-import { AddBackend } from './add-backend.js';
+import type { BackendEntry, BackendStatus } from '../../src/api/contract.js';
+import { AddBackend, BackendForm } from './add-backend.js';
 import { api, SignedOutError } from './api.js';
 
 const STATE_LABEL: Record<BackendStatus['state'], string> = {
@@ -16,7 +16,26 @@ export function Backends() {
   const [backends, setBackends] = useState<BackendStatus[] | undefined>();
   const [error, setError] = useState<string | undefined>();
   const [refresh, setRefresh] = useState(0);
+  const [editing, setEditing] = useState<{ name: string; entry: BackendEntry } | undefined>();
+  const [logs, setLogs] = useState<{ name: string; lines: string[] } | undefined>();
   const reload = () => setRefresh((n) => n + 1);
+  const edit = async (name: string) => {
+    setLogs(undefined);
+    await api.backendConfig(name).then(
+      (entry) => setEditing({ name, entry }),
+      (e: unknown) => setError(String(e)),
+    );
+  };
+  const showLogs = async (name: string) => {
+    if (logs?.name === name) return setLogs(undefined);
+    await api.backendStderr(name).then(
+      (lines) => setLogs({ name, lines }),
+      (e: unknown) => setError(String(e)),
+    );
+  };
+  // Enabling or disabling rewrites the entry with its secrets kept (the API masks them as { secret: true }).
+  const setEnabled = (name: string, enabled: boolean) =>
+    act(async () => api.saveBackend(name, { ...(await api.backendConfig(name)), enabled }));
   const act = async (action: () => Promise<unknown>) => {
     await action().catch((e: unknown) => setError(String(e)));
     reload();
@@ -97,9 +116,36 @@ export function Backends() {
                 <td>{b.latencyMs === undefined ? '–' : `${b.latencyMs} ms`}</td>
                 <td>{b.restartCount}</td>
                 <td className="row-actions">
-                  <button type="button" className="link" onClick={() => void act(() => api.restartBackend(b.name))}>
-                    Restart
+                  <button type="button" className="link" onClick={() => void edit(b.name)}>
+                    Edit
                   </button>
+                  {b.kind === 'stdio' && (
+                    <button type="button" className="link" onClick={() => void showLogs(b.name)}>
+                      Logs
+                    </button>
+                  )}
+                  {b.state === 'disabled' ? (
+                    <button type="button" className="link" onClick={() => void setEnabled(b.name, true)}>
+                      Enable
+                    </button>
+                  ) : (
+                    <>
+                      <button type="button" className="link" onClick={() => void act(() => api.restartBackend(b.name))}>
+                        Restart
+                      </button>
+                      <button
+                        type="button"
+                        className="link"
+                        onClick={() => {
+                          if (window.confirm(`Disable "${b.name}"? It stops, and its tools disappear until enabled.`)) {
+                            void setEnabled(b.name, false);
+                          }
+                        }}
+                      >
+                        Disable
+                      </button>
+                    </>
+                  )}
                   <button
                     type="button"
                     className="link danger"
@@ -118,7 +164,33 @@ export function Backends() {
           </tbody>
         </table>
       )}
-      {backends && <AddBackend onAdded={reload} />}
+      {logs && (
+        <div className="logs">
+          <div className="card-head">
+            <h3>Recent output of {logs.name}</h3>
+            <button type="button" className="link" onClick={() => setLogs(undefined)}>
+              Close
+            </button>
+          </div>
+          {logs.lines.length === 0 ? (
+            <p className="muted-text">Nothing printed on stderr yet.</p>
+          ) : (
+            <pre className="stderr">{logs.lines.join('\n')}</pre>
+          )}
+        </div>
+      )}
+      {editing && (
+        <BackendForm
+          key={editing.name}
+          edit={editing}
+          onSaved={() => {
+            setEditing(undefined);
+            reload();
+          }}
+          onCancel={() => setEditing(undefined)}
+        />
+      )}
+      {backends && !editing && <AddBackend onAdded={reload} />}
     </section>
   );
 }

@@ -1,11 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
-import { createGateway } from '../../src/index.js';
+import { createGateway, type GatewayDeps } from '../../src/index.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Page } from 'playwright-core';
@@ -15,13 +15,33 @@ import { nodeBackend, ROOT, TOY, waitFor } from '../helpers/gateway.js';
 
 const CONSOLE = join(ROOT, 'dist/renderer');
 
-async function consoleGateway() {
+async function consoleGateway(deps: GatewayDeps = {}) {
   const content = { mcpServers: { toy: nodeBackend(TOY) }, gateway: { port: 0 } };
   const configPath = join(await mkdtemp(join(tmpdir(), 'cortex-console-')), 'cortex.config.json');
   await writeFile(configPath, JSON.stringify(content, null, 2));
-  const gateway = createGateway(parseConfig(content), { consoleDir: CONSOLE, configPath });
+  const gateway = createGateway(parseConfig(content), { consoleDir: CONSOLE, configPath, ...deps });
   const address = await gateway.start();
-  return { gateway, address, [Symbol.asyncDispose]: () => gateway.stop() };
+  return { gateway, address, configPath, [Symbol.asyncDispose]: () => gateway.stop() };
+}
+
+/** The status of an MCP initialize sent with this bearer token. */
+async function initializeWith(mcpUrl: string, token: string): Promise<number> {
+  const res = await fetch(mcpUrl, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${token}`,
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+    },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'script', version: '1' } },
+    }),
+  });
+  await res.body?.cancel();
+  return res.status;
 }
 
 /** Follows a link of the console's sidebar. */
@@ -207,6 +227,49 @@ describe.skipIf(!hasChromium && !process.env.CI)('console sign-in (headless, in 
     }
   });
 
+  it('tests a server before saving, edits one, and disables and enables it', async () => {
+    await using gw = await consoleGateway();
+    await waitFor(() => gw.gateway.backendStatuses()[0]!.state === 'ready', 'toy ready');
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await page.setViewportSize({ width: 1200, height: 1100 });
+      await page.goto(gw.gateway.consoleLoginUrl());
+      await openPage(page, 'Servers');
+      await page.getByRole('button', { name: 'Add server' }).click();
+      await page.getByLabel('Name', { exact: true }).fill('broken');
+      await page.getByLabel('Command', { exact: true }).fill(process.execPath);
+      await page
+        .getByLabel('Arguments', { exact: true })
+        .fill(`-e\nconsole.error('API_KEY is missing'); process.exit(2)`);
+      await page.getByRole('button', { name: 'Test connection' }).click();
+      await page.getByText('Could not connect').waitFor({ timeout: 20_000 });
+      await page.locator('pre.stderr').getByText('API_KEY is missing').waitFor();
+      await page.screenshot({ path: join(ROOT, 'test-results', 'console-test-connection-failed.png') });
+      expect(gw.gateway.backendStatuses().map((s) => s.name)).toEqual(['toy']);
+      await page.getByRole('button', { name: 'Cancel' }).click();
+
+      const row = page.getByRole('row', { name: /toy/ });
+      await row.getByRole('button', { name: 'Edit' }).click();
+      await page.getByRole('heading', { name: 'Edit toy' }).waitFor();
+      expect(await page.getByLabel('Command', { exact: true }).inputValue()).toBe(process.execPath);
+      await page.getByRole('button', { name: 'Test connection' }).click();
+      await page.getByText(/Connected to toy/).waitFor({ timeout: 20_000 });
+      await page.screenshot({ path: join(ROOT, 'test-results', 'console-edit-server.png') });
+      await page.getByRole('button', { name: 'Cancel' }).click();
+
+      page.once('dialog', (dialog) => void dialog.accept());
+      await row.getByRole('button', { name: 'Disable' }).click();
+      await row.getByText('Disabled', { exact: true }).waitFor({ timeout: 10_000 });
+      expect(gw.gateway.backendStatuses()[0]!.state).toBe('disabled');
+      await row.getByRole('button', { name: 'Enable' }).click();
+      await waitFor(() => gw.gateway.backendStatuses()[0]!.state === 'ready', 'toy ready again');
+      await row.getByText('Ready', { exact: true }).waitFor({ timeout: 10_000 });
+    } finally {
+      await browser.close();
+    }
+  });
+
   it('refuses the console and its API without the cookie', async () => {
     await using gw = await consoleGateway();
     expect((await fetch(gw.address.consoleUrl)).status).toBe(401);
@@ -236,5 +299,151 @@ describe.skipIf(!hasChromium && !process.env.CI)('console sign-in (headless, in 
     expect(
       (await fetch(tokens, { method: 'POST', headers: { ...headers, origin: gw.address.origin }, body })).status,
     ).toBe(201);
+  });
+
+  it('creates a personal access token, shows it once, the token works on /mcp, and revoking it there refuses it', async () => {
+    await using gw = await consoleGateway();
+    await waitFor(() => gw.gateway.backendStatuses()[0]!.state === 'ready', 'toy ready');
+    const browser = await launchChromium();
+    let token = '';
+    try {
+      const context = await browser.newContext({ viewport: { width: 1100, height: 1000 } });
+      await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: gw.address.origin });
+      const page = await context.newPage();
+      await page.goto(gw.gateway.consoleLoginUrl());
+      await openPage(page, 'Clients & access');
+      await page.getByText('No tokens yet').waitFor({ timeout: 10_000 });
+      await page.screenshot({ path: join(ROOT, 'test-results', 'console-access-empty.png'), fullPage: true });
+
+      await page.getByRole('button', { name: 'Create token' }).click();
+      const form = page.locator('form.add-backend');
+      await form.getByRole('button', { name: 'Create token' }).click();
+      await form.getByText('Name the token after what will use it').waitFor();
+      await form.getByText('Choose what the token may use').waitFor();
+      await page.screenshot({ path: join(ROOT, 'test-results', 'console-token-form-errors.png'), fullPage: true });
+
+      await form.getByLabel('Name', { exact: true }).fill('backup script');
+      await form.getByLabel('mcp:toy:read', { exact: true }).check();
+      await form.getByLabel('Expires after').selectOption({ label: '90 days' });
+      await form.getByRole('button', { name: 'Create token' }).click();
+      const panel = page.locator('.secret-once');
+      await panel.getByText('you won’t see it again').waitFor({ timeout: 10_000 });
+      token = (await panel.locator('code.token').textContent()) ?? '';
+      expect(token).toMatch(/^eyJ/);
+      await panel.getByRole('button', { name: 'Copy' }).click();
+      await panel.getByRole('button', { name: 'Copied' }).waitFor();
+      expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(token);
+      await page.screenshot({ path: join(ROOT, 'test-results', 'console-token-created.png'), fullPage: true });
+
+      // The token works, with the access chosen: the read-only tool, not the others.
+      expect(await initializeWith(gw.address.mcpUrl, token)).toBe(200);
+      const client = new Client({ name: 'script', version: '1' });
+      await client.connect(
+        new StreamableHTTPClientTransport(new URL(gw.address.mcpUrl), {
+          requestInit: { headers: { authorization: `Bearer ${token}` } },
+        }),
+      );
+      const names = (await client.listTools()).tools.map((t) => t.name);
+      expect(names).toContain('toy__echo');
+      expect(names).not.toContain('toy__pid');
+      await client.close();
+
+      // Once dismissed, the token is nowhere on the page again.
+      await panel.getByRole('button', { name: 'I have copied it' }).click();
+      await panel.waitFor({ state: 'detached' });
+      expect(await page.content()).not.toContain(token);
+
+      const row = page.getByRole('row', { name: /backup script/ });
+      await row.getByText('mcp:toy:read').waitFor();
+      page.once('dialog', (dialog) => void dialog.accept());
+      await row.getByRole('button', { name: 'Revoke' }).click();
+      await row.getByText('Revoked').waitFor({ timeout: 10_000 });
+      await page.screenshot({ path: join(ROOT, 'test-results', 'console-tokens.png'), fullPage: true });
+    } finally {
+      await browser.close();
+    }
+    expect(await initializeWith(gw.address.mcpUrl, token)).toBe(401);
+  });
+
+  it('shows a request waiting for the owner; approving it with fewer scopes completes the sign-in with only those', async () => {
+    await using gw = await consoleGateway({ consentPrompter: { mode: () => 'owner' } });
+    const provider = new MemoryOAuthProvider('http://127.0.0.1:53998/callback', 'Remote Connector');
+    const first = new StreamableHTTPClientTransport(new URL(gw.address.mcpUrl), { authProvider: provider });
+    await new Client({ name: 'remote', version: '1' }).connect(first).catch(() => {});
+    expect(provider.authorizationUrl!.searchParams.get('scope')).toBe('mcp:toy:read mcp:toy:write');
+    // The client's browser opens the authorization page and is told to wait for the owner.
+    const waiting = await (await fetch(provider.authorizationUrl!)).text();
+    expect(waiting).toContain("Waiting for the owner's approval");
+    const refresh = /http-equiv="refresh" content="2;url=([^"]+)"/.exec(waiting)![1]!.replace(/&amp;/g, '&');
+    const poll = new URL(refresh, gw.address.origin);
+
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await page.setViewportSize({ width: 1100, height: 900 });
+      await page.goto(gw.gateway.consoleLoginUrl());
+      // The sidebar says something waits, from any page.
+      await page.locator('.nav-badge').getByText('1', { exact: true }).waitFor({ timeout: 10_000 });
+      await openPage(page, 'Clients & access');
+      const request = page.getByRole('group', { name: 'Request from Remote Connector' });
+      await request.getByText('127.0.0.1:53998').waitFor({ timeout: 10_000 });
+      expect(await request.getByLabel('mcp:toy:write', { exact: true }).isChecked()).toBe(true);
+      await request.getByLabel('mcp:toy:write', { exact: true }).uncheck();
+      await page.screenshot({ path: join(ROOT, 'test-results', 'console-approval.png'), fullPage: true });
+      await request.getByRole('button', { name: 'Approve selected' }).click();
+      await page.getByText('Nothing is waiting').waitFor({ timeout: 10_000 });
+      await page.locator('.nav-badge').waitFor({ state: 'detached', timeout: 10_000 });
+      await page.screenshot({ path: join(ROOT, 'test-results', 'console-approval-done.png'), fullPage: true });
+    } finally {
+      await browser.close();
+    }
+    const done = await fetch(poll, { redirect: 'manual' });
+    expect(done.status).toBe(302);
+    await first.finishAuth(new URL(done.headers.get('location')!).searchParams.get('code')!);
+    expect(provider.saved!.scope).toBe('mcp:toy:read');
+  });
+
+  it('shows where the data folder and config file are on the settings page, and refuses port 70000 next to the field', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'cortex-console-data-'));
+    await using gw = await consoleGateway({ dataDir });
+    const before = await readFile(gw.configPath, 'utf8');
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await page.setViewportSize({ width: 1100, height: 900 });
+      await page.goto(gw.gateway.consoleLoginUrl());
+      await openPage(page, 'Settings');
+      await page.getByText(dataDir, { exact: true }).waitFor({ timeout: 10_000 });
+      await page.getByText(gw.configPath, { exact: true }).waitFor();
+      await page.getByText('Start at login is a setting of the desktop app').waitFor();
+      await page.screenshot({ path: join(ROOT, 'test-results', 'console-settings.png'), fullPage: true });
+
+      await page.getByLabel('Port', { exact: true }).fill('70000');
+      await page.getByRole('button', { name: 'Save' }).click();
+      const field = page.locator('label.field', { has: page.getByLabel('Port', { exact: true }) });
+      await field.locator('.field-error').getByText('must be a whole number from 0 to 65535').waitFor();
+      await page.screenshot({ path: join(ROOT, 'test-results', 'console-settings-port-error.png'), fullPage: true });
+    } finally {
+      await browser.close();
+    }
+    expect(await readFile(gw.configPath, 'utf8')).toBe(before);
+  });
+
+  it('saves a valid port to the config file and says it applies after a restart', async () => {
+    await using gw = await consoleGateway();
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await page.setViewportSize({ width: 1100, height: 900 });
+      await page.goto(gw.gateway.consoleLoginUrl());
+      await openPage(page, 'Settings');
+      await page.getByLabel('Port', { exact: true }).fill('4567');
+      await page.getByRole('button', { name: 'Save' }).click();
+      await page.getByText('Restart Cortex Gateway to listen on port 4567').waitFor({ timeout: 10_000 });
+      await page.screenshot({ path: join(ROOT, 'test-results', 'console-settings-saved.png'), fullPage: true });
+    } finally {
+      await browser.close();
+    }
+    expect(JSON.parse(await readFile(gw.configPath, 'utf8')).gateway).toEqual({ port: 4567 });
   });
 });
