@@ -125,8 +125,10 @@ export class CloudflareQuickTunnel implements TunnelProvider {
       const url = await this.#launch();
       return url;
     } catch (error) {
+      // Stopped while starting: that is `stopped`, not a failure.
+      const stoppedMeanwhile = !this.#wanted;
       this.#wanted = false;
-      this.#set({ state: 'failed', lastError: describeError(error) });
+      if (!stoppedMeanwhile) this.#set({ state: 'failed', lastError: describeError(error) });
       throw error;
     }
   }

@@ -83,8 +83,9 @@ export class TunnelController {
   }
 
   async #stop(): Promise<TunnelStatus> {
-    await this.#starting?.catch(() => undefined);
+    // The provider first: a start in progress is cut short rather than waited for.
     await this.#options.provider.stop();
+    await this.#starting;
     await this.#closeServer();
     return this.status();
   }

@@ -404,6 +404,21 @@ describe('tunnel supervision', () => {
     expect(isAlive(pid)).toBe(false);
   });
 
+  it('stopping while cloudflared is still starting ends it at once, as stopped', async () => {
+    const gw = await startGateway({}, {}, { env: fakeEnv({ FAKE_CLOUDFLARED_DELAY_MS: '20000' }) });
+    const before = new Set(await readdir(state));
+    const starting = gw.gateway.tunnel.start();
+    const marker = await waitFor(
+      async () => (await readdir(state)).find((f) => f.endsWith('.starting.json') && !before.has(f)),
+      'cloudflared to be spawned',
+    );
+    const began = Date.now();
+    await gw[Symbol.asyncDispose]();
+    expect(Date.now() - began).toBeLessThan(5_000);
+    expect(await starting).toMatchObject({ state: 'stopped' });
+    expect(isAlive(Number(marker.split('.')[0]))).toBe(false);
+  });
+
   it('stops through the owner API and closes the tunnel listener', async () => {
     await using gw = await startGateway({}, {}, { env: fakeEnv() });
     const started = await owner(gw, 'POST', '/api/tunnel');
