@@ -93,6 +93,8 @@ export interface GatewayAddress {
 
 export interface GatewayEvents {
   'backend-state': [BackendStatus];
+  /** The owner paused (true) or resumed (false) serving clients. */
+  paused: [boolean];
   'tunnel-state': [TunnelStatus];
   /** An authorization request (through the tunnel) waits for the owner: notify. */
   'consent-requested': [PendingConsentView];
@@ -120,6 +122,9 @@ export interface Gateway {
   /** The OAuth authorization server, once started. */
   readonly authorizationServer: AuthorizationServer | undefined;
   readonly tunnel: GatewayTunnel;
+  /** Paused: every MCP request is answered 503 (clients retry later); backends and sessions are kept. */
+  readonly paused: boolean;
+  setPaused(paused: boolean): void;
   /** A one-time link that signs the owner in to the console (15 minutes). */
   consoleLoginUrl(): string;
   /** A personal access token for scripts and header-only clients (`*` grants everything). */
@@ -301,6 +306,13 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
     return undefined;
   };
 
+  function setPaused(paused: boolean): void {
+    if (endpoint.paused === paused) return;
+    endpoint.paused = paused;
+    logger.info(paused ? 'gateway paused: clients are refused until resumed' : 'gateway resumed');
+    events.emit('paused', paused);
+  }
+
   /** Console edits: change the file, then apply the result live. */
   async function editServers(path: string, change: (servers: Record<string, unknown>) => void) {
     const edit = await editServersFile(path, change, secrets);
@@ -464,6 +476,13 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
         identify,
       },
       tunnel: gatewayTunnel,
+      gateway: {
+        status: () => ({ paused: endpoint.paused, mcpUrl: address?.mcpUrl ?? '', version: VERSION }),
+        setPaused: (paused: boolean) => {
+          setPaused(paused);
+          return { paused: endpoint.paused, mcpUrl: address?.mcpUrl ?? '', version: VERSION };
+        },
+      },
       connections: createClientConnections(() => address?.mcpUrl ?? '', {
         environment: clientEnvironment(deps.env ?? process.env),
       }),
@@ -568,6 +587,10 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
       return oauth;
     },
     tunnel: gatewayTunnel,
+    get paused() {
+      return endpoint.paused;
+    },
+    setPaused,
     consoleLoginUrl() {
       if (!address) throw new GatewayError('not_running', 'Start the gateway before signing in to the console');
       return `${address.origin}/app/login?token=${consoleSessions.loginToken()}`;

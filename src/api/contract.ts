@@ -240,6 +240,14 @@ export interface BackendTestResult {
   stderr: string[];
 }
 
+/** The gateway itself: whether it serves clients, and where. */
+export interface GatewayStatusView {
+  /** Paused by the owner: every MCP request is answered 503 until resumed; backends keep running. */
+  paused: boolean;
+  mcpUrl: string;
+  version: string;
+}
+
 /** Routes of the HTTP form of the API (headless), all owner-only. */
 export const API_ROUTES = {
   backends: 'GET /api/backends',
@@ -253,6 +261,8 @@ export const API_ROUTES = {
   testBackend: 'POST /api/backends/:name/test',
   loginLink: 'POST /api/login-links',
   catalogNotes: 'GET /api/catalog/notes',
+  gateway: 'GET /api/gateway',
+  setGateway: 'PUT /api/gateway',
   tools: 'GET /api/tools',
   activity: 'GET /api/activity',
   setToolOverride: 'PUT /api/tools/:backend/:tool',
@@ -279,3 +289,46 @@ export const API_ROUTES = {
   /** Removes our entry from the app's config; `ClientChangeView`. */
   disconnectClient: 'DELETE /api/connections/:client',
 } as const;
+
+/**
+ * Preferences of the desktop app itself (a JSON file in its data folder); the gateway's own
+ * settings (port…) stay in the config file, edited through `PUT /api/settings`.
+ */
+export interface DesktopSettings {
+  /** Start Cortex Gateway, in the tray, when the user logs in. */
+  startAtLogin: boolean;
+  /** Open the console window when the app is started by hand (never when started at login). */
+  openConsoleAtLaunch: boolean;
+  /** Lowest level written to the log file. */
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+}
+
+/** Where the desktop app keeps its files, for the settings page. */
+export interface PlatformInfo {
+  platform: 'darwin' | 'win32' | 'linux' | string;
+  version: string;
+  dataDir: string;
+  logsDir: string;
+}
+
+/**
+ * What the preload exposes to the console window as `window.cortex`: desktop-only facilities. The
+ * console API itself stays HTTP. Arguments are validated in main; failures come back as results.
+ */
+export interface DesktopBridge {
+  readonly version: string;
+  platform(): Promise<ApiResult<PlatformInfo>>;
+  getSettings(): Promise<ApiResult<DesktopSettings>>;
+  /** Changes some settings; start-at-login applies at once. Returns all of them. */
+  setSettings(change: Partial<DesktopSettings>): Promise<ApiResult<DesktopSettings>>;
+  /** Opens the log folder in the file manager. */
+  openLogs(): Promise<ApiResult<null>>;
+}
+
+/** IPC channel per bridge call (ipcRenderer.invoke ↔ ipcMain.handle). */
+export const IPC_CHANNELS = {
+  platform: 'cortex:platform',
+  getSettings: 'cortex:settings:get',
+  setSettings: 'cortex:settings:set',
+  openLogs: 'cortex:logs:open',
+} as const satisfies Record<Exclude<keyof DesktopBridge, 'version'>, string>;

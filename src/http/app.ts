@@ -13,6 +13,7 @@ import type { Logger } from '../shared/logger.js';
 import type { ActivityFilter } from '../mcp/activity.js';
 import type {
   ActivityEntry,
+  GatewayStatusView,
   BackendTestResult,
   ConsentDecisionInput,
   CreatePersonalTokenInput,
@@ -71,6 +72,8 @@ export interface HttpAppOptions {
   scopes?: () => ScopeView[];
   /** MCP client apps on this machine (Claude Desktop…) the owner connects to the gateway. */
   connections?: ClientConnections;
+  /** Pause and resume serving clients. */
+  gateway?: { status(): GatewayStatusView; setPaused(paused: boolean): GatewayStatusView };
   /** The public tunnel, started and stopped by the owner. */
   tunnel?: { status(): TunnelStatus; start(): Promise<TunnelStatus>; stop(): Promise<TunnelStatus> };
 }
@@ -393,6 +396,21 @@ function createExpressApp(
 
   if (options.connections) mountConnectionRoutes(app, express, ownerOnly, options.connections);
 
+  if (options.gateway) {
+    const gateway = options.gateway;
+    app.get('/api/gateway', ownerOnly, (_req, res) => {
+      res.json({ ok: true, value: gateway.status() });
+    });
+    app.put('/api/gateway', ownerOnly, express.json({ limit: '4kb' }), (req, res) => {
+      const paused = (req.body as { paused?: unknown } | undefined)?.paused;
+      if (typeof paused !== 'boolean') {
+        return void res
+          .status(400)
+          .json({ ok: false, error: { code: 'invalid_argument', message: 'paused: must be true or false' } });
+      }
+      res.json({ ok: true, value: gateway.setPaused(paused) });
+    });
+  }
   if (options.tunnel) {
     const tunnel = options.tunnel;
     // Starting waits until the tunnel is up or has failed; the status says which and why.

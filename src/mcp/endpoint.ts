@@ -44,6 +44,8 @@ export class McpEndpoint {
   readonly #log: Logger;
   readonly #subscriptions: SubscriptionRegistry;
   #closed = false;
+  /** While paused, every MCP request is answered 503; backends and sessions are kept. */
+  paused = false;
   readonly #sweeper: NodeJS.Timeout;
 
   constructor(options: McpEndpointOptions) {
@@ -94,6 +96,12 @@ export class McpEndpoint {
     body: unknown,
     identity: Identity = LOCAL_OWNER,
   ): Promise<void> {
+    if (this.paused) {
+      // The owner paused the gateway: clients are told to come back later; sessions stay for then.
+      res.setHeader('Retry-After', '60');
+      sendJsonRpcError(res, 503, -32000, 'Cortex Gateway is paused by its owner');
+      return;
+    }
     const header = req.headers['mcp-session-id'];
     const sessionId = Array.isArray(header) ? header[0] : header;
     if (sessionId !== undefined) {
