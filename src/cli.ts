@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { BackendPool } from './backends/pool.js';
 import { approvalsCommand, startServeTunnel, tunnelCommand } from './cli-tunnel.js';
+import { clientsCommand, connectCommand, disconnectCommand } from './cli-clients.js';
 import type { BackendStatus } from './backends/types.js';
 import { loadConfig, withGateway } from './config/load.js';
 import { createGateway } from './index.js';
@@ -40,6 +41,13 @@ Commands:
              unless --scope narrows it)
   tunnel [status|start|stop]
              The running gateway's public tunnel (for claude.ai connectors)
+  clients    MCP client apps found here (Claude Desktop, Claude Code, Cursor, VS Code, Windsurf,
+             Gemini CLI): installed? connected to this gateway? config file. --json
+  connect <client> [--url URL]
+             Add the gateway to that app's MCP config (a backup of the file is kept next to it);
+             URL: the running gateway's, else http://127.0.0.1:<configured port>/mcp
+  disconnect <client>
+             Remove only the gateway's entry from that app's MCP config
   help       Show this help
   version    Print the version
 `;
@@ -62,6 +70,16 @@ async function main(argv: string[]): Promise<number> {
       return approvalsCommand(rest, (text) => process.stdout.write(text));
     case 'tunnel':
       return tunnelCommand(rest, (text) => process.stdout.write(text));
+    case 'clients':
+      return clientsCommand(rest, (text) => process.stdout.write(text));
+    case 'connect':
+      return connectCommand(
+        rest,
+        (text) => process.stdout.write(text),
+        (text) => process.stderr.write(text),
+      );
+    case 'disconnect':
+      return disconnectCommand(rest, (text) => process.stdout.write(text));
     case 'version':
     case '--version':
     case '-v':

@@ -252,3 +252,12 @@ export async function disconnectClient(
     warnings: [],
   };
 }
+
+/** The owner API's view of the client apps, connected to the gateway's own MCP URL by default. */
+export function createClientConnections(mcpUrl: () => string, options: EngineOptions = {}) {
+  return {
+    list: () => detectClients(mcpUrl(), options),
+    connect: (client: string, url?: string) => connectClient(getClient(client), url ?? mcpUrl(), options),
+    disconnect: (client: string) => disconnectClient(getClient(client), options),
+  };
+}

@@ -3,6 +3,7 @@ export {
   CLIENTS,
   ENTRY_NAME,
   connectClient,
+  createClientConnections,
   detectClient,
   detectClients,
   disconnectClient,

@@ -108,6 +108,20 @@ describe('setEntry / removeEntry', () => {
     expect(removeEntry(text, ['servers'], 'cortex-gateway')).toBe(jsonc);
   });
 
+  it('keeps a block comment at the end of the last member’s line', () => {
+    const jsonc = '{\n  "servers": {\n    "git": { "command": "git-mcp" }, /* local */\n  },\n}\n';
+    const text = setEntry(jsonc, ['servers'], 'cortex-gateway', ours);
+    expect(text).toContain('"git": { "command": "git-mcp" }, /* local */\n    "cortex-gateway": {');
+    expect(removeEntry(text, ['servers'], 'cortex-gateway')).toBe(jsonc);
+  });
+
+  it('inserts after a line comment following the last member without a comma', () => {
+    const jsonc = '{\n  "servers": {\n    "git": 1 // mine\n  }\n}\n';
+    const text = setEntry(jsonc, ['servers'], 'cortex-gateway', ours);
+    expect(text).toContain('"git": 1, // mine\n    "cortex-gateway": {');
+    expect(removeEntry(text, ['servers'], 'cortex-gateway')).toBe(jsonc);
+  });
+
   it('keeps CRLF line endings', () => {
     const crlf = original.replace(/\n/g, '\r\n');
     const text = setEntry(crlf, ['mcpServers'], 'cortex-gateway', ours);

@@ -235,6 +235,28 @@ function commaAfter(text: string, at: number): number {
   }
 }
 
+/**
+ * Where a new line can start after `at`: past blanks and comments that end on this line, before the
+ * line break (or before whatever else follows on the line, such as a closing brace).
+ */
+function endOfLine(text: string, at: number): number {
+  for (;;) {
+    at = skipBlanks(text, at);
+    if (text.startsWith('//', at)) {
+      const newline = text.indexOf('\n', at);
+      at = newline < 0 ? text.length : newline;
+      return text[at - 1] === '\r' ? at - 1 : at;
+    }
+    if (text.startsWith('/*', at)) {
+      const close = text.indexOf('*/', at + 2);
+      if (text.slice(at, close).includes('\n')) return at;
+      at = close + 2;
+      continue;
+    }
+    return at;
+  }
+}
+
 /** Adds `"key": value` as the last member of `object`, in the layout the object already uses. */
 function insertMember(text: string, object: ObjectNode, key: string, value: JsonValue, style: Style): string {
   const last = object.members.at(-1);
@@ -262,9 +284,7 @@ function insertMember(text: string, object: ObjectNode, key: string, value: Json
   // One member per line: ours goes on a new line after the last one (after a comment on its line),
   // keeping a trailing-comma style if the file has one.
   const member = `${JSON.stringify(key)}: ${render(value, style, indent)}`;
-  let lineEnd = skipBlanks(text, trailing ? comma + 1 : last.value.end);
-  if (text.startsWith('//', lineEnd)) while (lineEnd < text.length && text[lineEnd] !== '\n') lineEnd++;
-  if (text[lineEnd - 1] === '\r') lineEnd--;
+  const lineEnd = endOfLine(text, trailing ? comma + 1 : last.value.end);
   const added = `${style.eol}${indent}${member}${trailing ? ',' : ''}`;
   const withMember = splice(text, lineEnd, lineEnd, added);
   return trailing ? withMember : splice(withMember, last.value.end, last.value.end, ',');
