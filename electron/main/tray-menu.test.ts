@@ -84,6 +84,42 @@ describe('buildTrayMenu', () => {
     expect(menu.some((i) => i.id === 'no-backends')).toBe(true);
   });
 
+  it('offers Pause while serving and Resume while paused', () => {
+    expect(buildTrayMenu(running([])).some((i) => i.id === 'pause')).toBe(true);
+    const paused = buildTrayMenu({ gateway: 'paused', mcpUrl: 'http://127.0.0.1:3590/mcp', backends: [] });
+    expect(paused.some((i) => i.id === 'resume')).toBe(true);
+    expect(paused.some((i) => i.id === 'pause')).toBe(false);
+    expect(paused[0]!.label).toBe('Cortex Gateway — paused: clients are refused');
+  });
+
+  it('offers to connect Claude Desktop, and shows it connected once it is', () => {
+    const offer = buildTrayMenu({ ...running([]), claudeDesktop: 'not-connected' }).find(
+      (i) => i.id === 'connect-claude',
+    );
+    expect(offer).toMatchObject({ label: 'Connect to Claude Desktop', enabled: true });
+    const done = buildTrayMenu({ ...running([]), claudeDesktop: 'connected' }).find((i) => i.id === 'connect-claude');
+    expect(done).toMatchObject({ label: 'Connected to Claude Desktop ✓', enabled: false });
+    const absent = buildTrayMenu({ ...running([]), claudeDesktop: 'not-installed' }).find(
+      (i) => i.id === 'connect-claude',
+    );
+    expect(absent?.enabled).toBe(false);
+  });
+
+  it('shows Start at login as a checkbox with its setting', () => {
+    expect(buildTrayMenu({ ...running([]), startAtLogin: true }).find((i) => i.id === 'start-at-login')).toMatchObject({
+      type: 'checkbox',
+      checked: true,
+    });
+    expect(buildTrayMenu(running([])).find((i) => i.id === 'start-at-login')?.checked).toBe(false);
+  });
+
+  it('lists waiting access requests first among the actions, only when there are some', () => {
+    expect(buildTrayMenu({ ...running([]), pendingApprovals: 2 }).find((i) => i.id === 'approvals')?.label).toBe(
+      '2 access requests waiting — review…',
+    );
+    expect(buildTrayMenu(running([])).some((i) => i.id === 'approvals')).toBe(false);
+  });
+
   it('always ends with Quit', () => {
     expect(buildTrayMenu(running([])).at(-1)?.id).toBe('quit');
   });

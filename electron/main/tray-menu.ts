@@ -8,6 +8,11 @@ export interface TrayState {
   gateway: 'running' | 'stopped' | 'paused';
   mcpUrl?: string;
   backends: ReadonlyArray<{ name: string; state: BackendState; toolCount: number; lastError?: string }>;
+  /** Whether Claude Desktop's config has our entry; absent until detected. */
+  claudeDesktop?: 'connected' | 'not-connected' | 'not-installed';
+  startAtLogin?: boolean;
+  /** Authorization requests (through the tunnel) waiting for the owner. */
+  pendingApprovals?: number;
 }
 
 export interface TrayMenuItem {
@@ -37,6 +42,7 @@ export function trayIconState(state: TrayState): TrayIconState {
 }
 
 export function trayTooltip(state: TrayState): string {
+  if (state.gateway === 'paused') return 'Cortex Gateway — paused: clients are refused';
   if (state.gateway !== 'running') return `Cortex Gateway — ${state.gateway}`;
   const enabled = state.backends.filter((b) => b.state !== 'disabled');
   const ready = enabled.filter((b) => b.state === 'ready').length;
@@ -72,11 +78,30 @@ export function buildTrayMenu(state: TrayState): TrayMenuItem[] {
       ],
     });
   }
+  const serving = state.gateway === 'running';
+  items.push({ id: 'sep-2', label: '', type: 'separator' });
+  const pending = state.pendingApprovals ?? 0;
+  if (pending > 0) {
+    items.push({ id: 'approvals', label: `${pending} access request${pending === 1 ? '' : 's'} waiting — review…` });
+  }
   items.push(
-    { id: 'sep-2', label: '', type: 'separator' },
     { id: 'open', label: 'Open Cortex' },
-    { id: 'copy-url', label: 'Copy MCP URL', enabled: state.gateway === 'running' && Boolean(state.mcpUrl) },
+    { id: 'copy-url', label: 'Copy MCP URL', enabled: serving && Boolean(state.mcpUrl) },
+    state.claudeDesktop === 'connected'
+      ? { id: 'connect-claude', label: 'Connected to Claude Desktop ✓', enabled: false }
+      : {
+          id: 'connect-claude',
+          label: 'Connect to Claude Desktop',
+          // Connecting writes the gateway's URL: there must be one.
+          enabled: state.claudeDesktop !== 'not-installed' && Boolean(state.mcpUrl),
+        },
     { id: 'sep-3', label: '', type: 'separator' },
+  );
+  if (state.gateway === 'paused') items.push({ id: 'resume', label: 'Resume gateway' });
+  else items.push({ id: 'pause', label: 'Pause gateway', enabled: serving });
+  items.push(
+    { id: 'start-at-login', label: 'Start at login', type: 'checkbox', checked: state.startAtLogin === true },
+    { id: 'sep-4', label: '', type: 'separator' },
     { id: 'quit', label: 'Quit Cortex Gateway' },
   );
   return items;
