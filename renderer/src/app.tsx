@@ -1,8 +1,10 @@
 import { Activity } from './activity.js';
+import { usePendingApprovals } from './approvals.js';
 import { Backends } from './backends.js';
 import { Clients } from './clients.js';
 import { Overview } from './overview.js';
 import { href, PAGES, usePage, type PageId } from './router.js';
+import { Settings } from './settings.js';
 import { Tools } from './tools.js';
 
 const CONTENT: Record<PageId, () => React.JSX.Element> = {
@@ -11,12 +13,15 @@ const CONTENT: Record<PageId, () => React.JSX.Element> = {
   tools: Tools,
   access: Clients,
   activity: Activity,
+  settings: Settings,
 };
 
 /** The console shell: a sidebar of pages and the page itself. */
 export function App() {
   const page = usePage();
   const Page = CONTENT[page];
+  // Requests through the tunnel wait for the owner: the count shows on every page.
+  const waiting = usePendingApprovals().pending?.length ?? 0;
   return (
     <div className="shell">
       <nav className="sidebar" aria-label="Console">
@@ -32,6 +37,11 @@ export function App() {
         {PAGES.map((p) => (
           <a key={p.id} href={href(p.id)} className="nav-link" aria-current={p.id === page ? 'page' : undefined}>
             {p.label}
+            {p.id === 'access' && waiting > 0 && (
+              <span className="nav-badge" title={`${waiting} waiting for your approval`} aria-hidden="true">
+                {waiting}
+              </span>
+            )}
           </a>
         ))}
       </nav>

@@ -1,13 +1,26 @@
 import { useEffect, useState } from 'react';
 import type { ClientView } from '../../src/api/contract.js';
 import { api, SignedOutError } from './api.js';
+import { PendingApprovals } from './approvals.js';
+import { PersonalTokens } from './tokens.js';
 
 function when(ms: number | undefined): string {
   return ms === undefined ? 'never' : new Date(ms).toLocaleString();
 }
 
-/** Applications that signed in, what they were granted, and a way to cut them off. */
+/** Who may use the gateway: requests waiting for approval, applications that signed in, and tokens. */
 export function Clients() {
+  return (
+    <>
+      <PendingApprovals />
+      <Applications />
+      <PersonalTokens />
+    </>
+  );
+}
+
+/** Applications that signed in, what they were granted, and a way to cut them off. */
+function Applications() {
   const [clients, setClients] = useState<ClientView[] | undefined>();
   const [error, setError] = useState<string | undefined>();
   const [refresh, setRefresh] = useState(0);
@@ -63,7 +76,10 @@ export function Clients() {
                   <div className="kind">{c.redirectUris[0]}</div>
                 </td>
                 <td>
-                  {c.activeGrants === 0 ? (
+                  {c.activeGrants === 0 && c.lastUsedAt === undefined ? (
+                    // Registered, never got a token: it stopped at (or is still at) the consent step.
+                    <span className="badge badge-connecting">Not signed in yet</span>
+                  ) : c.activeGrants === 0 ? (
                     <span className="badge badge-disabled">Revoked</span>
                   ) : c.scopes.length === 0 ? (
                     <span className="muted-text">built-in tools only</span>

@@ -7,6 +7,7 @@ export const PAGES = [
   { id: 'tools', label: 'Tools & scopes' },
   { id: 'access', label: 'Clients & access' },
   { id: 'activity', label: 'Activity' },
+  { id: 'settings', label: 'Settings' },
 ] as const;
 
 export type PageId = (typeof PAGES)[number]['id'];

@@ -330,9 +330,9 @@ describe.skipIf(!hasChromium && !process.env.CI)('console sign-in (headless, in 
       await panel.getByText('you won’t see it again').waitFor({ timeout: 10_000 });
       token = (await panel.locator('code.token').textContent()) ?? '';
       expect(token).toMatch(/^eyJ/);
-      await panel.getByRole('button', { name: 'Copy' }).click();
-      await panel.getByRole('button', { name: 'Copied' }).waitFor();
-      expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(token);
+      await panel.getByRole('button', { name: 'Copy', exact: true }).click();
+      await panel.getByRole('button', { name: 'Copied', exact: true }).waitFor();
+      expect(await page.evaluate('navigator.clipboard.readText()')).toBe(token);
       await page.screenshot({ path: join(ROOT, 'test-results', 'console-token-created.png'), fullPage: true });
 
       // The token works, with the access chosen: the read-only tool, not the others.

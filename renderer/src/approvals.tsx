@@ -1,0 +1,163 @@
+import { useEffect, useState } from 'react';
+import type { PendingConsentView, ScopeView } from '../../src/api/contract.js';
+import { api } from './api.js';
+
+/** How often waiting requests are looked for: the client's browser is waiting on the other end. */
+const POLL_MS = 2000;
+
+/** Requests waiting for the owner, polled; undefined until the first answer. */
+export function usePendingApprovals(): { pending: PendingConsentView[] | undefined; reload: () => void } {
+  const [pending, setPending] = useState<PendingConsentView[] | undefined>();
+  const [refresh, setRefresh] = useState(0);
+  useEffect(() => {
+    let alive = true;
+    const load = () =>
+      api.consents().then(
+        (list) => alive && setPending(list),
+        // Signed out or briefly unreachable: keep what is shown; the pages say why.
+        () => {},
+      );
+    void load();
+    const timer = setInterval(() => void load(), POLL_MS);
+    return () => {
+      alive = false;
+      clearInterval(timer);
+    };
+  }, [refresh]);
+  return { pending, reload: () => setRefresh((n) => n + 1) };
+}
+
+function ago(ms: number): string {
+  const seconds = Math.max(0, Math.round((Date.now() - ms) / 1000));
+  if (seconds < 60) return 'just now';
+  const minutes = Math.round(seconds / 60);
+  return `${minutes} minute${minutes === 1 ? '' : 's'} ago`;
+}
+
+/** "toy: read (1 tool)" for a scope the gateway knows, the scope itself otherwise. */
+export function scopeLabel(scope: string, known: readonly ScopeView[]): { title: string; detail?: string } {
+  const view = known.find((s) => s.scope === scope);
+  if (!view) return { title: scope };
+  const tools = `${view.toolCount} tool${view.toolCount === 1 ? '' : 's'}`;
+  return view.access === 'read'
+    ? { title: `${view.backend}: read`, detail: `read-only tools (${tools}), prompts and resources` }
+    : { title: `${view.backend}: write`, detail: `every tool (${tools}), includes read` };
+}
+
+/** One waiting request: who asks, where it returns to, and the scopes the owner may narrow. */
+function Approval({
+  request,
+  scopes,
+  onDecided,
+}: {
+  request: PendingConsentView;
+  scopes: readonly ScopeView[];
+  onDecided: () => void;
+}) {
+  const [chosen, setChosen] = useState<ReadonlySet<string>>(() => new Set(request.requestedScopes));
+  const [error, setError] = useState<string | undefined>();
+  const [busy, setBusy] = useState(false);
+  const toggle = (scope: string, on: boolean) => {
+    const next = new Set(chosen);
+    if (on) next.add(scope);
+    else next.delete(scope);
+    setChosen(next);
+    setError(undefined);
+  };
+  const decide = async (decision: 'approve' | 'deny') => {
+    if (decision === 'approve' && chosen.size === 0) {
+      setError('Tick at least one scope, or deny the request.');
+      return;
+    }
+    setBusy(true);
+    try {
+      await api.decideConsent(request.id, decision, decision === 'approve' ? [...chosen] : []);
+      onDecided();
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+      setBusy(false);
+    }
+  };
+  return (
+    <div className="approval" role="group" aria-label={`Request from ${request.clientName}`}>
+      <div className="approval-head">
+        <div>
+          <div className="name">{request.clientName}</div>
+          <div className="kind">
+            returns to <code className="scope">{request.redirectHost}</code> · asked {ago(request.createdAt)}
+          </div>
+        </div>
+        <span className="badge badge-degraded">Waiting</span>
+      </div>
+      <fieldset className="checks">
+        <legend>It asks for (untick what it should not get):</legend>
+        {request.requestedScopes.length === 0 && (
+          <span className="muted-text">No server scopes: only the built-in tools.</span>
+        )}
+        {request.requestedScopes.map((scope) => {
+          const label = scopeLabel(scope, scopes);
+          return (
+            <label key={scope} className="check">
+              <input
+                type="checkbox"
+                checked={chosen.has(scope)}
+                disabled={busy}
+                onChange={(e) => toggle(scope, e.target.checked)}
+                aria-label={scope}
+              />
+              <span>
+                <span className="check-title">{label.title}</span> <code className="scope">{scope}</code>
+                {label.detail && <span className="kind"> {label.detail}</span>}
+              </span>
+            </label>
+          );
+        })}
+        {error && <span className="field-error">{error}</span>}
+      </fieldset>
+      <div className="actions">
+        <button type="button" className="secondary" disabled={busy} onClick={() => void decide('deny')}>
+          Deny
+        </button>
+        <button type="button" disabled={busy} onClick={() => void decide('approve')}>
+          {chosen.size === request.requestedScopes.length ? 'Approve' : 'Approve selected'}
+        </button>
+      </div>
+    </div>
+  );
+}
+
+/**
+ * Authorization requests that wait for the owner: those that arrive through the public tunnel, where
+ * anyone could open the consent page. The client's browser continues by itself once decided.
+ */
+export function PendingApprovals() {
+  const { pending, reload } = usePendingApprovals();
+  const [scopes, setScopes] = useState<ScopeView[]>([]);
+  const waiting = pending?.length ?? 0;
+  useEffect(() => {
+    // Tool counts for the labels; fetched again when a new request shows up.
+    if (waiting > 0) api.scopes().then(setScopes, () => {});
+  }, [waiting]);
+  return (
+    <section className={waiting > 0 ? 'card attention' : 'card'}>
+      <div className="card-head">
+        <h2>Waiting for your approval</h2>
+        {waiting > 0 && (
+          <span className="summary">
+            {waiting} request{waiting === 1 ? '' : 's'}
+          </span>
+        )}
+      </div>
+      {pending && waiting === 0 && (
+        <p className="muted-text">
+          Nothing is waiting. Applications that connect through the public tunnel (such as a claude.ai connector) ask
+          here first; approve them with only the access they need. Requests from this computer are approved on the
+          consent page in your browser.
+        </p>
+      )}
+      {pending?.map((request) => (
+        <Approval key={request.id} request={request} scopes={scopes} onDecided={reload} />
+      ))}
+    </section>
+  );
+}

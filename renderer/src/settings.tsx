@@ -1,0 +1,191 @@
+import { useEffect, useState, type FormEvent } from 'react';
+import type { SettingsView } from '../../src/api/contract.js';
+import { api, ApiError, desktop } from './api.js';
+
+/** The port, saved to the config file; it applies after a restart, which the page says plainly. */
+function PortForm({ settings, onSaved }: { settings: SettingsView; onSaved: (next: SettingsView) => void }) {
+  const [value, setValue] = useState(String(settings.port));
+  const [error, setError] = useState<string | undefined>();
+  const [saved, setSaved] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const canSave = settings.configPath !== undefined;
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setSaved(false);
+    if (!/^\d+$/.test(value.trim())) {
+      setError('Enter a whole number from 0 to 65535 (0 picks any free port).');
+      return;
+    }
+    setBusy(true);
+    try {
+      onSaved(await api.saveSettings({ port: Number(value.trim()) }));
+      setError(undefined);
+      setSaved(true);
+    } catch (e) {
+      // "…/cortex.config.json: gateway.port: must be …": the field is shown by the input, the rest is the message.
+      const text = e instanceof Error ? e.message.replace(/^.*?gateway\.port: /, '') : String(e);
+      const message = text.charAt(0).toUpperCase() + text.slice(1);
+      setError(e instanceof ApiError && e.field && e.field !== 'gateway.port' ? `${e.field}: ${message}` : message);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  // Port 0 means "any free port", so whatever it listens on is the saved setting in use.
+  const pendingRestart =
+    settings.listeningPort !== undefined && settings.port !== 0 && settings.port !== settings.listeningPort;
+  return (
+    <form className="settings-form" onSubmit={(e) => void submit(e)} noValidate>
+      <label className="field">
+        Port
+        <div className="inline-field">
+          <input
+            value={value}
+            inputMode="numeric"
+            onChange={(e) => (setValue(e.target.value), setError(undefined), setSaved(false))}
+            aria-label="Port"
+            aria-invalid={error ? true : undefined}
+            disabled={!canSave}
+          />
+          <button type="submit" disabled={busy || !canSave}>
+            {busy ? 'Saving…' : 'Save'}
+          </button>
+        </div>
+        {error && <span className="field-error">{error}</span>}
+        <span className="hint">
+          Saved as <code>gateway.port</code> in the config file. <strong>Applies after a restart</strong> of Cortex
+          Gateway; clients set up with the old address must then be pointed at the new one.
+        </span>
+      </label>
+      {saved && <p className="notice">Saved. Restart Cortex Gateway to listen on port {settings.port}.</p>}
+      {!saved && pendingRestart && (
+        <p className="notice">
+          Port {settings.port} is saved but not in use yet: the running gateway listens on port {settings.listeningPort}{' '}
+          until it restarts.
+        </p>
+      )}
+      {!canSave && (
+        <p className="muted-text">This gateway was started without a config file, so settings cannot be saved here.</p>
+      )}
+    </form>
+  );
+}
+
+/** Start at login: a desktop app setting, offered only when the app's bridge provides it. */
+function StartAtLogin() {
+  const control = desktop.startAtLogin;
+  const [enabled, setEnabled] = useState<boolean | undefined>();
+  const [error, setError] = useState<string | undefined>();
+  useEffect(() => {
+    control?.get().then(setEnabled, (e: unknown) => setError(String(e)));
+  }, [control]);
+  if (!control) {
+    return (
+      <p className="muted-text">
+        Start at login is a setting of the desktop app. This console is served by <code>cortex-gateway serve</code>: to
+        start it with your computer, run that command from your system’s service manager (launchd, systemd, Task
+        Scheduler).
+      </p>
+    );
+  }
+  const change = async (on: boolean) => {
+    setError(undefined);
+    await control.set(on).then(setEnabled, (e: unknown) => setError(e instanceof Error ? e.message : String(e)));
+  };
+  return (
+    <div className="setting-row toggle">
+      <div>
+        <div className="name">Start Cortex Gateway when you log in</div>
+        <div className="kind">It starts in the tray; the console opens only when you ask for it.</div>
+        {error && <span className="field-error">{error}</span>}
+      </div>
+      <label className="switch">
+        <input
+          type="checkbox"
+          role="switch"
+          aria-label="Start at login"
+          checked={enabled ?? false}
+          disabled={enabled === undefined}
+          onChange={(e) => void change(e.target.checked)}
+        />
+        <span aria-hidden="true" />
+      </label>
+    </div>
+  );
+}
+
+const looksLikePath = (value: string) => /^(\/|~|[A-Za-z]:\\)/.test(value);
+
+function InfoRow({ label, value, note }: { label: string; value: string | undefined; note?: string }) {
+  return (
+    <div className="setting-row">
+      <div className="setting-label">{label}</div>
+      <div className="setting-value">
+        {!value ? (
+          <span className="muted-text">{note ?? 'none'}</span>
+        ) : looksLikePath(value) ? (
+          <code>{value}</code>
+        ) : (
+          <span>{value}</span>
+        )}
+      </div>
+    </div>
+  );
+}
+
+/** The gateway's settings: its port, where its files and logs are, and what version runs. */
+export function Settings() {
+  const [settings, setSettings] = useState<SettingsView | undefined>();
+  const [error, setError] = useState<string | undefined>();
+  useEffect(() => {
+    api.settings().then(setSettings, (e: unknown) => setError(String(e)));
+  }, []);
+
+  if (error) {
+    return (
+      <section className="card">
+        <p className="error">Could not load the settings: {error}</p>
+      </section>
+    );
+  }
+  if (!settings) {
+    return (
+      <section className="card">
+        <p className="muted-text">Loading…</p>
+      </section>
+    );
+  }
+  return (
+    <>
+      <section className="card">
+        <div className="card-head">
+          <h2>Network</h2>
+          {settings.listeningPort !== undefined && (
+            <span className="summary">listening on 127.0.0.1:{settings.listeningPort}</span>
+          )}
+        </div>
+        <p>Cortex Gateway listens on this computer only. Clients reach every server through its MCP address:</p>
+        <div className="url-row">
+          <code>{settings.mcpUrl ?? 'not listening'}</code>
+        </div>
+        <PortForm settings={settings} onSaved={setSettings} />
+      </section>
+      <section className="card">
+        <h2>Start at login</h2>
+        <StartAtLogin />
+      </section>
+      <section className="card">
+        <h2>Files and logs</h2>
+        <InfoRow label="Data folder" value={settings.dataDir} note="none: this gateway keeps its state in memory" />
+        <InfoRow label="Config file" value={settings.configPath} note="none: configuration passed in code" />
+        <InfoRow label="Logs" value={settings.logLocation} />
+        <InfoRow label="Version" value={settings.version} />
+        <p className="muted-text settings-foot">
+          The data folder holds your configuration, the applications you approved, signing keys and encrypted server
+          secrets. Back it up to keep them; delete it to start over.
+        </p>
+      </section>
+    </>
+  );
+}
