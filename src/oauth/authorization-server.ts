@@ -95,6 +95,12 @@ export interface TokenResponse {
 const OWNER = 'owner';
 const CODE_TTL_MS = 60_000;
 const PENDING_TTL_MS = 10 * 60_000;
+/**
+ * Requests waiting for the owner at once. They come through a public tunnel, where anyone can
+ * start one (a metadata-document client needs no registration): a cap keeps a flood from growing
+ * memory and burying the owner in approval prompts.
+ */
+const MAX_OWNER_PENDING = 20;
 const VERIFIER_PATTERN = /^[A-Za-z0-9\-._~]{43,128}$/;
 
 const errorPage = (title: string, message: string, status = 400): AuthorizeOutcome => ({
@@ -365,6 +371,13 @@ export class AuthorizationServer {
       };
     }
 
+    if (pending.mode === 'owner' && this.pendingConsents().length >= MAX_OWNER_PENDING) {
+      return errorPage(
+        'Too many sign-ins waiting',
+        'The owner has too many sign-ins to approve; try again later.',
+        429,
+      );
+    }
     this.#pending.set(pending.id, pending);
     if (pending.mode === 'owner') {
       this.#options.prompter.requested?.(this.#view(pending));

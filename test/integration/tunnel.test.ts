@@ -377,6 +377,24 @@ describe('public tunnel (cloudflared quick tunnel, faked on PATH)', () => {
   });
 });
 
+describe('sign-ins flooding through the tunnel', () => {
+  it('refuses more than 20 waiting at once, and accepts again once the owner decides one', async () => {
+    await using gw = await startGateway({ toy: nodeBackend(TOY) }, {}, { env: fakeEnv() });
+    const info = await fakeInfo((await gw.gateway.tunnel.start()).publicUrl!);
+    const first = await beginAuthorization(info);
+    for (let i = 1; i < 20; i++) {
+      expect((await authorizeAgain(info, first.clientId)).page.status).toBe(200);
+    }
+    const refused = await authorizeAgain(info, first.clientId);
+    expect(refused.page.status).toBe(429);
+    expect(refused.page.body).toContain('Too many sign-ins waiting');
+
+    const pending = await pendingFor(gw, first.clientId);
+    await owner(gw, 'POST', `/api/consents/${pending.id}`, { decision: 'deny', scopes: [] });
+    expect((await authorizeAgain(info, first.clientId)).page.status).toBe(200);
+  });
+});
+
 describe('tunnel supervision', () => {
   it('restarts cloudflared when it dies and announces the new URL', async () => {
     await using gw = await startGateway({}, {}, { env: fakeEnv() });
