@@ -1,4 +1,4 @@
-import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -6,7 +6,8 @@ import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { hasChromium, launchChromium } from '../helpers/browser.js';
+import { hasChromium } from '../helpers/browser.js';
+import { allowInChromium, recordingBrowser } from '../helpers/consent-browser.js';
 import { nodeBackend, ROOT, startGateway, text, TOY, waitFor } from '../helpers/gateway.js';
 
 const require = createRequire(import.meta.url);
@@ -29,10 +30,7 @@ describe.skipIf(!hasChromium && !process.env.CI)('mcp-remote (as Claude Desktop 
     await using gw = await startGateway({ toy: nodeBackend(TOY) });
     await waitFor(() => gw.gateway.backendStatuses()[0]!.state === 'ready', 'toy ready');
     const home = await mkdtemp(join(tmpdir(), 'cortex-mcp-remote-'));
-    const urlFile = join(home, 'browser-url.txt');
-    const browserScript = join(home, 'browser.sh');
-    await writeFile(browserScript, `#!/bin/sh\nprintf '%s' "$1" > '${urlFile}'\n`);
-    await chmod(browserScript, 0o755);
+    const browser = await recordingBrowser(home);
     const callbackPort = await freePort();
 
     const transport = new StdioClientTransport({
@@ -41,7 +39,7 @@ describe.skipIf(!hasChromium && !process.env.CI)('mcp-remote (as Claude Desktop 
       env: {
         HOME: home,
         MCP_REMOTE_CONFIG_DIR: join(home, '.mcp-auth'),
-        BROWSER: browserScript,
+        BROWSER: browser.script,
         PATH: process.env.PATH ?? '',
       },
       stderr: 'pipe',
@@ -51,33 +49,13 @@ describe.skipIf(!hasChromium && !process.env.CI)('mcp-remote (as Claude Desktop 
     const client = new Client({ name: 'claude-desktop-stand-in', version: '1' });
     const connecting = client.connect(transport, { timeout: 60_000 });
 
-    const authorizationUrl = await waitFor(
-      async () => (await readFile(urlFile, 'utf8').catch(() => '')) || undefined,
-      `mcp-remote to open the browser (stderr: ${stderr.slice(-500)})`,
-      30_000,
-    );
+    const authorizationUrl = await browser.opened(() => `stderr: ${stderr.slice(-500)}`);
     expect(new URL(authorizationUrl).pathname).toBe('/authorize');
-
-    const browser = await launchChromium();
-    try {
-      const page = await browser.newPage();
-      await page.setViewportSize({ width: 900, height: 700 });
-      await page.goto(authorizationUrl);
+    await allowInChromium(authorizationUrl, (url) => url.port === String(callbackPort), {
       // Kept as a test artifact: the page a user sees when a client asks for access.
-      await page.screenshot({ path: join(ROOT, 'test-results', 'consent-page.png') });
-      await page.getByRole('button', { name: 'Allow' }).click();
-      try {
-        await page.waitForURL((url) => url.port === String(callbackPort), { timeout: 15_000 });
-      } catch (error) {
-        await page.screenshot({ path: '/tmp/cg/consent-fail.png' });
-        throw new Error(
-          `still at ${page.url()}: ${(await page.content()).slice(0, 500)}; mcp-remote: ${stderr.slice(-800)}`,
-          { cause: error },
-        );
-      }
-    } finally {
-      await browser.close();
-    }
+      screenshot: join(ROOT, 'test-results', 'consent-page.png'),
+      context: () => stderr.slice(-800),
+    });
 
     await connecting;
     try {
