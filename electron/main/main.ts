@@ -6,8 +6,9 @@ import { fileURLToPath } from 'node:url';
 import { app, clipboard, dialog, Notification } from 'electron';
 import { loadConfig } from '../../src/config/load.js';
 import { createGateway, type Gateway } from '../../src/index.js';
-import { createConsoleLogger } from '../../src/shared/logger.js';
+import { createConsoleLogger, type Logger } from '../../src/shared/logger.js';
 import { createConsoleWindow } from './console-window.js';
+import { setUpDesktop } from './desktop.js';
 import { createTray } from './tray.js';
 import { backendNotifications } from './notifications.js';
 import type { TrayState } from './tray-menu.js';
@@ -16,7 +17,8 @@ import type { TrayState } from './tray-menu.js';
 // resources/ beside dist/ in development (extraResources when packaged).
 const here = dirname(fileURLToPath(import.meta.url));
 const resources = app.isPackaged ? process.resourcesPath : join(here, '../../../resources');
-const logger = createConsoleLogger({ level: 'info' });
+// Standard error until the log file in the app's log folder is open (setUpDesktop).
+let logger: Logger = createConsoleLogger({ level: 'info' });
 let gateway: Gateway | undefined;
 let state: TrayState = { gateway: 'stopped', backends: [] };
 
@@ -44,13 +46,20 @@ async function main(): Promise<void> {
 
   const loaded = await loadConfig({ dataDir: app.getPath('userData'), createIfMissing: true });
   await mkdir(loaded.dataDir, { recursive: true, mode: 0o700 });
+  const desktop = await setUpDesktop({
+    explicitPort: loaded.explicitPort,
+    gatewayOrigin: () => gateway?.address?.origin,
+  });
+  logger = desktop.logger;
   gateway = createGateway(loaded.config, {
     logger,
+    secretStore: desktop.secretStore,
+    logLocation: desktop.logsDir,
     env: process.env,
     dataDir: loaded.dataDir,
     configPath: loaded.configPath,
     consoleDir: join(here, '../../renderer'),
-    portFallback: !loaded.explicitPort,
+    portFallback: desktop.portFallback,
   });
   let lastStates = new Map<string, TrayState['backends'][number]['state']>();
   gateway.events.on('backend-state', () => {
@@ -63,6 +72,7 @@ async function main(): Promise<void> {
   });
   const { mcpUrl } = await gateway.start();
   show({ gateway: 'running', mcpUrl, backends: gateway.backendStatuses() });
+  if (desktop.opensConsole) openConsole();
 }
 
 // Stop the gateway (and its stdio children) before quitting: hold the first quit, then quit again.

@@ -1,11 +1,17 @@
-// The only bridge between the console window and the main process. The typed console API
-// (src/api/contract.ts) is exposed here when the console lands; for now, just the version.
-import { contextBridge } from 'electron';
+// The only bridge between the console window and the main process: the desktop-only calls of
+// DesktopBridge (src/api/contract.ts) and nothing else. The console API itself stays HTTP.
+// Main validates every argument and checks that the call comes from the console page.
+import { contextBridge, ipcRenderer } from 'electron';
+import { IPC_CHANNELS, type DesktopBridge } from '../../src/api/contract.js';
 import { VERSION } from '../../src/version.js';
 
-/** What the console sees as `window.cortex`; renderer/src/api.ts is its only reader. */
-export interface CortexBridge {
-  readonly version: string;
-}
+// Each call forwards exactly one argument: no event objects, no ipcRenderer, no callbacks leak out.
+const bridge: DesktopBridge = {
+  version: VERSION,
+  platform: () => ipcRenderer.invoke(IPC_CHANNELS.platform),
+  getSettings: () => ipcRenderer.invoke(IPC_CHANNELS.getSettings),
+  setSettings: (change) => ipcRenderer.invoke(IPC_CHANNELS.setSettings, change),
+  openLogs: () => ipcRenderer.invoke(IPC_CHANNELS.openLogs),
+};
 
-contextBridge.exposeInMainWorld('cortex', Object.freeze({ version: VERSION } satisfies CortexBridge));
+contextBridge.exposeInMainWorld('cortex', Object.freeze(bridge));

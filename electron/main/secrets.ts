@@ -1,0 +1,58 @@
+// Backend secrets in the desktop app: the same SecretStore port as headless, sealed by the OS
+// keychain through Electron's safeStorage. Types only from electron, so Node tests reach this file
+// with a fake safeStorage; main.ts passes the real one.
+import { join } from 'node:path';
+import type { SafeStorage } from 'electron';
+import type { Logger } from '../../src/shared/logger.js';
+import {
+  createFileSecretStore,
+  createKeyFileCipher,
+  SECRETS_FILE_NAME,
+  SECRETS_KEY_FILE_NAME,
+  type SecretCipher,
+} from '../../src/store/secrets.js';
+
+export type SafeStorageLike = Pick<
+  SafeStorage,
+  'encryptStringAsync' | 'decryptStringAsync' | 'isAsyncEncryptionAvailable' | 'getSelectedStorageBackend'
+>;
+
+export const SAFE_STORAGE_CIPHER = 'electron-safestorage';
+
+/** The whole secrets file sealed as one string by safeStorage (Keychain, DPAPI, libsecret/kwallet). */
+export function safeStorageCipher(safeStorage: SafeStorageLike): SecretCipher {
+  return {
+    name: SAFE_STORAGE_CIPHER,
+    seal: async (plaintext) => safeStorage.encryptStringAsync(plaintext.toString('utf8')),
+    unseal: async (sealed) => Buffer.from((await safeStorage.decryptStringAsync(sealed)).result, 'utf8'),
+  };
+}
+
+/**
+ * Whether safeStorage really protects anything here. On Linux without a keyring Chromium falls back
+ * to `basic_text`, a hard-coded password: then a 0600 key file of our own is the better choice.
+ */
+export async function keychainUsable(safeStorage: SafeStorageLike, platform: NodeJS.Platform): Promise<boolean> {
+  if (!(await safeStorage.isAsyncEncryptionAvailable())) return false;
+  return platform !== 'linux' || safeStorage.getSelectedStorageBackend() !== 'basic_text';
+}
+
+/** The desktop secret store in `userData`, loaded so a damaged file is reported at start-up. */
+export async function openDesktopSecretStore(options: {
+  userData: string;
+  safeStorage: SafeStorageLike;
+  platform: NodeJS.Platform;
+  logger: Logger;
+}) {
+  const path = join(options.userData, SECRETS_FILE_NAME);
+  let cipher: SecretCipher;
+  if (await keychainUsable(options.safeStorage, options.platform)) {
+    cipher = safeStorageCipher(options.safeStorage);
+  } else {
+    options.logger.warn('no usable OS keychain: backend secrets are sealed with a 0600 key file in the data folder');
+    cipher = createKeyFileCipher(join(options.userData, SECRETS_KEY_FILE_NAME));
+  }
+  const store = createFileSecretStore({ path, cipher });
+  await store.load();
+  return store;
+}
