@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { claudeDesktop } from './claude-desktop.js';
-import { findNpx, requireNodeRuntime } from './npx.js';
+import { findNpx, guiPathWarning, requireNodeRuntime } from './npx.js';
 import type { ClientEnvironment } from './types.js';
 
 // Fake node/npx are shell scripts: POSIX only.
@@ -48,6 +48,18 @@ describe.skipIf(process.platform === 'win32')('finding npx and Node for Claude D
     await fakeNode(join(dir, 'ok'), 'v18.20.4');
     const runtime = await requireNodeRuntime(environment({ execPath: join(dir, 'ok', 'node') }));
     expect(runtime).toMatchObject({ npx: join(dir, 'ok', 'npx'), version: '18.20.4' });
+  });
+
+  it('warns when npx lives outside the folders a GUI app has on PATH (its shebang needs node there)', async () => {
+    await fakeNode(join(dir, 'nvm'), 'v22.1.0');
+    const runtime = await requireNodeRuntime(environment({ platform: 'darwin', execPath: join(dir, 'nvm', 'node') }));
+    expect(runtime.warnings).toEqual([expect.stringContaining(`"env": {"PATH": "${join(dir, 'nvm')}:/usr/bin:/bin"}`)]);
+  });
+
+  it('does not warn for npx in the system folders, nor on Windows (npx.cmd runs the node.exe beside it)', () => {
+    expect(guiPathWarning('/usr/bin/npx', environment({ platform: 'darwin' }))).toBeUndefined();
+    expect(guiPathWarning('/usr/local/bin/npx', environment({ platform: 'linux' }))).toBeUndefined();
+    expect(guiPathWarning('C:\\nvm\\npx.cmd', environment({ platform: 'win32' }))).toBeUndefined();
   });
 
   it('refuses Node older than 18, saying so plainly', async () => {

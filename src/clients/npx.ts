@@ -45,6 +45,28 @@ export function findNpx(environment: ClientEnvironment): { npx: string; node: st
   return undefined;
 }
 
+/** Folders on the PATH of an app opened from the Dock / desktop menu (launchd's and a desktop session's default). */
+const GUI_PATH: Partial<Record<NodeJS.Platform, string[]>> = {
+  darwin: ['/usr/bin', '/bin', '/usr/sbin', '/sbin'],
+  linux: ['/usr/local/bin', '/usr/bin', '/bin'],
+};
+
+/**
+ * npx on macOS and Linux starts with `#!/usr/bin/env node`, so the absolute path is not enough when
+ * node lives where a GUI app's PATH does not reach (Homebrew, nvm, volta). Windows' npx.cmd runs the
+ * node.exe beside it, so it has no such problem.
+ */
+export function guiPathWarning(npx: string, environment: ClientEnvironment): string | undefined {
+  const standard = GUI_PATH[environment.platform];
+  const dir = posix.dirname(npx);
+  if (!standard || standard.includes(dir)) return undefined;
+  return (
+    `npx is in ${dir}, which apps opened from the Dock or desktop menu may not have on their PATH; ` +
+    `if Claude Desktop's log says "node: not found" (or "env: node"), add "env": {"PATH": "${dir}:/usr/bin:/bin"} ` +
+    `to the cortex-gateway entry.`
+  );
+}
+
 /** Runs `node --version`, or reads our own version when that node is the one running us. */
 async function nodeVersion(node: string): Promise<string | undefined> {
   if (sameFile(node, process.execPath)) return process.versions.node;
@@ -75,6 +97,8 @@ export async function requireNodeRuntime(environment: ClientEnvironment): Promis
     );
   }
   const warnings: string[] = [];
+  const pathWarning = guiPathWarning(found.npx, environment);
+  if (pathWarning) warnings.push(pathWarning);
   if (!existsSync(found.node)) {
     warnings.push(
       `${found.npx} has no node beside it; Claude Desktop will use whichever node is first on its own PATH.`,
