@@ -3,8 +3,13 @@
 import type {
   ActivityEntry,
   ApiResult,
+  DesktopBridge,
   BackendEntry,
   BackendTestResult,
+  ClientChangeView,
+  ClientConnectionView,
+  GatewayStatusView,
+  TunnelStatus,
   BackendStatus,
   ClientView,
   CreatePersonalTokenInput,
@@ -45,6 +50,14 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
 
 export const api = {
   backends: () => call<BackendStatus[]>('GET', '/api/backends'),
+  connections: () => call<ClientConnectionView[]>('GET', '/api/connections'),
+  connect: (client: string) => call<ClientChangeView>('POST', `/api/connections/${encodeURIComponent(client)}`, {}),
+  disconnect: (client: string) => call<ClientChangeView>('DELETE', `/api/connections/${encodeURIComponent(client)}`),
+  tunnel: () => call<TunnelStatus>('GET', '/api/tunnel'),
+  startTunnel: () => call<TunnelStatus>('POST', '/api/tunnel'),
+  stopTunnel: () => call<TunnelStatus>('DELETE', '/api/tunnel'),
+  gateway: () => call<GatewayStatusView>('GET', '/api/gateway'),
+  setPaused: (paused: boolean) => call<GatewayStatusView>('PUT', '/api/gateway', { paused }),
   testBackend: (name: string, config: BackendEntry) =>
     call<BackendTestResult>('POST', `/api/backends/${encodeURIComponent(name)}/test`, config),
   backendConfig: (name: string) => call<BackendEntry>('GET', `/api/backends/${encodeURIComponent(name)}/config`),
@@ -70,29 +83,28 @@ export const api = {
   saveSettings: (input: SettingsInput) => call<SettingsView>('PUT', '/api/settings', input),
 };
 
-/**
- * What the desktop app's preload bridge (`window.cortex`) may offer beyond the HTTP API. Feature-detected:
- * headless there is no bridge, and an older bridge may lack a member. IPC answers ApiResult, as HTTP does.
- */
-interface DesktopBridge {
-  startAtLogin?: {
-    get(): Promise<ApiResult<boolean>>;
-    set(enabled: boolean): Promise<ApiResult<boolean>>;
-  };
-}
-
 function unwrap<T>(result: ApiResult<T>): T {
   if (!result.ok) throw new ApiError(result.error.message);
   return result.value;
 }
 
-const bridge = (window as { cortex?: DesktopBridge }).cortex;
-const startAtLogin = bridge?.startAtLogin;
+// The desktop app's preload bridge (`window.cortex`, DesktopBridge in the contract). Feature-detected
+// member by member: headless there is no bridge, and an older app may lack a call.
+const bridge = (window as { cortex?: Partial<DesktopBridge> }).cortex;
+const getSettings = bridge?.getSettings;
+const setSettings = bridge?.setSettings;
+const openLogs = bridge?.openLogs;
+const platform = bridge?.platform;
 
-/** Desktop-only settings; undefined members are not available (headless console, or an older app). */
+/** Desktop-only facilities; an undefined member is not available here. */
 export const desktop = {
-  startAtLogin: startAtLogin && {
-    get: async () => unwrap(await startAtLogin.get()),
-    set: async (enabled: boolean) => unwrap(await startAtLogin.set(enabled)),
-  },
+  startAtLogin:
+    getSettings && setSettings
+      ? {
+          get: async () => unwrap(await getSettings()).startAtLogin,
+          set: async (enabled: boolean) => unwrap(await setSettings({ startAtLogin: enabled })).startAtLogin,
+        }
+      : undefined,
+  openLogs: openLogs && (async () => void unwrap(await openLogs())),
+  platform: platform && (async () => unwrap(await platform())),
 };

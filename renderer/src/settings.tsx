@@ -134,6 +134,37 @@ function InfoRow({ label, value, note }: { label: string; value: string | undefi
   );
 }
 
+/** Where logs go; in the desktop app, its log folder with a button that opens it. */
+function LogsRow({ fallback }: { fallback: string }) {
+  const [logsDir, setLogsDir] = useState<string | undefined>();
+  const [error, setError] = useState<string | undefined>();
+  useEffect(() => {
+    desktop.platform?.().then(
+      (info) => setLogsDir(info.logsDir),
+      () => {},
+    );
+  }, []);
+  const open = desktop.openLogs;
+  return (
+    <div className="setting-row">
+      <div className="setting-label">Logs</div>
+      <div className="setting-value">
+        {logsDir ? <code>{logsDir}</code> : <span>{fallback}</span>}
+        {logsDir && open && (
+          <button
+            type="button"
+            className="link"
+            onClick={() => void open().catch((e: unknown) => setError(e instanceof Error ? e.message : String(e)))}
+          >
+            Open folder
+          </button>
+        )}
+        {error && <span className="field-error"> {error}</span>}
+      </div>
+    </div>
+  );
+}
+
 /** The gateway's settings: its port, where its files and logs are, and what version runs. */
 export function Settings() {
   const [settings, setSettings] = useState<SettingsView | undefined>();
@@ -179,7 +210,7 @@ export function Settings() {
         <h2>Files and logs</h2>
         <InfoRow label="Data folder" value={settings.dataDir} note="none: this gateway keeps its state in memory" />
         <InfoRow label="Config file" value={settings.configPath} note="none: configuration passed in code" />
-        <InfoRow label="Logs" value={settings.logLocation} />
+        <LogsRow fallback={settings.logLocation} />
         <InfoRow label="Version" value={settings.version} />
         <p className="muted-text settings-foot">
           The data folder holds your configuration, the applications you approved, signing keys and encrypted server

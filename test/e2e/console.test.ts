@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -270,6 +270,56 @@ describe.skipIf(!hasChromium && !process.env.CI)('console sign-in (headless, in 
     }
   });
 
+  it('connects Claude Desktop from the overview, keeping its other settings, and starts the public URL', async () => {
+    const home = await mkdtemp(join(tmpdir(), 'cortex-console-home-'));
+    const claudeDir = join(home, '.config', 'Claude');
+    await mkdir(claudeDir, { recursive: true });
+    const claudeConfig = join(claudeDir, 'claude_desktop_config.json');
+    const before = { mcpServers: { mine: { command: 'my-server' } }, globalShortcut: 'Ctrl+Space' };
+    await writeFile(claudeConfig, JSON.stringify(before, null, 2));
+    const bin = await mkdtemp(join(tmpdir(), 'cortex-console-bin-'));
+    const fake = join(ROOT, 'test/fixtures/fake-cloudflared.mjs');
+    await writeFile(join(bin, 'cloudflared'), `#!/bin/sh\nexec "${process.execPath}" "${fake}" "$@"\n`);
+    await chmod(join(bin, 'cloudflared'), 0o755);
+    const env = { ...process.env, HOME: home, XDG_CONFIG_HOME: '', PATH: `${bin}:${process.env.PATH ?? ''}` };
+    const content = { mcpServers: { toy: nodeBackend(TOY) }, gateway: { port: 0 } };
+    const configPath = join(await mkdtemp(join(tmpdir(), 'cortex-console-')), 'cortex.config.json');
+    await writeFile(configPath, JSON.stringify(content, null, 2));
+    const gateway = createGateway(parseConfig(content), { consoleDir: CONSOLE, configPath, env });
+    await gateway.start();
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await page.setViewportSize({ width: 1200, height: 1300 });
+      await page.goto(gateway.consoleLoginUrl());
+      console.log('DEBUG loaded');
+      await page.screenshot({ path: join(ROOT, 'test-results', 'debug-connect0.png'), fullPage: true });
+      const row = page.getByRole('row', { name: /Claude Desktop/ });
+      await row.getByText('Not connected').waitFor({ timeout: 10_000 });
+      console.log('DEBUG 1');
+      await row.getByRole('button', { name: 'Connect to Claude Desktop' }).click({ timeout: 5000 });
+      console.log('DEBUG 2');
+      await row.getByText('Connected', { exact: true }).waitFor({ timeout: 10_000 });
+      console.log('DEBUG 3');
+      await page.getByText(/Restart Claude Desktop/).waitFor();
+      const after = JSON.parse(await readFile(claudeConfig, 'utf8')) as typeof before & {
+        mcpServers: Record<string, { command: string; args: string[] }>;
+      };
+      expect(after.globalShortcut).toBe('Ctrl+Space');
+      expect(after.mcpServers.mine).toEqual(before.mcpServers.mine);
+      const ours = Object.values(after.mcpServers).find((e) => e.args?.includes('mcp-remote'));
+      expect(ours?.args.at(-1)).toBe(gateway.address!.mcpUrl);
+
+      await page.screenshot({ path: join(ROOT, 'test-results', 'debug-connect.png'), fullPage: true });
+      await page.getByRole('button', { name: 'Start public URL' }).click();
+      await page.getByText(/https:\/\/[a-z-]+\.trycloudflare\.com\/mcp/).waitFor({ timeout: 20_000 });
+      await page.screenshot({ path: join(ROOT, 'test-results', 'console-overview-connect.png'), fullPage: true });
+    } finally {
+      await browser.close();
+      await gateway.stop();
+    }
+  });
+
   it('refuses the console and its API without the cookie', async () => {
     await using gw = await consoleGateway();
     expect((await fetch(gw.address.consoleUrl)).status).toBe(401);
@@ -445,5 +495,43 @@ describe.skipIf(!hasChromium && !process.env.CI)('console sign-in (headless, in 
       await browser.close();
     }
     expect(JSON.parse(await readFile(gw.configPath, 'utf8')).gateway).toEqual({ port: 4567 });
+  });
+
+  it('offers start at login on the settings page when the desktop bridge provides it', async () => {
+    await using gw = await consoleGateway();
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await page.setViewportSize({ width: 1100, height: 900 });
+      // A stand-in for the Electron preload's window.cortex (DesktopBridge), recording what the page sets.
+      await page.addInitScript(`
+        let settings = { startAtLogin: false, openConsoleAtLaunch: true, logLevel: 'info' };
+        window.cortexCalls = [];
+        window.cortex = Object.freeze({
+          version: '0.0.0',
+          platform: async () => ({ ok: true, value: { platform: 'linux', version: '0.0.0', dataDir: '/data', logsDir: '/data/logs' } }),
+          getSettings: async () => ({ ok: true, value: settings }),
+          setSettings: async (change) => {
+            window.cortexCalls.push(change);
+            settings = { ...settings, ...change };
+            return { ok: true, value: settings };
+          },
+          openLogs: async () => ({ ok: true, value: null }),
+        });
+      `);
+      await page.goto(gw.gateway.consoleLoginUrl());
+      await openPage(page, 'Settings');
+      const toggle = page.getByRole('switch', { name: 'Start at login' });
+      await toggle.waitFor({ timeout: 10_000 });
+      await page.getByText('/data/logs', { exact: true }).waitFor();
+      expect(await page.getByText('Start at login is a setting of the desktop app').count()).toBe(0);
+      await toggle.click();
+      await page.waitForFunction('window.cortexCalls.length === 1');
+      expect(await toggle.isChecked()).toBe(true);
+      expect(await page.evaluate('window.cortexCalls')).toEqual([{ startAtLogin: true }]);
+      await page.screenshot({ path: join(ROOT, 'test-results', 'console-settings-desktop.png'), fullPage: true });
+    } finally {
+      await browser.close();
+    }
   });
 });
