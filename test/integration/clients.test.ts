@@ -323,6 +323,19 @@ describe('cortex-gateway connect: details', () => {
     expect(await readFile(file, 'utf8')).toBe('{"mcpServers": ["not", "an", "object"]}');
   });
 
+  it('lists a client whose config is broken with the reason, and still lists the others', async () => {
+    await mkdir(join(home, '.cursor'));
+    await writeFile(join(home, '.cursor/mcp.json'), '{"mcpServers": {,}}');
+    const result = await run(['clients', '--json', '--url', URL_A], home);
+    expect(result.code).toBe(0);
+    const views = JSON.parse(result.stdout) as Array<{ client: string; connected: boolean; error?: string }>;
+    expect(views).toHaveLength(6);
+    expect(views.find((v) => v.client === 'cursor')).toMatchObject({
+      connected: false,
+      error: expect.stringContaining(`${join(home, '.cursor/mcp.json')}: not valid JSON`),
+    });
+  });
+
   it('names the clients when the one given is unknown', async () => {
     const result = await run(['connect', 'notepad'], home);
     expect(result.code).toBe(1);
@@ -383,6 +396,21 @@ describe('owner API: /api/connections', () => {
     expect(missing.body.error).toMatchObject({ code: 'client_not_installed' });
     const unknown = await call(gw, 'POST', '/api/connections/notepad');
     expect(unknown.status).toBe(404);
+  });
+
+  it('refuses a connect body whose url is not an http(s) URL, naming the field', async () => {
+    await using gw = await startGateway({}, {}, { env: homeEnv(home) });
+    const res = await fetch(new URL('/api/connections/cursor', gw.mcpUrl), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${gw.gateway.ownerToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ url: 'javascript:alert(1)' }),
+    });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({
+      ok: false,
+      error: { code: 'invalid_argument', message: expect.stringMatching(/^url:/) },
+    });
+    expect(existsSync(join(home, '.cursor/mcp.json'))).toBe(false);
   });
 
   it('requires the owner', async () => {
