@@ -8,7 +8,7 @@ import { probeEntry } from './backends/probe.js';
 import type { BackendStatus } from './backends/types.js';
 import { editServersFile, readGatewaySettings, readServerEntry, updateGatewaySettings } from './config/file.js';
 import { maskSecrets } from './config/secret-refs.js';
-import type { GatewayConfig, ToolOverride } from './config/schema.js';
+import type { GatewayConfig, ToolOverride, TunnelSettings } from './config/schema.js';
 import type {
   PendingConsentView,
   ScopeView,
@@ -39,6 +39,7 @@ import { GatewayError } from './shared/errors.js';
 import { silentLogger, type Logger } from './shared/logger.js';
 import { createKeyFileSecretStore, createMemorySecretStore, type SecretStore } from './store/secrets.js';
 import { CloudflareQuickTunnel } from './tunnel/cloudflare.js';
+import { NgrokTunnel } from './tunnel/ngrok.js';
 import { TunnelController } from './tunnel/controller.js';
 import type { TunnelProvider } from './tunnel/provider.js';
 import { PRODUCT, VERSION } from './version.js';
@@ -138,6 +139,23 @@ export interface Gateway {
 
 const PORT_FALLBACK_TRIES = 10;
 
+/** The tunnel provider `gateway.tunnel` names, running the user's own cloudflared or ngrok agent. */
+function configuredTunnelProvider(
+  settings: TunnelSettings,
+  context: { logger: Logger; clock: Clock; deps: GatewayDeps },
+): TunnelProvider {
+  const { deps } = context;
+  const executable = settings.provider === 'ngrok' ? settings.ngrokPath : settings.cloudflaredPath;
+  const options = {
+    logger: context.logger,
+    clock: context.clock,
+    ...(executable ? { executable } : {}),
+    ...(deps.env ? { env: deps.env } : {}),
+    ...(deps.random ? { random: deps.random } : {}),
+  };
+  return settings.provider === 'ngrok' ? new NgrokTunnel(options) : new CloudflareQuickTunnel(options);
+}
+
 export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = {}): Gateway {
   // Backends can change at run time (console edits); gateway settings are fixed for the process.
   let config = initialConfig;
@@ -191,15 +209,7 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
   // The public tunnel: its own listener (built with the others in buildListener) and provider.
   let tunnelListener: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
   const tunnel = new TunnelController({
-    provider:
-      deps.tunnelProvider ??
-      new CloudflareQuickTunnel({
-        logger,
-        clock,
-        ...(config.gateway.tunnel.cloudflaredPath ? { executable: config.gateway.tunnel.cloudflaredPath } : {}),
-        ...(deps.env ? { env: deps.env } : {}),
-        ...(deps.random ? { random: deps.random } : {}),
-      }),
+    provider: deps.tunnelProvider ?? configuredTunnelProvider(config.gateway.tunnel, { logger, clock, deps }),
     handler: (req, res) => tunnelListener!(req, res),
     port: config.gateway.tunnel.port,
     logger: logger.child({ component: 'tunnel' }),

@@ -70,12 +70,14 @@ export const tunnelSchema = z
   .object({
     /**
      * Who provides the public URL. Default `cloudflare`: a Cloudflare quick tunnel run by the
-     * user's own `cloudflared` (no account needed; a new random URL each start). ngrok is not
-     * bundled (its SDK ships native binaries); embedders can pass a provider in code.
+     * user's own `cloudflared` (no account needed; a new random URL each start). `ngrok`: the
+     * user's own ngrok agent, with the authtoken from its config or NGROK_AUTHTOKEN.
      */
-    provider: z.enum(['cloudflare']).default('cloudflare'),
+    provider: z.enum(['cloudflare', 'ngrok']).default('cloudflare'),
     /** Path to the cloudflared binary. Default: `cloudflared` found on PATH. */
     cloudflaredPath: z.string().min(1).optional(),
+    /** Path to the ngrok agent. Default: `ngrok` found on PATH. */
+    ngrokPath: z.string().min(1).optional(),
     /** Start the tunnel whenever the gateway starts. Default false: exposure is an explicit choice. */
     autostart: z.boolean().default(false),
     /** Port of the dedicated loopback listener tunnel traffic arrives on. Default 0 (any free port). */

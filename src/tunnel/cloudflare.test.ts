@@ -2,7 +2,8 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { findExecutable, isConnectionRegistered, parseQuickTunnelUrl } from './cloudflare.js';
+import { isConnectionRegistered, parseQuickTunnelUrl } from './cloudflare.js';
+import { findExecutable } from './process-tunnel.js';
 
 // Lines as cloudflared 2025.x prints them on stderr (zerolog console format).
 const BOX = [

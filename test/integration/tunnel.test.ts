@@ -18,6 +18,7 @@ import {
 } from '../helpers/gateway.js';
 
 const FAKE = join(ROOT, 'test/fixtures/fake-cloudflared.mjs');
+const FAKE_NGROK = join(ROOT, 'test/fixtures/fake-ngrok.mjs');
 const CLAUDE_AI = 'https://claude.ai/api/mcp/auth_callback';
 const CLAUDE_COM = 'https://claude.com/api/mcp/auth_callback';
 
@@ -47,6 +48,8 @@ beforeAll(async () => {
   // An executable named cloudflared on PATH, as the user would have it.
   await writeFile(join(bin, 'cloudflared'), `#!/bin/sh\nexec "${process.execPath}" "${FAKE}" "$@"\n`);
   await chmod(join(bin, 'cloudflared'), 0o755);
+  await writeFile(join(bin, 'ngrok'), `#!/bin/sh\nexec "${process.execPath}" "${FAKE_NGROK}" "$@"\n`);
+  await chmod(join(bin, 'ngrok'), 0o755);
 });
 
 afterAll(async () => {
@@ -374,6 +377,40 @@ describe('public tunnel (cloudflared quick tunnel, faked on PATH)', () => {
       body: INITIALIZE,
     });
     expect(res.status).toBe(200);
+  });
+});
+
+describe("ngrok provider (the user's ngrok agent, faked on PATH)", () => {
+  it('runs ngrok http towards the tunnel listener and serves the public URL from it', async () => {
+    await using gw = await startGateway(
+      {},
+      { tunnel: { provider: 'ngrok' } },
+      { env: fakeEnv({ NGROK_AUTHTOKEN: 'test-token' }) },
+    );
+    const status = await gw.gateway.tunnel.start();
+    expect(status).toMatchObject({ provider: 'ngrok', state: 'running' });
+    expect(status.publicUrl).toMatch(/^https:\/\/[a-z0-9-]+\.ngrok-free\.app$/);
+    const info = await fakeInfo(status.publicUrl!);
+    expect(info.args).toEqual([
+      'http',
+      expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/),
+      '--log',
+      'stdout',
+      '--log-format',
+      'json',
+    ]);
+    const meta = await viaTunnel(info, '/.well-known/oauth-protected-resource/mcp');
+    expect(JSON.parse(meta.body)).toMatchObject({ resource: `${status.publicUrl}/mcp` });
+    expect((await viaTunnel(info, '/api/consents')).status).toBe(404);
+  });
+
+  it("fails with the agent's own error without an authtoken", async () => {
+    const env = fakeEnv();
+    delete env.NGROK_AUTHTOKEN;
+    await using gw = await startGateway({}, { tunnel: { provider: 'ngrok' } }, { env });
+    const status = await gw.gateway.tunnel.start();
+    expect(status.state).toBe('failed');
+    expect(status.lastError).toContain('authentication failed');
   });
 });
 
