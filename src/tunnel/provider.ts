@@ -24,9 +24,10 @@ export interface TunnelProviderEvents {
  * whatever they run (a child process, a session) until `stop`: a drop is retried with backoff and
  * reported as `starting` with the last error, and the new public URL is announced when it is up.
  *
- * Providers today: `cloudflare` (cloudflared quick tunnel, ./cloudflare.ts). ngrok is meant to fit
- * here too, but its SDK (@ngrok/ngrok) ships native binaries, so it is not bundled: an embedder can
- * pass its own provider through `GatewayDeps.tunnelProvider`.
+ * Providers: `cloudflare` (cloudflared quick tunnel, ./cloudflare.ts) and `ngrok` (the user's ngrok
+ * agent, ./ngrok.ts), both supervised child processes (./process-tunnel.ts). The ngrok SDK
+ * (@ngrok/ngrok) ships native binaries and is not bundled; an embedder with another provider passes
+ * it as `GatewayDeps.tunnelProvider`.
  */
 export interface TunnelProvider {
   readonly name: string;
