@@ -1,0 +1,64 @@
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { editClientServers, ENTRY_NAME, listClientServers } from './engine.js';
+import type { ClientEnvironment } from './types.js';
+
+// The engine against files in a temporary home, as import (issue 5) will use it.
+describe('reading and editing a client’s servers', () => {
+  let home: string;
+  let environment: ClientEnvironment;
+  const settings = () => join(home, '.gemini', 'settings.json');
+  beforeEach(async () => {
+    home = await mkdtemp(join(tmpdir(), 'cortex-engine-'));
+    environment = { platform: 'linux', homedir: home, env: {} };
+    await mkdir(join(home, '.gemini'));
+  });
+  afterEach(async () => {
+    await rm(home, { recursive: true, force: true });
+  });
+
+  it('lists the servers a client has, without our own entry', async () => {
+    await writeFile(
+      settings(),
+      JSON.stringify({ mcpServers: { a: { command: 'x' }, [ENTRY_NAME]: { httpUrl: 'http://127.0.0.1:1/mcp' } } }),
+    );
+    expect(await listClientServers('gemini-cli', { environment })).toEqual({
+      configPath: settings(),
+      servers: { a: { command: 'x' } },
+    });
+  });
+
+  it('lists no servers when the client has no config file', async () => {
+    expect((await listClientServers('cursor', { environment })).servers).toEqual({});
+  });
+
+  it('refuses to list from a broken file, naming it', async () => {
+    await writeFile(settings(), '{ nope');
+    await expect(listClientServers('gemini-cli', { environment })).rejects.toThrow(`${settings()}: not valid JSON`);
+  });
+
+  it('sets and removes named entries in one backed-up write', async () => {
+    const original = JSON.stringify({ mcpServers: { a: { command: 'x' }, b: { command: 'y' } } }, null, 2) + '\n';
+    await writeFile(settings(), original);
+    const outcome = await editClientServers(
+      'gemini-cli',
+      { set: { [ENTRY_NAME]: { httpUrl: 'http://127.0.0.1:3590/mcp' } }, remove: ['a', 'b'] },
+      { environment, now: () => new Date('2026-01-02T03:04:05.678Z') },
+    );
+    expect(outcome).toEqual({
+      configPath: settings(),
+      changed: true,
+      backupPath: `${settings()}.2026-01-02T03-04-05-678Z.bak`,
+    });
+    expect(JSON.parse(await readFile(settings(), 'utf8'))).toEqual({
+      mcpServers: { [ENTRY_NAME]: { httpUrl: 'http://127.0.0.1:3590/mcp' } },
+    });
+    expect(await readFile(outcome.backupPath!, 'utf8')).toBe(original);
+    expect((await readdir(join(home, '.gemini'))).sort()).toEqual([
+      'settings.json',
+      'settings.json.2026-01-02T03-04-05-678Z.bak',
+    ]);
+  });
+});
