@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { BackendStatus, ClientView } from '../../src/api/contract.js';
 import { api } from './api.js';
+import { Connections, Tunnel } from './connect.js';
 import { href } from './router.js';
 
 /** The MCP URL to paste into clients, and the health of everything at a glance. */
@@ -84,6 +85,8 @@ export function Overview() {
           </span>
         </a>
       </div>
+      <Connections />
+      <Tunnel />
     </>
   );
 }

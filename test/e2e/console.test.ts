@@ -292,16 +292,11 @@ describe.skipIf(!hasChromium && !process.env.CI)('console sign-in (headless, in 
       const page = await browser.newPage();
       await page.setViewportSize({ width: 1200, height: 1300 });
       await page.goto(gateway.consoleLoginUrl());
-      console.log('DEBUG loaded');
-      await page.screenshot({ path: join(ROOT, 'test-results', 'debug-connect0.png'), fullPage: true });
       const row = page.getByRole('row', { name: /Claude Desktop/ });
       await row.getByText('Not connected').waitFor({ timeout: 10_000 });
-      console.log('DEBUG 1');
-      await row.getByRole('button', { name: 'Connect to Claude Desktop' }).click({ timeout: 5000 });
-      console.log('DEBUG 2');
+      await row.getByRole('button', { name: 'Connect to Claude Desktop' }).click();
       await row.getByText('Connected', { exact: true }).waitFor({ timeout: 10_000 });
-      console.log('DEBUG 3');
-      await page.getByText(/Restart Claude Desktop/).waitFor();
+      await page.getByText(/Quit Claude Desktop completely/).waitFor({ timeout: 10_000 });
       const after = JSON.parse(await readFile(claudeConfig, 'utf8')) as typeof before & {
         mcpServers: Record<string, { command: string; args: string[] }>;
       };
@@ -310,9 +305,8 @@ describe.skipIf(!hasChromium && !process.env.CI)('console sign-in (headless, in 
       const ours = Object.values(after.mcpServers).find((e) => e.args?.includes('mcp-remote'));
       expect(ours?.args.at(-1)).toBe(gateway.address!.mcpUrl);
 
-      await page.screenshot({ path: join(ROOT, 'test-results', 'debug-connect.png'), fullPage: true });
       await page.getByRole('button', { name: 'Start public URL' }).click();
-      await page.getByText(/https:\/\/[a-z-]+\.trycloudflare\.com\/mcp/).waitFor({ timeout: 20_000 });
+      await page.getByText(/https:\/\/[a-z0-9-]+\.trycloudflare\.com\/mcp/).waitFor({ timeout: 20_000 });
       await page.screenshot({ path: join(ROOT, 'test-results', 'console-overview-connect.png'), fullPage: true });
     } finally {
       await browser.close();
