@@ -134,6 +134,24 @@ function InfoRow({ label, value, note }: { label: string; value: string | undefi
   );
 }
 
+function CopyButton({ text }: { text: string }) {
+  const [label, setLabel] = useState('Copy');
+  const copy = async () => {
+    // The clipboard may be refused (no focus, no permission): say so instead of failing silently.
+    const ok = await navigator.clipboard.writeText(text).then(
+      () => true,
+      () => false,
+    );
+    setLabel(ok ? 'Copied' : 'Copy failed');
+    setTimeout(() => setLabel('Copy'), 1500);
+  };
+  return (
+    <button type="button" onClick={() => void copy()}>
+      {label}
+    </button>
+  );
+}
+
 /** Where logs go; in the desktop app, its log folder with a button that opens it. */
 function LogsRow({ fallback }: { fallback: string }) {
   const [logsDir, setLogsDir] = useState<string | undefined>();
@@ -199,6 +217,7 @@ export function Settings() {
         <p>Cortex Gateway listens on this computer only. Clients reach every server through its MCP address:</p>
         <div className="url-row">
           <code>{settings.mcpUrl ?? 'not listening'}</code>
+          {settings.mcpUrl && <CopyButton text={settings.mcpUrl} />}
         </div>
         <PortForm settings={settings} onSaved={setSettings} />
       </section>

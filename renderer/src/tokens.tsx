@@ -1,6 +1,6 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import type { CreatedPersonalToken, PersonalTokenView, ScopeView } from '../../src/api/contract.js';
-import { api, ApiError } from './api.js';
+import { api, ApiError, SignedOutError } from './api.js';
 import { href } from './router.js';
 
 const EVERYTHING = '*';
@@ -215,12 +215,17 @@ export function PersonalTokens() {
   const reload = () => setRefresh((n) => n + 1);
   useEffect(() => {
     let alive = true;
-    api.tokens().then(
-      (list) => alive && (setTokens([...list].sort((a, b) => b.createdAt - a.createdAt)), setError(undefined)),
-      (e: unknown) => alive && setError(String(e)),
-    );
+    // Polled too: `cortex-gateway token create` adds tokens while the page is open.
+    const load = () =>
+      api.tokens().then(
+        (list) => alive && (setTokens([...list].sort((a, b) => b.createdAt - a.createdAt)), setError(undefined)),
+        (e: unknown) => alive && setError(e instanceof SignedOutError ? undefined : String(e)),
+      );
+    void load();
+    const timer = setInterval(() => void load(), 5000);
     return () => {
       alive = false;
+      clearInterval(timer);
     };
   }, [refresh]);
 
