@@ -210,8 +210,8 @@ export class ProcessTunnel implements TunnelProvider {
         );
         child.kill('SIGKILL');
       }, this.#options.startTimeoutMs ?? 30_000);
-      // The URL is printed before the edge connection exists; wait briefly for "Registered tunnel
-      // connection" so the URL shown answers, but do not depend on that wording.
+      // Some programs (cloudflared) announce the URL before it answers: wait briefly for their
+      // "connected" line so the URL shown works, but never depend on that wording.
       let grace: NodeJS.Timeout | undefined;
       const onLine = (line: string) => {
         recent.push(line);
