@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { BackendPool } from './backends/pool.js';
 import { approvalsCommand, startServeTunnel, tunnelCommand } from './cli-tunnel.js';
 import { clientsCommand, connectCommand, disconnectCommand } from './cli-clients.js';
+import { importCommand } from './cli-import.js';
 import type { BackendStatus } from './backends/types.js';
 import { loadConfig, withGateway } from './config/load.js';
 import { createGateway } from './index.js';
@@ -48,6 +49,10 @@ Commands:
              URL: the running gateway's, else http://127.0.0.1:<configured port>/mcp
   disconnect <client>
              Remove only the gateway's entry from that app's MCP config
+  import <client> [--only a,b] [--replace] [--dry-run]
+             Add the servers configured in that app as gateway backends (credentials go to
+             the secret store); --replace also switches the app to the gateway entry (its
+             config is backed up first); --dry-run shows what would happen. --json
   help       Show this help
   version    Print the version
 `;
@@ -80,6 +85,12 @@ async function main(argv: string[]): Promise<number> {
       );
     case 'disconnect':
       return disconnectCommand(rest, (text) => process.stdout.write(text));
+    case 'import':
+      return importCommand(
+        rest,
+        (text) => process.stdout.write(text),
+        (text) => process.stderr.write(text),
+      );
     case 'version':
     case '--version':
     case '-v':

@@ -20,7 +20,9 @@ import type {
 import { Federation } from './federation/federation.js';
 import { applyToolOverride, toolViews } from './federation/tool-views.js';
 import { clientEnvironment, createClientConnections } from './clients/index.js';
+import { existingBackends, previewImport, runImport } from './clients/import.js';
 import { createRequestListener } from './http/app.js';
+import type { Importer } from './http/import-routes.js';
 import type { OwnerSettings } from './http/settings-routes.js';
 import { ConsoleSessions } from './http/console-auth.js';
 import { createTunnelSurface, TUNNEL_CORS_ORIGINS } from './http/tunnel-surface.js';
@@ -390,6 +392,25 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
     return tools();
   }
 
+  /** Servers of a client app into this gateway's config, applied live like a console edit. */
+  const importer = (path: string): Importer => {
+    const options = () => ({
+      environment: clientEnvironment(deps.env ?? process.env),
+      existing: existingBackends(config.backends),
+    });
+    return {
+      preview: (client) => previewImport(client, options()),
+      run: (client, input) =>
+        runImport(client, {
+          ...options(),
+          ...(input.servers ? { only: input.servers } : {}),
+          replace: input.replace === true,
+          gatewayUrl: address?.mcpUrl ?? '',
+          edit: (change) => editServers(path, change),
+        }),
+    };
+  };
+
   async function buildListener() {
     const store = deps.dataDir ? await OAuthStore.open(join(deps.dataDir, 'oauth.json')) : OAuthStore.memory();
     const keys = await KeyRing.open(store);
@@ -496,6 +517,7 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
       connections: createClientConnections(() => address?.mcpUrl ?? '', {
         environment: clientEnvironment(deps.env ?? process.env),
       }),
+      ...(deps.configPath ? { importer: importer(deps.configPath) } : {}),
     });
   }
   let listener: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;

@@ -248,6 +248,49 @@ export interface GatewayStatusView {
   version: string;
 }
 
+/** One server configured in a client app, as an import would bring it into the gateway. */
+export interface ImportCandidateView {
+  /** Its name in the client's config. */
+  name: string;
+  /** The backend name it gets (or has) in the gateway. */
+  backend: string;
+  kind: 'stdio' | 'http' | 'sse';
+  /** The command line or URL, to recognise it; env and header values are never shown. */
+  target: string;
+  /** `env.X` / `headers.Y` whose values go to the secret store rather than the config file. */
+  secrets: string[];
+  /** `new`: would be added; `present`: the gateway already has it (same command or URL); `blocked`: see `problem`. */
+  status: 'new' | 'present' | 'blocked';
+  problem?: string;
+  warnings: string[];
+}
+
+/** `GET /api/import/:client`: what the client app has, and what importing would do. */
+export interface ImportPreview {
+  client: ClientAppId;
+  configPath: string;
+  servers: ImportCandidateView[];
+}
+
+/** `POST /api/import/:client`. */
+export interface ImportInput {
+  /** Names (in the client's config) to import; all importable ones when absent. */
+  servers?: string[];
+  /** Also remove them from the client and add the single gateway entry (the client's file is backed up first). */
+  replace?: boolean;
+}
+
+export interface ImportResult {
+  client: ClientAppId;
+  configPath: string;
+  /** Added to the gateway now. */
+  imported: ImportCandidateView[];
+  /** Chosen but not imported, with the reason (already present ones are not repeated here). */
+  skipped: Array<{ name: string; reason: string }>;
+  /** With `replace`: the change to the client's config, its backup, and how to undo it. */
+  replaced?: ClientChangeView;
+}
+
 /** Routes of the HTTP form of the API (headless), all owner-only. */
 export const API_ROUTES = {
   backends: 'GET /api/backends',
@@ -288,6 +331,10 @@ export const API_ROUTES = {
   connectClient: 'POST /api/connections/:client',
   /** Removes our entry from the app's config; `ClientChangeView`. */
   disconnectClient: 'DELETE /api/connections/:client',
+  /** `ImportPreview`: the servers a client app has, and what importing each would do. */
+  importPreview: 'GET /api/import/:client',
+  /** Takes an `ImportInput`; adds the servers as backends (secrets to the store); `ImportResult`. */
+  importServers: 'POST /api/import/:client',
 } as const;
 
 /**

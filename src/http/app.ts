@@ -32,6 +32,7 @@ import { CONSOLE_COOKIE, type ConsoleSessions } from './console-auth.js';
 import { mountOAuthRoutes } from './oauth-routes.js';
 import { mountSettingsRoutes, type OwnerSettings } from './settings-routes.js';
 import { mountConnectionRoutes, type ClientConnections } from './connection-routes.js';
+import { mountImportRoutes, type Importer } from './import-routes.js';
 import { checkHost, checkOrigin } from './guards.js';
 
 export interface HttpAppOptions {
@@ -72,6 +73,8 @@ export interface HttpAppOptions {
   scopes?: () => ScopeView[];
   /** MCP client apps on this machine (Claude Desktop…) the owner connects to the gateway. */
   connections?: ClientConnections;
+  /** Servers of a client app brought in as backends; absent without a config file. */
+  importer?: Importer;
   /** Pause and resume serving clients. */
   gateway?: { status(): GatewayStatusView; setPaused(paused: boolean): GatewayStatusView };
   /** The public tunnel, started and stopped by the owner. */
@@ -395,6 +398,7 @@ function createExpressApp(
   });
 
   if (options.connections) mountConnectionRoutes(app, express, ownerOnly, options.connections);
+  if (options.importer) mountImportRoutes(app, express, ownerOnly, options.importer);
 
   if (options.gateway) {
     const gateway = options.gateway;

@@ -1,0 +1,138 @@
+/** `cortex-gateway import <client> [--only a,b] [--replace] [--dry-run]`: the CLI side of src/clients/import.ts. */
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { ImportCandidateView, ImportPreview, ImportResult } from './api/contract.js';
+import { CLIENTS, getClient } from './clients/index.js';
+import { existingBackends, previewImport, runImport } from './clients/import.js';
+import { editServersFile } from './config/file.js';
+import { loadConfig } from './config/load.js';
+import { readRuntimeInfo } from './runtime-file.js';
+import { describeError, GatewayError } from './shared/errors.js';
+import { openKeyFileSecretStore } from './store/secrets.js';
+
+type Write = (text: string) => void;
+
+const usageError = (message: string) => new GatewayError('invalid_argument', message);
+
+function parse(args: string[]) {
+  try {
+    return parseArgs({
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        config: { type: 'string' },
+        'data-dir': { type: 'string' },
+        only: { type: 'string', multiple: true },
+        replace: { type: 'boolean' },
+        'dry-run': { type: 'boolean' },
+        json: { type: 'boolean' },
+      },
+    });
+  } catch (error) {
+    throw usageError(describeError(error));
+  }
+}
+
+/** Calls the owner API of a running gateway: the import then applies live, like the console's. */
+async function ownerApi<T>(
+  running: { mcpUrl: string; ownerToken: string },
+  method: string,
+  path: string,
+  body?: unknown,
+) {
+  const response = await fetch(new URL(path, running.mcpUrl), {
+    method,
+    headers: { authorization: `Bearer ${running.ownerToken}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    signal: AbortSignal.timeout(30_000),
+  });
+  const result = (await response.json()) as { ok: boolean; value?: T; error?: { code?: string; message: string } };
+  if (!result.ok) throw new GatewayError('invalid_argument', result.error?.message ?? `HTTP ${response.status}`);
+  return result.value as T;
+}
+
+function describeServer(s: ImportCandidateView): string {
+  const notes = [
+    s.backend !== s.name ? `as "${s.backend}"` : '',
+    s.secrets.length ? `secrets: ${s.secrets.join(', ')}` : '',
+    s.problem ?? '',
+  ].filter(Boolean);
+  return `  ${s.name}  ${s.kind}  ${s.target}${notes.length ? `  (${notes.join('; ')})` : ''}\n`;
+}
+
+function formatPreview(preview: ImportPreview): string {
+  if (preview.servers.length === 0) return `No servers in ${preview.configPath}.\n`;
+  const groups: Array<[ImportCandidateView['status'], string]> = [
+    ['new', 'Would import'],
+    ['present', 'Already in the gateway'],
+    ['blocked', 'Cannot import'],
+  ];
+  let out = `Servers in ${preview.configPath}:\n`;
+  for (const [status, title] of groups) {
+    const servers = preview.servers.filter((s) => s.status === status);
+    if (servers.length) out += `${title}:\n${servers.map(describeServer).join('')}`;
+  }
+  return out;
+}
+
+function formatResult(result: ImportResult): string {
+  let out = result.imported.length
+    ? `Imported into the gateway:\n${result.imported.map(describeServer).join('')}`
+    : 'Nothing new to import.\n';
+  if (result.skipped.length) out += `Skipped:\n${result.skipped.map((s) => `  ${s.name}: ${s.reason}\n`).join('')}`;
+  if (result.replaced) {
+    out += `${result.replaced.message}\n  Config: ${result.replaced.configPath}\n`;
+    if (result.replaced.backupPath) out += `  Backup: ${result.replaced.backupPath}\n`;
+  }
+  return out;
+}
+
+export async function importCommand(args: string[], out: Write, err: Write): Promise<number> {
+  const { values, positionals } = parse(args);
+  const [client, ...extra] = positionals;
+  if (!client) throw usageError(`import: name the client, one of: ${CLIENTS.map((c) => c.id).join(', ')}`);
+  if (extra.length) throw usageError(`import: unexpected argument "${extra[0]}"`);
+  getClient(client);
+  const only = values.only
+    ?.flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter(Boolean);
+  const loaded = await loadConfig({
+    ...(typeof values.config === 'string' ? { configPath: values.config } : {}),
+    ...(typeof values['data-dir'] === 'string' ? { dataDir: resolve(values['data-dir']) } : {}),
+    createIfMissing: true,
+  });
+  const running = await readRuntimeInfo(loaded.dataDir);
+  const path = `/api/import/${encodeURIComponent(client)}`;
+  const input = { ...(only ? { servers: only } : {}), replace: values.replace === true };
+
+  if (values['dry-run']) {
+    const preview = running
+      ? await ownerApi<ImportPreview>(running, 'GET', path)
+      : await previewImport(client, { existing: existingBackends(loaded.config.backends) });
+    out(values.json ? JSON.stringify(preview, null, 2) + '\n' : formatPreview(preview));
+    return 0;
+  }
+
+  let result: ImportResult;
+  if (running) {
+    result = await ownerApi<ImportResult>(running, 'POST', path, input);
+  } else {
+    const secrets = await openKeyFileSecretStore(loaded.dataDir);
+    const { port, host } = loaded.config.gateway;
+    if (input.replace && port === 0) {
+      throw usageError('--replace: gateway.port is 0 (a new port at every start): start the gateway first');
+    }
+    result = await runImport(client, {
+      existing: existingBackends(loaded.config.backends),
+      ...(only ? { only } : {}),
+      replace: input.replace,
+      gatewayUrl: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}/mcp`,
+      edit: (change) => editServersFile(loaded.configPath, change, secrets),
+    });
+  }
+  for (const warning of result.replaced?.warnings ?? []) err(`warning: ${warning}\n`);
+  out(values.json ? JSON.stringify(result, null, 2) + '\n' : formatResult(result));
+  return 0;
+}
