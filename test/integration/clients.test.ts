@@ -296,7 +296,9 @@ describe('cortex-gateway connect: details', () => {
       const config = JSON.parse(await readFile(join(home, '.cursor/mcp.json'), 'utf8'));
       expect(config.mcpServers['cortex-gateway']).toEqual({ url: ready.mcpUrl });
     } finally {
+      const exited = new Promise((resolve) => serve.once('exit', resolve));
       serve.kill('SIGTERM');
+      await exited;
     }
   });
 
