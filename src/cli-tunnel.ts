@@ -4,7 +4,7 @@
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { ApiResult, PendingConsentView, TunnelStatus } from './api/contract.js';
+import type { ApiResult, PendingConsentView, ScopeView, TunnelStatus } from './api/contract.js';
 import type { Gateway } from './index.js';
 import { loadConfig } from './config/load.js';
 import { readRuntimeInfo } from './runtime-file.js';
@@ -101,6 +101,14 @@ export async function approvalsCommand(args: string[], write: Write): Promise<nu
     const pending = list.find((p) => p.id === id);
     if (!pending) throw new GatewayError('not_found', `no pending request with id ${id}`);
     scopes = pending.requestedScopes;
+    if (scopes.length === 0) {
+      // Granting everything by default to a client from the internet is too generous: ask.
+      const available = await ownerCall<ScopeView[]>(dataDir, 'GET', '/api/scopes');
+      throw usageError(
+        `approvals approve: this sign-in names no scope; choose with --scope ` +
+          `(available: ${available.map((v) => v.scope).join(' ') || 'none, no server is configured'})`,
+      );
+    }
   }
   await ownerCall(dataDir, 'POST', `/api/consents/${encodeURIComponent(id)}`, { decision: 'approve', scopes });
   write(`Approved ${id}${scopes.length ? ` with ${scopes.join(' ')}` : ' (no scope)'}.\n`);

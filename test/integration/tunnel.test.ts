@@ -613,6 +613,48 @@ describe('CLI: serve --tunnel and approvals', () => {
     expect(new URL(String(done.headers.location)).searchParams.get('error')).toBe('access_denied');
   });
 
+  it('"approvals approve" asks for --scope when the sign-in names none, then grants exactly those', async () => {
+    const reg = await viaTunnel(info, '/register', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ redirect_uris: [CLAUDE_AI], client_name: 'Scopeless' }),
+    });
+    const clientId = (JSON.parse(reg.body) as { client_id: string }).client_id;
+    const verifier = randomBytes(32).toString('base64url');
+    const query = new URLSearchParams({
+      client_id: clientId,
+      redirect_uri: CLAUDE_AI,
+      response_type: 'code',
+      code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+      code_challenge_method: 'S256',
+    });
+    const page = await viaTunnel(info, `/authorize?${query}`);
+    const wait = /content="2;url=([^"]+)"/.exec(page.body)![1]!.replace(/&amp;/g, '&');
+    const list = JSON.parse((await run(['approvals', 'list', '--json'])).stdout) as PendingConsentView[];
+    const pending = list.find((p) => p.clientId === clientId)!;
+
+    const refused = await run(['approvals', 'approve', pending.id]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('names no scope; choose with --scope (available: mcp:toy:read mcp:toy:write)');
+
+    const approved = await run(['approvals', 'approve', pending.id, '--scope', 'mcp:toy:read']);
+    expect(approved.code).toBe(0);
+    const done = await viaTunnel(info, wait);
+    const code = new URL(String(done.headers.location)).searchParams.get('code')!;
+    const token = await viaTunnel(info, '/token', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: CLAUDE_AI,
+        client_id: clientId,
+        code_verifier: verifier,
+      }).toString(),
+    });
+    expect(JSON.parse(token.body)).toMatchObject({ scope: 'mcp:toy:read' });
+  });
+
   it('"approvals approve" with an unknown id exits non-zero with a reason', async () => {
     const result = await run(['approvals', 'approve', 'no-such-id']);
     expect(result.code).not.toBe(0);
