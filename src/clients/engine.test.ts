@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -60,5 +60,14 @@ describe('reading and editing a client’s servers', () => {
       'settings.json',
       'settings.json.2026-01-02T03-04-05-678Z.bak',
     ]);
+  });
+
+  // Configs often hold API keys in `env`: neither our write nor the backup may widen who can read them.
+  it.skipIf(process.platform === 'win32')('keeps the file’s permissions, on the file and on its backup', async () => {
+    await writeFile(settings(), '{"mcpServers": {"a": {"env": {"KEY": "secret"}}}}');
+    await chmod(settings(), 0o600);
+    const outcome = await editClientServers('gemini-cli', { set: { x: 1 } }, { environment });
+    expect((await stat(settings())).mode & 0o777).toBe(0o600);
+    expect((await stat(outcome.backupPath!)).mode & 0o777).toBe(0o600);
   });
 });
