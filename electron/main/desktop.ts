@@ -37,6 +37,8 @@ export interface Desktop {
 export async function setUpDesktop(options: {
   explicitPort: boolean;
   gatewayOrigin: () => string | undefined;
+  /** After a saved change, from the console or the tray (the tray shows start at login). */
+  onChange?: (settings: DesktopSettings) => void;
 }): Promise<Desktop> {
   const userData = app.getPath('userData');
   const logsDir = app.getPath('logs');
@@ -66,6 +68,7 @@ export async function setUpDesktop(options: {
   };
   const applySettings = async (next: DesktopSettings, previous: DesktopSettings) => {
     if (next.startAtLogin !== previous.startAtLogin) await applyLoginItem(next);
+    options.onChange?.(next);
   };
   // The app may have moved since the login item was written (an update, a new AppImage): refresh it.
   if (settings.get().startAtLogin && app.isPackaged) await applyLoginItem(settings.get());

@@ -8,7 +8,7 @@ import { loadConfig } from '../../src/config/load.js';
 import { createGateway, type Gateway } from '../../src/index.js';
 import { createConsoleLogger, type Logger } from '../../src/shared/logger.js';
 import { createConsoleWindow } from './console-window.js';
-import { setUpDesktop } from './desktop.js';
+import { setUpDesktop, type Desktop } from './desktop.js';
 import { createTray } from './tray.js';
 import { backendNotifications } from './notifications.js';
 import type { TrayState } from './tray-menu.js';
@@ -20,6 +20,7 @@ const resources = app.isPackaged ? process.resourcesPath : join(here, '../../../
 // Standard error until the log file in the app's log folder is open (setUpDesktop).
 let logger: Logger = createConsoleLogger({ level: 'info' });
 let gateway: Gateway | undefined;
+let desktop: Desktop | undefined;
 let state: TrayState = { gateway: 'stopped', backends: [] };
 
 async function main(): Promise<void> {
@@ -32,7 +33,11 @@ async function main(): Promise<void> {
     if (id === 'quit') app.quit();
     else if (id === 'open') openConsole();
     else if (id === 'copy-url' && state.mcpUrl) clipboard.writeText(state.mcpUrl);
-    else if (id.startsWith('restart:')) {
+    else if (id === 'start-at-login' && desktop) {
+      desktop
+        .setStartAtLogin(!desktop.settings().startAtLogin)
+        .catch((error: unknown) => logger.warn('start at login not changed', { error: String(error) }));
+    } else if (id.startsWith('restart:')) {
       const name = id.slice('restart:'.length);
       gateway
         ?.restartBackend(name)
@@ -46,11 +51,13 @@ async function main(): Promise<void> {
 
   const loaded = await loadConfig({ dataDir: app.getPath('userData'), createIfMissing: true });
   await mkdir(loaded.dataDir, { recursive: true, mode: 0o700 });
-  const desktop = await setUpDesktop({
+  desktop = await setUpDesktop({
     explicitPort: loaded.explicitPort,
     gatewayOrigin: () => gateway?.address?.origin,
+    onChange: (settings) => show({ startAtLogin: settings.startAtLogin }),
   });
   logger = desktop.logger;
+  show({ startAtLogin: desktop.settings().startAtLogin });
   gateway = createGateway(loaded.config, {
     logger,
     secretStore: desktop.secretStore,
