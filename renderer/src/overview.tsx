@@ -10,6 +10,7 @@ export function Overview() {
   const [copyLabel, setCopyLabel] = useState('Copy');
   const [backends, setBackends] = useState<BackendStatus[] | undefined>();
   const [clients, setClients] = useState<ClientView[] | undefined>();
+  const [paused, setPaused] = useState<boolean | undefined>();
   useEffect(() => {
     let alive = true;
     const load = () => {
@@ -21,6 +22,10 @@ export function Overview() {
         (c) => alive && setClients(c),
         () => {},
       );
+      api.gateway().then(
+        (g) => alive && setPaused(g.paused),
+        () => {},
+      );
     };
     load();
     const timer = setInterval(load, 3000);
@@ -29,6 +34,18 @@ export function Overview() {
       clearInterval(timer);
     };
   }, []);
+  const togglePause = async () => {
+    if (
+      !paused &&
+      !window.confirm('Pause the gateway? Every client is refused until you resume; servers keep running.')
+    ) {
+      return;
+    }
+    await api.setPaused(!paused).then(
+      (g) => setPaused(g.paused),
+      () => {},
+    );
+  };
   const copy = async () => {
     // The clipboard may be refused (no focus, no permission): say so instead of failing silently.
     const ok = await navigator.clipboard.writeText(mcpUrl).then(
@@ -45,7 +62,17 @@ export function Overview() {
   return (
     <>
       <section className="card">
-        <h2>Your MCP endpoint</h2>
+        <div className="card-head">
+          <h2>Your MCP endpoint</h2>
+          {paused !== undefined && (
+            <span className="gateway-state">
+              <span className={`badge badge-${paused ? 'degraded' : 'ready'}`}>{paused ? 'Paused' : 'Serving'}</span>
+              <button type="button" className="link" onClick={() => void togglePause()}>
+                {paused ? 'Resume' : 'Pause'}
+              </button>
+            </span>
+          )}
+        </div>
         <p>Point any client that speaks Streamable HTTP at this address; it signs in through a consent page.</p>
         <div className="url-row">
           <code>{mcpUrl}</code>

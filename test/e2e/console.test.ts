@@ -297,13 +297,14 @@ describe.skipIf(!hasChromium && !process.env.CI)('console sign-in (headless, in 
       await row.getByRole('button', { name: 'Connect to Claude Desktop' }).click();
       await row.getByText('Connected', { exact: true }).waitFor({ timeout: 10_000 });
       await page.getByText(/Quit Claude Desktop completely/).waitFor({ timeout: 10_000 });
-      const after = JSON.parse(await readFile(claudeConfig, 'utf8')) as typeof before & {
-        mcpServers: Record<string, { command: string; args: string[] }>;
+      const after = JSON.parse(await readFile(claudeConfig, 'utf8')) as {
+        globalShortcut: string;
+        mcpServers: Record<string, { command: string; args?: string[] }>;
       };
       expect(after.globalShortcut).toBe('Ctrl+Space');
       expect(after.mcpServers.mine).toEqual(before.mcpServers.mine);
       const ours = Object.values(after.mcpServers).find((e) => e.args?.includes('mcp-remote'));
-      expect(ours?.args.at(-1)).toBe(gateway.address!.mcpUrl);
+      expect(ours?.args?.at(-1)).toBe(gateway.address!.mcpUrl);
 
       await page.getByRole('button', { name: 'Start public URL' }).click();
       await page.getByText(/https:\/\/[a-z0-9-]+\.trycloudflare\.com\/mcp/).waitFor({ timeout: 20_000 });
@@ -311,6 +312,32 @@ describe.skipIf(!hasChromium && !process.env.CI)('console sign-in (headless, in 
     } finally {
       await browser.close();
       await gateway.stop();
+    }
+  });
+
+  it('pauses and resumes serving clients from the overview', async () => {
+    await using gw = await consoleGateway();
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await page.goto(gw.gateway.consoleLoginUrl());
+      await page.getByText('Serving', { exact: true }).waitFor({ timeout: 10_000 });
+      page.once('dialog', (dialog) => void dialog.accept());
+      await page.getByRole('button', { name: 'Pause', exact: true }).click();
+      await page.getByText('Paused', { exact: true }).waitFor({ timeout: 10_000 });
+      expect(gw.gateway.paused).toBe(true);
+      const { token } = await gw.gateway.createPersonalToken({ name: 'probe', scopes: ['*'], ttlSeconds: 60 });
+      const probe = await fetch(gw.address.mcpUrl, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: '{}',
+      });
+      expect(probe.status).toBe(503);
+      await page.getByRole('button', { name: 'Resume', exact: true }).click();
+      await page.getByText('Serving', { exact: true }).waitFor({ timeout: 10_000 });
+      expect(gw.gateway.paused).toBe(false);
+    } finally {
+      await browser.close();
     }
   });
 
