@@ -108,6 +108,8 @@ export class Backend extends EventEmitter<BackendEvents> {
   #restartTimer: NodeJS.Timeout | undefined;
   #pingTimer: NodeJS.Timeout | undefined;
   #fetch: NodeFetch | undefined;
+  /** Secret values handed to the backend at its last connect: masked in stderr and errors shown. */
+  #secretValues: string[] = [];
   #refreshing = new Map<keyof BackendCatalog, Promise<void>>();
   #refreshAgain = new Set<keyof BackendCatalog>();
 
@@ -271,12 +273,17 @@ export class Backend extends EventEmitter<BackendEvents> {
   async #open(generation: number): Promise<{ client: Client; transport: Transport; kind: BackendStatus['transport'] }> {
     const config = this.config;
     if (config.type === 'stdio') {
-      const transport = this.#stdioTransport(await resolveSecretRefs(config.env, this.#options.secrets, 'env'));
+      const found: string[] = [];
+      const env = await resolveSecretRefs(config.env, this.#options.secrets, 'env', found);
+      this.#secretValues = found;
+      const transport = this.#stdioTransport(env);
       const client = await this.#initialize(transport, generation);
       return { client, transport, kind: 'stdio' };
     }
     const url = new URL(config.url);
-    const headers = await resolveSecretRefs(config.headers, this.#options.secrets, 'headers');
+    const found: string[] = [];
+    const headers = await resolveSecretRefs(config.headers, this.#options.secrets, 'headers', found);
+    this.#secretValues = found;
     const sse = async () => {
       // Legacy HTTP+SSE servers are rare; the SDK's transport over our node:http fetch serves them.
       this.#fetch ??= createNodeFetch();
@@ -322,8 +329,10 @@ export class Backend extends EventEmitter<BackendEvents> {
       }
       for (const line of lines) {
         if (!line) continue;
-        this.#stderr.push(line.length > 2000 ? line.slice(0, 2000) + '…' : line);
-        this.#log.debug('stderr', { line });
+        // A server that prints its own token must not put it in the console or the log.
+        const safe = this.#mask(line);
+        this.#stderr.push(safe.length > 2000 ? safe.slice(0, 2000) + '…' : safe);
+        this.#log.debug('stderr', { line: safe });
       }
     });
     return transport;
@@ -461,8 +470,16 @@ export class Backend extends EventEmitter<BackendEvents> {
     void this.#failed(reason);
   }
 
+  #mask(text: string): string {
+    let out = text;
+    // Very short values would mask ordinary text and hide little; skip them.
+    for (const secret of this.#secretValues) if (secret.length >= 4) out = out.split(secret).join('••••');
+    return out;
+  }
+
   /** Marks the backend down, drops its connection and schedules a restart with backoff. */
-  async #failed(reason: string): Promise<void> {
+  async #failed(unsafeReason: string): Promise<void> {
+    const reason = this.#mask(unsafeReason);
     const generation = ++this.#generation;
     this.#clearTimers();
     const wasStable = this.#readySince !== undefined && this.#options.clock.now() - this.#readySince >= STABLE_AFTER_MS;

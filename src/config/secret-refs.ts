@@ -136,6 +136,8 @@ export async function resolveSecretRefs(
   values: Readonly<Record<string, string>>,
   store: SecretStore | undefined,
   field: SecretField,
+  /** Receives each secret value resolved, so the caller can keep it out of what it shows. */
+  found?: string[],
 ): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(values)) {
@@ -152,6 +154,7 @@ export async function resolveSecretRefs(
       );
     }
     out[key] = secret;
+    found?.push(secret);
   }
   return out;
 }

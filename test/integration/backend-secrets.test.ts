@@ -178,6 +178,25 @@ describe('backend secrets through the owner API', () => {
     expect(await readFile(configPath, 'utf8')).not.toContain(TOKEN);
   });
 
+  it('masks the secret in what a backend prints and in its error', async () => {
+    await using gw = await start();
+    await owner(
+      gw,
+      'PUT',
+      '/api/backends/gh',
+      envBackend({ GH_TOKEN: { secret: TOKEN }, ENV_PRINT: 'GH_TOKEN', ENV_EXIT: '1' }),
+    );
+    const down = await waitFor(
+      () => gw.gateway.backendStatuses().find((s) => s.name === 'gh' && s.lastError),
+      'gh failed',
+    );
+    expect(down.lastError).toContain('GH_TOKEN=••••');
+    const stderr = await owner(gw, 'GET', '/api/backends/gh/stderr');
+    expect(stderr.text).toContain('GH_TOKEN=••••');
+    expect(stderr.text).not.toContain(TOKEN);
+    expect(logs.join('\n')).not.toContain(TOKEN);
+  });
+
   it('reports a missing secret as the backend error, naming the variable', async () => {
     const servers = { gh: envBackend({ GH_TOKEN: '${secret:gh.env.GH_TOKEN}' }) };
     await writeFile(configPath, JSON.stringify({ mcpServers: servers }));
