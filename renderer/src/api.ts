@@ -4,6 +4,9 @@ import type {
   ActivityEntry,
   ApiResult,
   DesktopBridge,
+  ImportInput,
+  ImportPreview,
+  ImportResult,
   BackendEntry,
   BackendTestResult,
   ClientChangeView,
@@ -81,6 +84,9 @@ export const api = {
     call<null>('POST', `/api/consents/${encodeURIComponent(id)}`, { decision, scopes }),
   settings: () => call<SettingsView>('GET', '/api/settings'),
   saveSettings: (input: SettingsInput) => call<SettingsView>('PUT', '/api/settings', input),
+  importPreview: (client: string) => call<ImportPreview>('GET', `/api/import/${encodeURIComponent(client)}`),
+  importServers: (client: string, input: ImportInput) =>
+    call<ImportResult>('POST', `/api/import/${encodeURIComponent(client)}`, input),
 };
 
 function unwrap<T>(result: ApiResult<T>): T {

@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import type { BackendEntry, BackendStatus } from '../../src/api/contract.js';
 import { AddBackend, BackendForm } from './add-backend.js';
 import { api, SignedOutError } from './api.js';
+import { ImportServers } from './import-servers.js';
 
 const STATE_LABEL: Record<BackendStatus['state'], string> = {
   ready: 'Ready',
@@ -191,6 +192,7 @@ export function Backends() {
         />
       )}
       {backends && !editing && <AddBackend onAdded={reload} />}
+      {backends && !editing && <ImportServers onImported={reload} />}
     </section>
   );
 }
