@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/shared/logger.js';
-import { SECRETS_FILE_NAME } from '../../src/store/secrets.js';
+import { createKeyFileSecretStore, SECRETS_FILE_NAME } from '../../src/store/secrets.js';
 import { keychainUsable, openDesktopSecretStore, SAFE_STORAGE_CIPHER, type SafeStorageLike } from './secrets.js';
 
 /** A stand-in for the OS keychain: real encryption with a key held in memory, like safeStorage's. */
@@ -60,6 +60,17 @@ describe('desktop secret store', () => {
     await store.set('a', 'b');
     expect(JSON.parse(await readFile(join(userData, SECRETS_FILE_NAME), 'utf8')).cipher).toBe('aes-256-gcm+keyfile');
     expect(warnings).toEqual([expect.stringMatching(/no usable OS keychain/)]);
+  });
+
+  it('opens a file the headless CLI wrote, and reseals it with the keychain on the next change', async () => {
+    await createKeyFileSecretStore(userData).set('cli.env.TOKEN', 'from_the_cli');
+    const safeStorage = fakeSafeStorage();
+    const store = await openDesktopSecretStore({ userData, safeStorage, platform: 'darwin', logger: silentLogger });
+    expect(await store.get('cli.env.TOKEN')).toBe('from_the_cli');
+    await store.set('app.env.TOKEN', 'from_the_app');
+    expect(JSON.parse(await readFile(join(userData, SECRETS_FILE_NAME), 'utf8')).cipher).toBe(SAFE_STORAGE_CIPHER);
+    const again = await openDesktopSecretStore({ userData, safeStorage, platform: 'darwin', logger: silentLogger });
+    expect(await again.get('cli.env.TOKEN')).toBe('from_the_cli');
   });
 
   it('refuses a file the keychain cannot decrypt, naming the file', async () => {

@@ -45,14 +45,15 @@ export async function openDesktopSecretStore(options: {
   logger: Logger;
 }) {
   const path = join(options.userData, SECRETS_FILE_NAME);
-  let cipher: SecretCipher;
+  // The CLI may have written the file first (same data folder): open it, reseal it on the next change.
+  const keyFile = createKeyFileCipher(join(options.userData, SECRETS_KEY_FILE_NAME));
+  let store;
   if (await keychainUsable(options.safeStorage, options.platform)) {
-    cipher = safeStorageCipher(options.safeStorage);
+    store = createFileSecretStore({ path, cipher: safeStorageCipher(options.safeStorage), alsoOpens: [keyFile] });
   } else {
     options.logger.warn('no usable OS keychain: backend secrets are sealed with a 0600 key file in the data folder');
-    cipher = createKeyFileCipher(join(options.userData, SECRETS_KEY_FILE_NAME));
+    store = createFileSecretStore({ path, cipher: keyFile });
   }
-  const store = createFileSecretStore({ path, cipher });
   await store.load();
   return store;
 }

@@ -53,14 +53,24 @@ export const SECRETS_KEY_FILE_NAME = 'secrets.key';
  * Secrets in one file, sealed as a whole (ids included: they name backends and variables) and
  * rewritten atomically on every change. Loaded once, on first use; writes are serialized.
  */
-export function createFileSecretStore(options: { path: string; cipher: SecretCipher }): SecretStore & {
+export function createFileSecretStore(options: {
+  path: string;
+  /** Seals every write. */
+  cipher: SecretCipher;
+  /**
+   * Other ciphers a file may have been sealed with (the desktop app also opens a file the headless
+   * CLI wrote into the same folder); the next write reseals it with `cipher`.
+   */
+  alsoOpens?: readonly SecretCipher[];
+}): SecretStore & {
   /** Reads and unseals the file now, so a damaged one is reported at start-up rather than at first use. */
   load(): Promise<void>;
 } {
   const { path, cipher } = options;
+  const openers = [cipher, ...(options.alsoOpens ?? [])];
   let loaded: Promise<Map<string, string>> | undefined;
   let queue: Promise<unknown> = Promise.resolve();
-  const values = () => (loaded ??= readSecrets(path, cipher));
+  const values = () => (loaded ??= readSecrets(path, openers));
 
   /** Runs changes one after another, each on the latest values, and writes the file after each. */
   const change = <T>(apply: (map: Map<string, string>) => T): Promise<T> => {
@@ -86,7 +96,7 @@ export function createFileSecretStore(options: { path: string; cipher: SecretCip
   };
 }
 
-async function readSecrets(path: string, cipher: SecretCipher): Promise<Map<string, string>> {
+async function readSecrets(path: string, openers: readonly SecretCipher[]): Promise<Map<string, string>> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -103,10 +113,11 @@ async function readSecrets(path: string, cipher: SecretCipher): Promise<Map<stri
   if (file?.version !== 1 || typeof file.data !== 'string' || typeof file.cipher !== 'string') {
     throw unreadable(path, 'not a Cortex Gateway secrets file (version 1)');
   }
-  if (file.cipher !== cipher.name) {
+  const cipher = openers.find((c) => c.name === file.cipher);
+  if (!cipher) {
     throw unreadable(
       path,
-      `sealed with "${file.cipher}", but this gateway opens "${cipher.name}" (was it written by the desktop app?)`,
+      `sealed with "${file.cipher}", but this gateway opens ${openers.map((c) => `"${c.name}"`).join(' or ')} (was it written by the desktop app?)`,
     );
   }
   let plain: Buffer;
