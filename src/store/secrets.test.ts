@@ -63,6 +63,15 @@ describe('key-file secret store', () => {
     expect((await (await openKeyFileSecretStore(dir)).ids()).sort()).toHaveLength(20);
   });
 
+  it('sees changes another process made to the file, and does not overwrite them', async () => {
+    const mine = createKeyFileSecretStore(dir);
+    await mine.set('a', '1');
+    await createKeyFileSecretStore(dir).set('b', '2');
+    expect(await mine.get('b')).toBe('2');
+    await mine.set('c', '3');
+    expect((await (await openKeyFileSecretStore(dir)).ids()).sort()).toEqual(['a', 'b', 'c']);
+  });
+
   it('refuses a tampered file with an error naming it', async () => {
     await createKeyFileSecretStore(dir).set('a', TOKEN);
     const path = join(dir, SECRETS_FILE_NAME);

@@ -1,5 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { chmod, mkdir, open, readFile } from 'node:fs/promises';
+import { chmod, mkdir, open, readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { GatewayError } from '../shared/errors.js';
 import { writeFileAtomic } from './atomic.js';
@@ -68,9 +68,15 @@ export function createFileSecretStore(options: {
 } {
   const { path, cipher } = options;
   const openers = [cipher, ...(options.alsoOpens ?? [])];
-  let loaded: Promise<Map<string, string>> | undefined;
+  // The file is the truth: another process (the CLI next to the desktop app) may change it, so the
+  // cached values are used only while the file's size and time are those they were read at.
+  let cache: { map: Map<string, string>; stamp: string } | undefined;
   let queue: Promise<unknown> = Promise.resolve();
-  const values = () => (loaded ??= readSecrets(path, openers));
+  const values = async () => {
+    const stamp = await fileStamp(path);
+    if (cache?.stamp !== stamp) cache = { map: await readSecrets(path, openers), stamp };
+    return cache.map;
+  };
 
   /** Runs changes one after another, each on the latest values, and writes the file after each. */
   const change = <T>(apply: (map: Map<string, string>) => T): Promise<T> => {
@@ -80,7 +86,7 @@ export function createFileSecretStore(options: {
       const result = apply(next);
       await writeSecrets(path, cipher, next);
       // Only a written change becomes visible, so a failed write leaves the store as the file is.
-      loaded = Promise.resolve(next);
+      cache = { map: next, stamp: await fileStamp(path) };
       return result;
     });
     queue = run.catch(() => {});
@@ -94,6 +100,15 @@ export function createFileSecretStore(options: {
     set: (id, value) => change((map) => void map.set(id, value)),
     delete: async (id) => ((await values()).has(id) ? change((map) => map.delete(id)) : false),
   };
+}
+
+async function fileStamp(path: string): Promise<string> {
+  try {
+    const info = await stat(path);
+    return `${info.mtimeMs}:${info.size}:${info.ino}`;
+  } catch {
+    return 'missing';
+  }
 }
 
 async function readSecrets(path: string, openers: readonly SecretCipher[]): Promise<Map<string, string>> {
