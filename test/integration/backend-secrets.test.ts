@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +8,7 @@ import { createGateway } from '../../src/index.js';
 import { createConsoleLogger } from '../../src/shared/logger.js';
 import { createKeyFileSecretStore } from '../../src/store/secrets.js';
 import {
+  CLI,
   connectClient,
   nodeBackend,
   ROOT,
@@ -195,6 +197,20 @@ describe('backend secrets through the owner API', () => {
     expect(stderr.text).toContain('GH_TOKEN=••••');
     expect(stderr.text).not.toContain(TOKEN);
     expect(logs.join('\n')).not.toContain(TOKEN);
+  });
+
+  it('stops `serve` with the path of a damaged secrets file, leaving the file as it was', async () => {
+    await writeFile(join(dir, 'secrets.enc.json'), '{"version":1,"cipher":"aes-256-gcm+keyfile","data":"AAAA"}');
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', '--data-dir', dir, '--port', '0'], {
+      env: { ...process.env, CORTEX_CONFIG: configPath },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    expect(code).toBe(1);
+    expect(stderr).toContain(`${join(dir, 'secrets.enc.json')}: cannot be decrypted`);
+    expect(await readFile(join(dir, 'secrets.enc.json'), 'utf8')).toContain('"AAAA"');
   });
 
   it('reports a missing secret as the backend error, naming the variable', async () => {
