@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { app, clipboard, dialog, Notification } from 'electron';
 import { loadConfig } from '../../src/config/load.js';
 import { createGateway, type Gateway } from '../../src/index.js';
+import { removeRuntimeInfo, writeRuntimeInfo } from '../../src/runtime-file.js';
 import { createConsoleLogger, type Logger } from '../../src/shared/logger.js';
 import { createConsoleWindow } from './console-window.js';
 import { setUpDesktop, type Desktop } from './desktop.js';
@@ -21,6 +22,7 @@ const resources = app.isPackaged ? process.resourcesPath : join(here, '../../../
 let logger: Logger = createConsoleLogger({ level: 'info' });
 let gateway: Gateway | undefined;
 let desktop: Desktop | undefined;
+let dataDir: string | undefined;
 let state: TrayState = { gateway: 'stopped', backends: [] };
 
 async function main(): Promise<void> {
@@ -77,7 +79,10 @@ async function main(): Promise<void> {
     lastStates = new Map(backends.map((b) => [b.name, b.state]));
     show({ backends });
   });
-  const { mcpUrl } = await gateway.start();
+  const { mcpUrl, consoleUrl } = await gateway.start();
+  // Like `serve`: CLI commands (import, login, token…) find the running app and act through it.
+  await writeRuntimeInfo(loaded.dataDir, { mcpUrl, consoleUrl, pid: process.pid, ownerToken: gateway.ownerToken });
+  dataDir = loaded.dataDir;
   show({ gateway: 'running', mcpUrl, backends: gateway.backendStatuses() });
   if (desktop.opensConsole) openConsole();
 }
@@ -89,6 +94,7 @@ app.on('before-quit', (event) => {
   event.preventDefault();
   void gateway
     .stop()
+    .then(() => (dataDir ? removeRuntimeInfo(dataDir, process.pid) : undefined))
     .catch((error: unknown) => logger.error('gateway stop failed', { error: String(error) }))
     .finally(() => ((stopped = true), app.quit()));
 });
