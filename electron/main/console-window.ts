@@ -5,11 +5,17 @@ export interface ConsoleWindowOptions {
   preload: string;
 }
 
-export function createConsoleWindow(options: ConsoleWindowOptions): { show(url: string | undefined): void } {
+export function createConsoleWindow(options: ConsoleWindowOptions): {
+  /** Opens the window at `url`, or focuses the open one (going to `url` when `navigate`, e.g. a page). */
+  show(url: string | undefined, navigate?: boolean): void;
+} {
   let window: BrowserWindow | undefined;
   return {
-    show(url) {
-      if (window && !window.isDestroyed()) return window.focus();
+    show(url, navigate = false) {
+      if (window && !window.isDestroyed()) {
+        if (url && navigate) void window.loadURL(url);
+        return window.focus();
+      }
       window = new BrowserWindow({
         width: 1100,
         height: 760,

@@ -11,7 +11,8 @@ import { createConsoleLogger, type Logger } from '../../src/shared/logger.js';
 import { createConsoleWindow } from './console-window.js';
 import { setUpDesktop, type Desktop } from './desktop.js';
 import { createTray } from './tray.js';
-import { backendNotifications } from './notifications.js';
+import { approvalNotification, backendNotifications } from './notifications.js';
+import { claudeDesktopState, createTrayCommands } from './tray-commands.js';
 import type { TrayState } from './tray-menu.js';
 
 // Bundled to dist/electron/main/main.js: dist/renderer and dist/electron/preload sit nearby, and
@@ -30,25 +31,24 @@ async function main(): Promise<void> {
   await app.whenReady();
   const window = createConsoleWindow({ preload: join(here, '../preload/preload.cjs') });
   // The window signs in with a fresh one-time link, like the browser does headless.
-  const openConsole = () => window.show(gateway?.address ? gateway.consoleLoginUrl() : undefined);
-  const onCommand = (id: string) => {
-    if (id === 'quit') app.quit();
-    else if (id === 'open') openConsole();
-    else if (id === 'copy-url' && state.mcpUrl) clipboard.writeText(state.mcpUrl);
-    else if (id === 'start-at-login' && desktop) {
-      desktop
-        .setStartAtLogin(!desktop.settings().startAtLogin)
-        .catch((error: unknown) => logger.warn('start at login not changed', { error: String(error) }));
-    } else if (id.startsWith('restart:')) {
-      const name = id.slice('restart:'.length);
-      gateway
-        ?.restartBackend(name)
-        .catch((error: unknown) => logger.warn('restart failed', { name, error: String(error) }));
-    }
+  const openConsole = (page?: string) =>
+    window.show(gateway?.address ? gateway.consoleLoginUrl() + (page ? `#/${page}` : '') : undefined, Boolean(page));
+  const notify = (title: string, body: string) => {
+    if (Notification.isSupported()) new Notification({ title, body }).show();
   };
-  const tray = createTray({ imagesDir: join(resources, 'tray'), onCommand }, state);
+  const onCommand = createTrayCommands({
+    gateway: () => gateway,
+    openConsole,
+    copyText: (text) => clipboard.writeText(text),
+    quit: () => app.quit(),
+    toggleStartAtLogin: async () => void (await desktop?.setStartAtLogin(!desktop.settings().startAtLogin)),
+    notify,
+    show: (next) => show(next),
+    logger: () => logger,
+  });
+  const tray = createTray({ imagesDir: join(resources, 'tray'), onCommand: (id) => void onCommand(id) }, state);
   const show = (next: Partial<TrayState>) => tray.update((state = { ...state, ...next }));
-  app.on('second-instance', openConsole);
+  app.on('second-instance', () => openConsole());
   app.on('window-all-closed', () => {}); // A tray app keeps running with no window open.
 
   const loaded = await loadConfig({ dataDir: app.getPath('userData'), createIfMissing: true });
@@ -79,7 +79,22 @@ async function main(): Promise<void> {
     lastStates = new Map(backends.map((b) => [b.name, b.state]));
     show({ backends });
   });
+  gateway.events.on('paused', (paused) => show({ gateway: paused ? 'paused' : 'running' }));
+  // Requests through the tunnel wait for the owner: say so, and count them in the tray.
+  const pendingCount = () => gateway?.authorizationServer?.pendingConsents().length ?? 0;
+  gateway.events.on('consent-requested', (request) => {
+    const note = approvalNotification(request);
+    notify(note.title, note.body);
+    show({ pendingApprovals: pendingCount() });
+  });
+  setInterval(() => {
+    if (state.pendingApprovals !== pendingCount()) show({ pendingApprovals: pendingCount() });
+  }, 3000).unref();
   const { mcpUrl, consoleUrl } = await gateway.start();
+  void claudeDesktopState(mcpUrl).then(
+    (claudeDesktop) => show({ claudeDesktop }),
+    () => {},
+  );
   // Like `serve`: CLI commands (import, login, token…) find the running app and act through it.
   await writeRuntimeInfo(loaded.dataDir, { mcpUrl, consoleUrl, pid: process.pid, ownerToken: gateway.ownerToken });
   dataDir = loaded.dataDir;
