@@ -1,35 +1,14 @@
 /** `cortex-gateway clients | connect <client> | disconnect <client>`: the CLI side of src/clients. */
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { ClientChangeView, ClientConnectionView } from './api/contract.js';
 import { CLIENTS, connectClient, detectClients, disconnectClient, getClient } from './clients/index.js';
 import { defaultDataDir, loadConfig } from './config/load.js';
+import { parseCommand, usageError, type Write } from './cli-common.js';
 import { readRuntimeInfo } from './runtime-file.js';
-import { describeError, GatewayError, isGatewayError } from './shared/errors.js';
+import { isGatewayError } from './shared/errors.js';
 
-type Write = (text: string) => void;
+const CLIENT_OPTIONS = { url: { type: 'string' }, json: { type: 'boolean' } } as const;
 
-const usageError = (message: string) => new GatewayError('invalid_argument', message);
-
-function parse(args: string[], positionals: boolean) {
-  try {
-    return parseArgs({
-      args,
-      allowPositionals: positionals,
-      strict: true,
-      options: {
-        config: { type: 'string' },
-        'data-dir': { type: 'string' },
-        url: { type: 'string' },
-        json: { type: 'boolean' },
-      },
-    });
-  } catch (error) {
-    throw usageError(describeError(error));
-  }
-}
-
-/** A URL for the address the gateway binds: wildcard binds are reached on loopback. */
 function urlHost(host: string): string {
   if (host === '0.0.0.0' || host === '::' || host === '') return '127.0.0.1';
   return host.includes(':') ? `[${host}]` : host;
@@ -112,7 +91,7 @@ function clientArgument(positionals: string[], command: string): string {
 }
 
 export async function clientsCommand(args: string[], out: Write): Promise<number> {
-  const { values } = parse(args, false);
+  const { values } = parseCommand(args, CLIENT_OPTIONS, false);
   const url = await gatewayUrl(values);
   const views = await detectClients(url);
   out(values.json ? JSON.stringify(views, null, 2) + '\n' : formatClients(views, url));
@@ -120,7 +99,7 @@ export async function clientsCommand(args: string[], out: Write): Promise<number
 }
 
 export async function connectCommand(args: string[], out: Write, err: Write): Promise<number> {
-  const { values, positionals } = parse(args, true);
+  const { values, positionals } = parseCommand(args, CLIENT_OPTIONS, true);
   const client = clientArgument(positionals, 'connect');
   const change = await connectClient(getClient(client), await gatewayUrl(values));
   for (const warning of change.warnings) err(`warning: ${warning}\n`);
@@ -129,7 +108,7 @@ export async function connectCommand(args: string[], out: Write, err: Write): Pr
 }
 
 export async function disconnectCommand(args: string[], out: Write): Promise<number> {
-  const { values, positionals } = parse(args, true);
+  const { values, positionals } = parseCommand(args, CLIENT_OPTIONS, true);
   const change = await disconnectClient(getClient(clientArgument(positionals, 'disconnect')));
   out(values.json ? JSON.stringify(change, null, 2) + '\n' : formatChange(change));
   return 0;

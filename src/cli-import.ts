@@ -1,56 +1,13 @@
 /** `cortex-gateway import <client> [--only a,b] [--replace] [--dry-run]`: the CLI side of src/clients/import.ts. */
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { ImportCandidateView, ImportPreview, ImportResult } from './api/contract.js';
 import { CLIENTS, getClient } from './clients/index.js';
 import { existingBackends, previewImport, runImport } from './clients/import.js';
 import { editServersFile } from './config/file.js';
 import { loadConfig } from './config/load.js';
+import { callOwnerApi, parseCommand, usageError, type Write } from './cli-common.js';
 import { readRuntimeInfo } from './runtime-file.js';
-import { describeError, GatewayError } from './shared/errors.js';
 import { openKeyFileSecretStore } from './store/secrets.js';
-
-type Write = (text: string) => void;
-
-const usageError = (message: string) => new GatewayError('invalid_argument', message);
-
-function parse(args: string[]) {
-  try {
-    return parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        config: { type: 'string' },
-        'data-dir': { type: 'string' },
-        only: { type: 'string', multiple: true },
-        replace: { type: 'boolean' },
-        'dry-run': { type: 'boolean' },
-        json: { type: 'boolean' },
-      },
-    });
-  } catch (error) {
-    throw usageError(describeError(error));
-  }
-}
-
-/** Calls the owner API of a running gateway: the import then applies live, like the console's. */
-async function ownerApi<T>(
-  running: { mcpUrl: string; ownerToken: string },
-  method: string,
-  path: string,
-  body?: unknown,
-) {
-  const response = await fetch(new URL(path, running.mcpUrl), {
-    method,
-    headers: { authorization: `Bearer ${running.ownerToken}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    signal: AbortSignal.timeout(30_000),
-  });
-  const result = (await response.json()) as { ok: boolean; value?: T; error?: { code?: string; message: string } };
-  if (!result.ok) throw new GatewayError('invalid_argument', result.error?.message ?? `HTTP ${response.status}`);
-  return result.value as T;
-}
 
 function describeServer(s: ImportCandidateView): string {
   const notes = [
@@ -89,7 +46,16 @@ function formatResult(result: ImportResult): string {
 }
 
 export async function importCommand(args: string[], out: Write, err: Write): Promise<number> {
-  const { values, positionals } = parse(args);
+  const { values, positionals } = parseCommand(
+    args,
+    {
+      only: { type: 'string', multiple: true },
+      replace: { type: 'boolean' },
+      'dry-run': { type: 'boolean' },
+      json: { type: 'boolean' },
+    },
+    true,
+  );
   const [client, ...extra] = positionals;
   if (!client) throw usageError(`import: name the client, one of: ${CLIENTS.map((c) => c.id).join(', ')}`);
   if (extra.length) throw usageError(`import: unexpected argument "${extra[0]}"`);
@@ -109,7 +75,7 @@ export async function importCommand(args: string[], out: Write, err: Write): Pro
 
   if (values['dry-run']) {
     const preview = running
-      ? await ownerApi<ImportPreview>(running, 'GET', path)
+      ? await callOwnerApi<ImportPreview>(running, 'GET', path)
       : await previewImport(client, { existing: existingBackends(loaded.config.backends) });
     out(values.json ? JSON.stringify(preview, null, 2) + '\n' : formatPreview(preview));
     return 0;
@@ -117,7 +83,7 @@ export async function importCommand(args: string[], out: Write, err: Write): Pro
 
   let result: ImportResult;
   if (running) {
-    result = await ownerApi<ImportResult>(running, 'POST', path, input);
+    result = await callOwnerApi<ImportResult>(running, 'POST', path, input);
   } else {
     const secrets = await openKeyFileSecretStore(loaded.dataDir);
     const { port, host } = loaded.config.gateway;

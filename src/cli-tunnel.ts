@@ -2,58 +2,10 @@
  * `cortex-gateway approvals …` and `cortex-gateway tunnel …`: the owner's side of the public tunnel,
  * headless. Both talk to the running gateway's owner API, found through its runtime file.
  */
-import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import type { ApiResult, PendingConsentView, ScopeView, TunnelStatus } from './api/contract.js';
+import type { PendingConsentView, ScopeView, TunnelStatus } from './api/contract.js';
+import { dataDirOf, ownerCall, parseCommand, usageError, type Write } from './cli-common.js';
 import type { Gateway } from './index.js';
-import { loadConfig } from './config/load.js';
-import { readRuntimeInfo } from './runtime-file.js';
-import { describeError, GatewayError } from './shared/errors.js';
-
-type Write = (text: string) => void;
-
-const usageError = (message: string) => new GatewayError('invalid_argument', message);
-
-function parse(args: string[]) {
-  try {
-    return parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        config: { type: 'string' },
-        'data-dir': { type: 'string' },
-        scope: { type: 'string', multiple: true },
-        json: { type: 'boolean' },
-      },
-    });
-  } catch (error) {
-    throw usageError(describeError(error));
-  }
-}
-
-async function dataDirOf(values: { config?: string | undefined; 'data-dir'?: string | undefined }): Promise<string> {
-  if (values['data-dir']) return resolve(values['data-dir']);
-  return (await loadConfig({ ...(values.config ? { configPath: values.config } : {}), createIfMissing: true })).dataDir;
-}
-
-/** One owner API call to the gateway running for `dataDir`; a failure becomes a one-line error. */
-async function ownerCall<T>(dataDir: string, method: string, path: string, body?: unknown): Promise<T> {
-  const running = await readRuntimeInfo(dataDir);
-  if (!running) {
-    throw new GatewayError('not_running', `no gateway is running for ${dataDir}; start it with "cortex-gateway serve"`);
-  }
-  const response = await fetch(new URL(path, running.mcpUrl), {
-    method,
-    headers: { authorization: `Bearer ${running.ownerToken}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    // Starting a tunnel waits for cloudflared to announce its URL.
-    signal: AbortSignal.timeout(60_000),
-  });
-  const result = (await response.json()) as ApiResult<T>;
-  if (!result.ok) throw new GatewayError('invalid_argument', result.error.message);
-  return result.value;
-}
+import { GatewayError } from './shared/errors.js';
 
 function age(createdAt: number): string {
   const seconds = Math.max(0, Math.round((Date.now() - createdAt) / 1000));
@@ -75,7 +27,11 @@ function formatPending(list: readonly PendingConsentView[]): string {
 
 /** `approvals [list] | approve ID [--scope S…] | deny ID`. */
 export async function approvalsCommand(args: string[], write: Write): Promise<number> {
-  const { values, positionals } = parse(args);
+  const { values, positionals } = parseCommand(
+    args,
+    { scope: { type: 'string', multiple: true }, json: { type: 'boolean' } },
+    true,
+  );
   const [sub = 'list', id, ...extra] = positionals;
   if (extra.length) throw usageError(`approvals: unexpected "${extra.join(' ')}"`);
   const dataDir = await dataDirOf(values);
@@ -125,12 +81,17 @@ function formatTunnel(status: TunnelStatus): string {
 
 /** `tunnel [status] | start | stop` on the running gateway. */
 export async function tunnelCommand(args: string[], write: Write): Promise<number> {
-  const { values, positionals } = parse(args);
+  const { values, positionals } = parseCommand(
+    args,
+    { scope: { type: 'string', multiple: true }, json: { type: 'boolean' } },
+    true,
+  );
   const [sub = 'status', ...extra] = positionals;
   if (extra.length) throw usageError(`tunnel: unexpected "${extra.join(' ')}"`);
   const route = { status: 'GET', start: 'POST', stop: 'DELETE' }[sub];
   if (!route) throw usageError(`tunnel: unknown subcommand "${sub}" (status, start, stop)`);
-  const status = await ownerCall<TunnelStatus>(await dataDirOf(values), route, '/api/tunnel');
+  // Starting a tunnel waits for cloudflared to announce its URL.
+  const status = await ownerCall<TunnelStatus>(await dataDirOf(values), route, '/api/tunnel', undefined, 60_000);
   write(values.json ? JSON.stringify(status, null, 2) + '\n' : formatTunnel(status));
   return 0;
 }

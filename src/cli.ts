@@ -3,12 +3,12 @@ import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { BackendPool } from './backends/pool.js';
 import { approvalsCommand, startServeTunnel, tunnelCommand } from './cli-tunnel.js';
 import { clientsCommand, connectCommand, disconnectCommand } from './cli-clients.js';
 import { importCommand } from './cli-import.js';
 import type { BackendStatus } from './backends/types.js';
+import { parseCommand, ownerCall } from './cli-common.js';
 import { loadConfig, withGateway } from './config/load.js';
 import { createGateway } from './index.js';
 import { readRuntimeInfo, removeRuntimeInfo, writeRuntimeInfo } from './runtime-file.js';
@@ -107,25 +107,13 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** The option values of a command (positionals refused unless asked for). */
 function parse(
   args: string[],
   extra: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = {},
   positionals = false,
 ) {
-  try {
-    return parseArgs({
-      args,
-      allowPositionals: positionals,
-      strict: true,
-      options: {
-        config: { type: 'string' },
-        'data-dir': { type: 'string' },
-        ...extra,
-      },
-    }).values as Record<string, string | string[] | boolean | undefined>;
-  } catch (error) {
-    throw new CliError(describeError(error));
-  }
+  return parseCommand(args, extra, positionals).values as Record<string, string | string[] | boolean | undefined>;
 }
 
 function parsePort(value: string): number {
@@ -300,21 +288,6 @@ function parseTtl(value: string): number {
   return Number(match[1]) * unit;
 }
 
-/** Calls the owner API of the gateway running for this data folder. */
-async function ownerApi(dataDir: string, method: string, path: string, body?: unknown): Promise<unknown> {
-  const running = await readRuntimeInfo(dataDir);
-  if (!running) throw new CliError(`no gateway is running for ${dataDir}; start it with "cortex-gateway serve" first`);
-  const response = await fetch(new URL(path, running.mcpUrl), {
-    method,
-    headers: { authorization: `Bearer ${running.ownerToken}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    signal: AbortSignal.timeout(10_000),
-  });
-  const result = (await response.json()) as { ok: boolean; value?: unknown; error?: { message: string } };
-  if (!result.ok) throw new CliError(result.error?.message ?? `HTTP ${response.status}`);
-  return result.value;
-}
-
 async function login(args: string[]): Promise<number> {
   const flags = parse(args);
   const dataDir =
@@ -326,7 +299,7 @@ async function login(args: string[]): Promise<number> {
             createIfMissing: true,
           })
         ).dataDir;
-  const { url } = (await ownerApi(dataDir, 'POST', '/api/login-links')) as { url: string };
+  const { url } = (await ownerCall(dataDir, 'POST', '/api/login-links')) as { url: string };
   process.stdout.write(`${url}\n`);
   return 0;
 }
@@ -357,7 +330,7 @@ async function token(args: string[]): Promise<number> {
     const scopes = (flags.scope as string[] | undefined) ?? [];
     if (scopes.length === 0)
       throw new CliError('token create: give at least one --scope (e.g. --scope mcp:github:read, or --scope "*")');
-    const created = (await ownerApi(dataDir, 'POST', '/api/tokens', {
+    const created = (await ownerCall(dataDir, 'POST', '/api/tokens', {
       name: typeof flags.name === 'string' ? flags.name : 'cli token',
       scopes: scopes.flatMap((s) => s.split(/[\s,]+/)).filter(Boolean),
       ttlSeconds: typeof flags.ttl === 'string' ? parseTtl(flags.ttl) : 30 * 86400,
@@ -370,7 +343,7 @@ async function token(args: string[]): Promise<number> {
     return 0;
   }
   if (sub === 'list') {
-    const list = (await ownerApi(dataDir, 'GET', '/api/tokens')) as Array<{
+    const list = (await ownerCall(dataDir, 'GET', '/api/tokens')) as Array<{
       id: string;
       name: string;
       scopes: string[];
@@ -388,7 +361,7 @@ async function token(args: string[]): Promise<number> {
   if (sub === 'revoke') {
     const id = rest[0] && !rest[0].startsWith('-') ? rest[0] : undefined;
     if (!id) throw new CliError('token revoke: give the token id (see "cortex-gateway token list")');
-    await ownerApi(dataDir, 'DELETE', `/api/tokens/${encodeURIComponent(id)}`);
+    await ownerCall(dataDir, 'DELETE', `/api/tokens/${encodeURIComponent(id)}`);
     process.stdout.write(`revoked ${id}\n`);
     return 0;
   }

@@ -1,0 +1,71 @@
+/** What every CLI command shares: argument parsing, the data folder, and calls to the running gateway. */
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { ApiResult } from './api/contract.js';
+import { loadConfig } from './config/load.js';
+import { readRuntimeInfo } from './runtime-file.js';
+import { describeError, GatewayError } from './shared/errors.js';
+
+export type Write = (text: string) => void;
+
+export const usageError = (message: string) => new GatewayError('invalid_argument', message);
+
+type OptionSpec = Record<string, { type: 'string' | 'boolean'; multiple?: boolean }>;
+
+const COMMON_OPTIONS = { config: { type: 'string' }, 'data-dir': { type: 'string' } } as const;
+
+/** Strict parsing with `--config` and `--data-dir` for every command; a mistake is a one-line usage error. */
+export function parseCommand<const O extends OptionSpec>(args: string[], options: O, positionals = false) {
+  try {
+    return parseArgs({
+      args,
+      allowPositionals: positionals,
+      strict: true as const,
+      options: { ...COMMON_OPTIONS, ...options },
+    });
+  } catch (error) {
+    throw usageError(describeError(error));
+  }
+}
+
+/** The data folder named by `--data-dir`, or the one the config resolves to. */
+export async function dataDirOf(values: Record<string, unknown>): Promise<string> {
+  if (typeof values['data-dir'] === 'string') return resolve(values['data-dir']);
+  const configPath = typeof values.config === 'string' ? values.config : undefined;
+  return (await loadConfig({ ...(configPath ? { configPath } : {}), createIfMissing: true })).dataDir;
+}
+
+/** One owner API call to a running gateway; a refusal becomes a one-line error with the API's message. */
+export async function callOwnerApi<T>(
+  running: { mcpUrl: string; ownerToken: string },
+  method: string,
+  path: string,
+  body?: unknown,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const response = await fetch(new URL(path, running.mcpUrl), {
+    method,
+    headers: { authorization: `Bearer ${running.ownerToken}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    signal: AbortSignal.timeout(timeoutMs),
+  });
+  const result = (await response.json()) as ApiResult<T> | { ok?: undefined };
+  if (result.ok === true) return result.value;
+  const message = result.ok === false ? result.error.message : `HTTP ${response.status}`;
+  throw new GatewayError('invalid_argument', message);
+}
+
+/** As callOwnerApi, to the gateway running for `dataDir` (found through its runtime file). */
+export async function ownerCall<T>(
+  dataDir: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  timeoutMs?: number,
+): Promise<T> {
+  const running = await readRuntimeInfo(dataDir);
+  if (!running) {
+    throw new GatewayError('not_running', `no gateway is running for ${dataDir}; start it with "cortex-gateway serve"`);
+  }
+  return callOwnerApi<T>(running, method, path, body, timeoutMs);
+}
