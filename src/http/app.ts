@@ -29,6 +29,7 @@ import type { VerifiedToken } from '../oauth/tokens.js';
 import { PAGE_HEADERS, renderErrorPage } from '../oauth/consent-page.js';
 import { readJsonBody } from './body.js';
 import { CONSOLE_COOKIE, type ConsoleSessions } from './console-auth.js';
+import { answer } from './api-answer.js';
 import { mountOAuthRoutes } from './oauth-routes.js';
 import { mountSettingsRoutes, type OwnerSettings } from './settings-routes.js';
 import { mountConnectionRoutes, type ClientConnections } from './connection-routes.js';
@@ -371,15 +372,7 @@ function createExpressApp(
       if (typeof parsed === 'string') {
         return void res.status(400).json({ ok: false, error: { code: 'invalid_argument', message: parsed } });
       }
-      try {
-        res.json({ ok: true, value: await set(String(req.params.backend), String(req.params.tool), parsed) });
-      } catch (error) {
-        if (error instanceof GatewayError && (error.code === 'not_found' || error.code === 'config_invalid')) {
-          const status = error.code === 'not_found' ? 404 : 400;
-          return void res.status(status).json({ ok: false, error: { code: error.code, message: error.message } });
-        }
-        throw error;
-      }
+      await answer(res, () => set(String(req.params.backend), String(req.params.tool), parsed));
     });
   }
 

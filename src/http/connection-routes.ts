@@ -1,7 +1,7 @@
 import type { Express, NextFunction, Request, Response } from 'express';
 import type expressModule from 'express';
 import type { ClientChangeView, ClientConnectionView, ConnectClientInput } from '../api/contract.js';
-import { GatewayError, type GatewayErrorCode } from '../shared/errors.js';
+import { answer } from './api-answer.js';
 
 /** MCP client apps on this machine (src/clients), as the owner connects them to the gateway. */
 export interface ClientConnections {
@@ -12,15 +12,6 @@ export interface ClientConnections {
 }
 
 type Handler = (req: Request, res: Response, next: NextFunction) => void;
-
-/** Expected failures and their status; anything else goes to the app's error handler (500, logged). */
-const STATUS: Partial<Record<GatewayErrorCode, number>> = {
-  not_found: 404,
-  invalid_argument: 400,
-  client_not_installed: 409,
-  client_config_invalid: 409,
-  node_unavailable: 409,
-};
 
 /** `{ url? }` from a request body, or the message naming the field at fault. */
 function parseConnectInput(body: unknown): ConnectClientInput | { message: string } {
@@ -43,16 +34,6 @@ export function mountConnectionRoutes(
   ownerOnly: Handler,
   connections: ClientConnections,
 ): void {
-  const attempt = async (res: Response, action: () => Promise<unknown>) => {
-    try {
-      res.json({ ok: true, value: await action() });
-    } catch (error) {
-      const status = error instanceof GatewayError ? STATUS[error.code] : undefined;
-      if (!status) throw error;
-      const { code, message } = error as GatewayError;
-      res.status(status).json({ ok: false, error: { code, message } });
-    }
-  };
   app.get('/api/connections', ownerOnly, async (_req, res) => {
     res.json({ ok: true, value: await connections.list() });
   });
@@ -61,9 +42,9 @@ export function mountConnectionRoutes(
     if ('message' in input) {
       return void res.status(400).json({ ok: false, error: { code: 'invalid_argument', message: input.message } });
     }
-    await attempt(res, () => connections.connect(String(req.params.client), input.url));
+    await answer(res, () => connections.connect(String(req.params.client), input.url));
   });
   app.delete('/api/connections/:client', ownerOnly, async (req, res) => {
-    await attempt(res, () => connections.disconnect(String(req.params.client)));
+    await answer(res, () => connections.disconnect(String(req.params.client)));
   });
 }

@@ -1,7 +1,7 @@
 import type { Express, NextFunction, Request, Response } from 'express';
 import type expressModule from 'express';
 import type { ImportInput, ImportPreview, ImportResult } from '../api/contract.js';
-import { GatewayError, type GatewayErrorCode } from '../shared/errors.js';
+import { answer } from './api-answer.js';
 
 /** Servers of a client app brought into the gateway (src/clients/import.ts). */
 export interface Importer {
@@ -10,16 +10,6 @@ export interface Importer {
 }
 
 type Handler = (req: Request, res: Response, next: NextFunction) => void;
-
-/** Expected failures and their status; anything else goes to the app's error handler (500, logged). */
-const STATUS: Partial<Record<GatewayErrorCode, number>> = {
-  not_found: 404,
-  invalid_argument: 400,
-  config_invalid: 400,
-  client_not_installed: 409,
-  client_config_invalid: 409,
-  node_unavailable: 409,
-};
 
 /** `{ servers?, replace? }` from a request body, or the message naming the field at fault. */
 export function parseImportInput(body: unknown): ImportInput | { message: string } {
@@ -37,24 +27,14 @@ export function parseImportInput(body: unknown): ImportInput | { message: string
 
 /** GET (preview) and POST (import) /api/import/:client, as API_ROUTES declares them. */
 export function mountImportRoutes(app: Express, express: typeof expressModule, ownerOnly: Handler, importer: Importer) {
-  const attempt = async (res: Response, action: () => Promise<unknown>) => {
-    try {
-      res.json({ ok: true, value: await action() });
-    } catch (error) {
-      const status = error instanceof GatewayError ? STATUS[error.code] : undefined;
-      if (!status) throw error;
-      const { code, message } = error as GatewayError;
-      res.status(status).json({ ok: false, error: { code, message } });
-    }
-  };
   app.get('/api/import/:client', ownerOnly, async (req, res) => {
-    await attempt(res, () => importer.preview(String(req.params.client)));
+    await answer(res, () => importer.preview(String(req.params.client)));
   });
   app.post('/api/import/:client', ownerOnly, express.json({ limit: '16kb' }), async (req, res) => {
     const input = parseImportInput(req.body);
     if ('message' in input) {
       return void res.status(400).json({ ok: false, error: { code: 'invalid_argument', message: input.message } });
     }
-    await attempt(res, () => importer.run(String(req.params.client), input));
+    await answer(res, () => importer.run(String(req.params.client), input));
   });
 }
