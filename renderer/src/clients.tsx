@@ -1,8 +1,9 @@
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import type { ClientView } from '../../src/api/contract.js';
-import { api, SignedOutError } from './api.js';
+import { api } from './api.js';
 import { PendingApprovals } from './approvals.js';
 import { PersonalTokens } from './tokens.js';
+import { usePolled } from './use-polled.js';
 
 function when(ms: number | undefined): string {
   return ms === undefined ? 'never' : new Date(ms).toLocaleString();
@@ -21,29 +22,15 @@ export function Clients() {
 
 /** Applications that signed in, what they were granted, and a way to cut them off. */
 function Applications() {
-  const [clients, setClients] = useState<ClientView[] | undefined>();
-  const [error, setError] = useState<string | undefined>();
-  const [refresh, setRefresh] = useState(0);
-  useEffect(() => {
-    let alive = true;
-    const load = () =>
-      api.clients().then(
-        (list) => alive && (setClients(list), setError(undefined)),
-        (e: unknown) => alive && setError(e instanceof SignedOutError ? undefined : String(e)),
-      );
-    void load();
-    const timer = setInterval(() => void load(), 3000);
-    return () => {
-      alive = false;
-      clearInterval(timer);
-    };
-  }, [refresh]);
+  const { value: clients, error: loadError, reload } = usePolled(api.clients, 3000);
+  const [revokeError, setError] = useState<string | undefined>();
+  const error = revokeError ?? loadError;
 
   const revoke = async (client: ClientView) => {
     const label = client.clientName ?? client.clientId;
     if (!window.confirm(`Revoke access for "${label}"? It must ask again before it can use your servers.`)) return;
     await api.revokeClient(client.clientId).catch((e: unknown) => setError(String(e)));
-    setRefresh((n) => n + 1);
+    reload();
   };
 
   return (

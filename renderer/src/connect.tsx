@@ -1,27 +1,7 @@
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import type { ClientChangeView, ClientConnectionView, TunnelStatus } from '../../src/api/contract.js';
 import { api } from './api.js';
-
-function usePolled<T>(load: () => Promise<T>, everyMs: number): [T | undefined, string | undefined, () => void] {
-  const [value, setValue] = useState<T | undefined>();
-  const [error, setError] = useState<string | undefined>();
-  const [tick, setTick] = useState(0);
-  useEffect(() => {
-    let alive = true;
-    const run = () =>
-      load().then(
-        (v) => alive && (setValue(v), setError(undefined)),
-        (e: unknown) => alive && setError(e instanceof Error ? e.message : String(e)),
-      );
-    void run();
-    const timer = setInterval(() => void run(), everyMs);
-    return () => {
-      alive = false;
-      clearInterval(timer);
-    };
-  }, [tick]);
-  return [value, error, () => setTick((n) => n + 1)];
-}
+import { usePolled } from './use-polled.js';
 
 function connectionLabel(c: ClientConnectionView): { text: string; badge: string } {
   if (c.error) return { text: 'Config unreadable', badge: 'down' };
@@ -33,7 +13,7 @@ function connectionLabel(c: ClientConnectionView): { text: string; badge: string
 
 /** One click per app: the gateway's entry is merged into that app's own config, with a backup. */
 export function Connections() {
-  const [list, error, reload] = usePolled(api.connections, 10_000);
+  const { value: list, error, reload } = usePolled(api.connections, 10_000);
   const [busy, setBusy] = useState<string | undefined>();
   const [outcome, setOutcome] = useState<{ ok: boolean; text: string; detail?: string } | undefined>();
 
@@ -122,7 +102,7 @@ export function Connections() {
 
 /** The public HTTPS URL claude.ai and Claude Desktop's Connectors need, through a tunnel. */
 export function Tunnel() {
-  const [status, error, reload] = usePolled(api.tunnel, 3000);
+  const { value: status, error, reload } = usePolled(api.tunnel, 3000);
   const [busy, setBusy] = useState(false);
   const [failure, setFailure] = useState<string | undefined>();
   const [copied, setCopied] = useState(false);

@@ -1,7 +1,8 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import type { CreatedPersonalToken, PersonalTokenView, ScopeView } from '../../src/api/contract.js';
-import { api, ApiError, SignedOutError } from './api.js';
+import { api, ApiError } from './api.js';
 import { href } from './router.js';
+import { usePolled } from './use-polled.js';
 
 const EVERYTHING = '*';
 const DAY = 24 * 3600;
@@ -208,26 +209,15 @@ function CreatedOnce({ created, name, onDone }: { created: CreatedPersonalToken;
 
 /** Personal access tokens: listed with their access and lifetime, created here, revoked here. */
 export function PersonalTokens() {
-  const [tokens, setTokens] = useState<PersonalTokenView[] | undefined>();
-  const [error, setError] = useState<string | undefined>();
+  // Polled too: `cortex-gateway token create` adds tokens while the page is open.
+  const {
+    value: tokens,
+    error: loadError,
+    reload,
+  } = usePolled(() => api.tokens().then((list) => [...list].sort((a, b) => b.createdAt - a.createdAt)), 5000);
+  const [actionError, setError] = useState<string | undefined>();
+  const error = actionError ?? loadError;
   const [created, setCreated] = useState<{ created: CreatedPersonalToken; name: string } | undefined>();
-  const [refresh, setRefresh] = useState(0);
-  const reload = () => setRefresh((n) => n + 1);
-  useEffect(() => {
-    let alive = true;
-    // Polled too: `cortex-gateway token create` adds tokens while the page is open.
-    const load = () =>
-      api.tokens().then(
-        (list) => alive && (setTokens([...list].sort((a, b) => b.createdAt - a.createdAt)), setError(undefined)),
-        (e: unknown) => alive && setError(e instanceof SignedOutError ? undefined : String(e)),
-      );
-    void load();
-    const timer = setInterval(() => void load(), 5000);
-    return () => {
-      alive = false;
-      clearInterval(timer);
-    };
-  }, [refresh]);
 
   const revoke = async (token: PersonalTokenView) => {
     // Destructive: whatever uses the token stops working at once.

@@ -1,7 +1,8 @@
-import { useEffect, useMemo, useState } from 'react';
+import { useMemo, useState } from 'react';
 import type { ToolView } from '../../src/api/contract.js';
 import { api } from './api.js';
 import { href } from './router.js';
+import { usePolled } from './use-polled.js';
 
 const SOURCE_HINT: Record<ToolView['accessSource'], string> = {
   annotation: 'as the server declares',
@@ -14,24 +15,11 @@ const SOURCE_HINT: Record<ToolView['accessSource'], string> = {
  * (they vanish for every client) or reclassifies them (which changes the scope that grants them).
  */
 export function Tools() {
-  const [tools, setTools] = useState<ToolView[] | undefined>();
-  const [error, setError] = useState<string | undefined>();
+  const { value: tools, error: loadError, setValue: setTools } = usePolled(api.tools, 5000);
+  const [changeError, setError] = useState<string | undefined>();
+  const error = changeError ?? loadError;
   const [filter, setFilter] = useState('');
   const [busy, setBusy] = useState<string | undefined>();
-  useEffect(() => {
-    let alive = true;
-    const load = () =>
-      api.tools().then(
-        (list) => alive && (setTools(list), setError(undefined)),
-        (e: unknown) => alive && setError(String(e)),
-      );
-    void load();
-    const timer = setInterval(() => void load(), 5000);
-    return () => {
-      alive = false;
-      clearInterval(timer);
-    };
-  }, []);
 
   const change = async (tool: ToolView, update: Parameters<typeof api.setTool>[2]) => {
     setBusy(`${tool.backend}/${tool.original}`);
