@@ -11,7 +11,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { Page } from 'playwright-core';
 import { hasChromium, launchChromium } from '../helpers/browser.js';
 import { approve, MemoryOAuthProvider } from '../helpers/oauth.js';
-import { nodeBackend, ROOT, TOY, waitFor } from '../helpers/gateway.js';
+import { connectClient, nodeBackend, ROOT, TOY, waitFor } from '../helpers/gateway.js';
 
 const CONSOLE = join(ROOT, 'dist/renderer');
 
@@ -162,12 +162,8 @@ describe.skipIf(!hasChromium && !process.env.CI)('console sign-in (headless, in 
     await using gw = await consoleGateway();
     await waitFor(() => gw.gateway.backendStatuses()[0]!.state === 'ready', 'toy ready');
     const { token } = await gw.gateway.createPersonalToken({ name: 'script', scopes: ['*'], ttlSeconds: 600 });
-    const client = new Client({ name: 'script', version: '1' });
-    await client.connect(
-      new StreamableHTTPClientTransport(new URL(gw.address.mcpUrl), {
-        requestInit: { headers: { authorization: `Bearer ${token}` } },
-      }),
-    );
+    await using session = await connectClient(new URL(gw.address.mcpUrl), token);
+    const client = session.client;
     expect((await client.listTools()).tools.map((t) => t.name)).toContain('toy__pid');
     const browser = await launchChromium();
     try {
@@ -189,7 +185,6 @@ describe.skipIf(!hasChromium && !process.env.CI)('console sign-in (headless, in 
       await page.screenshot({ path: join(ROOT, 'test-results', 'console-tools-changed.png') });
     } finally {
       await browser.close();
-      await client.close();
     }
   });
 
@@ -197,12 +192,8 @@ describe.skipIf(!hasChromium && !process.env.CI)('console sign-in (headless, in 
     await using gw = await consoleGateway();
     await waitFor(() => gw.gateway.backendStatuses()[0]!.state === 'ready', 'toy ready');
     const { token } = await gw.gateway.createPersonalToken({ name: 'nightly script', scopes: ['*'], ttlSeconds: 600 });
-    const client = new Client({ name: 'script', version: '1' });
-    await client.connect(
-      new StreamableHTTPClientTransport(new URL(gw.address.mcpUrl), {
-        requestInit: { headers: { authorization: `Bearer ${token}` } },
-      }),
-    );
+    await using session = await connectClient(new URL(gw.address.mcpUrl), token);
+    const client = session.client;
     const browser = await launchChromium();
     try {
       const page = await browser.newPage();
@@ -223,7 +214,6 @@ describe.skipIf(!hasChromium && !process.env.CI)('console sign-in (headless, in 
       expect(await page.getByRole('row', { name: /toy__missing/ }).count()).toBe(1);
     } finally {
       await browser.close();
-      await client.close();
     }
   });
 
@@ -408,12 +398,8 @@ describe.skipIf(!hasChromium && !process.env.CI)('console sign-in (headless, in 
 
       // The token works, with the access chosen: the read-only tool, not the others.
       expect(await initializeWith(gw.address.mcpUrl, token)).toBe(200);
-      const client = new Client({ name: 'script', version: '1' });
-      await client.connect(
-        new StreamableHTTPClientTransport(new URL(gw.address.mcpUrl), {
-          requestInit: { headers: { authorization: `Bearer ${token}` } },
-        }),
-      );
+      await using session = await connectClient(new URL(gw.address.mcpUrl), token);
+      const client = session.client;
       const names = (await client.listTools()).tools.map((t) => t.name);
       expect(names).toContain('toy__echo');
       expect(names).not.toContain('toy__pid');
