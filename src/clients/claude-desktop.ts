@@ -1,4 +1,5 @@
 import { requireNodeRuntime } from './npx.js';
+import type { JsonValue } from './jsonc.js';
 import { isObject, pathsFor, type ClientAdapter } from './types.js';
 
 /** The MSIX (Microsoft Store) package: its writes to %APPDATA% land in the package's private copy. */
@@ -42,7 +43,10 @@ export const claudeDesktop: ClientAdapter = {
   serversKey: ['mcpServers'],
   async entry(url, environment) {
     const runtime = await requireNodeRuntime(environment);
-    return { value: { command: runtime.npx, args: ['-y', 'mcp-remote', url] }, warnings: runtime.warnings };
+    const value: { [key: string]: JsonValue } = { command: runtime.npx, args: ['-y', 'mcp-remote', url] };
+    // Claude Desktop, opened from the Dock or a menu, lacks the shell's PATH; npx's shebang needs node on it.
+    if (runtime.path) value.env = { PATH: runtime.path };
+    return { value, warnings: runtime.warnings };
   },
   entryUrl(entry) {
     if (!isObject(entry) || !Array.isArray(entry.args)) return undefined;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { claudeDesktop } from './claude-desktop.js';
-import { findNpx, guiPathWarning, requireNodeRuntime } from './npx.js';
+import { findNpx, guiPathFor, requireNodeRuntime } from './npx.js';
 import type { ClientEnvironment } from './types.js';
 
 // Fake node/npx are shell scripts: POSIX only.
@@ -50,16 +50,17 @@ describe.skipIf(process.platform === 'win32')('finding npx and Node for Claude D
     expect(runtime).toMatchObject({ npx: join(dir, 'ok', 'npx'), version: '18.20.4' });
   });
 
-  it('warns when npx lives outside the folders a GUI app has on PATH (its shebang needs node there)', async () => {
+  it('gives the PATH a GUI app needs when npx lives outside its default folders (its shebang needs node there)', async () => {
     await fakeNode(join(dir, 'nvm'), 'v22.1.0');
     const runtime = await requireNodeRuntime(environment({ platform: 'darwin', execPath: join(dir, 'nvm', 'node') }));
-    expect(runtime.warnings).toEqual([expect.stringContaining(`"env": {"PATH": "${join(dir, 'nvm')}:/usr/bin:/bin"}`)]);
+    expect(runtime.path).toBe(`${join(dir, 'nvm')}:/usr/bin:/bin:/usr/sbin:/sbin`);
+    expect(runtime.warnings).toEqual([]);
   });
 
-  it('does not warn for npx in the system folders, nor on Windows (npx.cmd runs the node.exe beside it)', () => {
-    expect(guiPathWarning('/usr/bin/npx', environment({ platform: 'darwin' }))).toBeUndefined();
-    expect(guiPathWarning('/usr/local/bin/npx', environment({ platform: 'linux' }))).toBeUndefined();
-    expect(guiPathWarning('C:\\nvm\\npx.cmd', environment({ platform: 'win32' }))).toBeUndefined();
+  it('needs no PATH for npx in the system folders, nor on Windows (npx.cmd runs the node.exe beside it)', () => {
+    expect(guiPathFor('/usr/bin/npx', environment({ platform: 'darwin' }))).toBeUndefined();
+    expect(guiPathFor('/usr/local/bin/npx', environment({ platform: 'linux' }))).toBeUndefined();
+    expect(guiPathFor('C:\\nvm\\npx.cmd', environment({ platform: 'win32' }))).toBeUndefined();
   });
 
   it('refuses Node older than 18, saying so plainly', async () => {
@@ -74,7 +75,7 @@ describe.skipIf(process.platform === 'win32')('finding npx and Node for Claude D
     await expect(requireNodeRuntime(windows)).rejects.toThrow(/no npx was found.*Install Node\.js 18 or newer/);
   });
 
-  it('Claude Desktop entry: absolute npx, then -y mcp-remote <url>', async () => {
+  it('Claude Desktop entry: absolute npx, then -y mcp-remote <url>, with the PATH npx needs', async () => {
     await fakeNode(join(dir, 'ok'), 'v20.11.0');
     const entry = await claudeDesktop.entry(
       'http://127.0.0.1:3590/mcp',
@@ -83,6 +84,7 @@ describe.skipIf(process.platform === 'win32')('finding npx and Node for Claude D
     expect(entry.value).toEqual({
       command: join(dir, 'ok', 'npx'),
       args: ['-y', 'mcp-remote', 'http://127.0.0.1:3590/mcp'],
+      env: { PATH: `${join(dir, 'ok')}:/usr/local/bin:/usr/bin:/bin` },
     });
   });
 });

@@ -15,6 +15,8 @@ export interface NodeRuntime {
   node: string;
   /** e.g. "20.19.1" */
   version: string;
+  /** The PATH the client app must pass for npx to find its node (see guiPathFor), when the default will not do. */
+  path?: string;
   warnings: string[];
 }
 
@@ -53,18 +55,15 @@ const GUI_PATH: Partial<Record<NodeJS.Platform, string[]>> = {
 
 /**
  * npx on macOS and Linux starts with `#!/usr/bin/env node`, so the absolute path is not enough when
- * node lives where a GUI app's PATH does not reach (Homebrew, nvm, volta). Windows' npx.cmd runs the
- * node.exe beside it, so it has no such problem.
+ * node lives where a GUI app's PATH does not reach (Homebrew, nvm, volta): the PATH Claude Desktop
+ * should give the entry, npx's own folder first. Undefined where the default PATH already finds it,
+ * and on Windows, whose npx.cmd runs the node.exe beside it.
  */
-export function guiPathWarning(npx: string, environment: ClientEnvironment): string | undefined {
+export function guiPathFor(npx: string, environment: ClientEnvironment): string | undefined {
   const standard = GUI_PATH[environment.platform];
   const dir = posix.dirname(npx);
   if (!standard || standard.includes(dir)) return undefined;
-  return (
-    `npx is in ${dir}, which apps opened from the Dock or desktop menu may not have on their PATH; ` +
-    `if Claude Desktop's log says "node: not found" (or "env: node"), add "env": {"PATH": "${dir}:/usr/bin:/bin"} ` +
-    `to the cortex-gateway entry.`
-  );
+  return [dir, ...standard].join(':');
 }
 
 /** Runs `node --version`, or reads our own version when that node is the one running us. */
@@ -97,13 +96,13 @@ export async function requireNodeRuntime(environment: ClientEnvironment): Promis
     );
   }
   const warnings: string[] = [];
-  const pathWarning = guiPathWarning(found.npx, environment);
-  if (pathWarning) warnings.push(pathWarning);
+  const guiPath = guiPathFor(found.npx, environment);
+  const withPath = guiPath ? { path: guiPath } : {};
   if (!existsSync(found.node)) {
     warnings.push(
       `${found.npx} has no node beside it; Claude Desktop will use whichever node is first on its own PATH.`,
     );
-    return { ...found, version: 'unknown', warnings };
+    return { ...found, ...withPath, version: 'unknown', warnings };
   }
   const version = await nodeVersion(found.node);
   if (!version) {
@@ -120,5 +119,5 @@ export async function requireNodeRuntime(environment: ClientEnvironment): Promis
         `Install a current Node.js from https://nodejs.org, then run connect again.`,
     );
   }
-  return { ...found, version, warnings };
+  return { ...found, ...withPath, version, warnings };
 }
