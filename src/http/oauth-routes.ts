@@ -65,7 +65,7 @@ export function mountOAuthRoutes(
       res
         .status(201)
         .set('Cache-Control', 'no-store')
-        .json(await server.register(req.body));
+        .json(await server.register(req.body, originOf(req)));
     } catch (error) {
       next(error);
     }

@@ -135,7 +135,8 @@ export class AuthorizationServer {
   readonly #options: Required<Omit<AuthorizationServerOptions, 'logger'>> & { logger: Logger };
   readonly #pending = new Map<string, PendingAuthorization>();
   readonly #codes = new Map<string, IssuedCode>();
-  readonly #registrations: number[] = [];
+  /** Registration times in the last minute, per listener origin (issuer). */
+  readonly #registrations = new Map<string, number[]>();
 
   constructor(options: AuthorizationServerOptions) {
     this.#options = {
@@ -210,12 +211,15 @@ export class AuthorizationServer {
 
   // --- RFC 7591 dynamic client registration ------------------------------------------------------
 
-  async register(body: unknown): Promise<Record<string, unknown>> {
+  async register(body: unknown, origin?: Origin): Promise<Record<string, unknown>> {
     // A local gateway sees every registration from 127.0.0.1 (and, behind a tunnel, so does every
-    // internet client), so the limit is global rather than per address.
+    // internet client), so the limit is per listener origin rather than per address: a flood
+    // through the public tunnel cannot lock out the clients on this machine.
     const now = this.#now;
-    while (this.#registrations.length && now - this.#registrations[0]! > 60_000) this.#registrations.shift();
-    if (this.#registrations.length >= 30) {
+    const key = origin?.issuer ?? '';
+    const recent = (this.#registrations.get(key) ?? []).filter((t) => now - t <= 60_000);
+    this.#registrations.set(key, recent);
+    if (recent.length >= 30) {
       throw new OAuthError('slow_down', 'Too many registrations; try again in a minute', 429);
     }
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
@@ -261,7 +265,7 @@ export class AuthorizationServer {
       record.clientName = input.client_name.trim().slice(0, 100);
     if (typeof input.client_uri === 'string') record.clientUri = input.client_uri.slice(0, 500);
     if (secret) record.clientSecretHash = sha256(secret);
-    this.#registrations.push(now);
+    recent.push(now);
     await this.#options.store.update((state) => {
       state.clients[clientId] = record;
     });

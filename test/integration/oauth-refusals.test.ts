@@ -420,7 +420,7 @@ describe('signing keys and registration limits', () => {
     expect(JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()).kid).toBe(kid);
   });
 
-  it('rate-limits registration globally', async () => {
+  it('rate-limits registration on a listener (every local client shares 127.0.0.1)', async () => {
     await using fresh = await startGateway({});
     const statuses: number[] = [];
     for (let i = 0; i < 32; i++) statuses.push((await register(fresh, { redirect_uris: [REDIRECT] })).status);

@@ -432,6 +432,29 @@ describe('sign-ins flooding through the tunnel', () => {
   });
 });
 
+describe('registrations flooding through the tunnel', () => {
+  it('hit their own limit; clients on this machine still register', async () => {
+    await using gw = await startGateway({}, {}, { env: fakeEnv() });
+    const info = await fakeInfo((await gw.gateway.tunnel.start()).publicUrl!);
+    const body = JSON.stringify({ redirect_uris: [CLAUDE_AI], client_name: 'flood' });
+    const statuses: number[] = [];
+    for (let i = 0; i < 31; i++) {
+      statuses.push(
+        (await viaTunnel(info, '/register', { method: 'POST', headers: { 'content-type': 'application/json' }, body }))
+          .status,
+      );
+    }
+    expect(statuses.slice(0, 30).every((s) => s === 201)).toBe(true);
+    expect(statuses[30]).toBe(429);
+    const local = await fetch(new URL('/register', gw.mcpUrl), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ redirect_uris: ['http://127.0.0.1:8765/callback'], client_name: 'Claude Code' }),
+    });
+    expect(local.status).toBe(201);
+  });
+});
+
 describe('tunnel supervision', () => {
   it('restarts cloudflared when it dies and announces the new URL', async () => {
     await using gw = await startGateway({}, {}, { env: fakeEnv() });
