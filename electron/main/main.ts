@@ -4,7 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, clipboard, dialog, Notification } from 'electron';
-import { loadConfig } from '../../src/config/load.js';
+import { defaultDataDir, loadConfig } from '../../src/config/load.js';
 import { createGateway, type Gateway } from '../../src/index.js';
 import { removeRuntimeInfo, writeRuntimeInfo } from '../../src/runtime-file.js';
 import { createConsoleLogger, type Logger } from '../../src/shared/logger.js';
@@ -19,6 +19,10 @@ import type { TrayState } from './tray-menu.js';
 // resources/ beside dist/ in development (extraResources when packaged).
 const here = dirname(fileURLToPath(import.meta.url));
 const resources = app.isPackaged ? process.resourcesPath : join(here, '../../../resources');
+// One data folder for the app and the CLI (`cortex-gateway token`, `import`… find the running app
+// through it): Electron's default is the same on macOS and Windows, but not on Linux, and ignores
+// CORTEX_DATA_DIR. Set before the app is ready, as Electron requires.
+app.setPath('userData', defaultDataDir());
 // Standard error until the log file in the app's log folder is open (setUpDesktop).
 let logger: Logger = createConsoleLogger({ level: 'info' });
 let gateway: Gateway | undefined;
