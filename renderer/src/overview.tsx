@@ -100,7 +100,7 @@ export function Overview() {
         <a className="card stat" href={href('tools')}>
           <span className="stat-label">Tools</span>
           <span className="stat-value">{backends ? tools : '…'}</span>
-          <span className="stat-note">federated from ready servers</span>
+          <span className="stat-note">offered by ready servers (some may be turned off)</span>
         </a>
         <a className="card stat" href={href('access')}>
           <span className="stat-label">Applications</span>
