@@ -231,8 +231,10 @@ async function serve(args: string[]): Promise<number> {
   process.stdout.write(
     `Cortex Gateway ${VERSION} is running.\n` +
       `  MCP endpoint: ${address.mcpUrl}\n` +
-      `  Console:      ${instance.consoleLoginUrl()}\n` +
-      `                (a one-time sign-in link; "cortex-gateway login" prints a new one)\n` +
+      (dir
+        ? `  Console:      ${instance.consoleLoginUrl()}\n` +
+          `                (a one-time sign-in link; "cortex-gateway login" prints a new one)\n`
+        : `  Console:      not built here (run "npm run build"); the MCP endpoint works without it\n`) +
       tunnelLine +
       `  Config:       ${loaded.configPath} (${config.backends.length} backend${config.backends.length === 1 ? '' : 's'})\n` +
       `Press Ctrl-C to stop.\n`,
