@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -7,29 +6,8 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { hasChromium } from '../helpers/browser.js';
 import { allowInChromium, recordingBrowser } from '../helpers/consent-browser.js';
-import { CLI, nodeBackend, ROOT, startGateway, text, TOY, waitFor } from '../helpers/gateway.js';
-
-/** Runs the real CLI with HOME (and the per-user folders) inside `home`. */
-function runCli(args: string[], home: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    HOME: home,
-    XDG_CONFIG_HOME: join(home, '.config'),
-    XDG_DATA_HOME: join(home, '.local', 'share'),
-    CORTEX_DATA_DIR: join(home, 'cortex-data'),
-  };
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
-      env,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+import { runCliIn } from '../helpers/home-cli.js';
+import { nodeBackend, ROOT, startGateway, text, TOY, waitFor } from '../helpers/gateway.js';
 
 // What Claude Desktop does after `cortex-gateway connect claude-desktop`: read its config and run
 // the entry's command with its args over stdio. mcp-remote's browser is intercepted through BROWSER
@@ -45,7 +23,7 @@ describe.skipIf(!hasChromium && !process.env.CI)('Claude Desktop through `connec
       await mkdir(dirname(configFile), { recursive: true });
       await writeFile(configFile, JSON.stringify({ mcpServers: {}, globalShortcut: 'Ctrl+Space' }, null, 2) + '\n');
 
-      const connected = await runCli(['connect', 'claude-desktop', '--url', gw.mcpUrl.href], home);
+      const connected = await runCliIn(home, ['connect', 'claude-desktop', '--url', gw.mcpUrl.href]);
       expect(connected.code, connected.stderr).toBe(0);
       expect(connected.stdout).toMatch(/Quit Claude Desktop completely/);
       const config = JSON.parse(await readFile(configFile, 'utf8')) as {

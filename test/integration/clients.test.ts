@@ -1,54 +1,17 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseJsonc, toValue } from '../../src/clients/jsonc.js';
-import { CLI, startGateway, waitFor } from '../helpers/gateway.js';
+import { startGateway, waitFor } from '../helpers/gateway.js';
+import { homeEnv, runCliIn, spawnCliIn } from '../helpers/home-cli.js';
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+const run = (args: string[], home: string) => runCliIn(home, args);
+const cli = (args: string[], home: string) => spawnCliIn(home, args);
 
 const URL_A = 'http://127.0.0.1:3590/mcp';
 const URL_B = 'http://127.0.0.1:4100/mcp';
-
-/** The environment the CLI sees: every per-user location inside `home`, no gateway running there. */
-function homeEnv(home: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    HOME: home,
-    USERPROFILE: home,
-    XDG_CONFIG_HOME: join(home, '.config'),
-    XDG_DATA_HOME: join(home, '.local', 'share'),
-    APPDATA: join(home, 'AppData', 'Roaming'),
-    LOCALAPPDATA: join(home, 'AppData', 'Local'),
-    CORTEX_DATA_DIR: join(home, 'cortex-data'),
-  };
-  for (const key of ['CLAUDE_CONFIG_DIR', 'CORTEX_CONFIG', 'CORTEX_PORT', 'CORTEX_HOST']) delete env[key];
-  return env;
-}
-
-function cli(args: string[], home: string): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
-    env: homeEnv(home),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-}
-
-function run(args: string[], home: string): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = cli(args, home);
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 interface Case {
   client: string;

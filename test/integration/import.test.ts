@@ -1,43 +1,15 @@
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createKeyFileSecretStore } from '../../src/store/secrets.js';
-import { CLI, connectClient, nodeBackend, ROOT, startGateway, text, waitFor } from '../helpers/gateway.js';
+import { homeEnv, runCliIn } from '../helpers/home-cli.js';
+import { connectClient, nodeBackend, ROOT, startGateway, text, waitFor } from '../helpers/gateway.js';
 
 const ENV_SERVER = join(ROOT, 'test/fixtures/env-server.mjs');
 const TOKEN = 'ghp_Imported_Token_0123456789';
 
-/** Every per-user location inside `home`; the gateway's data folder too. */
-function homeEnv(home: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    HOME: home,
-    USERPROFILE: home,
-    XDG_CONFIG_HOME: join(home, '.config'),
-    XDG_DATA_HOME: join(home, '.local', 'share'),
-    APPDATA: join(home, 'AppData', 'Roaming'),
-    LOCALAPPDATA: join(home, 'AppData', 'Local'),
-    CORTEX_DATA_DIR: join(home, 'cortex-data'),
-  };
-  for (const key of ['CLAUDE_CONFIG_DIR', 'CORTEX_CONFIG', 'CORTEX_PORT', 'CORTEX_HOST']) delete env[key];
-  return env;
-}
-
-function run(args: string[], home: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
-      env: homeEnv(home),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const run = (args: string[], home: string) => runCliIn(home, args);
 
 // Claude Desktop's file as a user has it: two servers, one with a token, and settings of its own.
 const CLAUDE_CONFIG = {
