@@ -492,9 +492,11 @@ function createExpressApp(
   }
 
   if (options.consoleDir && existsSync(options.consoleDir)) {
-    // The console must never be framed by another page (clickjacking).
+    // Only its own scripts, styles and API, and never framed by another page (clickjacking). The
+    // same policy as the page's meta tag, sent as a header so it holds before the page is parsed
+    // and covers what a meta tag cannot (frame-ancestors).
     app.use('/app', (_req, res, next) => {
-      res.setHeader('Content-Security-Policy', "frame-ancestors 'none'");
+      res.setHeader('Content-Security-Policy', CONSOLE_CSP);
       res.setHeader('X-Frame-Options', 'DENY');
       res.setHeader('Cache-Control', 'no-store');
       next();
@@ -554,6 +556,18 @@ function createExpressApp(
 
   return app;
 }
+
+const CONSOLE_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
 
 const sameResource = (a: string, b: string) => a.replace(/\/$/, '') === b.replace(/\/$/, '');
 

@@ -53,7 +53,11 @@ describe('gateway listener', () => {
     expect(res.status).toBe(200);
     expect(await res.text()).toContain('<title>Cortex</title>');
     expect(res.headers.get('x-frame-options')).toBe('DENY');
-    expect(res.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    const csp = res.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("frame-ancestors 'none'");
+    // Only its own scripts: an injected inline script or a foreign one does not run.
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("connect-src 'self'");
   });
 
   it('serves /healthz', async () => {
