@@ -9,6 +9,7 @@ import { clientsCommand, connectCommand, disconnectCommand } from './cli-clients
 import { importCommand } from './cli-import.js';
 import type { BackendStatus } from './backends/types.js';
 import { parseCommand, ownerCall } from './cli-common.js';
+import { secretCommand } from './cli-secret.js';
 import { loadConfig, withGateway } from './config/load.js';
 import { createGateway } from './index.js';
 import { readRuntimeInfo, removeRuntimeInfo, writeRuntimeInfo } from './runtime-file.js';
@@ -53,9 +54,22 @@ Commands:
              Add the servers configured in that app as gateway backends (credentials go to
              the secret store); --replace also switches the app to the gateway entry (its
              config is backed up first); --dry-run shows what would happen. --json
+  secret set <server> <NAME> [--header]
+             Store a server's environment variable (or header) in the encrypted secret store;
+             the value is read from standard input, the config file gets a reference
+  secret seal [server…]
+             Move credential-looking values written in the config file into the secret store
   help       Show this help
   version    Print the version
 `;
+
+/** Everything on standard input (a piped secret); empty when it is a terminal nobody types into. */
+async function readStdin(): Promise<string> {
+  if (process.stdin.isTTY) return '';
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
 
 /** A failure the user should read as one line, then exit non-zero. */
 class CliError extends Error {}
@@ -85,6 +99,12 @@ async function main(argv: string[]): Promise<number> {
       );
     case 'disconnect':
       return disconnectCommand(rest, (text) => process.stdout.write(text));
+    case 'secret':
+      return secretCommand(
+        rest,
+        (text) => process.stdout.write(text),
+        () => readStdin(),
+      );
     case 'import':
       return importCommand(
         rest,
