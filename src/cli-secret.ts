@@ -68,6 +68,21 @@ function requireServer(servers: Record<string, unknown>, name: string): string {
   return name;
 }
 
+/** "server field.NAME" for each credential-looking value still written in plain text in the config. */
+export function plainSecrets(
+  backends: ReadonlyArray<{ name: string; env?: Record<string, string>; headers?: Record<string, string> }>,
+): string[] {
+  const found: string[] = [];
+  for (const backend of backends) {
+    for (const field of ['env', 'headers'] as const) {
+      for (const [key, value] of Object.entries(backend[field] ?? {})) {
+        if (secretRefId(value) === undefined && looksSecret(key, value)) found.push(`${backend.name} ${field}.${key}`);
+      }
+    }
+  }
+  return found;
+}
+
 export async function secretCommand(args: string[], out: Write, readInput: () => Promise<string>): Promise<number> {
   const { values, positionals } = parseCommand(args, { header: { type: 'boolean' } }, true);
   const [sub, ...rest] = positionals;

@@ -9,7 +9,7 @@ import { clientsCommand, connectCommand, disconnectCommand } from './cli-clients
 import { importCommand } from './cli-import.js';
 import type { BackendStatus } from './backends/types.js';
 import { parseCommand, ownerCall } from './cli-common.js';
-import { secretCommand } from './cli-secret.js';
+import { plainSecrets, secretCommand } from './cli-secret.js';
 import { loadConfig, withGateway } from './config/load.js';
 import { createGateway } from './index.js';
 import { readRuntimeInfo, removeRuntimeInfo, writeRuntimeInfo } from './runtime-file.js';
@@ -180,6 +180,14 @@ async function serve(args: string[]): Promise<number> {
   const dir = consoleDir();
   // Opened now so a damaged secrets file stops start-up with its path, not each backend later.
   const secretStore = await openKeyFileSecretStore(loaded.dataDir);
+  const plain = plainSecrets(config.backends);
+  if (plain.length > 0) {
+    // Not an error (Claude Desktop's format has them in plain text), but the owner should know.
+    logger.warn(
+      `${loaded.configPath} holds credential-looking values in plain text (${plain.join(', ')}); ` +
+        `"cortex-gateway secret seal" moves them to the encrypted secret store`,
+    );
+  }
   const instance = createGateway(config, {
     logger,
     secretStore,
