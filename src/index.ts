@@ -155,7 +155,10 @@ function configuredTunnelProvider(
     ...(deps.env ? { env: deps.env } : {}),
     ...(deps.random ? { random: deps.random } : {}),
   };
-  return settings.provider === 'ngrok' ? new NgrokTunnel(options) : new CloudflareQuickTunnel(options);
+  if (settings.provider === 'ngrok') {
+    return new NgrokTunnel({ ...options, ...(settings.domain ? { domain: settings.domain } : {}) });
+  }
+  return new CloudflareQuickTunnel(options);
 }
 
 export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = {}): Gateway {

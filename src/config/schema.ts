@@ -78,12 +78,30 @@ export const tunnelSchema = z
     cloudflaredPath: z.string().min(1).optional(),
     /** Path to the ngrok agent. Default: `ngrok` found on PATH. */
     ngrokPath: z.string().min(1).optional(),
+    /**
+     * ngrok only: the account's own domain (e.g. the free dev domain `abc123.ngrok-free.dev`), so the
+     * public URL stays the same across restarts and claude.ai connectors keep working. Default: the
+     * agent picks.
+     */
+    domain: z
+      .string()
+      .regex(
+        /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,}$/i,
+        'must be a host name like abc123.ngrok-free.dev',
+      )
+      .optional(),
     /** Start the tunnel whenever the gateway starts. Default false: exposure is an explicit choice. */
     autostart: z.boolean().default(false),
     /** Port of the dedicated loopback listener tunnel traffic arrives on. Default 0 (any free port). */
     port: portSchema.default(0),
   })
-  .strict();
+  .strict()
+  .superRefine((tunnel, ctx) => {
+    // Quick tunnels get a random name from Cloudflare; a fixed one is an ngrok feature here.
+    if (tunnel.domain !== undefined && tunnel.provider !== 'ngrok') {
+      ctx.addIssue({ code: 'custom', path: ['domain'], message: 'needs "provider": "ngrok"' });
+    }
+  });
 
 export const gatewaySchema = z
   .object({

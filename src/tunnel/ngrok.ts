@@ -44,6 +44,14 @@ export function ngrokError(line: string): string | undefined {
   return /^\s*ERROR:\s+\S/.test(line) ? line.trim() : undefined;
 }
 
+/** The agent's program description; with `domain`, the tunnel comes up on that fixed domain. */
+export function ngrokProgram(domain?: string): TunnelProgram {
+  return {
+    ...NGROK,
+    args: (target) => [...NGROK.args(target), ...(domain ? [`--domain=${domain}`] : [])],
+  };
+}
+
 export const NGROK: TunnelProgram = {
   name: 'ngrok',
   binary: 'ngrok',
@@ -62,7 +70,11 @@ export const NGROK: TunnelProgram = {
  * ships native binaries; the agent needs nothing bundled.
  */
 export class NgrokTunnel extends ProcessTunnel {
-  constructor(options: ProcessTunnelOptions) {
-    super(NGROK, options);
+  /**
+   * `domain`: the account's own ngrok domain (every account has a free dev domain), so the public
+   * URL, and with it the claude.ai connector and its tokens, survives restarts.
+   */
+  constructor(options: ProcessTunnelOptions & { domain?: string }) {
+    super(ngrokProgram(options.domain), options);
   }
 }

@@ -5,6 +5,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
 import type { PendingConsentView, TunnelStatus } from '../../src/api/contract.js';
 import {
   CLI,
@@ -402,6 +403,36 @@ describe("ngrok provider (the user's ngrok agent, faked on PATH)", () => {
     const meta = await viaTunnel(info, '/.well-known/oauth-protected-resource/mcp');
     expect(JSON.parse(meta.body)).toMatchObject({ resource: `${status.publicUrl}/mcp` });
     expect((await viaTunnel(info, '/api/consents')).status).toBe(404);
+  });
+
+  it('comes up on the fixed domain from the config, so the public URL survives restarts', async () => {
+    const settings = { tunnel: { provider: 'ngrok', domain: 'cortex-test.ngrok-free.dev' } };
+    const env = fakeEnv({ NGROK_AUTHTOKEN: 'test-token' });
+    for (let run = 0; run < 2; run++) {
+      await using gw = await startGateway({}, settings, { env });
+      const status = await gw.gateway.tunnel.start();
+      expect(status.mcpUrl).toBe('https://cortex-test.ngrok-free.dev/mcp');
+      // Both runs announce the same URL: the info to use is the live agent's.
+      const info = await waitFor(async () => {
+        for (const file of await readdir(state)) {
+          const found = JSON.parse(await readFile(join(state, file), 'utf8')) as FakeInfo;
+          if (found.url === status.publicUrl && isAlive(found.pid)) return found;
+        }
+        return undefined;
+      }, 'the running fake ngrok');
+      expect(info.args).toContain('--domain=cortex-test.ngrok-free.dev');
+      const meta = await viaTunnel(info, '/.well-known/oauth-authorization-server');
+      expect(JSON.parse(meta.body)).toMatchObject({ issuer: 'https://cortex-test.ngrok-free.dev' });
+    }
+  });
+
+  it('refuses a fixed domain for a Cloudflare quick tunnel, naming the field', () => {
+    expect(() =>
+      parseConfig({ mcpServers: {}, gateway: { tunnel: { domain: 'cortex-test.ngrok-free.dev' } } }),
+    ).toThrow(/gateway\.tunnel\.domain: needs "provider": "ngrok"/);
+    expect(() =>
+      parseConfig({ mcpServers: {}, gateway: { tunnel: { provider: 'ngrok', domain: 'https://x.dev/' } } }),
+    ).toThrow(/gateway\.tunnel\.domain: must be a host name/);
   });
 
   it("fails with the agent's own error without an authtoken", async () => {
