@@ -2,7 +2,8 @@
  * `npm run bench`: the same client load against a backend directly and through the gateway, in
  * one run, reported as ratios to direct. Everything runs on loopback, bounded in count and time.
  *
- *   BENCH_QUICK=1  shorter phases (for a smoke run)
+ *   BENCH_QUICK=1        shorter phases (for a smoke run)
+ *   BENCH_PROFILE_DIR=d  the gateway processes write V8 CPU profiles into d
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -17,6 +18,10 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const TOY = join(ROOT, 'test/fixtures/toy-server.mjs');
 const GATEWAY_CLI = join(ROOT, 'dist/cortex-gateway.mjs');
 const QUICK = process.env.BENCH_QUICK === '1';
+// V8 CPU profiles of the gateway processes, for finding where a relayed call's time goes.
+const PROFILE_ARGS = process.env.BENCH_PROFILE_DIR
+  ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`]
+  : [];
 const SEQUENTIAL_CALLS = QUICK ? 300 : 3000;
 const WARMUP_CALLS = QUICK ? 100 : 1000;
 const THROUGHPUT_MS = QUICK ? 1000 : 4000;
@@ -79,9 +84,13 @@ async function startGateway(mcpServers: Record<string, unknown>): Promise<Starte
   await writeFile(config, JSON.stringify({ mcpServers, gateway: { port: 0 } }));
   const spawnedAt = performance.now();
   const child = track(
-    spawn(process.execPath, [GATEWAY_CLI, 'serve', '--config', config, '--data-dir', dir, '--log-level', 'error'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    }),
+    spawn(
+      process.execPath,
+      [...PROFILE_ARGS, GATEWAY_CLI, 'serve', '--config', config, '--data-dir', dir, '--log-level', 'error'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    ),
   );
   const match = await waitForLine(child, /MCP endpoint: (\S+)/, 'gateway');
   const url = match[1]!;
