@@ -274,6 +274,11 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
       ...(deps.dataDir ? { dataDir: deps.dataDir } : {}),
       ...(deps.configPath ? { configPath: deps.configPath } : {}),
       logLocation: deps.logLocation ?? 'standard error of the cortex-gateway process (its terminal or service log)',
+      tunnel: {
+        provider: saved.tunnel.provider,
+        ...(saved.tunnel.domain ? { domain: saved.tunnel.domain } : {}),
+        autostart: saved.tunnel.autostart,
+      },
     };
   }
   const ownerSettings: OwnerSettings = {
@@ -281,7 +286,11 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
     ...(deps.configPath
       ? {
           save: async (input: SettingsInput) => {
-            await updateGatewaySettings(deps.configPath!, input);
+            const saved = await updateGatewaySettings(deps.configPath!, input);
+            // The next tunnel start uses the new settings (a provider injected by the embedder stays).
+            if (input.tunnel && !deps.tunnelProvider) {
+              tunnel.useProvider(configuredTunnelProvider(saved.gateway.tunnel, { logger, clock, deps }));
+            }
             return settingsView();
           },
         }

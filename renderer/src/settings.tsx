@@ -1,5 +1,5 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import type { SettingsView } from '../../src/api/contract.js';
+import type { SettingsView, TunnelSettingsView } from '../../src/api/contract.js';
 import { api, ApiError, desktop } from './api.js';
 
 /** The port, saved to the config file; it applies after a restart, which the page says plainly. */
@@ -68,6 +68,98 @@ function PortForm({ settings, onSaved }: { settings: SettingsView; onSaved: (nex
       {!canSave && (
         <p className="muted-text">This gateway was started without a config file, so settings cannot be saved here.</p>
       )}
+    </form>
+  );
+}
+
+/** Who provides the public URL for claude.ai, saved to the config; the next tunnel start uses it. */
+function TunnelForm({ settings, onSaved }: { settings: SettingsView; onSaved: (next: SettingsView) => void }) {
+  const [provider, setProvider] = useState<TunnelSettingsView['provider']>(settings.tunnel.provider);
+  const [domain, setDomain] = useState(settings.tunnel.domain ?? '');
+  const [autostart, setAutostart] = useState(settings.tunnel.autostart);
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [saved, setSaved] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const canSave = settings.configPath !== undefined;
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setSaved(false);
+    setBusy(true);
+    try {
+      const change = { provider, autostart, domain: provider === 'ngrok' && domain.trim() ? domain.trim() : null };
+      onSaved(await api.saveSettings({ tunnel: change }));
+      setErrors({});
+      setSaved(true);
+    } catch (e) {
+      // The API names the field (gateway.tunnel.domain…): the message goes next to that input.
+      const field = e instanceof ApiError && e.field ? (e.field.split('.').at(-1) ?? 'form') : 'form';
+      const text = e instanceof Error ? e.message.replace(/^.*?gateway\.tunnel(\.\w+)?: /, '') : String(e);
+      setErrors({ [field]: text.charAt(0).toUpperCase() + text.slice(1) });
+    } finally {
+      setBusy(false);
+    }
+  };
+  const fieldError = (field: string) => errors[field] && <span className="field-error">{errors[field]}</span>;
+  return (
+    <form className="settings-form" onSubmit={(e) => void submit(e)} noValidate>
+      <div className="kind-switch stacked" role="radiogroup" aria-label="Tunnel provider">
+        <label>
+          <input
+            type="radio"
+            checked={provider === 'cloudflare'}
+            aria-label="Cloudflare quick tunnel"
+            onChange={() => setProvider('cloudflare')}
+            disabled={!canSave}
+          />{' '}
+          Cloudflare quick tunnel <span className="hint">(no account; a new URL each start)</span>
+        </label>
+        <label>
+          <input
+            type="radio"
+            checked={provider === 'ngrok'}
+            aria-label="ngrok"
+            onChange={() => setProvider('ngrok')}
+            disabled={!canSave}
+          />{' '}
+          ngrok <span className="hint">(your account; a fixed URL with your domain)</span>
+        </label>
+      </div>
+      {fieldError('provider')}
+      {provider === 'ngrok' && (
+        <label className="field">
+          ngrok domain
+          <input
+            value={domain}
+            onChange={(e) => (setDomain(e.target.value), setSaved(false))}
+            placeholder="abc123.ngrok-free.dev"
+            aria-label="ngrok domain"
+            aria-invalid={errors.domain ? true : undefined}
+            disabled={!canSave}
+          />
+          {fieldError('domain')}
+          <span className="hint">
+            Every ngrok account has a free dev domain (see your ngrok dashboard). With it the URL you paste into
+            claude.ai stays the same across restarts.
+          </span>
+        </label>
+      )}
+      <label className="checkbox">
+        <input
+          type="checkbox"
+          checked={autostart}
+          onChange={(e) => (setAutostart(e.target.checked), setSaved(false))}
+          disabled={!canSave}
+        />{' '}
+        Start the public URL whenever Cortex Gateway starts
+      </label>
+      {fieldError('form')}
+      <div className="actions">
+        <button type="submit" disabled={busy || !canSave}>
+          {busy ? 'Saving…' : 'Save tunnel settings'}
+        </button>
+      </div>
+      {saved && <p className="notice">Saved. The next time the public URL starts, it uses these settings.</p>}
     </form>
   );
 }
@@ -220,6 +312,14 @@ export function Settings() {
           {settings.mcpUrl && <CopyButton text={settings.mcpUrl} />}
         </div>
         <PortForm settings={settings} onSaved={setSettings} />
+      </section>
+      <section className="card">
+        <h2>Public URL for claude.ai</h2>
+        <p>
+          How the gateway gets a public HTTPS address when you start one on the Overview. Only the MCP endpoint and
+          sign-in are reachable through it, and every sign-in through it waits for your approval.
+        </p>
+        <TunnelForm settings={settings} onSaved={setSettings} />
       </section>
       <section className="card">
         <h2>Start at login</h2>

@@ -104,11 +104,22 @@ export interface SettingsView {
   configPath?: string;
   /** Where log lines go: a folder in the desktop app, standard error headless. */
   logLocation: string;
+  /** `gateway.tunnel` as saved: used the next time the tunnel starts. */
+  tunnel: TunnelSettingsView;
+}
+
+export interface TunnelSettingsView {
+  provider: 'cloudflare' | 'ngrok';
+  /** ngrok only: the fixed domain the tunnel comes up on. */
+  domain?: string;
+  autostart: boolean;
 }
 
 /** A change to the settings; only the port for now. */
+/** A change to the gateway's settings; at least one of them. `domain: null` removes the domain. */
 export interface SettingsInput {
-  port: number;
+  port?: number;
+  tunnel?: { provider?: 'cloudflare' | 'ngrok'; domain?: string | null; autostart?: boolean };
 }
 
 /** One tool of one backend as the owner manages it, including tools the owner disabled. */
@@ -320,7 +331,7 @@ export const API_ROUTES = {
   /** `ScopeView[]`: every scope clients and tokens may be granted, with tool counts. */
   scopes: 'GET /api/scopes',
   settings: 'GET /api/settings',
-  /** Takes a `SettingsInput`; writes `gateway.port` to the config file (applies after restart). */
+  /** Takes a `SettingsInput`; writes `gateway.port` (applies after restart) and `gateway.tunnel` (next tunnel start). */
   saveSettings: 'PUT /api/settings',
   tunnel: 'GET /api/tunnel',
   startTunnel: 'POST /api/tunnel',

@@ -68,7 +68,10 @@ export async function updateServers(
  */
 export async function updateGatewaySettings(
   path: string,
-  change: Partial<Pick<GatewaySettings, 'port'>>,
+  change: {
+    port?: number;
+    tunnel?: { provider?: 'cloudflare' | 'ngrok'; domain?: string | null; autostart?: boolean };
+  },
 ): Promise<GatewayConfig> {
   const raw = await readConfigObject(path);
   if (
@@ -87,6 +90,15 @@ export async function updateGatewaySettings(
       );
     }
     gateway.port = change.port;
+  }
+  if (change.tunnel) {
+    const before = gateway.tunnel;
+    const tunnel = { ...(typeof before === 'object' && before !== null && !Array.isArray(before) ? before : {}) };
+    const { domain, ...rest } = change.tunnel;
+    Object.assign(tunnel, rest);
+    if (domain === null) delete (tunnel as Record<string, unknown>).domain;
+    else if (domain !== undefined) (tunnel as Record<string, unknown>).domain = domain;
+    gateway.tunnel = tunnel;
   }
   const next = { ...raw, gateway };
   const config = parseConfig(next, path);

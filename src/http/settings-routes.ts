@@ -18,19 +18,45 @@ export interface SettingsRoutesOptions {
 
 type Handler = (req: Request, res: Response, next: NextFunction) => void;
 
-/** `{ port }` from a request body, or the message naming the field at fault. */
+/** `{ port?, tunnel? }` from a request body, or the message naming the field at fault. */
 export function parseSettingsInput(body: unknown): SettingsInput | { field: string; message: string } {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    return { field: 'body', message: 'body: must be a JSON object' };
-  }
+  const fail = (field: string, message: string) => ({ field, message: `${field}: ${message}` });
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return fail('body', 'must be a JSON object');
   const input = body as Record<string, unknown>;
   for (const key of Object.keys(input)) {
-    if (key !== 'port') return { field: key, message: `${key}: unknown setting (only "port" can be changed here)` };
+    if (key !== 'port' && key !== 'tunnel')
+      return fail(key, 'unknown setting (only "port" and "tunnel" can be changed here)');
   }
-  if (typeof input.port !== 'number') {
-    return { field: 'gateway.port', message: 'gateway.port: must be a whole number from 0 to 65535' };
+  const out: SettingsInput = {};
+  if (input.port !== undefined) {
+    if (typeof input.port !== 'number') return fail('gateway.port', 'must be a whole number from 0 to 65535');
+    out.port = input.port;
   }
-  return { port: input.port };
+  if (input.tunnel !== undefined) {
+    const tunnel = input.tunnel as Record<string, unknown>;
+    if (typeof tunnel !== 'object' || tunnel === null || Array.isArray(tunnel)) {
+      return fail('gateway.tunnel', 'must be an object');
+    }
+    const change: NonNullable<SettingsInput['tunnel']> = {};
+    for (const [key, value] of Object.entries(tunnel)) {
+      const field = `gateway.tunnel.${key}`;
+      if (key === 'provider') {
+        if (value !== 'cloudflare' && value !== 'ngrok') return fail(field, 'must be "cloudflare" or "ngrok"');
+        change.provider = value;
+      } else if (key === 'domain') {
+        if (value !== null && typeof value !== 'string') return fail(field, 'must be a host name, or null');
+        change.domain = value === '' ? null : value;
+      } else if (key === 'autostart') {
+        if (typeof value !== 'boolean') return fail(field, 'must be true or false');
+        change.autostart = value;
+      } else {
+        return fail(field, 'unknown setting (provider, domain, autostart)');
+      }
+    }
+    out.tunnel = change;
+  }
+  if (out.port === undefined && out.tunnel === undefined) return fail('body', 'nothing to change');
+  return out;
 }
 
 /** Owner routes for the settings page and the scope list the console builds its forms from. */

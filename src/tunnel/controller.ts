@@ -31,29 +31,56 @@ export interface TunnelControllerEvents {
 export class TunnelController {
   readonly events = new EventEmitter<TunnelControllerEvents>();
   readonly #options: TunnelControllerOptions;
+  #provider: TunnelProvider;
+  /** A provider chosen while the tunnel ran: it takes over once the tunnel stops. */
+  #next: TunnelProvider | undefined;
   #server: Server | undefined;
   #starting: Promise<TunnelStatus> | undefined;
   #stopping: Promise<TunnelStatus> | undefined;
 
   constructor(options: TunnelControllerOptions) {
     this.#options = options;
-    options.provider.events.on('state', (status) => this.events.emit('state', this.#view(status)));
+    this.#provider = options.provider;
+    this.#provider.events.on('state', this.#onState);
+  }
+
+  readonly #onState = (status: TunnelProviderStatus) => this.events.emit('state', this.#view(status));
+
+  /**
+   * Switches to another provider (the owner changed the tunnel settings): at once when the tunnel
+   * is not up, else when it next stops, so a running tunnel is never cut by a settings change.
+   */
+  useProvider(provider: TunnelProvider): void {
+    const state = this.#provider.status().state;
+    if (this.#starting || state === 'running' || state === 'starting') {
+      this.#next = provider;
+      return;
+    }
+    this.#swap(provider);
+  }
+
+  #swap(provider: TunnelProvider): void {
+    this.#provider.events.off('state', this.#onState);
+    this.#provider = provider;
+    this.#next = undefined;
+    provider.events.on('state', this.#onState);
+    this.events.emit('state', this.status());
   }
 
   status(): TunnelStatus {
-    return this.#view(this.#options.provider.status());
+    return this.#view(this.#provider.status());
   }
 
   /** The public origin while the tunnel is up; requests for any other name are refused. */
   publicOrigin(): string | undefined {
-    const status = this.#options.provider.status();
+    const status = this.#provider.status();
     return status.state === 'running' ? status.publicUrl : undefined;
   }
 
   /** Starts the tunnel (once; a second call while starting or running returns the same). Never throws: see `state`. */
   async start(): Promise<TunnelStatus> {
     await this.#stopping;
-    const state = this.#options.provider.status().state;
+    const state = this.#provider.status().state;
     if (state === 'running' || (state === 'starting' && !this.#starting)) return this.status();
     this.#starting ??= this.#start().finally(() => {
       this.#starting = undefined;
@@ -73,7 +100,7 @@ export class TunnelController {
     try {
       this.#server ??= await this.#listen();
       const { port } = this.#server.address() as AddressInfo;
-      const url = await this.#options.provider.start(`http://${this.#options.host ?? '127.0.0.1'}:${port}`);
+      const url = await this.#provider.start(`http://${this.#options.host ?? '127.0.0.1'}:${port}`);
       log.info('tunnel running', { publicUrl: url });
     } catch (error) {
       log.warn('tunnel failed to start', { error: describeError(error) });
@@ -84,9 +111,10 @@ export class TunnelController {
 
   async #stop(): Promise<TunnelStatus> {
     // The provider first: a start in progress is cut short rather than waited for.
-    await this.#options.provider.stop();
+    await this.#provider.stop();
     await this.#starting;
     await this.#closeServer();
+    if (this.#next) this.#swap(this.#next);
     return this.status();
   }
 
@@ -115,7 +143,7 @@ export class TunnelController {
 
   #view(status: TunnelProviderStatus): TunnelStatus {
     const view: TunnelStatus = {
-      provider: this.#options.provider.name,
+      provider: this.#provider.name,
       state: status.state,
       since: status.since,
       restartCount: status.restartCount,

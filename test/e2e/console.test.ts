@@ -331,6 +331,36 @@ describe.skipIf(!hasChromium && !process.env.CI)('console sign-in (headless, in 
     }
   });
 
+  it('saves the public URL provider on the settings page, with a bad domain refused next to its field', async () => {
+    await using gw = await consoleGateway();
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await page.setViewportSize({ width: 1100, height: 1300 });
+      await page.goto(gw.gateway.consoleLoginUrl());
+      await openPage(page, 'Settings');
+      await page.getByRole('radio', { name: 'ngrok', exact: true }).check();
+      await page.getByLabel('ngrok domain').fill('https://not a host/');
+      await page.getByRole('button', { name: 'Save tunnel settings' }).click();
+      await page.locator('.field-error', { hasText: 'Must be a host name' }).waitFor({ timeout: 10_000 });
+      await page.screenshot({ path: join(ROOT, 'test-results', 'console-settings-tunnel-error.png'), fullPage: true });
+      await page.getByLabel('ngrok domain').fill('my-cortex.ngrok-free.dev');
+      await page.getByRole('button', { name: 'Save tunnel settings' }).click();
+      await page.getByText('The next time the public URL starts').waitFor({ timeout: 10_000 });
+      const settings = (await fetch(new URL('/api/settings', gw.address.origin), {
+        headers: { authorization: `Bearer ${gw.gateway.ownerToken}` },
+      }).then((r) => r.json())) as { value: { tunnel: unknown } };
+      expect(settings.value.tunnel).toEqual({
+        provider: 'ngrok',
+        domain: 'my-cortex.ngrok-free.dev',
+        autostart: false,
+      });
+      await page.screenshot({ path: join(ROOT, 'test-results', 'console-settings-tunnel.png'), fullPage: true });
+    } finally {
+      await browser.close();
+    }
+  });
+
   it('refuses the console and its API without the cookie', async () => {
     await using gw = await consoleGateway();
     expect((await fetch(gw.address.consoleUrl)).status).toBe(401);
@@ -476,7 +506,7 @@ describe.skipIf(!hasChromium && !process.env.CI)('console sign-in (headless, in 
       await page.screenshot({ path: join(ROOT, 'test-results', 'console-settings.png'), fullPage: true });
 
       await page.getByLabel('Port', { exact: true }).fill('70000');
-      await page.getByRole('button', { name: 'Save' }).click();
+      await page.getByRole('button', { name: 'Save', exact: true }).click();
       const field = page.locator('label.field', { has: page.getByLabel('Port', { exact: true }) });
       await field.locator('.field-error').getByText('must be a whole number from 0 to 65535').waitFor();
       await page.screenshot({ path: join(ROOT, 'test-results', 'console-settings-port-error.png'), fullPage: true });
@@ -495,7 +525,7 @@ describe.skipIf(!hasChromium && !process.env.CI)('console sign-in (headless, in 
       await page.goto(gw.gateway.consoleLoginUrl());
       await openPage(page, 'Settings');
       await page.getByLabel('Port', { exact: true }).fill('4567');
-      await page.getByRole('button', { name: 'Save' }).click();
+      await page.getByRole('button', { name: 'Save', exact: true }).click();
       await page.getByText('Restart Cortex Gateway to listen on port 4567').waitFor({ timeout: 10_000 });
       await page.screenshot({ path: join(ROOT, 'test-results', 'console-settings-saved.png'), fullPage: true });
     } finally {

@@ -1,9 +1,9 @@
-import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ScopeView, SettingsView } from '../../src/api/contract.js';
-import { nodeBackend, startGateway, TOY, waitFor, type RunningGateway } from '../helpers/gateway.js';
+import { nodeBackend, ROOT, startGateway, TOY, waitFor, type RunningGateway } from '../helpers/gateway.js';
 
 async function withConfigFile(content: unknown) {
   const dir = await mkdtemp(join(tmpdir(), 'cortex-settings-'));
@@ -93,6 +93,53 @@ describe('settings API', () => {
     const { status, body } = await owner(gw, 'PUT', '/api/settings', { port: 4000, host: '0.0.0.0' });
     expect(status).toBe(400);
     expect(body.error).toMatchObject({ field: 'host' });
+  });
+
+  it('saves the tunnel settings and uses them the next time the tunnel starts', async () => {
+    const bin = await mkdtemp(join(tmpdir(), 'cortex-settings-ngrok-'));
+    const fake = join(ROOT, 'test/fixtures/fake-ngrok.mjs');
+    await writeFile(join(bin, 'ngrok'), `#!/bin/sh\nexec "${process.execPath}" "${fake}" "$@"\n`);
+    await chmod(join(bin, 'ngrok'), 0o755);
+    const env = { ...process.env, PATH: `${bin}${delimiter}${process.env.PATH ?? ''}`, NGROK_AUTHTOKEN: 't' };
+    const { path } = await withConfigFile(CONTENT);
+    await using gw = await startGateway(CONTENT.mcpServers, CONTENT.gateway, { configPath: path, env });
+    expect(((await owner(gw, 'GET', '/api/settings')).body.value as SettingsView).tunnel).toEqual({
+      provider: 'cloudflare',
+      autostart: false,
+    });
+
+    const saved = await owner(gw, 'PUT', '/api/settings', {
+      tunnel: { provider: 'ngrok', domain: 'cortex-settings.ngrok-free.dev', autostart: true },
+    });
+    expect(saved.status).toBe(200);
+    expect((saved.body.value as SettingsView).tunnel).toEqual({
+      provider: 'ngrok',
+      domain: 'cortex-settings.ngrok-free.dev',
+      autostart: true,
+    });
+    const file = JSON.parse(await readFile(path, 'utf8')) as {
+      gateway: Record<string, unknown>;
+      globalShortcut: string;
+    };
+    expect(file.gateway).toEqual({
+      port: 0,
+      maxRestarts: 3,
+      tunnel: { provider: 'ngrok', domain: 'cortex-settings.ngrok-free.dev', autostart: true },
+    });
+    expect(file.globalShortcut).toBe('keep me');
+    const status = await gw.gateway.tunnel.start();
+    expect(status).toMatchObject({ provider: 'ngrok', mcpUrl: 'https://cortex-settings.ngrok-free.dev/mcp' });
+
+    // Removing the domain is `null`; a domain without ngrok is refused, naming the field.
+    const refused = await owner(gw, 'PUT', '/api/settings', { tunnel: { provider: 'cloudflare' } });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error?.field).toBe('gateway.tunnel.domain');
+    const cleared = await owner(gw, 'PUT', '/api/settings', { tunnel: { provider: 'cloudflare', domain: null } });
+    expect((cleared.body.value as SettingsView).tunnel).toEqual({ provider: 'cloudflare', autostart: true });
+    // The running tunnel is not cut by the change; the next start uses cloudflare.
+    expect(gw.gateway.tunnel.status()).toMatchObject({ provider: 'ngrok', state: 'running' });
+    await gw.gateway.tunnel.stop();
+    expect(gw.gateway.tunnel.status()).toMatchObject({ provider: 'cloudflare', state: 'stopped' });
   });
 
   it('answers 409 when the gateway has no config file to save to', async () => {
