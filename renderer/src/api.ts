@@ -28,6 +28,9 @@ import type {
 
 export class SignedOutError extends Error {}
 
+/** Dispatched on `window` when the API answers 401: the session cookie expired or the gateway restarted. */
+export const SIGNED_OUT_EVENT = 'cortex:signed-out';
+
 /** A refusal from the API, with the JSON path of the field at fault when there is one. */
 export class ApiError extends Error {
   constructor(
@@ -45,7 +48,11 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
     headers: { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
-  if (res.status === 401) throw new SignedOutError('Sign-in required');
+  if (res.status === 401) {
+    // The whole console depends on the session: tell the shell once, whichever page asked.
+    window.dispatchEvent(new Event(SIGNED_OUT_EVENT));
+    throw new SignedOutError('Sign-in required');
+  }
   const result = (await res.json()) as ApiResult<T> & { error?: { field?: string } };
   if (!result.ok) throw new ApiError(result.error.message, result.error.field);
   return result.value;

@@ -1,4 +1,6 @@
+import { useEffect, useState } from 'react';
 import { Activity } from './activity.js';
+import { SIGNED_OUT_EVENT } from './api.js';
 import { usePendingApprovals } from './approvals.js';
 import { Backends } from './backends.js';
 import { Clients } from './clients.js';
@@ -22,6 +24,7 @@ export function App() {
   const Page = CONTENT[page];
   // Requests through the tunnel wait for the owner: the count shows on every page.
   const waiting = usePendingApprovals().pending?.length ?? 0;
+  const signedOut = useSignedOut();
   return (
     <div className="shell">
       <nav className="sidebar" aria-label="Console">
@@ -46,9 +49,32 @@ export function App() {
         ))}
       </nav>
       <main className="page">
-        <h1>{PAGES.find((p) => p.id === page)!.label}</h1>
-        <Page />
+        {signedOut ? (
+          <section className="card signed-out" role="alert">
+            <h2>Your console session has ended</h2>
+            <p>
+              The gateway restarted or the session expired, so nothing on this page is current. Open a new sign-in link:
+              run <code>cortex-gateway login</code> and open the link it prints, or choose Open Cortex in the tray.
+            </p>
+          </section>
+        ) : (
+          <>
+            <h1>{PAGES.find((p) => p.id === page)!.label}</h1>
+            <Page />
+          </>
+        )}
       </main>
     </div>
   );
+}
+
+/** Whether the API has said the session is gone (any page's call may be the first to learn it). */
+function useSignedOut(): boolean {
+  const [signedOut, setSignedOut] = useState(false);
+  useEffect(() => {
+    const onSignedOut = () => setSignedOut(true);
+    window.addEventListener(SIGNED_OUT_EVENT, onSignedOut);
+    return () => window.removeEventListener(SIGNED_OUT_EVENT, onSignedOut);
+  }, []);
+  return signedOut;
 }

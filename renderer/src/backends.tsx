@@ -50,7 +50,8 @@ export function Backends() {
           setBackends(list);
           setError(undefined);
         },
-        (e: unknown) => alive && setError(e instanceof SignedOutError ? 'signed-out' : String(e)),
+        // Signed out: the console shell says so for every page.
+        (e: unknown) => alive && setError(e instanceof SignedOutError ? undefined : String(e)),
       );
     void load();
     const timer = setInterval(() => void load(), 3000);
@@ -60,17 +61,6 @@ export function Backends() {
     };
   }, [refresh]);
 
-  if (error === 'signed-out') {
-    return (
-      <section className="card">
-        <h2>Sign in</h2>
-        <p>
-          Open the sign-in link printed by <code>cortex-gateway serve</code>, or run <code>cortex-gateway login</code>{' '}
-          for a new one.
-        </p>
-      </section>
-    );
-  }
   return (
     <section className="card">
       <div className="card-head">

@@ -361,6 +361,24 @@ describe.skipIf(!hasChromium && !process.env.CI)('console sign-in (headless, in 
     }
   });
 
+  it('says so on any page when the session ends, instead of showing stale data', async () => {
+    await using gw = await consoleGateway();
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await page.goto(gw.gateway.consoleLoginUrl());
+      await openPage(page, 'Tools & scopes');
+      await page.getByRole('heading', { name: 'Tools & scopes' }).waitFor();
+      // What a gateway restart does to an open console: the session cookie is no longer known.
+      await page.context().clearCookies();
+      await page.getByText('Your console session has ended').waitFor({ timeout: 15_000 });
+      expect(await page.getByRole('heading', { name: 'Tools & scopes' }).count()).toBe(0);
+      await page.screenshot({ path: join(ROOT, 'test-results', 'console-signed-out.png') });
+    } finally {
+      await browser.close();
+    }
+  });
+
   it('refuses the console and its API without the cookie', async () => {
     await using gw = await consoleGateway();
     expect((await fetch(gw.address.consoleUrl)).status).toBe(401);
