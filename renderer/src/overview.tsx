@@ -3,6 +3,7 @@ import type { BackendStatus, ClientView } from '../../src/api/contract.js';
 import { api } from './api.js';
 import { Connections, Tunnel } from './connect.js';
 import { href } from './router.js';
+import { usePolled } from './use-polled.js';
 
 /** The MCP URL to paste into clients, and the health of everything at a glance. */
 export function Overview() {
@@ -11,6 +12,7 @@ export function Overview() {
   const [backends, setBackends] = useState<BackendStatus[] | undefined>();
   const [clients, setClients] = useState<ClientView[] | undefined>();
   const [paused, setPaused] = useState<boolean | undefined>();
+  const { value: toolList } = usePolled(api.tools, 30_000);
   useEffect(() => {
     let alive = true;
     const load = () => {
@@ -57,7 +59,12 @@ export function Overview() {
   };
   const active = backends?.filter((b) => b.state !== 'disabled') ?? [];
   const unhealthy = active.filter((b) => b.state === 'down' || b.state === 'degraded');
-  const tools = active.reduce((n, b) => n + (b.state === 'ready' ? b.toolCount : 0), 0);
+  const ready = new Set(active.filter((b) => b.state === 'ready').map((b) => b.name));
+  // What clients can be granted: tools of ready servers the owner has not turned off. The full
+  // tool list is large, so it is polled slowly; the servers' own counts stand in until it arrives.
+  const offered = active.reduce((n, b) => n + (b.state === 'ready' ? b.toolCount : 0), 0);
+  const toolCount = toolList ? toolList.filter((t) => t.enabled && ready.has(t.backend)).length : offered;
+  const turnedOff = toolList ? toolList.filter((t) => !t.enabled && ready.has(t.backend)).length : 0;
   const connected = clients?.filter((c) => c.activeGrants > 0) ?? [];
   return (
     <>
@@ -99,8 +106,8 @@ export function Overview() {
         </a>
         <a className="card stat" href={href('tools')}>
           <span className="stat-label">Tools</span>
-          <span className="stat-value">{backends ? tools : '…'}</span>
-          <span className="stat-note">offered by ready servers (some may be turned off)</span>
+          <span className="stat-value">{backends ? toolCount : '…'}</span>
+          <span className="stat-note">from ready servers{turnedOff > 0 ? `, ${turnedOff} turned off` : ''}</span>
         </a>
         <a className="card stat" href={href('access')}>
           <span className="stat-label">Applications</span>

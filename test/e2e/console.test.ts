@@ -178,6 +178,10 @@ describe.skipIf(!hasChromium && !process.env.CI)('console sign-in (headless, in 
       await toggle.click();
       await page.getByText('pid (off: not listed)').waitFor({ timeout: 10_000 });
       expect((await client.listTools()).tools.map((t) => t.name)).not.toContain('toy__pid');
+      // The overview counts what clients can be given: the tool turned off is not among them.
+      await openPage(page, 'Overview');
+      await page.getByText('from ready servers, 1 turned off').waitFor({ timeout: 10_000 });
+      await openPage(page, 'Tools & scopes');
 
       // Reclassifying changes the scope shown for the tool.
       await page.getByRole('combobox', { name: 'Access of echo' }).selectOption('write');
