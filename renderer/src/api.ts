@@ -60,6 +60,7 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
 
 export const api = {
   backends: () => call<BackendStatus[]>('GET', '/api/backends'),
+  logout: () => call<null>('POST', '/api/session/logout'),
   connections: () => call<ClientConnectionView[]>('GET', '/api/connections'),
   connect: (client: string) => call<ClientChangeView>('POST', `/api/connections/${encodeURIComponent(client)}`, {}),
   disconnect: (client: string) => call<ClientChangeView>('DELETE', `/api/connections/${encodeURIComponent(client)}`),

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { Activity } from './activity.js';
-import { SIGNED_OUT_EVENT } from './api.js';
+import { api, SIGNED_OUT_EVENT } from './api.js';
 import { usePendingApprovals } from './approvals.js';
 import { Backends } from './backends.js';
 import { Clients } from './clients.js';
@@ -47,6 +47,14 @@ export function App() {
             )}
           </a>
         ))}
+        <button
+          type="button"
+          className="link sign-out"
+          // After signing out, /app/ itself answers with the sign-in page.
+          onClick={() => void api.logout().finally(() => window.location.assign('/app/'))}
+        >
+          Sign out
+        </button>
       </nav>
       <main className="page">
         {signedOut ? (

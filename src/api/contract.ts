@@ -314,6 +314,8 @@ export const API_ROUTES = {
   restartBackend: 'POST /api/backends/:name/restart',
   testBackend: 'POST /api/backends/:name/test',
   loginLink: 'POST /api/login-links',
+  /** Ends the console session the cookie carries and clears the cookie. */
+  logout: 'POST /api/session/logout',
   catalogNotes: 'GET /api/catalog/notes',
   gateway: 'GET /api/gateway',
   setGateway: 'PUT /api/gateway',

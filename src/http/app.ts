@@ -376,6 +376,13 @@ function createExpressApp(
     });
   }
 
+  // Signing out of the console: the session ends on the server, not just in this browser.
+  app.post('/api/session/logout', ownerOnly, (req, res) => {
+    options.consoleSessions.end(req);
+    res.clearCookie(CONSOLE_COOKIE, { httpOnly: true, sameSite: 'strict', path: '/' });
+    res.json({ ok: true, value: null });
+  });
+
   app.post('/api/login-links', ownerOnly, (req, res) => {
     const token = options.consoleSessions.loginToken();
     res.json({ ok: true, value: { url: `${req.protocol}://${req.headers.host}/app/login?token=${token}` } });

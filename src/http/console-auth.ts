@@ -46,6 +46,12 @@ export class ConsoleSessions {
     return expires !== undefined && expires > this.clock.now();
   }
 
+  /** Ends the session the request carries (signing out); whether there was one. */
+  end(req: IncomingMessage): boolean {
+    const value = cookieValue(req.headers.cookie, CONSOLE_COOKIE);
+    return value !== undefined && this.#sessions.delete(hash(value));
+  }
+
   #expire(): void {
     const now = this.clock.now();
     for (const [key, expires] of this.#logins) if (expires <= now) this.#logins.delete(key);

@@ -383,6 +383,25 @@ describe.skipIf(!hasChromium && !process.env.CI)('console sign-in (headless, in 
     }
   });
 
+  it('signs out: the session ends on the server, not only in this browser', async () => {
+    await using gw = await consoleGateway();
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      await page.goto(gw.gateway.consoleLoginUrl());
+      await page.getByText('Your MCP endpoint').waitFor({ timeout: 10_000 });
+      const cookie = (await page.context().cookies()).find((c) => c.name === 'cortex_console')!;
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await page.getByText('Sign in to Cortex Gateway').waitFor({ timeout: 10_000 });
+      const replayed = await fetch(new URL('/api/backends', gw.address.origin), {
+        headers: { cookie: `cortex_console=${cookie.value}` },
+      });
+      expect(replayed.status).toBe(401);
+    } finally {
+      await browser.close();
+    }
+  });
+
   it('refuses the console and its API without the cookie', async () => {
     await using gw = await consoleGateway();
     expect((await fetch(gw.address.consoleUrl)).status).toBe(401);
