@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
-import { createGateway, type GatewayDeps } from '../../src/index.js';
+import { createGateway, type Gateway, type GatewayDeps } from '../../src/index.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Page } from 'playwright-core';
@@ -44,6 +44,15 @@ async function initializeWith(mcpUrl: string, token: string): Promise<number> {
   return res.status;
 }
 
+/** Chromium signed in to a gateway's console with its one-time link; closed when the scope ends. */
+async function signedIn(gateway: Gateway, viewport?: { width: number; height: number }) {
+  const browser = await launchChromium();
+  const page = await browser.newPage();
+  if (viewport) await page.setViewportSize(viewport);
+  await page.goto(gateway.consoleLoginUrl());
+  return { page, browser, [Symbol.asyncDispose]: () => browser.close() };
+}
+
 /** Follows a link of the console's sidebar. */
 async function openPage(page: Page, label: string) {
   await page.getByRole('navigation').getByRole('link', { name: label, exact: true }).click();
@@ -60,67 +69,55 @@ describe.skipIf(!hasChromium && !process.env.CI)('console sign-in (headless, in 
   it('signs in with the link and shows every server with its state', async () => {
     await using gw = await consoleGateway();
     await waitFor(() => gw.gateway.backendStatuses()[0]!.state === 'ready', 'toy ready');
-    const browser = await launchChromium();
-    try {
-      const page = await browser.newPage();
-      await page.setViewportSize({ width: 1000, height: 700 });
-      await page.goto(gw.gateway.consoleLoginUrl());
-      expect(new URL(page.url()).pathname).toBe('/app/');
-      await page.getByText('all ready').waitFor({ timeout: 10_000 });
-      await page.screenshot({ path: join(ROOT, 'test-results', 'console-overview.png') });
-      await openPage(page, 'Servers');
-      await page.getByText('Ready', { exact: true }).waitFor({ timeout: 10_000 });
-      expect(await page.getByRole('cell', { name: /toy/ }).count()).toBeGreaterThan(0);
-      const cookie = (await page.context().cookies()).find((c) => c.name === 'cortex_console')!;
-      expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
-    } finally {
-      await browser.close();
-    }
+    await using browser = await signedIn(gw.gateway, { width: 1000, height: 700 });
+    const { page } = browser;
+    expect(new URL(page.url()).pathname).toBe('/app/');
+    await page.getByText('all ready').waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: join(ROOT, 'test-results', 'console-overview.png') });
+    await openPage(page, 'Servers');
+    await page.getByText('Ready', { exact: true }).waitFor({ timeout: 10_000 });
+    expect(await page.getByRole('cell', { name: /toy/ }).count()).toBeGreaterThan(0);
+    const cookie = (await page.context().cookies()).find((c) => c.name === 'cortex_console')!;
+    expect(cookie).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
   });
 
   it('adds a server through the form, shows it becoming ready, and removes it after confirming', async () => {
     await using gw = await consoleGateway();
-    const browser = await launchChromium();
-    try {
-      const page = await browser.newPage();
-      await page.setViewportSize({ width: 1000, height: 900 });
-      await page.goto(gw.gateway.consoleLoginUrl());
-      await openPage(page, 'Servers');
-      await page.getByRole('button', { name: 'Add server' }).click();
-      // A remote URL that is not one: the error appears next to the field, nothing is saved.
-      await page.getByLabel('Remote URL').check();
-      await page.getByLabel('Name', { exact: true }).fill('web');
-      await page.getByLabel('URL', { exact: true }).fill('not a url');
-      await page.locator('form.add-backend button[type=submit]').click();
-      await page.getByText('must be an absolute http(s) URL').waitFor();
-      await page.screenshot({ path: join(ROOT, 'test-results', 'console-add-server-error.png') });
-      expect(gw.gateway.backendStatuses().map((s) => s.name)).toEqual(['toy']);
+    await using browser = await signedIn(gw.gateway, { width: 1000, height: 900 });
+    const { page } = browser;
+    await openPage(page, 'Servers');
+    await page.getByRole('button', { name: 'Add server' }).click();
+    // A remote URL that is not one: the error appears next to the field, nothing is saved.
+    await page.getByLabel('Remote URL').check();
+    await page.getByLabel('Name', { exact: true }).fill('web');
+    await page.getByLabel('URL', { exact: true }).fill('not a url');
+    await page.locator('form.add-backend button[type=submit]').click();
+    await page.getByText('must be an absolute http(s) URL').waitFor();
+    await page.screenshot({ path: join(ROOT, 'test-results', 'console-add-server-error.png') });
+    expect(gw.gateway.backendStatuses().map((s) => s.name)).toEqual(['toy']);
 
-      await page.getByLabel('Command on this computer').check();
-      await page.getByLabel('Name', { exact: true }).fill('second');
-      await page.getByLabel('Command', { exact: true }).fill(process.execPath);
-      await page.getByLabel('Arguments', { exact: true }).fill(TOY);
-      await page.locator('form.add-backend button[type=submit]').click();
-      await waitFor(
-        () => gw.gateway.backendStatuses().find((s) => s.name === 'second')?.state === 'ready',
-        'second ready',
-      );
-      await page
-        .getByRole('row', { name: /second/ })
-        .getByText('Ready')
-        .waitFor({ timeout: 10_000 });
-      await page.screenshot({ path: join(ROOT, 'test-results', 'console-servers.png') });
+    await page.getByLabel('Command on this computer').check();
+    await page.getByLabel('Name', { exact: true }).fill('second');
+    await page.getByLabel('Command', { exact: true }).fill(process.execPath);
+    await page.getByLabel('Arguments', { exact: true }).fill(TOY);
+    await page.locator('form.add-backend button[type=submit]').click();
+    await waitFor(
+      () => gw.gateway.backendStatuses().find((s) => s.name === 'second')?.state === 'ready',
+      'second ready',
+    );
+    await page
+      .getByRole('row', { name: /second/ })
+      .getByText('Ready')
+      .waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: join(ROOT, 'test-results', 'console-servers.png') });
 
-      page.once('dialog', (dialog) => void dialog.accept());
-      await page
-        .getByRole('row', { name: /second/ })
-        .getByRole('button', { name: 'Remove' })
-        .click();
-      await page.getByRole('row', { name: /second/ }).waitFor({ state: 'detached', timeout: 10_000 });
-      expect(gw.gateway.backendStatuses().map((s) => s.name)).toEqual(['toy']);
-    } finally {
-      await browser.close();
-    }
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page
+      .getByRole('row', { name: /second/ })
+      .getByRole('button', { name: 'Remove' })
+      .click();
+    await page.getByRole('row', { name: /second/ }).waitFor({ state: 'detached', timeout: 10_000 });
+    expect(gw.gateway.backendStatuses().map((s) => s.name)).toEqual(['toy']);
   });
 
   it('shows an application after its OAuth consent, and revoking it there refuses its next call', async () => {
@@ -134,21 +131,15 @@ describe.skipIf(!hasChromium && !process.env.CI)('console sign-in (headless, in 
     await client.connect(new StreamableHTTPClientTransport(new URL(gw.address.mcpUrl), { authProvider: provider }));
     await client.listTools();
 
-    const browser = await launchChromium();
-    try {
-      const page = await browser.newPage();
-      await page.setViewportSize({ width: 1000, height: 900 });
-      await page.goto(gw.gateway.consoleLoginUrl());
-      await openPage(page, 'Clients & access');
-      const row = page.getByRole('row', { name: /Console Test App/ });
-      await row.getByText('mcp:toy:read').waitFor({ timeout: 10_000 });
-      await page.screenshot({ path: join(ROOT, 'test-results', 'console-clients.png') });
-      page.once('dialog', (dialog) => void dialog.accept());
-      await row.getByRole('button', { name: 'Revoke' }).click();
-      await row.getByText('Revoked').waitFor({ timeout: 10_000 });
-    } finally {
-      await browser.close();
-    }
+    await using browser = await signedIn(gw.gateway, { width: 1000, height: 900 });
+    const { page } = browser;
+    await openPage(page, 'Clients & access');
+    const row = page.getByRole('row', { name: /Console Test App/ });
+    await row.getByText('mcp:toy:read').waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: join(ROOT, 'test-results', 'console-clients.png') });
+    page.once('dialog', (dialog) => void dialog.accept());
+    await row.getByRole('button', { name: 'Revoke' }).click();
+    await row.getByText('Revoked').waitFor({ timeout: 10_000 });
     await expect(client.listTools()).rejects.toThrow();
     const status = await fetch(gw.address.mcpUrl, {
       method: 'POST',
@@ -165,31 +156,25 @@ describe.skipIf(!hasChromium && !process.env.CI)('console sign-in (headless, in 
     await using session = await connectClient(new URL(gw.address.mcpUrl), token);
     const client = session.client;
     expect((await client.listTools()).tools.map((t) => t.name)).toContain('toy__pid');
-    const browser = await launchChromium();
-    try {
-      const page = await browser.newPage();
-      await page.setViewportSize({ width: 1200, height: 1000 });
-      await page.goto(gw.gateway.consoleLoginUrl());
-      await openPage(page, 'Tools & scopes');
-      const toggle = page.getByRole('switch', { name: 'Enable pid' });
-      await toggle.waitFor({ timeout: 10_000 });
-      expect(await toggle.isChecked()).toBe(true);
-      await page.screenshot({ path: join(ROOT, 'test-results', 'console-tools.png') });
-      await toggle.click();
-      await page.getByText('pid (off: not listed)').waitFor({ timeout: 10_000 });
-      expect((await client.listTools()).tools.map((t) => t.name)).not.toContain('toy__pid');
-      // The overview counts what clients can be given: the tool turned off is not among them.
-      await openPage(page, 'Overview');
-      await page.getByText('from ready servers, 1 turned off').waitFor({ timeout: 10_000 });
-      await openPage(page, 'Tools & scopes');
+    await using browser = await signedIn(gw.gateway, { width: 1200, height: 1000 });
+    const { page } = browser;
+    await openPage(page, 'Tools & scopes');
+    const toggle = page.getByRole('switch', { name: 'Enable pid' });
+    await toggle.waitFor({ timeout: 10_000 });
+    expect(await toggle.isChecked()).toBe(true);
+    await page.screenshot({ path: join(ROOT, 'test-results', 'console-tools.png') });
+    await toggle.click();
+    await page.getByText('pid (off: not listed)').waitFor({ timeout: 10_000 });
+    expect((await client.listTools()).tools.map((t) => t.name)).not.toContain('toy__pid');
+    // The overview counts what clients can be given: the tool turned off is not among them.
+    await openPage(page, 'Overview');
+    await page.getByText('from ready servers, 1 turned off').waitFor({ timeout: 10_000 });
+    await openPage(page, 'Tools & scopes');
 
-      // Reclassifying changes the scope shown for the tool.
-      await page.getByRole('combobox', { name: 'Access of echo' }).selectOption('write');
-      await page.getByRole('row', { name: /echo/ }).getByText('mcp:toy:write').waitFor({ timeout: 10_000 });
-      await page.screenshot({ path: join(ROOT, 'test-results', 'console-tools-changed.png') });
-    } finally {
-      await browser.close();
-    }
+    // Reclassifying changes the scope shown for the tool.
+    await page.getByRole('combobox', { name: 'Access of echo' }).selectOption('write');
+    await page.getByRole('row', { name: /echo/ }).getByText('mcp:toy:write').waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: join(ROOT, 'test-results', 'console-tools-changed.png') });
   });
 
   it('shows tool calls live on the activity page, filtered by outcome', async () => {
@@ -198,70 +183,58 @@ describe.skipIf(!hasChromium && !process.env.CI)('console sign-in (headless, in 
     const { token } = await gw.gateway.createPersonalToken({ name: 'nightly script', scopes: ['*'], ttlSeconds: 600 });
     await using session = await connectClient(new URL(gw.address.mcpUrl), token);
     const client = session.client;
-    const browser = await launchChromium();
-    try {
-      const page = await browser.newPage();
-      await page.setViewportSize({ width: 1200, height: 800 });
-      await page.goto(gw.gateway.consoleLoginUrl());
-      await openPage(page, 'Activity');
-      await page.getByText('No tool calls yet').waitFor({ timeout: 10_000 });
-      await client.callTool({ name: 'toy__echo', arguments: { text: 'private words' } });
-      await client.callTool({ name: 'toy__missing', arguments: {} }).catch(() => {});
-      const row = page.getByRole('row', { name: /toy__echo/ });
-      await row.getByText('nightly script').waitFor({ timeout: 10_000 });
-      expect(await row.getByText('OK', { exact: true }).count()).toBe(1);
-      expect(await page.getByText('private words').count()).toBe(0);
-      await page.getByRole('row', { name: /toy__missing/ }).waitFor({ timeout: 10_000 });
-      await page.screenshot({ path: join(ROOT, 'test-results', 'console-activity.png') });
-      await page.getByRole('combobox', { name: 'Outcome' }).selectOption('refused');
-      await page.getByRole('row', { name: /toy__echo/ }).waitFor({ state: 'detached' });
-      expect(await page.getByRole('row', { name: /toy__missing/ }).count()).toBe(1);
-    } finally {
-      await browser.close();
-    }
+    await using browser = await signedIn(gw.gateway, { width: 1200, height: 800 });
+    const { page } = browser;
+    await openPage(page, 'Activity');
+    await page.getByText('No tool calls yet').waitFor({ timeout: 10_000 });
+    await client.callTool({ name: 'toy__echo', arguments: { text: 'private words' } });
+    await client.callTool({ name: 'toy__missing', arguments: {} }).catch(() => {});
+    const row = page.getByRole('row', { name: /toy__echo/ });
+    await row.getByText('nightly script').waitFor({ timeout: 10_000 });
+    expect(await row.getByText('OK', { exact: true }).count()).toBe(1);
+    expect(await page.getByText('private words').count()).toBe(0);
+    await page.getByRole('row', { name: /toy__missing/ }).waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: join(ROOT, 'test-results', 'console-activity.png') });
+    await page.getByRole('combobox', { name: 'Outcome' }).selectOption('refused');
+    await page.getByRole('row', { name: /toy__echo/ }).waitFor({ state: 'detached' });
+    expect(await page.getByRole('row', { name: /toy__missing/ }).count()).toBe(1);
   });
 
   it('tests a server before saving, edits one, and disables and enables it', async () => {
     await using gw = await consoleGateway();
     await waitFor(() => gw.gateway.backendStatuses()[0]!.state === 'ready', 'toy ready');
-    const browser = await launchChromium();
-    try {
-      const page = await browser.newPage();
-      await page.setViewportSize({ width: 1200, height: 1100 });
-      await page.goto(gw.gateway.consoleLoginUrl());
-      await openPage(page, 'Servers');
-      await page.getByRole('button', { name: 'Add server' }).click();
-      await page.getByLabel('Name', { exact: true }).fill('broken');
-      await page.getByLabel('Command', { exact: true }).fill(process.execPath);
-      await page
-        .getByLabel('Arguments', { exact: true })
-        .fill(`-e\nconsole.error('API_KEY is missing'); process.exit(2)`);
-      await page.getByRole('button', { name: 'Test connection' }).click();
-      await page.getByText('Could not connect').waitFor({ timeout: 20_000 });
-      await page.locator('pre.stderr').getByText('API_KEY is missing').waitFor();
-      await page.screenshot({ path: join(ROOT, 'test-results', 'console-test-connection-failed.png') });
-      expect(gw.gateway.backendStatuses().map((s) => s.name)).toEqual(['toy']);
-      await page.getByRole('button', { name: 'Cancel' }).click();
+    await using browser = await signedIn(gw.gateway, { width: 1200, height: 1100 });
+    const { page } = browser;
+    await openPage(page, 'Servers');
+    await page.getByRole('button', { name: 'Add server' }).click();
+    await page.getByLabel('Name', { exact: true }).fill('broken');
+    await page.getByLabel('Command', { exact: true }).fill(process.execPath);
+    await page
+      .getByLabel('Arguments', { exact: true })
+      .fill(`-e\nconsole.error('API_KEY is missing'); process.exit(2)`);
+    await page.getByRole('button', { name: 'Test connection' }).click();
+    await page.getByText('Could not connect').waitFor({ timeout: 20_000 });
+    await page.locator('pre.stderr').getByText('API_KEY is missing').waitFor();
+    await page.screenshot({ path: join(ROOT, 'test-results', 'console-test-connection-failed.png') });
+    expect(gw.gateway.backendStatuses().map((s) => s.name)).toEqual(['toy']);
+    await page.getByRole('button', { name: 'Cancel' }).click();
 
-      const row = page.getByRole('row', { name: /toy/ });
-      await row.getByRole('button', { name: 'Edit' }).click();
-      await page.getByRole('heading', { name: 'Edit toy' }).waitFor();
-      expect(await page.getByLabel('Command', { exact: true }).inputValue()).toBe(process.execPath);
-      await page.getByRole('button', { name: 'Test connection' }).click();
-      await page.getByText(/Connected to toy/).waitFor({ timeout: 20_000 });
-      await page.screenshot({ path: join(ROOT, 'test-results', 'console-edit-server.png') });
-      await page.getByRole('button', { name: 'Cancel' }).click();
+    const row = page.getByRole('row', { name: /toy/ });
+    await row.getByRole('button', { name: 'Edit' }).click();
+    await page.getByRole('heading', { name: 'Edit toy' }).waitFor();
+    expect(await page.getByLabel('Command', { exact: true }).inputValue()).toBe(process.execPath);
+    await page.getByRole('button', { name: 'Test connection' }).click();
+    await page.getByText(/Connected to toy/).waitFor({ timeout: 20_000 });
+    await page.screenshot({ path: join(ROOT, 'test-results', 'console-edit-server.png') });
+    await page.getByRole('button', { name: 'Cancel' }).click();
 
-      page.once('dialog', (dialog) => void dialog.accept());
-      await row.getByRole('button', { name: 'Disable' }).click();
-      await row.getByText('Disabled', { exact: true }).waitFor({ timeout: 10_000 });
-      expect(gw.gateway.backendStatuses()[0]!.state).toBe('disabled');
-      await row.getByRole('button', { name: 'Enable' }).click();
-      await waitFor(() => gw.gateway.backendStatuses()[0]!.state === 'ready', 'toy ready again');
-      await row.getByText('Ready', { exact: true }).waitFor({ timeout: 10_000 });
-    } finally {
-      await browser.close();
-    }
+    page.once('dialog', (dialog) => void dialog.accept());
+    await row.getByRole('button', { name: 'Disable' }).click();
+    await row.getByText('Disabled', { exact: true }).waitFor({ timeout: 10_000 });
+    expect(gw.gateway.backendStatuses()[0]!.state).toBe('disabled');
+    await row.getByRole('button', { name: 'Enable' }).click();
+    await waitFor(() => gw.gateway.backendStatuses()[0]!.state === 'ready', 'toy ready again');
+    await row.getByText('Ready', { exact: true }).waitFor({ timeout: 10_000 });
   });
 
   it('connects Claude Desktop from the overview, keeping its other settings, and starts the public URL', async () => {
@@ -311,95 +284,74 @@ describe.skipIf(!hasChromium && !process.env.CI)('console sign-in (headless, in 
 
   it('pauses and resumes serving clients from the overview', async () => {
     await using gw = await consoleGateway();
-    const browser = await launchChromium();
-    try {
-      const page = await browser.newPage();
-      await page.goto(gw.gateway.consoleLoginUrl());
-      await page.getByText('Serving', { exact: true }).waitFor({ timeout: 10_000 });
-      page.once('dialog', (dialog) => void dialog.accept());
-      await page.getByRole('button', { name: 'Pause', exact: true }).click();
-      await page.getByText('Paused', { exact: true }).waitFor({ timeout: 10_000 });
-      expect(gw.gateway.paused).toBe(true);
-      const { token } = await gw.gateway.createPersonalToken({ name: 'probe', scopes: ['*'], ttlSeconds: 60 });
-      const probe = await fetch(gw.address.mcpUrl, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-        body: '{}',
-      });
-      expect(probe.status).toBe(503);
-      await page.getByRole('button', { name: 'Resume', exact: true }).click();
-      await page.getByText('Serving', { exact: true }).waitFor({ timeout: 10_000 });
-      expect(gw.gateway.paused).toBe(false);
-    } finally {
-      await browser.close();
-    }
+    await using browser = await signedIn(gw.gateway);
+    const { page } = browser;
+    await page.getByText('Serving', { exact: true }).waitFor({ timeout: 10_000 });
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: 'Pause', exact: true }).click();
+    await page.getByText('Paused', { exact: true }).waitFor({ timeout: 10_000 });
+    expect(gw.gateway.paused).toBe(true);
+    const { token } = await gw.gateway.createPersonalToken({ name: 'probe', scopes: ['*'], ttlSeconds: 60 });
+    const probe = await fetch(gw.address.mcpUrl, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(probe.status).toBe(503);
+    await page.getByRole('button', { name: 'Resume', exact: true }).click();
+    await page.getByText('Serving', { exact: true }).waitFor({ timeout: 10_000 });
+    expect(gw.gateway.paused).toBe(false);
   });
 
   it('saves the public URL provider on the settings page, with a bad domain refused next to its field', async () => {
     await using gw = await consoleGateway();
-    const browser = await launchChromium();
-    try {
-      const page = await browser.newPage();
-      await page.setViewportSize({ width: 1100, height: 1300 });
-      await page.goto(gw.gateway.consoleLoginUrl());
-      await openPage(page, 'Settings');
-      await page.getByRole('radio', { name: 'ngrok', exact: true }).check();
-      await page.getByLabel('ngrok domain').fill('https://not a host/');
-      await page.getByRole('button', { name: 'Save tunnel settings' }).click();
-      await page.locator('.field-error', { hasText: 'Must be a host name' }).waitFor({ timeout: 10_000 });
-      await page.screenshot({ path: join(ROOT, 'test-results', 'console-settings-tunnel-error.png'), fullPage: true });
-      await page.getByLabel('ngrok domain').fill('my-cortex.ngrok-free.dev');
-      await page.getByRole('button', { name: 'Save tunnel settings' }).click();
-      await page.getByText('The next time the public URL starts').waitFor({ timeout: 10_000 });
-      const settings = (await fetch(new URL('/api/settings', gw.address.origin), {
-        headers: { authorization: `Bearer ${gw.gateway.ownerToken}` },
-      }).then((r) => r.json())) as { value: { tunnel: unknown } };
-      expect(settings.value.tunnel).toEqual({
-        provider: 'ngrok',
-        domain: 'my-cortex.ngrok-free.dev',
-        autostart: false,
-      });
-      await page.screenshot({ path: join(ROOT, 'test-results', 'console-settings-tunnel.png'), fullPage: true });
-    } finally {
-      await browser.close();
-    }
+    await using browser = await signedIn(gw.gateway, { width: 1100, height: 1300 });
+    const { page } = browser;
+    await openPage(page, 'Settings');
+    await page.getByRole('radio', { name: 'ngrok', exact: true }).check();
+    await page.getByLabel('ngrok domain').fill('https://not a host/');
+    await page.getByRole('button', { name: 'Save tunnel settings' }).click();
+    await page.locator('.field-error', { hasText: 'Must be a host name' }).waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: join(ROOT, 'test-results', 'console-settings-tunnel-error.png'), fullPage: true });
+    await page.getByLabel('ngrok domain').fill('my-cortex.ngrok-free.dev');
+    await page.getByRole('button', { name: 'Save tunnel settings' }).click();
+    await page.getByText('The next time the public URL starts').waitFor({ timeout: 10_000 });
+    const settings = (await fetch(new URL('/api/settings', gw.address.origin), {
+      headers: { authorization: `Bearer ${gw.gateway.ownerToken}` },
+    }).then((r) => r.json())) as { value: { tunnel: unknown } };
+    expect(settings.value.tunnel).toEqual({
+      provider: 'ngrok',
+      domain: 'my-cortex.ngrok-free.dev',
+      autostart: false,
+    });
+    await page.screenshot({ path: join(ROOT, 'test-results', 'console-settings-tunnel.png'), fullPage: true });
   });
 
   it('says so on any page when the session ends, instead of showing stale data', async () => {
     await using gw = await consoleGateway();
-    const browser = await launchChromium();
-    try {
-      const page = await browser.newPage();
-      await page.goto(gw.gateway.consoleLoginUrl());
-      await openPage(page, 'Tools & scopes');
-      await page.getByRole('heading', { name: 'Tools & scopes' }).waitFor();
-      // What a gateway restart does to an open console: the session cookie is no longer known.
-      await page.context().clearCookies();
-      await page.getByText('Your console session has ended').waitFor({ timeout: 15_000 });
-      expect(await page.getByRole('heading', { name: 'Tools & scopes' }).count()).toBe(0);
-      await page.screenshot({ path: join(ROOT, 'test-results', 'console-signed-out.png') });
-    } finally {
-      await browser.close();
-    }
+    await using browser = await signedIn(gw.gateway);
+    const { page } = browser;
+    await openPage(page, 'Tools & scopes');
+    await page.getByRole('heading', { name: 'Tools & scopes' }).waitFor();
+    // What a gateway restart does to an open console: the session cookie is no longer known.
+    await page.context().clearCookies();
+    await page.getByText('Your console session has ended').waitFor({ timeout: 15_000 });
+    expect(await page.getByRole('heading', { name: 'Tools & scopes' }).count()).toBe(0);
+    await page.screenshot({ path: join(ROOT, 'test-results', 'console-signed-out.png') });
   });
 
   it('signs out: the session ends on the server, not only in this browser', async () => {
     await using gw = await consoleGateway();
-    const browser = await launchChromium();
-    try {
-      const page = await browser.newPage();
-      await page.goto(gw.gateway.consoleLoginUrl());
-      await page.getByText('Your MCP endpoint').waitFor({ timeout: 10_000 });
-      const cookie = (await page.context().cookies()).find((c) => c.name === 'cortex_console')!;
-      await page.getByRole('button', { name: 'Sign out' }).click();
-      await page.getByText('Sign in to Cortex Gateway').waitFor({ timeout: 10_000 });
-      const replayed = await fetch(new URL('/api/backends', gw.address.origin), {
-        headers: { cookie: `cortex_console=${cookie.value}` },
-      });
-      expect(replayed.status).toBe(401);
-    } finally {
-      await browser.close();
-    }
+    await using browser = await signedIn(gw.gateway);
+    const { page } = browser;
+    await page.getByText('Your MCP endpoint').waitFor({ timeout: 10_000 });
+    const cookie = (await page.context().cookies()).find((c) => c.name === 'cortex_console')!;
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByText('Sign in to Cortex Gateway').waitFor({ timeout: 10_000 });
+    const replayed = await fetch(new URL('/api/backends', gw.address.origin), {
+      headers: { cookie: `cortex_console=${cookie.value}` },
+    });
+    expect(replayed.status).toBe(401);
   });
 
   it('refuses the console and its API without the cookie', async () => {
@@ -505,26 +457,20 @@ describe.skipIf(!hasChromium && !process.env.CI)('console sign-in (headless, in 
     const refresh = /http-equiv="refresh" content="2;url=([^"]+)"/.exec(waiting)![1]!.replace(/&amp;/g, '&');
     const poll = new URL(refresh, gw.address.origin);
 
-    const browser = await launchChromium();
-    try {
-      const page = await browser.newPage();
-      await page.setViewportSize({ width: 1100, height: 900 });
-      await page.goto(gw.gateway.consoleLoginUrl());
-      // The sidebar says something waits, from any page.
-      await page.locator('.nav-badge').getByText('1', { exact: true }).waitFor({ timeout: 10_000 });
-      await openPage(page, 'Clients & access');
-      const request = page.getByRole('group', { name: 'Request from Remote Connector' });
-      await request.getByText('127.0.0.1:53998').waitFor({ timeout: 10_000 });
-      expect(await request.getByLabel('mcp:toy:write', { exact: true }).isChecked()).toBe(true);
-      await request.getByLabel('mcp:toy:write', { exact: true }).uncheck();
-      await page.screenshot({ path: join(ROOT, 'test-results', 'console-approval.png'), fullPage: true });
-      await request.getByRole('button', { name: 'Approve selected' }).click();
-      await page.getByText('Nothing is waiting').waitFor({ timeout: 10_000 });
-      await page.locator('.nav-badge').waitFor({ state: 'detached', timeout: 10_000 });
-      await page.screenshot({ path: join(ROOT, 'test-results', 'console-approval-done.png'), fullPage: true });
-    } finally {
-      await browser.close();
-    }
+    await using browser = await signedIn(gw.gateway, { width: 1100, height: 900 });
+    const { page } = browser;
+    // The sidebar says something waits, from any page.
+    await page.locator('.nav-badge').getByText('1', { exact: true }).waitFor({ timeout: 10_000 });
+    await openPage(page, 'Clients & access');
+    const request = page.getByRole('group', { name: 'Request from Remote Connector' });
+    await request.getByText('127.0.0.1:53998').waitFor({ timeout: 10_000 });
+    expect(await request.getByLabel('mcp:toy:write', { exact: true }).isChecked()).toBe(true);
+    await request.getByLabel('mcp:toy:write', { exact: true }).uncheck();
+    await page.screenshot({ path: join(ROOT, 'test-results', 'console-approval.png'), fullPage: true });
+    await request.getByRole('button', { name: 'Approve selected' }).click();
+    await page.getByText('Nothing is waiting').waitFor({ timeout: 10_000 });
+    await page.locator('.nav-badge').waitFor({ state: 'detached', timeout: 10_000 });
+    await page.screenshot({ path: join(ROOT, 'test-results', 'console-approval-done.png'), fullPage: true });
     const done = await fetch(poll, { redirect: 'manual' });
     expect(done.status).toBe(302);
     await first.finishAuth(new URL(done.headers.get('location')!).searchParams.get('code')!);
@@ -535,43 +481,31 @@ describe.skipIf(!hasChromium && !process.env.CI)('console sign-in (headless, in 
     const dataDir = await mkdtemp(join(tmpdir(), 'cortex-console-data-'));
     await using gw = await consoleGateway({ dataDir });
     const before = await readFile(gw.configPath, 'utf8');
-    const browser = await launchChromium();
-    try {
-      const page = await browser.newPage();
-      await page.setViewportSize({ width: 1100, height: 900 });
-      await page.goto(gw.gateway.consoleLoginUrl());
-      await openPage(page, 'Settings');
-      await page.getByText(dataDir, { exact: true }).waitFor({ timeout: 10_000 });
-      await page.getByText(gw.configPath, { exact: true }).waitFor();
-      await page.getByText('Start at login is a setting of the desktop app').waitFor();
-      await page.screenshot({ path: join(ROOT, 'test-results', 'console-settings.png'), fullPage: true });
+    await using browser = await signedIn(gw.gateway, { width: 1100, height: 900 });
+    const { page } = browser;
+    await openPage(page, 'Settings');
+    await page.getByText(dataDir, { exact: true }).waitFor({ timeout: 10_000 });
+    await page.getByText(gw.configPath, { exact: true }).waitFor();
+    await page.getByText('Start at login is a setting of the desktop app').waitFor();
+    await page.screenshot({ path: join(ROOT, 'test-results', 'console-settings.png'), fullPage: true });
 
-      await page.getByLabel('Port', { exact: true }).fill('70000');
-      await page.getByRole('button', { name: 'Save', exact: true }).click();
-      const field = page.locator('label.field', { has: page.getByLabel('Port', { exact: true }) });
-      await field.locator('.field-error').getByText('must be a whole number from 0 to 65535').waitFor();
-      await page.screenshot({ path: join(ROOT, 'test-results', 'console-settings-port-error.png'), fullPage: true });
-    } finally {
-      await browser.close();
-    }
+    await page.getByLabel('Port', { exact: true }).fill('70000');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    const field = page.locator('label.field', { has: page.getByLabel('Port', { exact: true }) });
+    await field.locator('.field-error').getByText('must be a whole number from 0 to 65535').waitFor();
+    await page.screenshot({ path: join(ROOT, 'test-results', 'console-settings-port-error.png'), fullPage: true });
     expect(await readFile(gw.configPath, 'utf8')).toBe(before);
   });
 
   it('saves a valid port to the config file and says it applies after a restart', async () => {
     await using gw = await consoleGateway();
-    const browser = await launchChromium();
-    try {
-      const page = await browser.newPage();
-      await page.setViewportSize({ width: 1100, height: 900 });
-      await page.goto(gw.gateway.consoleLoginUrl());
-      await openPage(page, 'Settings');
-      await page.getByLabel('Port', { exact: true }).fill('4567');
-      await page.getByRole('button', { name: 'Save', exact: true }).click();
-      await page.getByText('Restart Cortex Gateway to listen on port 4567').waitFor({ timeout: 10_000 });
-      await page.screenshot({ path: join(ROOT, 'test-results', 'console-settings-saved.png'), fullPage: true });
-    } finally {
-      await browser.close();
-    }
+    await using browser = await signedIn(gw.gateway, { width: 1100, height: 900 });
+    const { page } = browser;
+    await openPage(page, 'Settings');
+    await page.getByLabel('Port', { exact: true }).fill('4567');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await page.getByText('Restart Cortex Gateway to listen on port 4567').waitFor({ timeout: 10_000 });
+    await page.screenshot({ path: join(ROOT, 'test-results', 'console-settings-saved.png'), fullPage: true });
     expect(JSON.parse(await readFile(gw.configPath, 'utf8')).gateway).toEqual({ port: 4567 });
   });
 
