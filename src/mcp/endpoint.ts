@@ -145,6 +145,7 @@ export class McpEndpoint {
       ...(this.#options.activity ? { activity: this.#options.activity } : {}),
     });
     const transport = new NodeStreamableHttpTransport(randomUUID());
+    transport.direct = mcp.direct;
     const session: Session = { id: transport.sessionId, transport, mcp, identity, subscriptions: new Set() };
     this.#sessions.set(session.id, session);
     transport.onclose = () => {

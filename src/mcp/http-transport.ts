@@ -2,7 +2,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
+  CancelledNotificationSchema,
   DEFAULT_NEGOTIATED_PROTOCOL_VERSION,
+  ErrorCode,
   SUPPORTED_PROTOCOL_VERSIONS,
   type JSONRPCMessage,
   type JSONRPCRequest,
@@ -20,11 +22,30 @@ interface PostStream {
   batch: boolean;
 }
 
+/**
+ * Answers one request without the SDK's protocol layer, given the signal that cancellation or the
+ * session's end aborts; returns undefined when it does not take the request (the SDK then does).
+ */
+export type DirectHandler = (request: JSONRPCRequest, signal: AbortSignal) => Promise<unknown> | undefined;
+
 const MAX_BATCH = 100;
 const KEEPALIVE_MS = 25_000;
 
 function isResponse(message: JSONRPCMessage): message is JSONRPCMessage & { id: RequestId } {
   return 'id' in message && ('result' in message || 'error' in message);
+}
+
+/**
+ * Whether the SDK would take this message as a request: its check is strict (an integer or string
+ * id, no keys beyond these four), and it drops anything else with an error, unanswered.
+ */
+function isSdkRequest(request: JSONRPCRequest): boolean {
+  const { id } = request;
+  if (typeof id !== 'string' && !Number.isSafeInteger(id)) return false;
+  for (const key in request) {
+    if (key !== 'jsonrpc' && key !== 'id' && key !== 'method' && key !== 'params') return false;
+  }
+  return true;
 }
 
 function accepts(req: IncomingMessage, type: string): boolean {
@@ -47,8 +68,12 @@ export class NodeStreamableHttpTransport implements Transport {
   onclose?: () => void;
   onerror?: (error: Error) => void;
   onmessage?: (message: JSONRPCMessage, extra?: MessageExtraInfo) => void;
+  /** Takes a lone request (not in a batch) before the SDK sees it, when it can; see DirectHandler. */
+  direct?: DirectHandler;
 
   readonly #byRequest = new Map<RequestId, PostStream>();
+  /** Requests answered by `direct` and still running, for cancellation. */
+  readonly #directCalls = new Map<RequestId, AbortController>();
   #standalone: ServerResponse | undefined;
   #keepalive: NodeJS.Timeout | undefined;
   #initialized = false;
@@ -110,7 +135,7 @@ export class NodeStreamableHttpTransport implements Transport {
     if (requests.length === 0) {
       // Only notifications or responses: accepted, nothing to answer (spec: 202 with no body).
       res.writeHead(202, { 'mcp-session-id': this.sessionId }).end();
-      for (const message of messages) this.onmessage?.(message, extra);
+      for (const message of messages) this.#dispatch(message, extra);
       return;
     }
     const wantsProgress = requests.some((r) => r.params?._meta?.progressToken !== undefined);
@@ -130,7 +155,57 @@ export class NodeStreamableHttpTransport implements Transport {
         'mcp-session-id': this.sessionId,
       });
     }
-    for (const message of messages) this.onmessage?.(message, extra);
+    if (!batch && this.#answerDirectly(requests[0]!)) return;
+    for (const message of messages) this.#dispatch(message, extra);
+  }
+
+  #dispatch(message: JSONRPCMessage, extra: MessageExtraInfo): void {
+    if ('method' in message && message.method === 'notifications/cancelled' && this.#directCalls.size > 0) {
+      this.#cancelDirect(message);
+    }
+    this.onmessage?.(message, extra);
+  }
+
+  /**
+   * Runs a request through `direct` if it takes it, answering as the SDK's protocol layer would:
+   * `{ result, jsonrpc, id }`, or an error built from the thrown error's code, message and data,
+   * and nothing at all once the request was cancelled.
+   */
+  #answerDirectly(request: JSONRPCRequest): boolean {
+    if (!this.direct || !isSdkRequest(request)) return false;
+    const controller = new AbortController();
+    const pending = this.direct(request, controller.signal);
+    if (!pending) return false;
+    const { id } = request;
+    this.#directCalls.set(id, controller);
+    const settled = () => {
+      if (this.#directCalls.get(id) === controller) this.#directCalls.delete(id);
+      return !controller.signal.aborted;
+    };
+    pending.then(
+      (result) => {
+        if (settled()) void this.send({ result, jsonrpc: '2.0', id } as JSONRPCMessage);
+      },
+      (error: { code?: unknown; message?: unknown; data?: unknown }) => {
+        if (!settled()) return;
+        const code = Number.isSafeInteger(error.code) ? (error.code as number) : ErrorCode.InternalError;
+        const failure = {
+          code,
+          message: error.message ?? 'Internal error',
+          ...(error.data !== undefined && { data: error.data }),
+        };
+        void this.send({ jsonrpc: '2.0', id, error: failure } as JSONRPCMessage);
+      },
+    );
+    return true;
+  }
+
+  /** The SDK's own cancellation rule: a valid notification naming a (truthy) request id aborts it. */
+  #cancelDirect(message: JSONRPCMessage): void {
+    const parsed = CancelledNotificationSchema.safeParse(message);
+    const requestId = parsed.success ? parsed.data.params.requestId : undefined;
+    if (!requestId) return;
+    this.#directCalls.get(requestId)?.abort(parsed.data!.params.reason);
   }
 
   /** Opens the standalone SSE stream for server-initiated messages (list_changed, logs…). */
@@ -213,6 +288,9 @@ export class NodeStreamableHttpTransport implements Transport {
     this.#standalone?.end();
     for (const stream of new Set(this.#byRequest.values())) if (!stream.res.writableEnded) stream.res.end();
     this.#byRequest.clear();
+    // The SDK aborts its running request handlers when the session ends; the direct ones likewise.
+    for (const controller of this.#directCalls.values()) controller.abort();
+    this.#directCalls.clear();
     this.onclose?.();
   }
 
