@@ -1,7 +1,14 @@
 /** `cortex-gateway clients | connect <client> | disconnect <client>`: the CLI side of src/clients. */
 import { resolve } from 'node:path';
 import type { ClientChangeView, ClientConnectionView } from './api/contract.js';
-import { CLIENTS, connectClient, detectClients, disconnectClient, getClient } from './clients/index.js';
+import {
+  CLIENTS,
+  connectClient,
+  detectClients,
+  disconnectClient,
+  fallbackPortWarning,
+  getClient,
+} from './clients/index.js';
 import { defaultDataDir, loadConfig } from './config/load.js';
 import { parseCommand, usageError, type Write } from './cli-common.js';
 import { readRuntimeInfo } from './runtime-file.js';
@@ -19,7 +26,10 @@ function urlHost(host: string): string {
  * configured port on loopback. The running one wins because the default port falls back to the next
  * free one when busy.
  */
-async function gatewayUrl(values: Record<string, string | boolean | undefined>): Promise<string> {
+/** The MCP URL apps should use, with what the owner should know about it. */
+async function gatewayUrl(
+  values: Record<string, string | boolean | undefined>,
+): Promise<{ url: string; warnings: string[] }> {
   if (typeof values.url === 'string') {
     let url: URL | undefined;
     try {
@@ -30,7 +40,7 @@ async function gatewayUrl(values: Record<string, string | boolean | undefined>):
     if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
       throw usageError(`--url: must be an absolute http(s) URL, got "${values.url}"`);
     }
-    return url.href;
+    return { url: url.href, warnings: [] };
   }
   const configPath = typeof values.config === 'string' ? values.config : undefined;
   const dataDirFlag = typeof values['data-dir'] === 'string' ? resolve(values['data-dir']) : undefined;
@@ -44,12 +54,15 @@ async function gatewayUrl(values: Record<string, string | boolean | undefined>):
   });
   const dataDir = dataDirFlag ?? loaded?.dataDir ?? defaultDataDir();
   const running = await readRuntimeInfo(dataDir);
-  if (running) return running.mcpUrl;
+  if (running) {
+    const warning = fallbackPortWarning(Number(new URL(running.mcpUrl).port), loaded?.config.gateway.port ?? 3590);
+    return { url: running.mcpUrl, warnings: warning ? [warning] : [] };
+  }
   const port = loaded?.config.gateway.port ?? 3590;
   if (port === 0) {
     throw usageError('gateway.port is 0 (a new port at every start): start the gateway first, or give --url');
   }
-  return `http://${urlHost(loaded?.config.gateway.host ?? '127.0.0.1')}:${port}/mcp`;
+  return { url: `http://${urlHost(loaded?.config.gateway.host ?? '127.0.0.1')}:${port}/mcp`, warnings: [] };
 }
 
 function formatClients(views: readonly ClientConnectionView[], url: string): string {
@@ -92,7 +105,7 @@ function clientArgument(positionals: string[], command: string): string {
 
 export async function clientsCommand(args: string[], out: Write): Promise<number> {
   const { values } = parseCommand(args, CLIENT_OPTIONS, false);
-  const url = await gatewayUrl(values);
+  const { url } = await gatewayUrl(values);
   const views = await detectClients(url);
   out(values.json ? JSON.stringify(views, null, 2) + '\n' : formatClients(views, url));
   return 0;
@@ -101,8 +114,9 @@ export async function clientsCommand(args: string[], out: Write): Promise<number
 export async function connectCommand(args: string[], out: Write, err: Write): Promise<number> {
   const { values, positionals } = parseCommand(args, CLIENT_OPTIONS, true);
   const client = clientArgument(positionals, 'connect');
-  const change = await connectClient(getClient(client), await gatewayUrl(values));
-  for (const warning of change.warnings) err(`warning: ${warning}\n`);
+  const target = await gatewayUrl(values);
+  const change = await connectClient(getClient(client), target.url);
+  for (const warning of [...target.warnings, ...change.warnings]) err(`warning: ${warning}\n`);
   out(values.json ? JSON.stringify(change, null, 2) + '\n' : formatChange(change));
   return 0;
 }

@@ -19,7 +19,7 @@ import type {
 } from './api/contract.js';
 import { Federation } from './federation/federation.js';
 import { applyToolOverride, toolViews } from './federation/tool-views.js';
-import { clientEnvironment, createClientConnections } from './clients/index.js';
+import { clientEnvironment, createClientConnections, fallbackPortWarning } from './clients/index.js';
 import { existingBackends, previewImport, runImport } from './clients/import.js';
 import { createRequestListener } from './http/app.js';
 import type { Importer } from './http/import-routes.js';
@@ -140,6 +140,21 @@ export interface Gateway {
 }
 
 const PORT_FALLBACK_TRIES = 10;
+
+/** Client connections whose `connect` also warns when the gateway sits on a fallback port. */
+function withFallbackWarning(
+  connections: ReturnType<typeof createClientConnections>,
+  warning: () => string | undefined,
+): ReturnType<typeof createClientConnections> {
+  return {
+    ...connections,
+    connect: async (client, url) => {
+      const change = await connections.connect(client, url);
+      const note = url === undefined ? warning() : undefined;
+      return note ? { ...change, warnings: [note, ...change.warnings] } : change;
+    },
+  };
+}
 
 /** The tunnel provider `gateway.tunnel` names, running the user's own cloudflared or ngrok agent. */
 function configuredTunnelProvider(
@@ -526,9 +541,12 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
           return { paused: endpoint.paused, mcpUrl: address?.mcpUrl ?? '', version: VERSION };
         },
       },
-      connections: createClientConnections(() => address?.mcpUrl ?? '', {
-        environment: clientEnvironment(deps.env ?? process.env),
-      }),
+      connections: withFallbackWarning(
+        createClientConnections(() => address?.mcpUrl ?? '', {
+          environment: clientEnvironment(deps.env ?? process.env),
+        }),
+        () => (address ? fallbackPortWarning(address.port, config.gateway.port) : undefined),
+      ),
       ...(deps.configPath ? { importer: importer(deps.configPath) } : {}),
     });
   }

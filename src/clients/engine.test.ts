@@ -2,7 +2,7 @@ import { chmod, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { editClientServers, ENTRY_NAME, listClientServers } from './engine.js';
+import { editClientServers, ENTRY_NAME, fallbackPortWarning, listClientServers } from './engine.js';
 import type { ClientEnvironment } from './types.js';
 
 // The engine against files in a temporary home, as import (issue 5) will use it.
@@ -69,5 +69,16 @@ describe('reading and editing a client’s servers', () => {
     const outcome = await editClientServers('gemini-cli', { set: { x: 1 } }, { environment });
     expect((await stat(settings())).mode & 0o777).toBe(0o600);
     expect((await stat(outcome.backupPath!)).mode & 0o777).toBe(0o600);
+  });
+});
+
+describe('fallbackPortWarning', () => {
+  it('warns when the gateway listens on another port than the configured one, saying what to do', () => {
+    expect(fallbackPortWarning(3591, 3590)).toMatch(/port 3591 because port 3590 was busy.*Set gateway\.port/);
+  });
+
+  it('is silent on the configured port, and when any port was asked for (0)', () => {
+    expect(fallbackPortWarning(3590, 3590)).toBeUndefined();
+    expect(fallbackPortWarning(41234, 0)).toBeUndefined();
   });
 });

@@ -253,6 +253,19 @@ export async function disconnectClient(
   };
 }
 
+/**
+ * When the gateway listens on a fallback port because its configured one was busy, an app
+ * connected now points at a port the next start may not get: say so, and what to do.
+ */
+export function fallbackPortWarning(listeningPort: number, configuredPort: number): string | undefined {
+  if (configuredPort === 0 || listeningPort === configuredPort) return undefined;
+  return (
+    `the gateway listens on port ${listeningPort} because port ${configuredPort} was busy at its start; ` +
+    `this app will lose it when a later start gets ${configuredPort} back. ` +
+    `Set gateway.port to a port that stays free, restart, and connect again.`
+  );
+}
+
 /** The owner API's view of the client apps, connected to the gateway's own MCP URL by default. */
 export function createClientConnections(mcpUrl: () => string, options: EngineOptions = {}) {
   return {

@@ -8,6 +8,7 @@ export {
   detectClients,
   disconnectClient,
   editClientServers,
+  fallbackPortWarning,
   getClient,
   listClientServers,
   type EditOutcome,

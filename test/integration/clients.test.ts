@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -352,6 +353,21 @@ describe('owner API: /api/connections', () => {
     expect(after.body.value).toContainEqual(expect.objectContaining({ client: 'cursor', connected: true }));
     expect((await call(gw, 'DELETE', '/api/connections/cursor')).body.value).toMatchObject({ changed: true });
     expect(JSON.parse(await readFile(join(home, '.cursor/mcp.json'), 'utf8'))).toEqual({ mcpServers: {} });
+  });
+
+  it('warns when connecting while the gateway sits on a fallback port', async () => {
+    // Someone else holds the configured port, so the gateway starts on the next one.
+    const squatter = createServer();
+    await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
+    const busy = (squatter.address() as AddressInfo).port;
+    try {
+      await using gw = await startGateway({}, { port: busy }, { env: homeEnv(home), portFallback: true });
+      expect(gw.address.port).not.toBe(busy);
+      const connected = await call(gw, 'POST', '/api/connections/cursor');
+      expect((connected.body.value as { warnings: string[] }).warnings[0]).toContain(`because port ${busy} was busy`);
+    } finally {
+      squatter.close();
+    }
   });
 
   it('answers 409 with the reason for a client that is not installed, and 404 for an unknown one', async () => {
