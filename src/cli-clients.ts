@@ -10,7 +10,7 @@ import {
   getClient,
 } from './clients/index.js';
 import { defaultDataDir, loadConfig } from './config/load.js';
-import { parseCommand, usageError, type Write } from './cli-common.js';
+import { formatTable, parseCommand, usageError, type Write } from './cli-common.js';
 import { readRuntimeInfo } from './runtime-file.js';
 import { isGatewayError } from './shared/errors.js';
 
@@ -73,18 +73,13 @@ function formatClients(views: readonly ClientConnectionView[], url: string): str
     v.error ? 'unreadable' : v.connected ? 'yes' : v.entryUrl ? `other URL (${v.entryUrl})` : 'no',
     v.configPath + (v.configExists ? '' : ' (not yet created)'),
   ]);
-  const header = ['CLIENT', 'INSTALLED', 'CONNECTED', 'CONFIG'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
-      .join('  ')
-      .trimEnd();
   const errors = views.filter((v) => v.error).map((v) => `  ${v.client}: ${v.error}`);
   return (
-    [`Clients of ${url}:`, line(header), ...rows.map(line), ...(errors.length ? ['Problems:', ...errors] : [])].join(
-      '\n',
-    ) + '\n'
+    [
+      `Clients of ${url}:`,
+      ...formatTable(['CLIENT', 'INSTALLED', 'CONNECTED', 'CONFIG'], rows),
+      ...(errors.length ? ['Problems:', ...errors] : []),
+    ].join('\n') + '\n'
   );
 }
 

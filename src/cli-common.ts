@@ -69,3 +69,14 @@ export async function ownerCall<T>(
   }
   return callOwnerApi<T>(running, method, path, body, timeoutMs);
 }
+
+/** Text columns padded to the widest cell; the last column runs free. Header first, one line per row. */
+export function formatTable(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
+  return [header, ...rows].map(line);
+}

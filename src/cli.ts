@@ -8,7 +8,7 @@ import { approvalsCommand, startServeTunnel, tunnelCommand } from './cli-tunnel.
 import { clientsCommand, connectCommand, disconnectCommand } from './cli-clients.js';
 import { importCommand } from './cli-import.js';
 import type { BackendStatus } from './backends/types.js';
-import { parseCommand, ownerCall } from './cli-common.js';
+import { formatTable, parseCommand, ownerCall } from './cli-common.js';
 import { plainSecrets, secretCommand } from './cli-secret.js';
 import { loadConfig, withGateway } from './config/load.js';
 import { createGateway } from './index.js';
@@ -434,13 +434,7 @@ function formatStatuses(statuses: readonly BackendStatus[], source: string): str
     s.lastError ?? '',
   ]);
   const header = ['NAME', 'TYPE', 'STATE', 'TOOLS', 'LATENCY', 'RESTARTS', 'LAST ERROR'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!)))
-      .join('  ')
-      .trimEnd();
-  return [`Backends from ${source}:`, line(header), ...rows.map(line)].join('\n') + '\n';
+  return [`Backends from ${source}:`, ...formatTable(header, rows)].join('\n') + '\n';
 }
 
 main(process.argv.slice(2)).then(
