@@ -9,6 +9,11 @@ const STATUS: Partial<Record<GatewayErrorCode, number>> = {
   client_not_installed: 409,
   client_config_invalid: 409,
   node_unavailable: 409,
+  conflict: 409,
+  already_running: 409,
+  // RFC 4918 §11.5: the server cannot store what the request needs.
+  disk_full: 507,
+  permission_denied: 500,
 };
 
 /** Runs an owner API action and answers its ApiResult: the value, or an expected failure's code and message. */
@@ -18,7 +23,7 @@ export async function answer(res: Response, action: () => Promise<unknown>): Pro
   } catch (error) {
     const status = error instanceof GatewayError ? STATUS[error.code] : undefined;
     if (!status) throw error;
-    const { code, message } = error as GatewayError;
-    res.status(status).json({ ok: false, error: { code, message } });
+    const { code, message, field } = error as GatewayError;
+    res.status(status).json({ ok: false, error: { code, message, ...(field ? { field } : {}) } });
   }
 }

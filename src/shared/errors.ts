@@ -20,16 +20,27 @@ export type GatewayErrorCode =
   | 'not_found'
   | 'tunnel_failed'
   | 'secrets_unreadable'
+  /** Another edit or process holds what this change needed (a concurrent edit, a running gateway). */
+  | 'conflict'
+  /** A write failed because the disk (or quota) is full: ENOSPC, EDQUOT. */
+  | 'disk_full'
+  /** A write or read was refused by the file system: EACCES, EPERM, EROFS. */
+  | 'permission_denied'
+  /** A gateway already runs for this data folder. */
+  | 'already_running'
   | 'internal';
 
 export class GatewayError extends Error {
   override readonly name = 'GatewayError';
+  /** The input field or JSON path at fault (`mcpServers.github.env`), or the file path of a failed write. */
+  readonly field: string | undefined;
   constructor(
     readonly code: GatewayErrorCode,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; field?: string },
   ) {
-    super(message, options);
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.field = options?.field;
   }
 }
 
