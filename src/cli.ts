@@ -11,12 +11,14 @@ import type { BackendStatus } from './backends/types.js';
 import { formatTable, parseCommand, ownerCall } from './cli-common.js';
 import { plainSecrets, secretCommand } from './cli-secret.js';
 import { loadConfig, withGateway } from './config/load.js';
+import { startGatewayInstance } from './gateway-instance.js';
 import { createGateway } from './index.js';
-import { readRuntimeInfo, removeRuntimeInfo, writeRuntimeInfo } from './runtime-file.js';
+import { readRuntimeInfo } from './runtime-file.js';
 import { systemClock } from './shared/clock.js';
 import { describeError, GatewayError } from './shared/errors.js';
 import { createConsoleLogger, type LogLevel } from './shared/logger.js';
 import { writeFileAtomic } from './store/atomic.js';
+import type { InstanceLock } from './store/instance-lock.js';
 import { openKeyFileSecretStore, type SecretStore } from './store/secrets.js';
 import { PRODUCT, VERSION } from './version.js';
 
@@ -178,36 +180,20 @@ async function serve(args: string[]): Promise<number> {
 
   await mkdir(loaded.dataDir, { recursive: true, mode: 0o700 });
   const dir = consoleDir();
-  // Opened now so a damaged secrets file stops start-up with its path, not each backend later.
-  const secretStore = await openKeyFileSecretStore(loaded.dataDir);
-  const plain = plainSecrets(config.backends);
-  if (plain.length > 0) {
-    // Not an error (Claude Desktop's format has them in plain text), but the owner should know.
-    logger.warn(
-      `${loaded.configPath} holds credential-looking values in plain text (${plain.join(', ')}); ` +
-        `"cortex-gateway secret seal" moves them to the encrypted secret store`,
-    );
-  }
-  const instance = createGateway(config, {
-    logger,
-    secretStore,
-    env: process.env,
-    dataDir: loaded.dataDir,
-    configPath: loaded.configPath,
-    portFallback: !explicitPort,
-    ...(dir ? { consoleDir: dir } : {}),
-  });
 
+  let held: InstanceLock | undefined;
   let stopping: Promise<void> | undefined;
   const shutdown = (signal: string) => {
     if (stopping) {
       // A second Ctrl-C means "now": children were already asked to exit.
+      held?.releaseSync();
       process.exit(130);
     }
     logger.info(`received ${signal}, stopping`);
     stopping = (async () => {
-      await instance.stop();
-      await removeRuntimeInfo(loaded.dataDir, process.pid).catch(() => {});
+      // A signal during start-up waits for it, then undoes it (a failed start has undone itself).
+      const started = await starting.catch(() => undefined);
+      await started?.stop();
     })();
     stopping.then(
       () => process.exit(0),
@@ -217,31 +203,54 @@ async function serve(args: string[]): Promise<number> {
       },
     );
   };
+  // One gateway per data folder: the lock is taken first, and a second serve is refused (non-zero
+  // exit, naming the running one) before it opens a store, listens or spawns a backend.
+  const starting = startGatewayInstance({
+    dataDir: loaded.dataDir,
+    app: 'cli',
+    logger,
+    create: async (lock) => {
+      held = lock;
+      // Opened now so a damaged secrets file stops start-up with its path, not each backend later.
+      const secretStore = await openKeyFileSecretStore(loaded.dataDir);
+      const plain = plainSecrets(config.backends);
+      if (plain.length > 0) {
+        // Not an error (Claude Desktop's format has them in plain text), but the owner should know.
+        logger.warn(
+          `${loaded.configPath} holds credential-looking values in plain text (${plain.join(', ')}); ` +
+            `"cortex-gateway secret seal" moves them to the encrypted secret store`,
+        );
+      }
+      return createGateway(config, {
+        logger,
+        secretStore,
+        env: process.env,
+        dataDir: loaded.dataDir,
+        configPath: loaded.configPath,
+        portFallback: !explicitPort,
+        ...(dir ? { consoleDir: dir } : {}),
+      });
+    },
+  });
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGHUP', () => shutdown('SIGHUP'));
 
-  const address = await instance.start();
+  const instance = await starting;
+  const { gateway: running, address } = instance;
   if (explicitPort === false && address.port !== config.gateway.port) {
     logger.warn(`port ${config.gateway.port} was busy; listening on ${address.port} instead`);
   }
-  await writeRuntimeInfo(loaded.dataDir, {
-    mcpUrl: address.mcpUrl,
-    consoleUrl: address.consoleUrl,
-    pid: process.pid,
-    ownerToken: instance.ownerToken,
-  });
   let tunnelLine = '';
   if (flags.tunnel) {
     try {
-      tunnelLine = await startServeTunnel(instance, (text) => process.stdout.write(text));
+      tunnelLine = await startServeTunnel(running, (text) => process.stdout.write(text));
     } catch (error) {
       await instance.stop();
-      await removeRuntimeInfo(loaded.dataDir, process.pid).catch(() => {});
       throw error;
     }
   }
-  const publicMcpUrl = instance.tunnel.status().mcpUrl;
+  const publicMcpUrl = running.tunnel.status().mcpUrl;
   const readyFile = flags['ready-file'];
   if (typeof readyFile === 'string') {
     await writeFileAtomic(
@@ -260,7 +269,7 @@ async function serve(args: string[]): Promise<number> {
     `Cortex Gateway ${VERSION} is running.\n` +
       `  MCP endpoint: ${address.mcpUrl}\n` +
       (dir
-        ? `  Console:      ${instance.consoleLoginUrl()}\n` +
+        ? `  Console:      ${running.consoleLoginUrl()}\n` +
           `                (a one-time sign-in link; "cortex-gateway login" prints a new one)\n`
         : `  Console:      not built here (run "npm run build"); the MCP endpoint works without it\n`) +
       tunnelLine +

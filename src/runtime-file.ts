@@ -1,6 +1,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from './store/atomic.js';
+import { processAlive } from './store/instance-lock.js';
 
 /** Written (0600) by a running `serve` so other CLI commands can find it and act as its owner. */
 export interface RuntimeInfo {
@@ -28,16 +29,22 @@ export async function readRuntimeInfo(dataDir: string): Promise<RuntimeInfo | un
   }
 }
 
-export async function removeRuntimeInfo(dataDir: string, pid: number): Promise<void> {
-  const current = await readRuntimeInfo(dataDir);
-  if (!current || current.pid === pid) await rm(runtimeFilePath(dataDir), { force: true });
-}
-
-function processAlive(pid: number): boolean {
+/**
+ * Removes the runtime file only if it is the one this process wrote (same pid and owner token). A
+ * file that is unreadable, or names a process that has exited, is not ours to judge: another
+ * gateway may have just written it, and removing it would lose that gateway for every CLI command.
+ */
+export async function removeRuntimeInfo(
+  dataDir: string,
+  writer: Pick<RuntimeInfo, 'pid' | 'ownerToken'>,
+): Promise<boolean> {
+  let current: Partial<RuntimeInfo>;
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    current = JSON.parse(await readFile(runtimeFilePath(dataDir), 'utf8')) as Partial<RuntimeInfo>;
+  } catch {
+    return false;
   }
+  if (current?.pid !== writer.pid || current.ownerToken !== writer.ownerToken) return false;
+  await rm(runtimeFilePath(dataDir), { force: true });
+  return true;
 }

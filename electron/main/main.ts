@@ -5,13 +5,14 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, clipboard, dialog, Notification } from 'electron';
 import { defaultDataDir, loadConfig } from '../../src/config/load.js';
+import { startGatewayInstance, type GatewayInstance } from '../../src/gateway-instance.js';
 import { createGateway, type Gateway } from '../../src/index.js';
-import { removeRuntimeInfo, writeRuntimeInfo } from '../../src/runtime-file.js';
 import { createConsoleLogger, type Logger } from '../../src/shared/logger.js';
 import { createConsoleWindow } from './console-window.js';
 import { setUpDesktop, type Desktop } from './desktop.js';
 import { createTray } from './tray.js';
 import { approvalNotification, backendNotifications } from './notifications.js';
+import { startupFailureDialog } from './startup-dialog.js';
 import { claudeDesktopState, createTrayCommands } from './tray-commands.js';
 import type { TrayState } from './tray-menu.js';
 
@@ -27,7 +28,7 @@ app.setPath('userData', defaultDataDir());
 let logger: Logger = createConsoleLogger({ level: 'info' });
 let gateway: Gateway | undefined;
 let desktop: Desktop | undefined;
-let dataDir: string | undefined;
+let instance: GatewayInstance | undefined;
 let state: TrayState = { gateway: 'stopped', backends: [] };
 
 async function main(): Promise<void> {
@@ -57,35 +58,60 @@ async function main(): Promise<void> {
 
   const loaded = await loadConfig({ dataDir: app.getPath('userData'), createIfMissing: true });
   await mkdir(loaded.dataDir, { recursive: true, mode: 0o700 });
-  desktop = await setUpDesktop({
-    explicitPort: loaded.explicitPort,
-    gatewayOrigin: () => gateway?.address?.origin,
-    onChange: (settings) => show({ startAtLogin: settings.startAtLogin }),
-  });
-  logger = desktop.logger;
-  show({ startAtLogin: desktop.settings().startAtLogin });
-  gateway = createGateway(loaded.config, {
-    logger,
-    secretStore: desktop.secretStore,
-    logLocation: desktop.logsDir,
-    env: process.env,
+  // The data folder's lock comes first (shared with `cortex-gateway serve`): when a gateway already
+  // serves it, nothing below runs and main().catch shows who holds it.
+  instance = await startGatewayInstance({
     dataDir: loaded.dataDir,
-    configPath: loaded.configPath,
-    consoleDir: join(here, '../../renderer'),
-    portFallback: desktop.portFallback,
+    app: 'desktop',
+    logger,
+    create: async (lock) => {
+      desktop = await setUpDesktop({
+        explicitPort: loaded.explicitPort,
+        gatewayOrigin: () => gateway?.address?.origin,
+        onChange: (settings) => show({ startAtLogin: settings.startAtLogin }),
+      });
+      logger = desktop.logger;
+      if (lock.replaced) logger.warn('took over a stale gateway lock', { reason: lock.replaced.reason });
+      show({ startAtLogin: desktop.settings().startAtLogin });
+      gateway = createGateway(loaded.config, {
+        logger,
+        secretStore: desktop.secretStore,
+        logLocation: desktop.logsDir,
+        env: process.env,
+        dataDir: loaded.dataDir,
+        configPath: loaded.configPath,
+        consoleDir: join(here, '../../renderer'),
+        portFallback: desktop.portFallback,
+      });
+      wireGatewayEvents(gateway, notify, show);
+      return gateway;
+    },
   });
+  const { mcpUrl } = instance.address;
+  void claudeDesktopState(mcpUrl).then(
+    (claudeDesktop) => show({ claudeDesktop }),
+    () => {},
+  );
+  show({ gateway: 'running', mcpUrl, backends: instance.gateway.backendStatuses() });
+  if (desktop?.opensConsole) openConsole();
+}
+
+/** Tray and notifications follow the gateway's events. */
+function wireGatewayEvents(
+  gateway: Gateway,
+  notify: (title: string, body: string) => void,
+  show: (next: Partial<TrayState>) => void,
+): void {
   let lastStates = new Map<string, TrayState['backends'][number]['state']>();
   gateway.events.on('backend-state', () => {
-    const backends = gateway?.backendStatuses() ?? [];
-    for (const note of backendNotifications(lastStates, backends)) {
-      if (Notification.isSupported()) new Notification({ title: note.title, body: note.body }).show();
-    }
+    const backends = gateway.backendStatuses();
+    for (const note of backendNotifications(lastStates, backends)) notify(note.title, note.body);
     lastStates = new Map(backends.map((b) => [b.name, b.state]));
     show({ backends });
   });
   gateway.events.on('paused', (paused) => show({ gateway: paused ? 'paused' : 'running' }));
   // Requests through the tunnel wait for the owner: say so, and count them in the tray.
-  const pendingCount = () => gateway?.authorizationServer?.pendingConsents().length ?? 0;
+  const pendingCount = () => gateway.authorizationServer?.pendingConsents().length ?? 0;
   gateway.events.on('consent-requested', (request) => {
     const note = approvalNotification(request);
     notify(note.title, note.body);
@@ -94,32 +120,24 @@ async function main(): Promise<void> {
   setInterval(() => {
     if (state.pendingApprovals !== pendingCount()) show({ pendingApprovals: pendingCount() });
   }, 3000).unref();
-  const { mcpUrl, consoleUrl } = await gateway.start();
-  void claudeDesktopState(mcpUrl).then(
-    (claudeDesktop) => show({ claudeDesktop }),
-    () => {},
-  );
-  // Like `serve`: CLI commands (import, login, token…) find the running app and act through it.
-  await writeRuntimeInfo(loaded.dataDir, { mcpUrl, consoleUrl, pid: process.pid, ownerToken: gateway.ownerToken });
-  dataDir = loaded.dataDir;
-  show({ gateway: 'running', mcpUrl, backends: gateway.backendStatuses() });
-  if (desktop.opensConsole) openConsole();
 }
 
-// Stop the gateway (and its stdio children) before quitting: hold the first quit, then quit again.
+// Stop the gateway (and its stdio children), remove its runtime file and release the data folder's
+// lock before quitting: hold the first quit, then quit again.
 let stopped = false;
 app.on('before-quit', (event) => {
-  if (stopped || !gateway) return;
+  if (stopped || !instance) return;
   event.preventDefault();
-  void gateway
+  void instance
     .stop()
-    .then(() => (dataDir ? removeRuntimeInfo(dataDir, process.pid) : undefined))
     .catch((error: unknown) => logger.error('gateway stop failed', { error: String(error) }))
     .finally(() => ((stopped = true), app.quit()));
 });
 
 main().catch((error: unknown) => {
-  // A bad config or a busy port: say so plainly rather than sit in the tray doing nothing.
-  dialog.showErrorBox('Cortex Gateway could not start', error instanceof Error ? error.message : String(error));
+  // A bad config, a busy port, a gateway already serving the data folder: say so plainly rather
+  // than sit in the tray doing nothing.
+  const message = startupFailureDialog(error);
+  dialog.showErrorBox(message.title, [message.message, message.detail].filter(Boolean).join('\n\n'));
   app.exit(1);
 });

@@ -1,0 +1,73 @@
+/**
+ * The life of one gateway on one data folder, shared by `cortex-gateway serve` and the desktop app:
+ * take the folder's lock, build and start the gateway, record where it listens (lock and
+ * runtime.json), and on stop undo exactly that: stop, remove our runtime.json, release the lock.
+ */
+import type { Gateway, GatewayAddress } from './index.js';
+import { removeRuntimeInfo, writeRuntimeInfo } from './runtime-file.js';
+import { silentLogger, type Logger } from './shared/logger.js';
+import { acquireInstanceLock, type AcquireInstanceLockOptions, type InstanceLock } from './store/instance-lock.js';
+
+export interface GatewayInstance extends AsyncDisposable {
+  readonly gateway: Gateway;
+  readonly address: GatewayAddress;
+  readonly lock: InstanceLock;
+  /** Stops the gateway, removes the runtime file it wrote, releases the lock. Idempotent. */
+  stop(): Promise<void>;
+}
+
+export interface StartGatewayInstanceOptions {
+  dataDir: string;
+  app: AcquireInstanceLockOptions['app'];
+  /**
+   * Builds the gateway once the lock is held, so a refused start opens nothing in the data folder
+   * (stores, secret key, settings) and spawns nothing.
+   */
+  create: (lock: InstanceLock) => Gateway | Promise<Gateway>;
+  logger?: Logger;
+  /** Lock options for tests (a fake process probe, short timeouts). */
+  lockOptions?: Omit<AcquireInstanceLockOptions, 'app' | 'logger'>;
+}
+
+/**
+ * Throws `InstanceLockedError` (code `already_running`) when another live gateway holds the data
+ * folder, before anything else happens. Any later failure stops what was started and releases the
+ * lock before it is rethrown.
+ */
+export async function startGatewayInstance(options: StartGatewayInstanceOptions): Promise<GatewayInstance> {
+  const { dataDir } = options;
+  const logger = options.logger ?? silentLogger;
+  const lock = await acquireInstanceLock(dataDir, { ...options.lockOptions, app: options.app, logger });
+  let gateway: Gateway | undefined;
+  let writer: { pid: number; ownerToken: string } | undefined;
+  const undo = async () => {
+    try {
+      await gateway?.stop();
+    } finally {
+      if (writer) await removeRuntimeInfo(dataDir, writer).catch(() => false);
+      await lock.release();
+    }
+  };
+  try {
+    gateway = await options.create(lock);
+    const address = await gateway.start();
+    await lock.update({ port: address.port, mcpUrl: address.mcpUrl });
+    writer = { pid: process.pid, ownerToken: gateway.ownerToken };
+    // The CLI (login, token, approvals…) finds the running gateway through this file.
+    await writeRuntimeInfo(dataDir, { mcpUrl: address.mcpUrl, consoleUrl: address.consoleUrl, ...writer });
+    let stopping: Promise<void> | undefined;
+    const instance: GatewayInstance = {
+      gateway,
+      address,
+      lock,
+      stop: () => (stopping ??= undo()),
+      [Symbol.asyncDispose]: () => instance.stop(),
+    };
+    return instance;
+  } catch (error) {
+    await undo().catch((cleanup: unknown) =>
+      logger.error('cleaning up after a failed start failed', { error: String(cleanup) }),
+    );
+    throw error;
+  }
+}
