@@ -377,10 +377,12 @@ function createExpressApp(
   }
 
   // Signing out of the console: the session ends on the server, not just in this browser.
-  app.post('/api/session/logout', ownerOnly, (req, res) => {
-    options.consoleSessions.end(req);
+  app.post('/api/session/logout', ownerOnly, async (req, res) => {
     res.clearCookie(CONSOLE_COOKIE, { httpOnly: true, sameSite: 'strict', path: '/' });
-    res.json({ ok: true, value: null });
+    await answer(res, async () => {
+      await options.consoleSessions.end(req);
+      return null;
+    });
   });
 
   app.post('/api/login-links', ownerOnly, (req, res) => {
@@ -509,9 +511,9 @@ function createExpressApp(
       next();
     });
     // The one-time link printed by `serve`: spends the token, sets the session cookie, opens the console.
-    app.get('/app/login', (req, res) => {
+    app.get('/app/login', async (req, res) => {
       const token = typeof req.query.token === 'string' ? req.query.token : '';
-      const session = options.consoleSessions.redeem(token);
+      const session = await options.consoleSessions.redeem(token);
       if (!session) {
         res
           .status(401)
