@@ -71,6 +71,11 @@ export interface GatewayDeps {
    * (tests).
    */
   dataDir?: string;
+  /**
+   * How the owner runs the CLI on this machine, as the sign-in pages and the console print it
+   * (`resolveCliCommand` in cli-command.ts computes it). Default: `cortex-gateway`.
+   */
+  cliCommand?: string;
   /** How authorization requests are put to the owner; the browser consent page by default. */
   consentPrompter?: ConsentPrompter;
   /** Fetcher of Client ID Metadata Documents (tests point it at local servers). */
@@ -189,6 +194,7 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
   const clock = deps.clock ?? systemClock;
   const events = new EventEmitter<GatewayEvents>();
   const ownerToken = randomBytes(32).toString('base64url');
+  const cliCommand = deps.cliCommand ?? 'cortex-gateway';
   // Signed-in console sessions survive a restart in the data folder (hashes and expiry only).
   const consoleSessions = new ConsoleSessions({
     clock,
@@ -515,6 +521,7 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
       logger,
       ownerToken,
       consoleSessions,
+      cliCommand,
       statuses: () => pool.statuses(),
       namingNotes: () => federation.catalog.notes,
       stderr: (name) => pool.get(name)?.stderrLines(),
@@ -547,10 +554,10 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
       },
       tunnel: gatewayTunnel,
       gateway: {
-        status: () => ({ paused: endpoint.paused, mcpUrl: address?.mcpUrl ?? '', version: VERSION }),
+        status: () => ({ paused: endpoint.paused, mcpUrl: address?.mcpUrl ?? '', version: VERSION, cliCommand }),
         setPaused: (paused: boolean) => {
           setPaused(paused);
-          return { paused: endpoint.paused, mcpUrl: address?.mcpUrl ?? '', version: VERSION };
+          return { paused: endpoint.paused, mcpUrl: address?.mcpUrl ?? '', version: VERSION, cliCommand };
         },
       },
       connections: withFallbackWarning(

@@ -327,8 +327,8 @@ describe.skipIf(!hasChromium && !process.env.CI)('console sign-in (headless, in 
     await page.screenshot({ path: join(ROOT, 'test-results', 'console-settings-tunnel.png'), fullPage: true });
   });
 
-  it('says so on any page when the session ends, instead of showing stale data', async () => {
-    await using gw = await consoleGateway();
+  it('says so on any page when the session ends, instead of showing stale data, with the CLI command to sign in', async () => {
+    await using gw = await consoleGateway({ cliCommand: 'node ~/src/cortex/dist/cortex-gateway.mjs' });
     await using browser = await signedIn(gw.gateway);
     const { page } = browser;
     await openPage(page, 'Tools & scopes');
@@ -337,6 +337,9 @@ describe.skipIf(!hasChromium && !process.env.CI)('console sign-in (headless, in 
     await page.context().clearCookies();
     await page.getByText('Your console session has ended').waitFor({ timeout: 15_000 });
     expect(await page.getByRole('heading', { name: 'Tools & scopes' }).count()).toBe(0);
+    expect(await page.getByRole('alert').textContent()).toContain(
+      'run node ~/src/cortex/dist/cortex-gateway.mjs login',
+    );
     await page.screenshot({ path: join(ROOT, 'test-results', 'console-signed-out.png') });
   });
 
