@@ -99,8 +99,9 @@ export async function tunnelCommand(args: string[], write: Write): Promise<numbe
 /**
  * `serve --tunnel`: starts the tunnel, keeps the terminal told of URL changes and of sign-ins that
  * wait for approval (the headless notification), and answers the line to print, or throws why not.
+ * `cli` is how the owner types the CLI here, for the approval commands it prints.
  */
-export async function startServeTunnel(gateway: Gateway, write: Write): Promise<string> {
+export async function startServeTunnel(gateway: Gateway, write: Write, cli = 'cortex-gateway'): Promise<string> {
   let shown: string | undefined;
   gateway.events.on('tunnel-state', (status) => {
     if (status.state === 'running' && shown && status.mcpUrl !== shown) {
@@ -114,7 +115,7 @@ export async function startServeTunnel(gateway: Gateway, write: Write): Promise<
     write(
       `Approval needed: ${request.clientName} (returns to ${request.redirectHost}) asks for ` +
         `${request.requestedScopes.join(' ') || 'no scope'}.\n` +
-        `  cortex-gateway approvals approve ${request.id}    or    cortex-gateway approvals deny ${request.id}\n`,
+        `  ${cli} approvals approve ${request.id}    or    ${cli} approvals deny ${request.id}\n`,
     );
   });
   const status = await gateway.tunnel.start();
@@ -125,6 +126,6 @@ export async function startServeTunnel(gateway: Gateway, write: Write): Promise<
   return (
     `  Public URL:   ${status.mcpUrl}\n` +
     `                (paste into claude.ai → Settings → Connectors; each sign-in waits for\n` +
-    `                 "cortex-gateway approvals approve ID")\n`
+    `                 "${cli} approvals approve ID")\n`
   );
 }

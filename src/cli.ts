@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BackendPool } from './backends/pool.js';
+import { resolveCliCommand } from './cli-command.js';
 import { approvalsCommand, startServeTunnel, tunnelCommand } from './cli-tunnel.js';
 import { clientsCommand, connectCommand, disconnectCommand } from './cli-clients.js';
 import { importCommand } from './cli-import.js';
@@ -22,7 +24,8 @@ import type { InstanceLock } from './store/instance-lock.js';
 import { openKeyFileSecretStore, type SecretStore } from './store/secrets.js';
 import { PRODUCT, VERSION } from './version.js';
 
-const USAGE = `Usage: cortex-gateway <command> [options]
+/** The help text; `command` is how this CLI is typed here (resolveCliCommand). */
+const usage = (command: string) => `Usage: ${command} <command> [options]
 
 Commands:
   serve      Run the gateway: one MCP endpoint for all configured servers
@@ -71,6 +74,18 @@ async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/** How the user types this CLI here: printed in help, the serve banner, the sign-in pages and the console. */
+function typedCommand(): Promise<string> {
+  return resolveCliCommand({
+    entry: fileURLToPath(import.meta.url),
+    // Run by the desktop app's launcher: the app's executable in Node mode, not node.
+    ...(process.versions.electron ? { executable: process.execPath } : {}),
+    platform: process.platform,
+    env: process.env,
+    home: homedir(),
+  });
 }
 
 /** A failure the user should read as one line, then exit non-zero. */
@@ -122,10 +137,10 @@ async function main(argv: string[]): Promise<number> {
     case 'help':
     case '--help':
     case '-h':
-      process.stdout.write(USAGE);
+      process.stdout.write(usage(await typedCommand()));
       return 0;
     default:
-      throw new CliError(`unknown command "${command}" (try: cortex-gateway help)`);
+      throw new CliError(`unknown command "${command}" (try: ${await typedCommand()} help)`);
   }
 }
 
@@ -180,6 +195,7 @@ async function serve(args: string[]): Promise<number> {
 
   await mkdir(loaded.dataDir, { recursive: true, mode: 0o700 });
   const dir = consoleDir();
+  const cliCommand = await typedCommand();
 
   let held: InstanceLock | undefined;
   let stopping: Promise<void> | undefined;
@@ -218,7 +234,7 @@ async function serve(args: string[]): Promise<number> {
         // Not an error (Claude Desktop's format has them in plain text), but the owner should know.
         logger.warn(
           `${loaded.configPath} holds credential-looking values in plain text (${plain.join(', ')}); ` +
-            `"cortex-gateway secret seal" moves them to the encrypted secret store`,
+            `"${cliCommand} secret seal" moves them to the encrypted secret store`,
         );
       }
       return createGateway(config, {
@@ -228,6 +244,7 @@ async function serve(args: string[]): Promise<number> {
         dataDir: loaded.dataDir,
         configPath: loaded.configPath,
         portFallback: !explicitPort,
+        cliCommand,
         ...(dir ? { consoleDir: dir } : {}),
       });
     },
@@ -244,7 +261,7 @@ async function serve(args: string[]): Promise<number> {
   let tunnelLine = '';
   if (flags.tunnel) {
     try {
-      tunnelLine = await startServeTunnel(running, (text) => process.stdout.write(text));
+      tunnelLine = await startServeTunnel(running, (text) => process.stdout.write(text), cliCommand);
     } catch (error) {
       await instance.stop();
       throw error;
@@ -270,7 +287,7 @@ async function serve(args: string[]): Promise<number> {
       `  MCP endpoint: ${address.mcpUrl}\n` +
       (dir
         ? `  Console:      ${running.consoleLoginUrl()}\n` +
-          `                (a one-time sign-in link; "cortex-gateway login" prints a new one)\n`
+          `                (a one-time sign-in link; "${cliCommand} login" prints a new one)\n`
         : `  Console:      not built here (run "npm run build"); the MCP endpoint works without it\n`) +
       tunnelLine +
       `  Config:       ${loaded.configPath} (${config.backends.length} backend${config.backends.length === 1 ? '' : 's'})\n` +

@@ -39,6 +39,7 @@ import type { VerifiedToken } from './oauth/tokens.js';
 import { systemClock, type Clock } from './shared/clock.js';
 import { GatewayError } from './shared/errors.js';
 import { silentLogger, type Logger } from './shared/logger.js';
+import { createConsoleSessionFile } from './store/console-sessions.js';
 import { createKeyFileSecretStore, createMemorySecretStore, type SecretStore } from './store/secrets.js';
 import { CloudflareQuickTunnel } from './tunnel/cloudflare.js';
 import { NgrokTunnel } from './tunnel/ngrok.js';
@@ -65,8 +66,16 @@ export interface GatewayDeps {
   portFallback?: boolean;
   /** Built console to serve at /app. */
   consoleDir?: string;
-  /** Where OAuth state (clients, grants, keys) persists; in memory when absent (tests). */
+  /**
+   * Where OAuth state (clients, grants, keys) and console sessions persist; in memory when absent
+   * (tests).
+   */
   dataDir?: string;
+  /**
+   * How the owner runs the CLI on this machine, as the sign-in pages and the console print it
+   * (`resolveCliCommand` in cli-command.ts computes it). Default: `cortex-gateway`.
+   */
+  cliCommand?: string;
   /** How authorization requests are put to the owner; the browser consent page by default. */
   consentPrompter?: ConsentPrompter;
   /** Fetcher of Client ID Metadata Documents (tests point it at local servers). */
@@ -140,6 +149,8 @@ export interface Gateway {
 }
 
 const PORT_FALLBACK_TRIES = 10;
+/** Signed-in console sessions in the data folder (hashes and expiry only; mode 0600). */
+export const CONSOLE_SESSIONS_FILE = 'console-sessions.json';
 
 /** Client connections whose `connect` also warns when the gateway sits on a fallback port. */
 function withFallbackWarning(
@@ -183,7 +194,13 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
   const clock = deps.clock ?? systemClock;
   const events = new EventEmitter<GatewayEvents>();
   const ownerToken = randomBytes(32).toString('base64url');
-  const consoleSessions = new ConsoleSessions(clock);
+  const cliCommand = deps.cliCommand ?? 'cortex-gateway';
+  // Signed-in console sessions survive a restart in the data folder (hashes and expiry only).
+  const consoleSessions = new ConsoleSessions({
+    clock,
+    logger: logger.child({ component: 'console-auth' }),
+    ...(deps.dataDir ? { store: createConsoleSessionFile(join(deps.dataDir, CONSOLE_SESSIONS_FILE), { logger }) } : {}),
+  });
   const clientInfo = { name: PRODUCT, version: VERSION };
 
   const secrets =
@@ -441,6 +458,7 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
   async function buildListener() {
     const store = deps.dataDir ? await OAuthStore.open(join(deps.dataDir, 'oauth.json')) : OAuthStore.memory();
     const keys = await KeyRing.open(store);
+    await consoleSessions.load();
     oauth = new AuthorizationServer({
       store,
       keys,
@@ -481,7 +499,7 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
         // No owner surface here: the surface refuses /api and /app, and this listener has neither a
         // usable owner token nor console sessions in case a route ever slipped through.
         ownerToken: randomBytes(32).toString('base64url'),
-        consoleSessions: new ConsoleSessions(clock),
+        consoleSessions: new ConsoleSessions({ clock }),
         statuses: () => [],
         namingNotes: () => [],
         stderr: () => undefined,
@@ -503,6 +521,7 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
       logger,
       ownerToken,
       consoleSessions,
+      cliCommand,
       statuses: () => pool.statuses(),
       namingNotes: () => federation.catalog.notes,
       stderr: (name) => pool.get(name)?.stderrLines(),
@@ -535,10 +554,10 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
       },
       tunnel: gatewayTunnel,
       gateway: {
-        status: () => ({ paused: endpoint.paused, mcpUrl: address?.mcpUrl ?? '', version: VERSION }),
+        status: () => ({ paused: endpoint.paused, mcpUrl: address?.mcpUrl ?? '', version: VERSION, cliCommand }),
         setPaused: (paused: boolean) => {
           setPaused(paused);
-          return { paused: endpoint.paused, mcpUrl: address?.mcpUrl ?? '', version: VERSION };
+          return { paused: endpoint.paused, mcpUrl: address?.mcpUrl ?? '', version: VERSION, cliCommand };
         },
       },
       connections: withFallbackWarning(

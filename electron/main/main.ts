@@ -1,6 +1,7 @@
 // The desktop composition root: wires the gateway from src/ to the tray, the window and the app
 // lifecycle. Logic lives in modules Node tests reach (tray-menu.ts, src/).
 import { mkdir } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, clipboard, dialog, Notification } from 'electron';
@@ -8,6 +9,7 @@ import { defaultDataDir, loadConfig } from '../../src/config/load.js';
 import { startGatewayInstance, type GatewayInstance } from '../../src/gateway-instance.js';
 import { createGateway, type Gateway } from '../../src/index.js';
 import { createConsoleLogger, type Logger } from '../../src/shared/logger.js';
+import { setUpCliCommand } from './cli-shim.js';
 import { createConsoleWindow } from './console-window.js';
 import { setUpDesktop, type Desktop } from './desktop.js';
 import { createTray } from './tray.js';
@@ -73,6 +75,19 @@ async function main(): Promise<void> {
       logger = desktop.logger;
       if (lock.replaced) logger.warn('took over a stale gateway lock', { reason: lock.replaced.reason });
       show({ startAtLogin: desktop.settings().startAtLogin });
+      // `cortex-gateway` in a terminal: a launcher for the CLI bundled here (asarUnpack: a real file).
+      const cliCommand = await setUpCliCommand({
+        packaged: app.isPackaged,
+        bundle: app.isPackaged
+          ? join(process.resourcesPath, 'app.asar.unpacked', 'dist', 'cortex-gateway.mjs')
+          : join(here, '../../cortex-gateway.mjs'),
+        executable: process.execPath,
+        ...(process.env.APPIMAGE ? { appImage: process.env.APPIMAGE } : {}),
+        platform: process.platform,
+        env: process.env,
+        home: homedir(),
+        logger: logger.child({ component: 'cli-launcher' }),
+      });
       gateway = createGateway(loaded.config, {
         logger,
         secretStore: desktop.secretStore,
@@ -82,6 +97,7 @@ async function main(): Promise<void> {
         configPath: loaded.configPath,
         consoleDir: join(here, '../../renderer'),
         portFallback: desktop.portFallback,
+        cliCommand,
       });
       wireGatewayEvents(gateway, notify, show);
       return gateway;

@@ -8,6 +8,7 @@ import { Overview } from './overview.js';
 import { href, PAGES, usePage, type PageId } from './router.js';
 import { Settings } from './settings.js';
 import { Tools } from './tools.js';
+import { useCliCommand } from './use-cli-command.js';
 
 const CONTENT: Record<PageId, () => React.JSX.Element> = {
   overview: Overview,
@@ -25,6 +26,8 @@ export function App() {
   // Requests through the tunnel wait for the owner: the count shows on every page.
   const waiting = usePendingApprovals().pending?.length ?? 0;
   const signedOut = useSignedOut();
+  // Asked for now, while signed in: the signed-out notice below prints it.
+  const cli = useCliCommand();
   return (
     <div className="shell">
       <nav className="sidebar" aria-label="Console">
@@ -62,7 +65,7 @@ export function App() {
             <h2>Your console session has ended</h2>
             <p>
               The gateway restarted or the session expired, so nothing on this page is current. Open a new sign-in link:
-              run <code>cortex-gateway login</code> and open the link it prints, or choose Open Cortex in the tray.
+              run <code>{cli} login</code> and open the link it prints, or choose Open Cortex in the tray.
             </p>
           </section>
         ) : (

@@ -1,6 +1,7 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import type { SettingsView, TunnelSettingsView } from '../../src/api/contract.js';
 import { api, ApiError, desktop } from './api.js';
+import { useCliCommand } from './use-cli-command.js';
 
 /** The port, saved to the config file; it applies after a restart, which the page says plainly. */
 function PortForm({ settings, onSaved }: { settings: SettingsView; onSaved: (next: SettingsView) => void }) {
@@ -169,15 +170,15 @@ function StartAtLogin() {
   const control = desktop.startAtLogin;
   const [enabled, setEnabled] = useState<boolean | undefined>();
   const [error, setError] = useState<string | undefined>();
+  const cli = useCliCommand();
   useEffect(() => {
     control?.get().then(setEnabled, (e: unknown) => setError(String(e)));
   }, [control]);
   if (!control) {
     return (
       <p className="muted-text">
-        Start at login is a setting of the desktop app. This console is served by <code>cortex-gateway serve</code>: to
-        start it with your computer, run that command from your system’s service manager (launchd, systemd, Task
-        Scheduler).
+        Start at login is a setting of the desktop app. This console is served by <code>{cli} serve</code>: to start it
+        with your computer, run that command from your system’s service manager (launchd, systemd, Task Scheduler).
       </p>
     );
   }

@@ -2,6 +2,7 @@ import { useEffect, useState, type FormEvent } from 'react';
 import type { CreatedPersonalToken, PersonalTokenView, ScopeView } from '../../src/api/contract.js';
 import { api, ApiError } from './api.js';
 import { href } from './router.js';
+import { useCliCommand } from './use-cli-command.js';
 import { usePolled } from './use-polled.js';
 
 const EVERYTHING = '*';
@@ -218,6 +219,7 @@ export function PersonalTokens() {
   const [actionError, setError] = useState<string | undefined>();
   const error = actionError ?? loadError;
   const [created, setCreated] = useState<{ created: CreatedPersonalToken; name: string } | undefined>();
+  const cli = useCliCommand();
 
   const revoke = async (token: PersonalTokenView) => {
     // Destructive: whatever uses the token stops working at once.
@@ -242,7 +244,7 @@ export function PersonalTokens() {
       {tokens && tokens.length === 0 && !created && (
         <p className="muted-text">
           No tokens yet. Create one for a script or a client that only takes a header; you choose what it may use and
-          when it expires. <code>cortex-gateway token create</code> does the same from a terminal.
+          when it expires. <code>{cli} token create</code> does the same from a terminal.
         </p>
       )}
       {tokens && tokens.length > 0 && (

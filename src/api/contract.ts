@@ -257,6 +257,12 @@ export interface GatewayStatusView {
   paused: boolean;
   mcpUrl: string;
   version: string;
+  /**
+   * How the owner runs the CLI on this machine, e.g. `cortex-gateway`, `~/.local/bin/cortex-gateway`
+   * or `node ~/src/cortex-gateway-desktop/dist/cortex-gateway.mjs`: what the console prints before
+   * `login`, `token create`…
+   */
+  cliCommand: string;
 }
 
 /** One server configured in a client app, as an import would bring it into the gateway. */

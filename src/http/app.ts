@@ -52,6 +52,8 @@ export interface HttpAppOptions {
   consoleDir?: string;
   /** Owner sign-in for the console (login links and session cookies). */
   consoleSessions: ConsoleSessions;
+  /** How the owner runs the CLI here, as the sign-in pages print it (`cortex-gateway` by default). */
+  cliCommand?: string;
   /** Edits `mcpServers` in the config file and applies it live; absent without a config file. */
   editServers?: (change: (servers: Record<string, unknown>) => void) => Promise<BackendStatus[]>;
   /** Recent tool calls, newest first. */
@@ -377,10 +379,12 @@ function createExpressApp(
   }
 
   // Signing out of the console: the session ends on the server, not just in this browser.
-  app.post('/api/session/logout', ownerOnly, (req, res) => {
-    options.consoleSessions.end(req);
+  app.post('/api/session/logout', ownerOnly, async (req, res) => {
     res.clearCookie(CONSOLE_COOKIE, { httpOnly: true, sameSite: 'strict', path: '/' });
-    res.json({ ok: true, value: null });
+    await answer(res, async () => {
+      await options.consoleSessions.end(req);
+      return null;
+    });
   });
 
   app.post('/api/login-links', ownerOnly, (req, res) => {
@@ -508,10 +512,11 @@ function createExpressApp(
       res.setHeader('Cache-Control', 'no-store');
       next();
     });
+    const cli = options.cliCommand ?? 'cortex-gateway';
     // The one-time link printed by `serve`: spends the token, sets the session cookie, opens the console.
-    app.get('/app/login', (req, res) => {
+    app.get('/app/login', async (req, res) => {
       const token = typeof req.query.token === 'string' ? req.query.token : '';
-      const session = options.consoleSessions.redeem(token);
+      const session = await options.consoleSessions.redeem(token);
       if (!session) {
         res
           .status(401)
@@ -519,7 +524,7 @@ function createExpressApp(
           .send(
             renderErrorPage(
               'Sign-in link not valid',
-              'This link was already used or has expired. Run "cortex-gateway login" for a new one.',
+              `This link was already used or has expired. Run "${cli} login" for a new one.`,
             ),
           );
         return;
@@ -540,7 +545,7 @@ function createExpressApp(
         .send(
           renderErrorPage(
             'Sign in to Cortex Gateway',
-            'Open the sign-in link printed by "cortex-gateway serve", or run "cortex-gateway login" for a new one.',
+            `Open the sign-in link printed when the gateway started, or run "${cli} login" for a new one.`,
           ),
         );
     });

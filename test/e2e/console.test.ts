@@ -327,17 +327,40 @@ describe.skipIf(!hasChromium && !process.env.CI)('console sign-in (headless, in 
     await page.screenshot({ path: join(ROOT, 'test-results', 'console-settings-tunnel.png'), fullPage: true });
   });
 
-  it('says so on any page when the session ends, instead of showing stale data', async () => {
-    await using gw = await consoleGateway();
+  it('says so on any page when the session ends, instead of showing stale data, with the CLI command to sign in', async () => {
+    await using gw = await consoleGateway({ cliCommand: 'node ~/src/cortex/dist/cortex-gateway.mjs' });
     await using browser = await signedIn(gw.gateway);
     const { page } = browser;
     await openPage(page, 'Tools & scopes');
     await page.getByRole('heading', { name: 'Tools & scopes' }).waitFor();
-    // What a gateway restart does to an open console: the session cookie is no longer known.
+    // What an expired session does to an open console: the session cookie is no longer known.
     await page.context().clearCookies();
     await page.getByText('Your console session has ended').waitFor({ timeout: 15_000 });
     expect(await page.getByRole('heading', { name: 'Tools & scopes' }).count()).toBe(0);
+    expect(await page.getByRole('alert').textContent()).toContain(
+      'run node ~/src/cortex/dist/cortex-gateway.mjs login',
+    );
     await page.screenshot({ path: join(ROOT, 'test-results', 'console-signed-out.png') });
+  });
+
+  it('stays signed in across a gateway restart on the same data folder', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'cortex-console-data-'));
+    const first = await consoleGateway({ dataDir });
+    const { port } = first.address;
+    await using browser = await signedIn(first.gateway);
+    const { page } = browser;
+    await page.getByText('Your MCP endpoint').waitFor({ timeout: 10_000 });
+    await first.gateway.stop();
+    // The same folder and port, as a restart of `serve` or of the app has.
+    const content = { mcpServers: {}, gateway: { port } };
+    await using second = createGateway(parseConfig(content), { consoleDir: CONSOLE, dataDir });
+    const { mcpUrl } = await second.start();
+    await page.reload();
+    // The overview's MCP URL comes from the API: the restarted gateway answered this session.
+    await page.getByText(mcpUrl, { exact: true }).waitFor({ timeout: 10_000 });
+    await openPage(page, 'Servers');
+    await page.getByRole('heading', { name: 'Servers', exact: true }).waitFor();
+    expect(await page.getByText('Your console session has ended').count()).toBe(0);
   });
 
   it('signs out: the session ends on the server, not only in this browser', async () => {

@@ -15,6 +15,7 @@ const config = parse(readFileSync(join(ROOT, 'electron-builder.yml'), 'utf8')) a
   appId: string;
   productName: string;
   files: string[];
+  asarUnpack: string[];
   mac: { icon: string; target: Target[] };
   win: { icon: string; target: Target[] };
   linux: { icon: string; target: Target[] };
@@ -66,5 +67,11 @@ describe('electron-builder.yml', () => {
     expect(config.files).toContain('dist/**');
     expect(pkg.scripts['build:electron']).toContain('--outfile=dist/electron/main/main.js');
     expect(pkg.scripts.dist).toContain('electron-builder --config electron-builder.yml');
+  });
+
+  it('ships the CLI bundle as a plain file, for the cortex-gateway launcher to run outside the archive', () => {
+    expect(pkg.scripts['build:core']).toContain('--outfile=dist/cortex-gateway.mjs');
+    expect(pkg.scripts.build).toContain('npm run build:core');
+    expect(config.asarUnpack).toContain('dist/cortex-gateway.mjs');
   });
 });
