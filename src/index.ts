@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { BackendPool, type ReconcileResult } from './backends/pool.js';
 import { probeEntry } from './backends/probe.js';
@@ -39,6 +39,7 @@ import type { VerifiedToken } from './oauth/tokens.js';
 import { systemClock, type Clock } from './shared/clock.js';
 import { GatewayError } from './shared/errors.js';
 import { silentLogger, type Logger } from './shared/logger.js';
+import { removeStaleTempFiles, type WriteFileAtomic } from './store/atomic.js';
 import { createKeyFileSecretStore, createMemorySecretStore, type SecretStore } from './store/secrets.js';
 import { CloudflareQuickTunnel } from './tunnel/cloudflare.js';
 import { NgrokTunnel } from './tunnel/ngrok.js';
@@ -78,6 +79,11 @@ export interface GatewayDeps {
    * key-file store in `dataDir`, or memory without one (tests).
    */
   secretStore?: SecretStore;
+  /**
+   * Writes the OAuth state and the default secret store's files (a test seam: tests pass one that
+   * fails like a full disk where they cannot mount a small file system). Default: writeFileAtomic.
+   */
+  writeFile?: WriteFileAtomic;
   /** Where log lines go, as the settings page shows it (the desktop app's log folder). Default: standard error. */
   logLocation?: string;
   /**
@@ -186,8 +192,10 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
   const consoleSessions = new ConsoleSessions(clock);
   const clientInfo = { name: PRODUCT, version: VERSION };
 
+  const writeOptions = deps.writeFile ? { writeFile: deps.writeFile } : {};
   const secrets =
-    deps.secretStore ?? (deps.dataDir ? createKeyFileSecretStore(deps.dataDir) : createMemorySecretStore());
+    deps.secretStore ??
+    (deps.dataDir ? createKeyFileSecretStore(deps.dataDir, writeOptions) : createMemorySecretStore());
   const pool = new BackendPool({
     config: initialConfig,
     logger,
@@ -438,8 +446,22 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
     };
   };
 
+  /** Temp files of writes a killed process never finished (kill -9, power loss), in our folders. */
+  async function removeLeftovers() {
+    const removed = [
+      ...(deps.dataDir ? await removeStaleTempFiles(deps.dataDir) : []),
+      ...(deps.configPath
+        ? await removeStaleTempFiles(dirname(deps.configPath), { only: basename(deps.configPath) })
+        : []),
+    ];
+    if (removed.length > 0) logger.info('removed temp files of unfinished writes', { files: removed.join(', ') });
+  }
+
   async function buildListener() {
-    const store = deps.dataDir ? await OAuthStore.open(join(deps.dataDir, 'oauth.json')) : OAuthStore.memory();
+    await removeLeftovers();
+    const store = deps.dataDir
+      ? await OAuthStore.open(join(deps.dataDir, 'oauth.json'), writeOptions)
+      : OAuthStore.memory();
     const keys = await KeyRing.open(store);
     oauth = new AuthorizationServer({
       store,
