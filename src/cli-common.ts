@@ -1,10 +1,9 @@
 /** What every CLI command shares: argument parsing, the data folder, and calls to the running gateway. */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { ApiResult } from './api/contract.js';
 import { loadConfig } from './config/load.js';
 import { readRuntimeInfo } from './runtime-file.js';
-import { describeError, GatewayError } from './shared/errors.js';
+import { describeError, GatewayError, isGatewayErrorCode } from './shared/errors.js';
 
 export type Write = (text: string) => void;
 
@@ -35,7 +34,10 @@ export async function dataDirOf(values: Record<string, unknown>): Promise<string
   return (await loadConfig({ ...(configPath ? { configPath } : {}), createIfMissing: true })).dataDir;
 }
 
-/** One owner API call to a running gateway; a refusal becomes a one-line error with the API's message. */
+/**
+ * One owner API call to a running gateway; a refusal becomes a one-line error with the API's
+ * message, and its code and field when they are ours (`disk_full` stays `disk_full`).
+ */
 export async function callOwnerApi<T>(
   running: { mcpUrl: string; ownerToken: string },
   method: string,
@@ -49,10 +51,14 @@ export async function callOwnerApi<T>(
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     signal: AbortSignal.timeout(timeoutMs),
   });
-  const result = (await response.json()) as ApiResult<T> | { ok?: undefined };
+  const result = (await response.json()) as
+    | { ok: true; value: T }
+    | { ok: false; error: { code: string; message: string; field?: string } }
+    | { ok?: undefined };
   if (result.ok === true) return result.value;
-  const message = result.ok === false ? result.error.message : `HTTP ${response.status}`;
-  throw new GatewayError('invalid_argument', message);
+  if (result.ok !== false) throw new GatewayError('internal', `the gateway answered HTTP ${response.status}`);
+  const { code, message, field } = result.error;
+  throw new GatewayError(isGatewayErrorCode(code) ? code : 'invalid_argument', message, field ? { field } : undefined);
 }
 
 /** As callOwnerApi, to the gateway running for `dataDir` (found through its runtime file). */

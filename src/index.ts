@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { BackendPool, type ReconcileResult } from './backends/pool.js';
 import { probeEntry } from './backends/probe.js';
@@ -40,6 +40,7 @@ import { systemClock, type Clock } from './shared/clock.js';
 import { GatewayError } from './shared/errors.js';
 import { silentLogger, type Logger } from './shared/logger.js';
 import { createConsoleSessionFile } from './store/console-sessions.js';
+import { removeStaleTempFiles, type WriteFileAtomic } from './store/atomic.js';
 import { createKeyFileSecretStore, createMemorySecretStore, type SecretStore } from './store/secrets.js';
 import { CloudflareQuickTunnel } from './tunnel/cloudflare.js';
 import { NgrokTunnel } from './tunnel/ngrok.js';
@@ -87,6 +88,11 @@ export interface GatewayDeps {
    * key-file store in `dataDir`, or memory without one (tests).
    */
   secretStore?: SecretStore;
+  /**
+   * Writes the OAuth state and the default secret store's files (a test seam: tests pass one that
+   * fails like a full disk where they cannot mount a small file system). Default: writeFileAtomic.
+   */
+  writeFile?: WriteFileAtomic;
   /** Where log lines go, as the settings page shows it (the desktop app's log folder). Default: standard error. */
   logLocation?: string;
   /**
@@ -195,16 +201,20 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
   const events = new EventEmitter<GatewayEvents>();
   const ownerToken = randomBytes(32).toString('base64url');
   const cliCommand = deps.cliCommand ?? 'cortex-gateway';
+  const writeOptions = deps.writeFile ? { writeFile: deps.writeFile } : {};
   // Signed-in console sessions survive a restart in the data folder (hashes and expiry only).
   const consoleSessions = new ConsoleSessions({
     clock,
     logger: logger.child({ component: 'console-auth' }),
-    ...(deps.dataDir ? { store: createConsoleSessionFile(join(deps.dataDir, CONSOLE_SESSIONS_FILE), { logger }) } : {}),
+    ...(deps.dataDir
+      ? { store: createConsoleSessionFile(join(deps.dataDir, CONSOLE_SESSIONS_FILE), { logger, ...writeOptions }) }
+      : {}),
   });
   const clientInfo = { name: PRODUCT, version: VERSION };
 
   const secrets =
-    deps.secretStore ?? (deps.dataDir ? createKeyFileSecretStore(deps.dataDir) : createMemorySecretStore());
+    deps.secretStore ??
+    (deps.dataDir ? createKeyFileSecretStore(deps.dataDir, writeOptions) : createMemorySecretStore());
   const pool = new BackendPool({
     config: initialConfig,
     logger,
@@ -455,8 +465,22 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
     };
   };
 
+  /** Temp files of writes a killed process never finished (kill -9, power loss), in our folders. */
+  async function removeLeftovers() {
+    const removed = [
+      ...(deps.dataDir ? await removeStaleTempFiles(deps.dataDir) : []),
+      ...(deps.configPath
+        ? await removeStaleTempFiles(dirname(deps.configPath), { only: basename(deps.configPath) })
+        : []),
+    ];
+    if (removed.length > 0) logger.info('removed temp files of unfinished writes', { files: removed.join(', ') });
+  }
+
   async function buildListener() {
-    const store = deps.dataDir ? await OAuthStore.open(join(deps.dataDir, 'oauth.json')) : OAuthStore.memory();
+    await removeLeftovers();
+    const store = deps.dataDir
+      ? await OAuthStore.open(join(deps.dataDir, 'oauth.json'), writeOptions)
+      : OAuthStore.memory();
     const keys = await KeyRing.open(store);
     await consoleSessions.load();
     oauth = new AuthorizationServer({

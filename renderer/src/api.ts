@@ -53,9 +53,15 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
     window.dispatchEvent(new Event(SIGNED_OUT_EVENT));
     throw new SignedOutError('Sign-in required');
   }
-  const result = (await res.json()) as ApiResult<T> & { error?: { field?: string } };
-  if (!result.ok) throw new ApiError(result.error.message, result.error.field);
-  return result.value;
+  // Refusals (a full disk answers 507) carry a message naming the file or field at fault; a body
+  // that is not an ApiResult (an unexpected 500) still becomes a message rather than a blank error.
+  const result = (await res.json().catch(() => undefined)) as
+    (ApiResult<T> & { error?: { field?: string } }) | undefined;
+  if (result?.ok === true) return result.value;
+  if (result?.ok === false && typeof result.error?.message === 'string') {
+    throw new ApiError(result.error.message, result.error.field);
+  }
+  throw new ApiError(`The gateway answered HTTP ${res.status}${res.status >= 500 ? ' (details are in its log)' : ''}`);
 }
 
 export const api = {

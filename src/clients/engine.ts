@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import type { ClientChangeView, ClientConnectionView } from '../api/contract.js';
 import { describeError, GatewayError } from '../shared/errors.js';
 import { writeFileAtomic } from '../store/atomic.js';
+import { fileSystemError } from '../store/fs-errors.js';
 import { claudeCode } from './claude-code.js';
 import { claudeDesktop } from './claude-desktop.js';
 import { cursor } from './cursor.js';
@@ -145,7 +146,13 @@ export async function editClientServers(
     } else {
       mode = (await stat(target)).mode & 0o777;
       backupPath = `${target}.${stamp(now())}.bak`;
-      await copyFile(target, backupPath, constants.COPYFILE_EXCL);
+      try {
+        await copyFile(target, backupPath, constants.COPYFILE_EXCL);
+      } catch (error) {
+        // A backup the disk could only half take is no backup: remove it, and say why.
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') await rm(backupPath, { force: true });
+        throw fileSystemError(error, backupPath);
+      }
     }
     if ((await readText(target)) !== original) {
       if (backupPath) await rm(backupPath, { force: true });

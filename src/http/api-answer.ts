@@ -16,14 +16,24 @@ const STATUS: Partial<Record<GatewayErrorCode, number>> = {
   permission_denied: 500,
 };
 
+/** The HTTP status of an expected owner API failure, or undefined for anything else (a 500, logged). */
+export function expectedStatus(error: unknown): number | undefined {
+  return error instanceof GatewayError ? STATUS[error.code] : undefined;
+}
+
+/** The ApiResult body of an expected failure: its code, its message and the field (or file) at fault. */
+export function failureBody(error: GatewayError) {
+  const { code, message, field } = error;
+  return { ok: false as const, error: { code, message, ...(field ? { field } : {}) } };
+}
+
 /** Runs an owner API action and answers its ApiResult: the value, or an expected failure's code and message. */
 export async function answer(res: Response, action: () => Promise<unknown>): Promise<void> {
   try {
     res.json({ ok: true, value: await action() });
   } catch (error) {
-    const status = error instanceof GatewayError ? STATUS[error.code] : undefined;
+    const status = expectedStatus(error);
     if (!status) throw error;
-    const { code, message, field } = error as GatewayError;
-    res.status(status).json({ ok: false, error: { code, message, ...(field ? { field } : {}) } });
+    res.status(status).json(failureBody(error as GatewayError));
   }
 }

@@ -29,7 +29,7 @@ import type { VerifiedToken } from '../oauth/tokens.js';
 import { PAGE_HEADERS, renderErrorPage } from '../oauth/consent-page.js';
 import { readJsonBody } from './body.js';
 import { CONSOLE_COOKIE, type ConsoleSessions } from './console-auth.js';
-import { answer } from './api-answer.js';
+import { answer, expectedStatus, failureBody } from './api-answer.js';
 import { mountOAuthRoutes } from './oauth-routes.js';
 import { mountSettingsRoutes, type OwnerSettings } from './settings-routes.js';
 import { mountConnectionRoutes, type ClientConnections } from './connection-routes.js';
@@ -556,8 +556,17 @@ function createExpressApp(
     res.status(404).json({ error: 'not_found' });
   });
 
-  // One place where unexpected failures become a response: details are logged, never sent.
+  // One place where failures no route answered become a response. Expected ones (a full disk, a
+  // refused write, a conflict) are answered with their code and message, which name the file at
+  // fault; anything unexpected is logged and answered server_error, its details never sent.
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    const status = expectedStatus(error);
+    if (status && req.path.startsWith('/api/')) {
+      if (status >= 500) log.error('request failed', { path: req.path, error: describeError(error) });
+      if (res.headersSent) return void res.end();
+      res.status(status).json(failureBody(error as GatewayError));
+      return;
+    }
     log.error('unhandled request error', { path: req.path, error: describeError(error) });
     if (res.headersSent) {
       res.end();

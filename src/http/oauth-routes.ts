@@ -5,6 +5,7 @@ import { PAGE_HEADERS, renderErrorPage } from '../oauth/consent-page.js';
 import { OAuthError } from '../oauth/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { describeError } from '../shared/errors.js';
+import { isStorageError } from '../store/fs-errors.js';
 
 /** CORS for the endpoints browser-based clients (the MCP Inspector) call; never on authorize or consent. */
 function cors(req: Request, res: Response, next: NextFunction): void {
@@ -127,6 +128,27 @@ export function mountOAuthRoutes(
           res.setHeader('WWW-Authenticate', 'Basic realm="cortex-gateway"');
         }
         res.status(error.status).set('Cache-Control', 'no-store').json(error.toBody());
+        return;
+      }
+      if (isStorageError(error)) {
+        // The grant could not be saved, so nothing was issued. The path stays in the log: these
+        // endpoints also answer through the public tunnel.
+        logger.error('oauth endpoint could not save', { path: req.originalUrl.split('?')[0], error: error.message });
+        const description =
+          error.code === 'disk_full'
+            ? "The gateway's disk is full, so this could not be saved; try again once the owner has freed some space"
+            : 'The gateway could not save this (its data folder refused the write); the owner must fix its permissions';
+        if (req.baseUrl === '/authorize' || req.baseUrl === '/consent') {
+          // Browser steps: a page. The request is kept, so the same step can be tried again.
+          res.status(500).set(PAGE_HEADERS).send(renderErrorPage('Could not save', description));
+          return;
+        }
+        // RFC 6749 §5.2 and RFC 7591 §3.2.2 answer with error and error_description. RFC 7009
+        // §2.2.1: a revocation refused with 503 tells the client the token is still valid, to retry.
+        res
+          .status(req.baseUrl === '/revoke' ? 503 : 500)
+          .set('Cache-Control', 'no-store')
+          .json({ error: 'server_error', error_description: description });
         return;
       }
       const body = (error as { type?: string }).type === 'entity.parse.failed';

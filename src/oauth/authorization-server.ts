@@ -2,6 +2,7 @@ import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypt
 import type { ClientView, PendingConsentView } from '../api/contract.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
+import { isStorageError } from '../store/fs-errors.js';
 import { ClientMetadataFetcher, isMetadataClientId } from './client-metadata.js';
 import { renderConsentPage, renderWaitingPage, type ScopeGroup } from './consent-page.js';
 import { OAuthError } from './errors.js';
@@ -312,6 +313,8 @@ export class AuthorizationServer {
     try {
       client = query.client_id ? await this.#client(query.client_id) : undefined;
     } catch (error) {
+      // The client's metadata document was fetched but could not be saved: not the client's fault.
+      if (isStorageError(error)) throw error;
       const message = error instanceof OAuthError ? error.description : 'The application could not be identified.';
       return errorPage('Unknown application', message);
     }
@@ -415,7 +418,7 @@ export class AuthorizationServer {
       return errorPage('Request refused', 'This request waits for the owner.', 403);
     }
     this.#pending.delete(id);
-    return this.#finish(pending, form.decision === 'approve', [form.scope ?? []].flat());
+    return this.#finishOrRestore(pending, form.decision === 'approve', [form.scope ?? []].flat());
   }
 
   /** Requests waiting for the owner's decision in the app. */
@@ -444,7 +447,24 @@ export class AuthorizationServer {
     }
     if (!pending.decision) return { kind: 'page', status: 200, html: renderWaitingPage(pending.id, pending.csrf) };
     this.#pending.delete(pending.id);
-    return this.#finish(pending, pending.decision.approve, pending.decision.scopes);
+    return this.#finishOrRestore(pending, pending.decision.approve, pending.decision.scopes);
+  }
+
+  /**
+   * #finish, with the request put back when the consent could not be saved (a full disk): the
+   * owner can submit again once there is space, instead of the application starting over.
+   */
+  async #finishOrRestore(
+    pending: PendingAuthorization,
+    approve: boolean,
+    chosenScopes: readonly unknown[],
+  ): Promise<AuthorizeOutcome> {
+    try {
+      return await this.#finish(pending, approve, chosenScopes);
+    } catch (error) {
+      this.#pending.set(pending.id, pending);
+      throw error;
+    }
   }
 
   async #finish(
@@ -569,8 +589,16 @@ export class AuthorizationServer {
     if (form.resource !== undefined && stripSlash(form.resource) !== stripSlash(code.resource)) {
       throw new OAuthError('invalid_target', 'resource does not match the authorization request');
     }
+    // Marked before the write, so a second presentation meanwhile is caught as a replay.
     code.used = true;
-    const issued = await this.#issueTokens(client.clientId, code.subject, code.scopes, code.resource, undefined);
+    let issued;
+    try {
+      issued = await this.#issueTokens(client.clientId, code.subject, code.scopes, code.resource, undefined);
+    } catch (error) {
+      // Nothing was issued (the grant could not be saved): the client may retry with the same code.
+      code.used = false;
+      throw error;
+    }
     code.issued = { familyId: issued.familyId, jtis: [issued.jti] };
     return issued.response;
   }
@@ -693,15 +721,17 @@ export class AuthorizationServer {
       return;
     }
     // An access token: only its own client may revoke it. Unknown tokens are not an error (§2.2).
+    let claims;
     try {
-      const claims = await this.verify(token);
-      if (claims.clientId !== client.clientId) return;
-      await this.#options.store.update((state) => {
-        state.revokedJtis[claims.jti] = claims.expiresAt;
-      });
+      claims = await this.verify(token);
     } catch {
-      // Invalid or foreign tokens: nothing to do.
+      return; // Invalid or foreign tokens: nothing to do.
     }
+    if (claims.clientId !== client.clientId) return;
+    // A revocation that could not be saved is an error, never a 200 the client would trust.
+    await this.#options.store.update((state) => {
+      state.revokedJtis[claims.jti] = claims.expiresAt;
+    });
   }
 
   // --- owner operations -------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 import { readFile, rename } from 'node:fs/promises';
 import type { JWK } from 'jose';
-import { writeFileAtomic } from '../store/atomic.js';
+import { writeFileAtomic, type WriteFileAtomic } from '../store/atomic.js';
+import { fileSystemError } from '../store/fs-errors.js';
 
 export interface StoredKey {
   kid: string;
@@ -89,25 +90,38 @@ const empty = (): OAuthState => ({
  */
 export class OAuthStore {
   #state: OAuthState = empty();
-  #writing: Promise<void> = Promise.resolve();
+  /** The chain of updates; each settles before the next starts, and a failed one does not stop the next. */
+  #queue: Promise<unknown> = Promise.resolve();
 
-  private constructor(readonly path: string | undefined) {}
+  private constructor(
+    readonly path: string | undefined,
+    readonly writeFile: WriteFileAtomic = writeFileAtomic,
+  ) {}
 
   static memory(): OAuthStore {
     return new OAuthStore(undefined);
   }
 
-  static async open(path: string): Promise<OAuthStore> {
-    const store = new OAuthStore(path);
+  /**
+   * Reads the file. Missing: a fresh state. Not JSON: set aside as `<path>.corrupt-<time>` for a
+   * look, and a fresh state. Unreadable (permissions, I/O): an error naming it, since starting
+   * fresh would write over every client's grants.
+   */
+  static async open(path: string, options: { writeFile?: WriteFileAtomic } = {}): Promise<OAuthStore> {
+    const store = new OAuthStore(path, options.writeFile);
+    let text: string;
     try {
-      const parsed = JSON.parse(await readFile(path, 'utf8')) as Partial<OAuthState>;
-      store.#state = { ...empty(), ...parsed, version: 1 };
+      text = await readFile(path, 'utf8');
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT') {
-        // Keep the unreadable file for inspection instead of overwriting what the user had.
-        await rename(path, `${path}.corrupt-${Date.now()}`).catch(() => {});
-      }
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return store;
+      throw fileSystemError(error, path, 'read');
+    }
+    try {
+      const parsed = JSON.parse(text) as Partial<OAuthState>;
+      store.#state = { ...empty(), ...parsed, version: 1 };
+    } catch {
+      // Keep the unreadable file for inspection instead of overwriting what the user had.
+      await rename(path, `${path}.corrupt-${Date.now()}`).catch(() => {});
     }
     return store;
   }
@@ -116,13 +130,27 @@ export class OAuthStore {
     return this.#state;
   }
 
-  /** Applies a change and persists it; writes are serialized so the file always holds a whole state. */
-  async update(change: (state: OAuthState) => void): Promise<void> {
-    change(this.#state);
-    const path = this.path;
-    if (!path) return;
-    const snapshot = JSON.stringify(this.#state, null, 2) + '\n';
-    this.#writing = this.#writing.then(() => writeFileAtomic(path, snapshot, 0o600));
-    await this.#writing;
+  /**
+   * Applies a change and persists it. Updates run one at a time, each on the state the previous
+   * one left. The change is made on a copy, which becomes the state only once the file holds it:
+   * a failed write (a full disk) leaves memory and file as they were, the caller gets the error
+   * (`disk_full` naming the file), and the next update starts from the last written state.
+   */
+  update(change: (state: OAuthState) => void): Promise<void> {
+    const run = this.#queue.then(async () => {
+      const next = structuredClone(this.#state);
+      change(next);
+      if (this.path) {
+        const text = JSON.stringify(next, null, 2) + '\n';
+        try {
+          await this.writeFile(this.path, text, 0o600);
+        } catch (error) {
+          throw fileSystemError(error, this.path);
+        }
+      }
+      this.#state = next;
+    });
+    this.#queue = run.catch(() => {});
+    return run;
   }
 }

@@ -30,6 +30,36 @@ export type GatewayErrorCode =
   | 'already_running'
   | 'internal';
 
+/** Every code once, at run time: an error that crossed the owner API keeps its code if it is one of ours. */
+const CODES: Record<GatewayErrorCode, true> = {
+  config_invalid: true,
+  config_not_found: true,
+  port_in_use: true,
+  backend_unavailable: true,
+  backend_timeout: true,
+  backend_error: true,
+  unknown_tool: true,
+  unknown_prompt: true,
+  unknown_resource: true,
+  invalid_argument: true,
+  not_running: true,
+  client_not_installed: true,
+  client_config_invalid: true,
+  node_unavailable: true,
+  not_found: true,
+  tunnel_failed: true,
+  secrets_unreadable: true,
+  conflict: true,
+  disk_full: true,
+  permission_denied: true,
+  already_running: true,
+  internal: true,
+};
+
+export function isGatewayErrorCode(value: unknown): value is GatewayErrorCode {
+  return typeof value === 'string' && Object.hasOwn(CODES, value);
+}
+
 export class GatewayError extends Error {
   override readonly name = 'GatewayError';
   /** The input field or JSON path at fault (`mcpServers.github.env`), or the file path of a failed write. */

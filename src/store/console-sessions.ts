@@ -1,6 +1,6 @@
 import { readFile, rename } from 'node:fs/promises';
 import type { Logger } from '../shared/logger.js';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomic, type WriteFileAtomic } from './atomic.js';
 
 /**
  * Where signed-in console sessions outlive a gateway restart. It holds what the gateway checks a
@@ -28,7 +28,11 @@ const HASH = /^[A-Za-z0-9_-]{43}$/;
  * be parsed is set aside as `<file>.corrupt-<time>` (like oauth.json): the owner signs in again,
  * nothing else depends on it.
  */
-export function createConsoleSessionFile(path: string, options: { logger?: Logger } = {}): ConsoleSessionStore {
+export function createConsoleSessionFile(
+  path: string,
+  options: { logger?: Logger; writeFile?: WriteFileAtomic } = {},
+): ConsoleSessionStore {
+  const write = options.writeFile ?? writeFileAtomic;
   return {
     async load() {
       let text: string;
@@ -65,7 +69,7 @@ export function createConsoleSessionFile(path: string, options: { logger?: Logge
         version: 1,
         sessions: [...sessions].map(([hash, expiresAt]) => ({ hash, expiresAt })),
       };
-      await writeFileAtomic(path, JSON.stringify(file, null, 2) + '\n', 0o600);
+      await write(path, JSON.stringify(file, null, 2) + '\n', 0o600);
     },
   };
 }

@@ -1,7 +1,8 @@
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DISK_KINDS, testDisk } from '../../test/helpers/disk.js';
 import { isGatewayError } from '../shared/errors.js';
 import {
   createFileSecretStore,
@@ -115,5 +116,86 @@ describe('key-file secret store', () => {
     await createFileSecretStore({ path, cipher: other }).set('a', 'b');
     const store = createFileSecretStore({ path, cipher: createKeyFileCipher(join(dir, SECRETS_KEY_FILE_NAME)) });
     await expect(store.load()).rejects.toThrow(/sealed with "electron-safestorage"/);
+  });
+});
+
+describe.each(DISK_KINDS)('key-file secret store on a full disk (%s)', (kind) => {
+  it('a first secret write leaves no key file behind, and secrets work once there is space (also reopened)', async () => {
+    await using disk = await testDisk(kind);
+    const options = { writeFile: disk.writeFile };
+    const store = createKeyFileSecretStore(disk.dir, options);
+    await disk.fill();
+    const error = await store.set('github.env.TOKEN', TOKEN).catch((e: unknown) => e);
+    expect(isGatewayError(error, 'disk_full')).toBe(true);
+    expect((error as Error).message).toContain(join(disk.dir, SECRETS_KEY_FILE_NAME));
+    // Nothing half-written: no empty key that would break every later write, no temp files.
+    await expect(stat(join(disk.dir, SECRETS_KEY_FILE_NAME))).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(stat(join(disk.dir, SECRETS_FILE_NAME))).rejects.toMatchObject({ code: 'ENOENT' });
+    expect(await disk.temps()).toEqual([]);
+    expect(await store.ids()).toEqual([]);
+
+    await disk.free();
+    await store.set('github.env.TOKEN', TOKEN);
+    expect(await store.get('github.env.TOKEN')).toBe(TOKEN);
+    expect(await (await openKeyFileSecretStore(disk.dir, options)).get('github.env.TOKEN')).toBe(TOKEN);
+  });
+
+  it('a failed change is not visible, and the next one after space returns is written', async () => {
+    await using disk = await testDisk(kind);
+    const store = createKeyFileSecretStore(disk.dir, { writeFile: disk.writeFile });
+    await store.set('a', '1');
+    await disk.fill();
+    await expect(store.set('b', '2')).rejects.toMatchObject({
+      code: 'disk_full',
+      field: join(disk.dir, SECRETS_FILE_NAME),
+    });
+    await expect(store.delete('a')).rejects.toMatchObject({ code: 'disk_full' });
+    expect((await store.ids()).sort()).toEqual(['a']);
+    expect(await disk.temps()).toEqual([]);
+    await disk.free();
+    await store.set('c', '3');
+    expect((await (await openKeyFileSecretStore(disk.dir)).ids()).sort()).toEqual(['a', 'c']);
+  });
+});
+
+describe('key file repair', () => {
+  let dir: string;
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'cortex-key-'));
+  });
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it.each([
+    ['an empty', ''],
+    ['a short', Buffer.alloc(7, 1).toString('base64')],
+  ])('replaces %s key file an older version left, while nothing is sealed yet', async (_what, content) => {
+    const keyPath = join(dir, SECRETS_KEY_FILE_NAME);
+    await writeFile(keyPath, content);
+    await createKeyFileSecretStore(dir).set('a', TOKEN);
+    expect(Buffer.from((await readFile(keyPath, 'utf8')).trim(), 'base64')).toHaveLength(32);
+    expect(await (await openKeyFileSecretStore(dir)).get('a')).toBe(TOKEN);
+  });
+
+  it('keeps a damaged key when a sealed file needs it, and says so naming the key file', async () => {
+    await createKeyFileSecretStore(dir).set('a', TOKEN);
+    const keyPath = join(dir, SECRETS_KEY_FILE_NAME);
+    await writeFile(keyPath, '');
+    const error = await createKeyFileSecretStore(dir)
+      .set('b', 'x')
+      .catch((e: unknown) => e);
+    expect(isGatewayError(error, 'secrets_unreadable')).toBe(true);
+    expect((error as Error).message).toContain(keyPath);
+    expect(await readFile(keyPath, 'utf8')).toBe('');
+  });
+
+  it('two ciphers creating the key at once agree on one key', async () => {
+    const keyPath = join(dir, SECRETS_KEY_FILE_NAME);
+    const ciphers = Array.from({ length: 8 }, () => createKeyFileCipher(keyPath));
+    const sealed = await Promise.all(ciphers.map((c, i) => c.seal(Buffer.from(`value ${i}`))));
+    const reader = createKeyFileCipher(keyPath);
+    for (const [i, data] of sealed.entries()) expect((await reader.unseal(data)).toString()).toBe(`value ${i}`);
+    expect((await readdir(dir)).sort()).toEqual([SECRETS_KEY_FILE_NAME]);
   });
 });

@@ -1,8 +1,9 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { chmod, mkdir, open, readFile, stat } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { GatewayError } from '../shared/errors.js';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomic, type WriteFileAtomic } from './atomic.js';
+import { fileSystemError } from './fs-errors.js';
 
 /**
  * The secret store port: backend secrets (env values, headers) by id. Electron seals them with
@@ -62,11 +63,14 @@ export function createFileSecretStore(options: {
    * CLI wrote into the same folder); the next write reseals it with `cipher`.
    */
   alsoOpens?: readonly SecretCipher[];
+  /** Writes the secrets file; tests pass one that fails like a full disk. */
+  writeFile?: WriteFileAtomic;
 }): SecretStore & {
   /** Reads and unseals the file now, so a damaged one is reported at start-up rather than at first use. */
   load(): Promise<void>;
 } {
   const { path, cipher } = options;
+  const write = options.writeFile ?? writeFileAtomic;
   const openers = [cipher, ...(options.alsoOpens ?? [])];
   // The file is the truth: another process (the CLI next to the desktop app) may change it, so the
   // cached values are used only while the file's size and time are those they were read at.
@@ -84,8 +88,9 @@ export function createFileSecretStore(options: {
       const map = await values();
       const next = new Map(map);
       const result = apply(next);
-      await writeSecrets(path, cipher, next);
-      // Only a written change becomes visible, so a failed write leaves the store as the file is.
+      await writeSecrets(path, cipher, next, write);
+      // Only a written change becomes visible, so a failed write (a full disk) leaves the store as
+      // the file is, and the next change starts from there again.
       cache = { map: next, stamp: await fileStamp(path) };
       return result;
     });
@@ -146,11 +151,20 @@ async function readSecrets(path: string, openers: readonly SecretCipher[]): Prom
   return new Map(Object.entries(parsed).filter((e): e is [string, string] => typeof e[1] === 'string'));
 }
 
-async function writeSecrets(path: string, cipher: SecretCipher, values: Map<string, string>): Promise<void> {
+async function writeSecrets(
+  path: string,
+  cipher: SecretCipher,
+  values: Map<string, string>,
+  write: WriteFileAtomic,
+): Promise<void> {
   const sealed = await cipher.seal(Buffer.from(JSON.stringify(Object.fromEntries(values)), 'utf8'));
   const file: SecretsFile = { version: 1, cipher: cipher.name, data: sealed.toString('base64') };
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  await writeFileAtomic(path, JSON.stringify(file, null, 2) + '\n', 0o600);
+  try {
+    await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+    await write(path, JSON.stringify(file, null, 2) + '\n', 0o600);
+  } catch (error) {
+    throw fileSystemError(error, path);
+  }
 }
 
 function unreadable(path: string, reason: string, cause?: unknown): GatewayError {
@@ -165,15 +179,31 @@ const KEY_BYTES = 32;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 
+export interface KeyFileCipherOptions {
+  /**
+   * The file sealed with this key (default: `secrets.enc.json` beside it). While it exists a damaged
+   * key is an error, never replaced: replacing it would lose every secret sealed with it.
+   */
+  sealedPath?: string;
+  /** Writes the key file; tests pass one that fails like a full disk. */
+  writeFile?: WriteFileAtomic;
+}
+
 /**
  * AES-256-GCM with a random key kept in a file only the user can read (0600). GCM's tag makes any
  * change to the sealed data, or a different key, fail loudly instead of decrypting to garbage.
  * The key is created on the first seal, so a gateway without secrets has no key file.
  */
-export function createKeyFileCipher(keyPath: string): SecretCipher {
+export function createKeyFileCipher(keyPath: string, options: KeyFileCipherOptions = {}): SecretCipher {
+  const context: KeyContext = {
+    keyPath,
+    sealedPath: options.sealedPath ?? join(dirname(keyPath), SECRETS_FILE_NAME),
+    writeFile: options.writeFile ?? writeFileAtomic,
+  };
   let key: Promise<Buffer> | undefined;
   const readKey = (create: boolean) =>
-    (key ??= loadKey(keyPath, create).catch((error: unknown) => {
+    (key ??= loadKey(context, create).catch((error: unknown) => {
+      // Not cached: once the disk has space again (or the file is fixed) the next call tries anew.
       key = undefined;
       throw error;
     }));
@@ -194,46 +224,83 @@ export function createKeyFileCipher(keyPath: string): SecretCipher {
   };
 }
 
-async function loadKey(keyPath: string, create: boolean): Promise<Buffer> {
+interface KeyContext {
+  keyPath: string;
+  sealedPath: string;
+  writeFile: WriteFileAtomic;
+}
+
+/** The key in the file: a Buffer, `missing`, or `damaged` (empty, short, or not base64 of 32 bytes). */
+async function readKeyFile(keyPath: string): Promise<Buffer | 'missing' | 'damaged'> {
+  let text: string;
   try {
-    const key = Buffer.from((await readFile(keyPath, 'utf8')).trim(), 'base64');
-    if (key.length !== KEY_BYTES) throw unreadable(keyPath, `the key must be ${KEY_BYTES} bytes, base64`);
-    // The key protects every backend secret: keep it private even if someone loosened its mode.
-    if (process.platform !== 'win32') await chmod(keyPath, 0o600);
-    return key;
+    text = await readFile(keyPath, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    if (!create) throw unreadable(keyPath, 'the key file is missing', error);
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 'missing';
+    throw fileSystemError(error, keyPath, 'read');
   }
-  await mkdir(dirname(keyPath), { recursive: true, mode: 0o700 });
-  const key = randomBytes(KEY_BYTES);
-  // 'wx': if another process created the key meanwhile, use theirs rather than overwrite it.
-  try {
-    const handle = await open(keyPath, 'wx', 0o600);
-    try {
-      await handle.writeFile(key.toString('base64') + '\n');
-      await handle.sync();
-    } finally {
-      await handle.close();
+  const key = Buffer.from(text.trim(), 'base64');
+  return key.length === KEY_BYTES ? key : 'damaged';
+}
+
+async function loadKey(context: KeyContext, create: boolean): Promise<Buffer> {
+  const { keyPath } = context;
+  const found = await readKeyFile(keyPath);
+  if (Buffer.isBuffer(found)) {
+    // The key protects every backend secret: keep it private even if someone loosened its mode.
+    if (process.platform !== 'win32') await chmod(keyPath, 0o600).catch(() => {});
+    return found;
+  }
+  if (found === 'missing' && !create) throw unreadable(keyPath, 'the key file is missing');
+  if (found === 'damaged') {
+    // An empty or short key is what an older version left when the disk filled up while it wrote
+    // the key. With nothing sealed yet it protects nothing: replace it rather than fail every
+    // write. Once a sealed file exists, that file needs this very key: say so, never replace it.
+    if (!create || (await exists(context.sealedPath))) {
+      throw unreadable(keyPath, `the key must be ${KEY_BYTES} bytes, base64`);
     }
+    await rm(keyPath, { force: true }).catch((error: unknown) => {
+      throw fileSystemError(error, keyPath);
+    });
+  }
+  await mkdir(dirname(keyPath), { recursive: true, mode: 0o700 }).catch((error: unknown) => {
+    throw fileSystemError(error, dirname(keyPath));
+  });
+  const key = randomBytes(KEY_BYTES);
+  try {
+    // Created whole or not at all (temp, fsync, link): a full disk can no longer leave an empty key.
+    await context.writeFile(keyPath, key.toString('base64') + '\n', 0o600, { exclusive: true });
     return key;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return loadKey(keyPath, false);
-    throw error;
+    // Another process created the key meanwhile: use theirs rather than overwrite it.
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return loadKey(context, false);
+    throw fileSystemError(error, keyPath);
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw fileSystemError(error, path, 'read');
   }
 }
 
 /** The headless store: `secrets.enc.json` sealed with the 0600 `secrets.key`, both in the data folder. */
-export function createKeyFileSecretStore(dataDir: string) {
+export function createKeyFileSecretStore(dataDir: string, options: { writeFile?: WriteFileAtomic } = {}) {
+  const path = join(dataDir, SECRETS_FILE_NAME);
   return createFileSecretStore({
-    path: join(dataDir, SECRETS_FILE_NAME),
-    cipher: createKeyFileCipher(join(dataDir, SECRETS_KEY_FILE_NAME)),
+    path,
+    cipher: createKeyFileCipher(join(dataDir, SECRETS_KEY_FILE_NAME), { sealedPath: path, ...options }),
+    ...options,
   });
 }
 
 /** The headless store, loaded: a damaged secrets file is reported now, naming the file. */
-export async function openKeyFileSecretStore(dataDir: string) {
-  const store = createKeyFileSecretStore(dataDir);
+export async function openKeyFileSecretStore(dataDir: string, options: { writeFile?: WriteFileAtomic } = {}) {
+  const store = createKeyFileSecretStore(dataDir, options);
   await store.load();
   return store;
 }

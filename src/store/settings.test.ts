@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { DISK_KINDS, testDisk } from '../../test/helpers/disk.js';
 import { openSettingsStore } from './settings.js';
 
 const schema = z.object({ startAtLogin: z.boolean().default(false), level: z.enum(['info', 'debug']).default('info') });
@@ -52,4 +53,21 @@ describe('settings store', () => {
     const aside = (await readdir(dir)).find((f) => f.startsWith('settings.json.invalid-'))!;
     expect(await readFile(join(dir, aside), 'utf8')).toBe('{ "startAtLogin": "yes" }');
   });
+
+  it.each(DISK_KINDS)(
+    'keeps the settings as they were when the disk is full (%s), and writes the next change once there is space',
+    async (kind) => {
+      await using disk = await testDisk(kind);
+      const file = join(disk.dir, 'settings.json');
+      const store = await openSettingsStore({ path: file, schema, writeFile: disk.writeFile });
+      await store.update({ level: 'debug' });
+      await disk.fill();
+      await expect(store.update({ startAtLogin: true })).rejects.toMatchObject({ code: 'disk_full', field: file });
+      expect(store.get()).toEqual({ startAtLogin: false, level: 'debug' });
+      expect(await disk.temps()).toEqual([]);
+      await disk.free();
+      await store.update({ startAtLogin: true });
+      expect((await openSettingsStore({ path: file, schema })).get()).toEqual({ startAtLogin: true, level: 'debug' });
+    },
+  );
 });

@@ -1,7 +1,8 @@
 import { readFile, rename } from 'node:fs/promises';
 import type { z } from 'zod';
 import { GatewayError } from '../shared/errors.js';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomic, type WriteFileAtomic } from './atomic.js';
+import { fileSystemError } from './fs-errors.js';
 
 /** A small typed settings file: read once, validated by its schema, rewritten atomically on change. */
 export interface SettingsStore<T> {
@@ -17,6 +18,8 @@ export interface SettingsStoreOptions<T> {
   schema: z.ZodType<T>;
   /** A file that could not be used was set aside (renamed, not deleted) and defaults apply. */
   onSetAside?: (message: string) => void;
+  /** Writes the file; tests pass one that fails like a full disk. */
+  writeFile?: WriteFileAtomic;
 }
 
 /**
@@ -26,18 +29,21 @@ export interface SettingsStoreOptions<T> {
  */
 export async function openSettingsStore<T>(options: SettingsStoreOptions<T>): Promise<SettingsStore<T>> {
   const { path, schema } = options;
+  const write = options.writeFile ?? writeFileAtomic;
   let current = schema.parse({});
   let text: string | undefined;
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw fileSystemError(error, path, 'read');
   }
   if (text !== undefined) {
     const problem = describeProblem(text, schema);
     if (typeof problem === 'string') {
       const aside = `${path}.invalid-${Date.now()}`;
-      await rename(path, aside);
+      await rename(path, aside).catch((error: unknown) => {
+        throw fileSystemError(error, path);
+      });
       options.onSetAside?.(`${path}: ${problem}; kept as ${aside}, using the defaults`);
     } else {
       current = problem.value;
@@ -54,7 +60,12 @@ export async function openSettingsStore<T>(options: SettingsStoreOptions<T>): Pr
           const issue = parsed.error.issues[0]!;
           throw new GatewayError('invalid_argument', `${formatPath(issue.path)}: ${issue.message}`);
         }
-        await writeFileAtomic(path, JSON.stringify(parsed.data, null, 2) + '\n', 0o600);
+        try {
+          await write(path, JSON.stringify(parsed.data, null, 2) + '\n', 0o600);
+        } catch (error) {
+          throw fileSystemError(error, path);
+        }
+        // Only once the file holds it: a failed write (a full disk) leaves the settings as they were.
         current = parsed.data;
         return current;
       });
