@@ -282,6 +282,8 @@ function createExpressApp(
   // path at fault and leaves the config file as it was.
   const edit = options.editServers;
   if (edit) {
+    // Edits take turns (src/config/editor.ts): each is applied, or refused with its reason (a
+    // conflict with an edit that ran first is 409), never lost.
     const apply = async (res: Response, change: (servers: Record<string, unknown>) => void) => {
       try {
         await answer(res, () => invalidAsArgument(() => edit(change)));
@@ -304,6 +306,14 @@ function createExpressApp(
           .json({ ok: false, error: { code: 'not_found', message: `No backend named "${name}"` } });
       }
       await apply(res, (servers) => {
+        // Checked again in the edit's turn: an edit that ran first may have removed it.
+        if (!Object.hasOwn(servers, name)) {
+          throw new GatewayError(
+            'conflict',
+            `Backend "${name}" is no longer in the config file: another edit removed it`,
+            { field: `mcpServers.${name}` },
+          );
+        }
         delete servers[name];
       });
     });
