@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import type { ImportCandidateView, ImportPreview, ImportResult } from './api/contract.js';
 import { CLIENTS, getClient } from './clients/index.js';
 import { existingBackends, previewImport, runImport } from './clients/import.js';
-import { editServersFile } from './config/file.js';
+import { createConfigEditor } from './config/editor.js';
 import { loadConfig } from './config/load.js';
 import { callOwnerApi, parseCommand, usageError, type Write } from './cli-common.js';
 import { readRuntimeInfo } from './runtime-file.js';
@@ -86,6 +86,8 @@ export async function importCommand(args: string[], out: Write, err: Write): Pro
     result = await callOwnerApi<ImportResult>(running, 'POST', path, input);
   } else {
     const secrets = await openKeyFileSecretStore(loaded.dataDir);
+    // No gateway: straight to the file, in turn with any other process editing it (a lock beside it).
+    const editor = createConfigEditor({ path: loaded.configPath, secrets });
     const { port, host } = loaded.config.gateway;
     if (input.replace && port === 0) {
       throw usageError('--replace: gateway.port is 0 (a new port at every start): start the gateway first');
@@ -95,7 +97,7 @@ export async function importCommand(args: string[], out: Write, err: Write): Pro
       ...(only ? { only } : {}),
       replace: input.replace,
       gatewayUrl: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}/mcp`,
-      edit: (change) => editServersFile(loaded.configPath, change, secrets),
+      edit: (change) => editor.editServers(change),
     });
   }
   for (const warning of result.replaced?.warnings ?? []) err(`warning: ${warning}\n`);

@@ -6,7 +6,8 @@
 import type { Write } from './cli-common.js';
 import { callOwnerApi, parseCommand, usageError } from './cli-common.js';
 import { looksSecret } from './clients/import.js';
-import { editServersFile, readServerEntry } from './config/file.js';
+import { createConfigEditor } from './config/editor.js';
+import { readServerEntry } from './config/file.js';
 import { loadConfig } from './config/load.js';
 import { secretRefId } from './config/secret-refs.js';
 import { readRuntimeInfo } from './runtime-file.js';
@@ -46,20 +47,17 @@ async function editEntries(
     }
     return changed;
   }
+  // No gateway: straight to the file, in turn with any other process editing it (a lock beside it).
   const secrets = await openKeyFileSecretStore(loaded.dataDir);
   const changed: string[] = [];
-  await editServersFile(
-    loaded.configPath,
-    (servers) => {
-      for (const name of names(servers)) {
-        const entry = structuredClone(servers[name]) as Entry;
-        if (!change(name, entry)) continue;
-        servers[name] = entry;
-        changed.push(name);
-      }
-    },
-    secrets,
-  );
+  await createConfigEditor({ path: loaded.configPath, secrets }).editServers((servers) => {
+    for (const name of names(servers)) {
+      const entry = structuredClone(servers[name]) as Entry;
+      if (!change(name, entry)) continue;
+      servers[name] = entry;
+      changed.push(name);
+    }
+  });
   return changed;
 }
 

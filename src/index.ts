@@ -6,7 +6,8 @@ import type { AddressInfo } from 'node:net';
 import { BackendPool, type ReconcileResult } from './backends/pool.js';
 import { probeEntry } from './backends/probe.js';
 import type { BackendStatus } from './backends/types.js';
-import { editServersFile, readGatewaySettings, readServerEntry, updateGatewaySettings } from './config/file.js';
+import { createConfigEditor, type ConfigEdit } from './config/editor.js';
+import { readGatewaySettings, readServerEntry } from './config/file.js';
 import { maskSecrets } from './config/secret-refs.js';
 import type { GatewayConfig, ToolOverride, TunnelSettings } from './config/schema.js';
 import type {
@@ -39,6 +40,7 @@ import type { VerifiedToken } from './oauth/tokens.js';
 import { systemClock, type Clock } from './shared/clock.js';
 import { GatewayError } from './shared/errors.js';
 import { silentLogger, type Logger } from './shared/logger.js';
+import { createSerialQueue } from './shared/serial-queue.js';
 import { createConsoleSessionFile } from './store/console-sessions.js';
 import { removeStaleTempFiles, type WriteFileAtomic } from './store/atomic.js';
 import { createKeyFileSecretStore, createMemorySecretStore, type SecretStore } from './store/secrets.js';
@@ -225,6 +227,23 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
     ...(deps.env ? { parentEnv: deps.env } : {}),
   });
   pool.on('state', (status) => events.emit('backend-state', status));
+  // Every change of the configuration takes its turn here: owner edits (file, then live) and
+  // reconfigure(). Each applies on the result of the one before, so none is lost or reordered.
+  const serial = createSerialQueue();
+  /** Inside an edit's turn: the new backends become the running ones (gateway settings wait for a restart). */
+  const applyEdit = async (edit: ConfigEdit) => {
+    config = Object.freeze({ ...edit.config, gateway: config.gateway });
+    await pool.reconcile(config.backends, new Set(edit.secretsChanged));
+  };
+  const editor = deps.configPath
+    ? createConfigEditor({
+        path: deps.configPath,
+        secrets,
+        apply: applyEdit,
+        queue: serial,
+        logger: logger.child({ component: 'config' }),
+      })
+    : undefined;
   const federation = new Federation(pool, logger);
   const activity = new ActivityLog({ recordArguments: config.gateway.activityArguments, now: () => clock.now() });
   const endpoint = new McpEndpoint({
@@ -325,14 +344,16 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
   }
   const ownerSettings: OwnerSettings = {
     get: settingsView,
-    ...(deps.configPath
+    ...(editor
       ? {
           save: async (input: SettingsInput) => {
-            const saved = await updateGatewaySettings(deps.configPath!, input);
-            // The next tunnel start uses the new settings (a provider injected by the embedder stays).
-            if (input.tunnel && !deps.tunnelProvider) {
-              tunnel.useProvider(configuredTunnelProvider(saved.gateway.tunnel, { logger, clock, deps }));
-            }
+            await editor.updateGateway(input, (saved) => {
+              // The next tunnel start uses the new settings (a provider injected by the embedder
+              // stays); switched in the edit's turn, so the last saved settings win.
+              if (input.tunnel && !deps.tunnelProvider) {
+                tunnel.useProvider(configuredTunnelProvider(saved.config.gateway.tunnel, { logger, clock, deps }));
+              }
+            });
             return settingsView();
           },
         }
@@ -379,11 +400,10 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
     events.emit('paused', paused);
   }
 
-  /** Console edits: change the file, then apply the result live. */
-  async function editServers(path: string, change: (servers: Record<string, unknown>) => void) {
-    const edit = await editServersFile(path, change, secrets);
-    config = Object.freeze({ ...edit.config, gateway: config.gateway });
-    await pool.reconcile(config.backends, new Set(edit.secretsChanged));
+  /** Console edits: change the file, then apply the result live, in the edit's turn. */
+  async function editServers(change: (servers: Record<string, unknown>) => void) {
+    if (!editor) throw new GatewayError('not_found', 'This gateway was started without a config file to edit');
+    await editor.editServers(change);
     return pool.statuses();
   }
 
@@ -427,16 +447,21 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
     );
 
   /** One tool's override, written to the file and applied in place (the backend keeps running). */
-  async function setToolOverride(path: string, backend: string, tool: string, change: ToolOverrideInput) {
+  async function setToolOverride(backend: string, tool: string, change: ToolOverrideInput) {
     const live = pool.get(backend);
     if (!live) throw new GatewayError('not_found', `No backend named "${backend}"`);
     if (!live.catalog.tools.some((t) => t.name === tool)) {
       throw new GatewayError('not_found', `Backend "${backend}" has no tool named "${tool}"`);
     }
-    await editServers(path, (servers) => {
-      const entry = servers[backend];
+    await editServers((servers) => {
+      const entry = Object.hasOwn(servers, backend) ? servers[backend] : undefined;
+      // Checked again in the edit's turn: an edit that ran first may have removed it.
       if (typeof entry !== 'object' || entry === null) {
-        throw new GatewayError('not_found', `Backend "${backend}" is not in ${path}`);
+        throw new GatewayError(
+          'conflict',
+          `Backend "${backend}" is no longer in ${deps.configPath}: another edit removed it; the override was not saved`,
+          { field: `mcpServers.${backend}` },
+        );
       }
       const current = (entry as { tools?: Record<string, ToolOverride> }).tools;
       servers[backend] = { ...entry, tools: applyToolOverride(current, tool, change) };
@@ -447,7 +472,7 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
   }
 
   /** Servers of a client app into this gateway's config, applied live like a console edit. */
-  const importer = (path: string): Importer => {
+  const importer = (): Importer => {
     const options = () => ({
       environment: clientEnvironment(deps.env ?? process.env),
       existing: existingBackends(config.backends),
@@ -460,7 +485,7 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
           ...(input.servers ? { only: input.servers } : {}),
           replace: input.replace === true,
           gatewayUrl: address?.mcpUrl ?? '',
-          edit: (change) => editServers(path, change),
+          edit: (change) => editServers(change),
         }),
     };
   };
@@ -551,9 +576,7 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
       stderr: (name) => pool.get(name)?.stderrLines(),
       version: VERSION,
       ...(deps.consoleDir ? { consoleDir: deps.consoleDir } : {}),
-      ...(deps.configPath
-        ? { editServers: (change: (servers: Record<string, unknown>) => void) => editServers(deps.configPath!, change) }
-        : {}),
+      ...(editor ? { editServers } : {}),
       restartBackend: async (name: string) => pool.get(name)?.restart(),
       backendConfig,
       testBackend,
@@ -561,12 +584,7 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
       scopes: scopeViews,
       ownerSettings,
       activity: (filter: ActivityFilter) => activity.list(filter),
-      ...(deps.configPath
-        ? {
-            setToolOverride: (backend: string, tool: string, change: ToolOverrideInput) =>
-              setToolOverride(deps.configPath!, backend, tool, change),
-          }
-        : {}),
+      ...(editor ? { setToolOverride } : {}),
       auth: {
         server: auth,
         originOf,
@@ -590,7 +608,7 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
         }),
         () => (address ? fallbackPortWarning(address.port, config.gateway.port) : undefined),
       ),
-      ...(deps.configPath ? { importer: importer(deps.configPath) } : {}),
+      ...(editor ? { importer: importer() } : {}),
     });
   }
   let listener: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
@@ -624,12 +642,14 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
       return address;
     },
     backendStatuses: () => pool.statuses(),
-    async reconfigure(next: GatewayConfig) {
-      config = Object.freeze({ ...next, gateway: config.gateway });
-      const changes = await pool.reconcile(config.backends);
-      logger.info('backends reconfigured', { ...changes });
-      return changes;
-    },
+    reconfigure: (next: GatewayConfig) =>
+      // In turn with the owner's edits: never in the middle of one being written and applied.
+      serial(async () => {
+        config = Object.freeze({ ...next, gateway: config.gateway });
+        const changes = await pool.reconcile(config.backends);
+        logger.info('backends reconfigured', { ...changes });
+        return changes;
+      }),
     async restartBackend(name: string) {
       const backend = pool.get(name);
       if (!backend) throw new GatewayError('invalid_argument', `No backend named "${name}"`);

@@ -199,7 +199,17 @@ export async function runImport(client: string, options: RunImportOptions): Prom
   // The gateway first: if its config refuses the servers, the client's file has not been touched.
   if (adding.length > 0) {
     await options.edit((servers) => {
-      for (const c of adding) servers[c.view.backend] = c.entry;
+      for (const c of adding) {
+        // The names were chosen before this edit's turn: one taken meanwhile is not overwritten.
+        if (Object.hasOwn(servers, c.view.backend)) {
+          throw new GatewayError(
+            'conflict',
+            `A backend named "${c.view.backend}" was added while importing; nothing was imported, try again`,
+            { field: `mcpServers.${c.view.backend}` },
+          );
+        }
+        servers[c.view.backend] = c.entry;
+      }
     });
   }
   const result: ImportResult = { client: adapter.id, configPath, imported: adding.map((c) => c.view), skipped };

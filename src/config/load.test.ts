@@ -2,6 +2,7 @@ import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import type { GatewayError } from '../shared/errors.js';
 import { backendId, defaultDataDir, loadConfig, parseConfig } from './load.js';
 
 describe('parseConfig', () => {
@@ -39,6 +40,23 @@ describe('parseConfig', () => {
 
   it('names the path of a bad port', () => {
     expect(() => parseConfig({ mcpServers: {}, gateway: { port: 70000 } })).toThrow(/gateway\.port/);
+  });
+
+  it('carries the field at fault on the error, for the owner API to point at', () => {
+    const fieldOf = (input: unknown) => {
+      try {
+        parseConfig(input);
+      } catch (error) {
+        return (error as GatewayError).field;
+      }
+      return 'no error';
+    };
+    expect(fieldOf({ mcpServers: { web: { type: 'http', url: 'ftp://x' } } })).toBe('mcpServers.web.url');
+    expect(fieldOf({ mcpServers: {}, gateway: { port: 70000 } })).toBe('gateway.port');
+    expect(fieldOf({ mcpServers: { 'my server': { command: 'a' }, my_server: { command: 'b' } } })).toBe(
+      'mcpServers.my_server',
+    );
+    expect(fieldOf({ mcpServers: {}, gateway: { restartBaseMs: 100, restartMaxMs: 50 } })).toBe('gateway.restartMaxMs');
   });
 
   it('rejects an unknown gateway setting, naming it', () => {

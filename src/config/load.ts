@@ -48,7 +48,11 @@ export function backendId(name: string): string {
 export function parseConfig(input: unknown, source = 'config'): GatewayConfig {
   const parsed = configSchema.safeParse(input);
   if (!parsed.success) {
-    throw new GatewayError('config_invalid', `${source}: ${describeIssues(parsed.error)}`);
+    // The first issue's path is the field the owner API points at; the message lists them all.
+    const first = parsed.error.issues[0];
+    throw new GatewayError('config_invalid', `${source}: ${describeIssues(parsed.error)}`, {
+      ...(first && first.path.length > 0 ? { field: formatPath(first.path) } : {}),
+    });
   }
   const seen = new Map<string, string>();
   const backends: NamedBackendConfig[] = [];
@@ -59,6 +63,7 @@ export function parseConfig(input: unknown, source = 'config'): GatewayConfig {
       throw new GatewayError(
         'config_invalid',
         `${source}: mcpServers.${name}: name maps to the same namespace "${id}" as "${previous}"; rename one of them`,
+        { field: `mcpServers.${name}` },
       );
     }
     seen.set(id, name);
@@ -66,7 +71,13 @@ export function parseConfig(input: unknown, source = 'config'): GatewayConfig {
   }
   const { gateway } = parsed.data;
   if (gateway.restartMaxMs < gateway.restartBaseMs) {
-    throw new GatewayError('config_invalid', `${source}: gateway.restartMaxMs: must be at least gateway.restartBaseMs`);
+    throw new GatewayError(
+      'config_invalid',
+      `${source}: gateway.restartMaxMs: must be at least gateway.restartBaseMs`,
+      {
+        field: 'gateway.restartMaxMs',
+      },
+    );
   }
   return Object.freeze({ gateway: Object.freeze(gateway), backends: Object.freeze(backends) });
 }

@@ -36,16 +36,22 @@ describe('secret references', () => {
     expect(sealed.staged.size).toBe(0);
   });
 
-  it('refuses { secret: true } with nothing saved, naming the field', () => {
-    expect(() => sealSecretInputs({ gh: { command: 'x', env: { TOKEN: { secret: true } } } }, {}, 'f')).toThrow(
-      'f: mcpServers.gh.env.TOKEN: no saved secret to keep',
-    );
+  it('reports the references it kept, by id, with their field', () => {
+    const previous = { gh: { command: 'x', env: { TOKEN: '${secret:gh.env.TOKEN}' } } };
+    const sealed = sealSecretInputs({ gh: { command: 'x', env: { TOKEN: { secret: true } } } }, previous, 'f');
+    expect([...sealed.kept]).toEqual([['gh.env.TOKEN', 'mcpServers.gh.env.TOKEN']]);
+  });
+
+  it('refuses { secret: true } with nothing saved as a conflict, naming the field', () => {
+    const seal = () => sealSecretInputs({ gh: { command: 'x', env: { TOKEN: { secret: true } } } }, {}, 'f');
+    expect(seal).toThrow('f: mcpServers.gh.env.TOKEN: no saved secret to keep');
+    expect(seal).toThrow(expect.objectContaining({ code: 'conflict', field: 'mcpServers.gh.env.TOKEN' }));
   });
 
   it('refuses an empty secret, naming the field', () => {
-    expect(() => sealSecretInputs({ gh: { command: 'x', env: { TOKEN: { secret: '' } } } }, {}, 'f')).toThrow(
-      /mcpServers\.gh\.env\.TOKEN: a secret must be a non-empty string/,
-    );
+    const seal = () => sealSecretInputs({ gh: { command: 'x', env: { TOKEN: { secret: '' } } } }, {}, 'f');
+    expect(seal).toThrow(/mcpServers\.gh\.env\.TOKEN: a secret must be a non-empty string/);
+    expect(seal).toThrow(expect.objectContaining({ code: 'config_invalid', field: 'mcpServers.gh.env.TOKEN' }));
   });
 
   it('lists which backends refer to which secrets', () => {

@@ -49,6 +49,11 @@ export interface SealedServers {
   servers: Record<string, unknown>;
   /** Secret values to store before the file that refers to them is written, by id. */
   staged: Map<string, string>;
+  /**
+   * References kept by `{ "secret": true }`, id → the field (`mcpServers.gh.env.TOKEN`): the
+   * secret must still be in the store when the file is written, or the file would dangle.
+   */
+  kept: Map<string, string>;
 }
 
 /**
@@ -62,6 +67,7 @@ export function sealSecretInputs(
   source: string,
 ): SealedServers {
   const staged = new Map<string, string>();
+  const keptIds = new Map<string, string>();
   const out: Record<string, unknown> = {};
   for (const [name, entry] of Object.entries(servers)) {
     out[name] = entry;
@@ -75,43 +81,78 @@ export function sealSecretInputs(
             return secretRefId(before) === undefined ? undefined : (before as string);
           },
           staged,
-          path: `${source}: mcpServers.${name}.${field}.${key}`,
+          keptRefs: keptIds,
+          source,
+          field: `mcpServers.${name}.${field}.${key}`,
         });
       }
       out[name] = { ...(out[name] as Record<string, unknown>), [field]: sealed };
     }
   }
-  return { servers: out, staged };
+  return { servers: out, staged, kept: keptIds };
 }
 
 function sealOne(
   value: unknown,
-  at: { id: string; kept: () => string | undefined; staged: Map<string, string>; path: string },
+  at: {
+    id: string;
+    kept: () => string | undefined;
+    staged: Map<string, string>;
+    keptRefs: Map<string, string>;
+    source: string;
+    field: string;
+  },
 ): unknown {
   if (!isRecord(value) || !('secret' in value)) return value;
   const secret = value.secret;
   if (secret === true) {
     const kept = at.kept();
-    if (!kept) throw new GatewayError('config_invalid', `${at.path}: no saved secret to keep; enter the value`);
+    // The caller saw a saved secret that is not there now (the backend was removed or changed
+    // meanwhile, or never had one): a conflict with the current state, not a malformed request.
+    if (!kept) {
+      throw new GatewayError(
+        'conflict',
+        `${at.source}: ${at.field}: no saved secret to keep (the backend or this value was removed or changed meanwhile); enter the value`,
+        { field: at.field },
+      );
+    }
+    at.keptRefs.set(secretRefId(kept)!, at.field);
     return kept;
   }
   if (typeof secret !== 'string' || secret === '') {
-    throw new GatewayError('config_invalid', `${at.path}: a secret must be a non-empty string (or true to keep it)`);
+    throw new GatewayError(
+      'config_invalid',
+      `${at.source}: ${at.field}: a secret must be a non-empty string (or true to keep it)`,
+      { field: at.field },
+    );
   }
   at.staged.set(at.id, secret);
   return secretRef(at.id);
 }
 
+/** Every secret reference in `mcpServers`, with the field that holds it (`mcpServers.gh.env.TOKEN`). */
+export function secretReferences(
+  servers: Record<string, unknown>,
+): Array<{ id: string; backend: string; field: string }> {
+  const refs: Array<{ id: string; backend: string; field: string }> = [];
+  for (const [name, entry] of Object.entries(servers)) {
+    for (const [field, values] of secretMaps(entry)) {
+      for (const [key, value] of Object.entries(values)) {
+        const id = secretRefId(value);
+        if (id !== undefined) refs.push({ id, backend: name, field: `mcpServers.${name}.${field}.${key}` });
+      }
+    }
+  }
+  return refs;
+}
+
 /** Every secret id the `mcpServers` refer to, with the backends referring to each. */
 export function referencedSecrets(servers: Record<string, unknown>): Map<string, string[]> {
   const refs = new Map<string, string[]>();
-  for (const [name, entry] of Object.entries(servers)) {
-    for (const [, values] of secretMaps(entry)) {
-      for (const value of Object.values(values)) {
-        const id = secretRefId(value);
-        if (id !== undefined) refs.set(id, [...(refs.get(id) ?? []), name]);
-      }
-    }
+  for (const { id, backend } of secretReferences(servers)) {
+    const names = refs.get(id) ?? [];
+    if (!names.includes(backend)) names.push(backend);
+    refs.set(id, names);
   }
   return refs;
 }

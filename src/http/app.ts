@@ -276,18 +276,7 @@ function createExpressApp(
   if (options.testBackend) {
     const test = options.testBackend;
     app.post('/api/backends/:name/test', ownerOnly, express.json({ limit: '64kb' }), async (req, res) => {
-      try {
-        res.json({ ok: true, value: await test(String(req.params.name), req.body) });
-      } catch (error) {
-        if (error instanceof GatewayError && error.code === 'config_invalid') {
-          const field = /: (mcpServers\.[^:]+):/.exec(error.message)?.[1];
-          return void res.status(400).json({
-            ok: false,
-            error: { code: 'invalid_argument', message: error.message, ...(field ? { field } : {}) },
-          });
-        }
-        throw error;
-      }
+      await answer(res, () => invalidAsArgument(() => test(String(req.params.name), req.body)));
     });
   }
 
@@ -295,23 +284,14 @@ function createExpressApp(
   // path at fault and leaves the config file as it was.
   const edit = options.editServers;
   if (edit) {
+    // Edits take turns (src/config/editor.ts): each is applied, or refused with its reason (a
+    // conflict with an edit that ran first is 409), never lost.
     const apply = async (res: Response, change: (servers: Record<string, unknown>) => void) => {
       try {
-        res.json({ ok: true, value: await edit(change) });
+        await answer(res, () => invalidAsArgument(() => edit(change)));
       } catch (error) {
-        if (error instanceof GatewayError && error.code === 'config_invalid') {
-          const field = /: (mcpServers\.[^:]+):/.exec(error.message)?.[1];
-          res.status(400).json({
-            ok: false,
-            error: { code: 'invalid_argument', message: error.message, ...(field ? { field } : {}) },
-          });
-          return;
-        }
-        if (error instanceof GatewayError && error.code === 'secrets_unreadable') {
-          res.status(500).json({ ok: false, error: { code: error.code, message: error.message } });
-          return;
-        }
-        throw error;
+        if (!(error instanceof GatewayError && error.code === 'secrets_unreadable')) throw error;
+        res.status(500).json({ ok: false, error: { code: error.code, message: error.message } });
       }
     };
     app.put('/api/backends/:name', ownerOnly, express.json({ limit: '64kb' }), async (req, res) => {
@@ -328,6 +308,14 @@ function createExpressApp(
           .json({ ok: false, error: { code: 'not_found', message: `No backend named "${name}"` } });
       }
       await apply(res, (servers) => {
+        // Checked again in the edit's turn: an edit that ran first may have removed it.
+        if (!Object.hasOwn(servers, name)) {
+          throw new GatewayError(
+            'conflict',
+            `Backend "${name}" is no longer in the config file: another edit removed it`,
+            { field: `mcpServers.${name}` },
+          );
+        }
         delete servers[name];
       });
     });
@@ -597,6 +585,19 @@ function bearerMatches(header: string | undefined, expected: string): boolean {
   const given = Buffer.from(header.slice(7));
   const wanted = Buffer.from(expected);
   return given.length === wanted.length && timingSafeEqual(given, wanted);
+}
+
+/** The backend a request describes is invalid: the request's fault (400), naming the field the error carries. */
+async function invalidAsArgument<T>(action: () => Promise<T>): Promise<T> {
+  try {
+    return await action();
+  } catch (error) {
+    if (!(error instanceof GatewayError && error.code === 'config_invalid')) throw error;
+    throw new GatewayError('invalid_argument', error.message, {
+      cause: error,
+      ...(error.field ? { field: error.field } : {}),
+    });
+  }
 }
 
 /** A tool override change from the console, or the message naming the field at fault. */

@@ -2,6 +2,7 @@ import type { Express, NextFunction, Request, Response } from 'express';
 import type expressModule from 'express';
 import type { ScopeView, SettingsInput, SettingsView } from '../api/contract.js';
 import { GatewayError } from '../shared/errors.js';
+import { answer } from './api-answer.js';
 
 /** The gateway's own settings as the owner sees and changes them. */
 export interface OwnerSettings {
@@ -80,7 +81,8 @@ export function mountSettingsRoutes(
   app.put('/api/settings', ownerOnly, express.json({ limit: '16kb' }), async (req, res) => {
     const invalid = (field: string, message: string) =>
       res.status(400).json({ ok: false, error: { code: 'invalid_argument', message, field } });
-    if (!settings.save) {
+    const save = settings.save?.bind(settings);
+    if (!save) {
       return void res.status(409).json({
         ok: false,
         error: { code: 'no_config_file', message: 'This gateway was started without a config file to save to' },
@@ -88,15 +90,14 @@ export function mountSettingsRoutes(
     }
     const input = parseSettingsInput(req.body);
     if ('field' in input) return void invalid(input.field, input.message);
-    try {
-      res.json({ ok: true, value: await settings.save(input) });
-    } catch (error) {
-      // The file is validated whole before it is written: the message names the JSON path at fault.
-      if (error instanceof GatewayError && error.code === 'config_invalid') {
-        const field = /: ((?:gateway|mcpServers)(?:\.[^:\s]+)?):/.exec(error.message)?.[1] ?? 'gateway';
-        return void invalid(field, error.message);
+    await answer(res, async () => {
+      try {
+        return await save(input);
+      } catch (error) {
+        // The file is validated whole before it is written: the error names the JSON path at fault.
+        if (!(error instanceof GatewayError && error.code === 'config_invalid')) throw error;
+        throw new GatewayError('invalid_argument', error.message, { cause: error, field: error.field ?? 'gateway' });
       }
-      throw error;
-    }
+    });
   });
 }

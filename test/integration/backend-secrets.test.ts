@@ -125,11 +125,12 @@ describe('backend secrets through the owner API', () => {
     expect(await envOf(gw, 'GH_TOKEN')).toBe('rotated');
   });
 
-  it('refuses to keep a secret that was never saved, naming the field', async () => {
+  // The same answer as when a DELETE ran first and removed it: nothing saved to keep is a conflict.
+  it('refuses to keep a secret that was never saved with 409, naming the field', async () => {
     await using gw = await start();
     const put = await owner(gw, 'PUT', '/api/backends/gh', envBackend({ GH_TOKEN: { secret: true } }));
-    expect(put.status).toBe(400);
-    expect(JSON.parse(put.text).error.field).toBe('mcpServers.gh.env.GH_TOKEN');
+    expect(put.status).toBe(409);
+    expect(JSON.parse(put.text).error).toMatchObject({ code: 'conflict', field: 'mcpServers.gh.env.GH_TOKEN' });
   });
 
   it('deletes the secrets of a removed backend from the store', async () => {
