@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { childrenDir, createChildRegistry, stopOrphans } from './backends/child-registry.js';
 import { BackendPool, type ReconcileResult } from './backends/pool.js';
 import { probeEntry } from './backends/probe.js';
 import type { BackendStatus } from './backends/types.js';
@@ -37,7 +38,7 @@ import { KeyRing } from './oauth/keys.js';
 import { OAuthStore } from './oauth/store.js';
 import type { VerifiedToken } from './oauth/tokens.js';
 import { systemClock, type Clock } from './shared/clock.js';
-import { GatewayError } from './shared/errors.js';
+import { describeError, GatewayError } from './shared/errors.js';
 import { silentLogger, type Logger } from './shared/logger.js';
 import { createKeyFileSecretStore, createMemorySecretStore, type SecretStore } from './store/secrets.js';
 import { CloudflareQuickTunnel } from './tunnel/cloudflare.js';
@@ -65,7 +66,10 @@ export interface GatewayDeps {
   portFallback?: boolean;
   /** Built console to serve at /app. */
   consoleDir?: string;
-  /** Where OAuth state (clients, grants, keys) persists; in memory when absent (tests). */
+  /**
+   * Where OAuth state (clients, grants, keys) persists, and running stdio children are recorded (so
+   * a crashed run's are stopped at the next start); in memory and unrecorded when absent (tests).
+   */
   dataDir?: string;
   /** How authorization requests are put to the owner; the browser consent page by default. */
   consentPrompter?: ConsentPrompter;
@@ -188,12 +192,16 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
 
   const secrets =
     deps.secretStore ?? (deps.dataDir ? createKeyFileSecretStore(deps.dataDir) : createMemorySecretStore());
+  const children = deps.dataDir
+    ? createChildRegistry({ dir: childrenDir(deps.dataDir), logger: logger.child({ component: 'children' }) })
+    : undefined;
   const pool = new BackendPool({
     config: initialConfig,
     logger,
     clock,
     clientInfo,
     secrets,
+    ...(children ? { children } : {}),
     ...(deps.random ? { random: deps.random } : {}),
     ...(deps.env ? { parentEnv: deps.env } : {}),
   });
@@ -374,6 +382,7 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
         clientInfo,
         secrets,
         ...(deps.env ? { parentEnv: deps.env } : {}),
+        ...(children ? { children } : {}),
       },
     );
   }
@@ -594,6 +603,14 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
     },
     async start() {
       if (address) return address;
+      // Children a crashed run left behind are stopped before any backend spawns, or a server that
+      // ignores stdin EOF would run twice. Meanwhile the listener comes up.
+      const orphans = deps.dataDir
+        ? stopOrphans({ dir: childrenDir(deps.dataDir), logger: logger.child({ component: 'children' }) }).catch(
+            (error: unknown) =>
+              logger.warn('could not check for leftover backend children', { error: describeError(error) }),
+          )
+        : undefined;
       listener ??= await buildListener();
       const first = config.gateway.port;
       const tries = deps.portFallback && first !== 0 ? PORT_FALLBACK_TRIES : 1;
@@ -621,6 +638,7 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
       const origin = `http://${displayHost}:${bound.port}`;
       address = { origin, port: bound.port, mcpUrl: `${origin}/mcp`, consoleUrl: `${origin}/app/` };
       // Listening first, backends after: the endpoint and builtins answer while backends connect.
+      await orphans;
       pool.start();
       logger.info('gateway listening', { mcpUrl: address.mcpUrl, backends: config.backends.length });
       // In the background: a slow or failing tunnel never holds up the local gateway.
