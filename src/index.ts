@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { basename, dirname, join } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { childrenDir, createChildRegistry, stopOrphans } from './backends/child-registry.js';
 import { BackendPool, type ReconcileResult } from './backends/pool.js';
 import { probeEntry } from './backends/probe.js';
 import type { BackendStatus } from './backends/types.js';
@@ -38,7 +39,7 @@ import { KeyRing } from './oauth/keys.js';
 import { OAuthStore } from './oauth/store.js';
 import type { VerifiedToken } from './oauth/tokens.js';
 import { systemClock, type Clock } from './shared/clock.js';
-import { GatewayError } from './shared/errors.js';
+import { describeError, GatewayError } from './shared/errors.js';
 import { silentLogger, type Logger } from './shared/logger.js';
 import { createSerialQueue } from './shared/serial-queue.js';
 import { createConsoleSessionFile } from './store/console-sessions.js';
@@ -70,8 +71,9 @@ export interface GatewayDeps {
   /** Built console to serve at /app. */
   consoleDir?: string;
   /**
-   * Where OAuth state (clients, grants, keys) and console sessions persist; in memory when absent
-   * (tests).
+   * Where OAuth state (clients, grants, keys) and console sessions persist, and running stdio
+   * children are recorded (so a crashed run's are stopped at the next start); in memory and
+   * unrecorded when absent (tests).
    */
   dataDir?: string;
   /**
@@ -217,12 +219,16 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
   const secrets =
     deps.secretStore ??
     (deps.dataDir ? createKeyFileSecretStore(deps.dataDir, writeOptions) : createMemorySecretStore());
+  const children = deps.dataDir
+    ? createChildRegistry({ dir: childrenDir(deps.dataDir), logger: logger.child({ component: 'children' }) })
+    : undefined;
   const pool = new BackendPool({
     config: initialConfig,
     logger,
     clock,
     clientInfo,
     secrets,
+    ...(children ? { children } : {}),
     ...(deps.random ? { random: deps.random } : {}),
     ...(deps.env ? { parentEnv: deps.env } : {}),
   });
@@ -421,6 +427,7 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
         clientInfo,
         secrets,
         ...(deps.env ? { parentEnv: deps.env } : {}),
+        ...(children ? { children } : {}),
       },
     );
   }
@@ -657,6 +664,14 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
     },
     async start() {
       if (address) return address;
+      // Children a crashed run left behind are stopped before any backend spawns, or a server that
+      // ignores stdin EOF would run twice. Meanwhile the listener comes up.
+      const orphans = deps.dataDir
+        ? stopOrphans({ dir: childrenDir(deps.dataDir), logger: logger.child({ component: 'children' }) }).catch(
+            (error: unknown) =>
+              logger.warn('could not check for leftover backend children', { error: describeError(error) }),
+          )
+        : undefined;
       listener ??= await buildListener();
       const first = config.gateway.port;
       const tries = deps.portFallback && first !== 0 ? PORT_FALLBACK_TRIES : 1;
@@ -684,6 +699,7 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
       const origin = `http://${displayHost}:${bound.port}`;
       address = { origin, port: bound.port, mcpUrl: `${origin}/mcp`, consoleUrl: `${origin}/app/` };
       // Listening first, backends after: the endpoint and builtins answer while backends connect.
+      await orphans;
       pool.start();
       logger.info('gateway listening', { mcpUrl: address.mcpUrl, backends: config.backends.length });
       // In the background: a slow or failing tunnel never holds up the local gateway.

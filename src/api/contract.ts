@@ -180,6 +180,8 @@ export interface BackendEntry {
   enabled?: boolean;
   timeoutMs?: number;
   startupTimeoutMs?: number;
+  /** Stdio only: the largest message read from the server, in bytes. */
+  maxMessageBytes?: number;
   tools?: Record<string, { enabled?: boolean; access?: 'read' | 'write' }>;
 }
 

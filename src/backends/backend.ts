@@ -2,7 +2,6 @@ import { EventEmitter } from 'node:events';
 import { homedir } from 'node:os';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
-import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
@@ -34,9 +33,11 @@ import type { Logger } from '../shared/logger.js';
 import { RingBuffer } from '../shared/ring-buffer.js';
 import type { SecretStore } from '../store/secrets.js';
 import { backoffDelay } from './backoff.js';
+import type { ChildRegistry } from './child-registry.js';
 import { childEnvironment, resolveCommand } from './environment.js';
 import { NodeStreamableHttpClientTransport } from './http-client-transport.js';
 import { createNodeFetch, type NodeFetch } from './node-fetch.js';
+import { StdioTransport } from './stdio-transport.js';
 import { EMPTY_CATALOG, type BackendCatalog, type BackendState, type BackendStatus } from './types.js';
 
 export interface BackendOptions {
@@ -51,6 +52,8 @@ export interface BackendOptions {
   parentEnv?: NodeJS.ProcessEnv;
   /** Where `${secret:…}` references in env and headers resolve; resolved at each connect, never kept. */
   secrets?: SecretStore;
+  /** Where running stdio children are recorded, so a crashed gateway's are stopped at the next start. */
+  children?: ChildRegistry;
 }
 
 export interface BackendEvents {
@@ -308,19 +311,22 @@ export class Backend extends EventEmitter<BackendEvents> {
     }
   }
 
-  #stdioTransport(env: Record<string, string>): StdioClientTransport {
+  #stdioTransport(env: Record<string, string>): StdioTransport {
     const config = this.config;
     if (config.type !== 'stdio') throw new Error('unreachable');
     const platform = this.#options.platform ?? process.platform;
-    const transport = new StdioClientTransport({
+    const transport = new StdioTransport({
       command: resolveCommand(config.command, platform),
       args: config.args,
       env: childEnvironment(env, platform, this.#options.home ?? homedir(), this.#options.parentEnv ?? process.env),
       ...(config.cwd ? { cwd: config.cwd } : {}),
-      stderr: 'pipe',
+      backend: this.name,
+      maxMessageBytes: config.maxMessageBytes,
+      logger: this.#log,
+      ...(this.#options.children ? { children: this.#options.children } : {}),
     });
     let partial = '';
-    transport.stderr?.on('data', (chunk: Buffer) => {
+    transport.stderr.on('data', (chunk: Buffer) => {
       const lines = (partial + chunk.toString('utf8')).split(/\r?\n/);
       partial = lines.pop() ?? '';
       if (partial.length > 4096) {
@@ -353,9 +359,9 @@ export class Backend extends EventEmitter<BackendEvents> {
     });
     this.#connecting = client;
     const connecting = client.connect(transport, { timeout: this.config.startupTimeoutMs });
-    if (transport instanceof StdioClientTransport) {
+    if (transport instanceof StdioTransport) {
       // The pid exists once spawn() has run, which connect() does synchronously first.
-      this.#pid = transport.pid ?? undefined;
+      this.#pid = transport.pid;
     }
     try {
       await connecting;
@@ -365,7 +371,7 @@ export class Backend extends EventEmitter<BackendEvents> {
     } finally {
       if (this.#connecting === client) this.#connecting = undefined;
     }
-    if (transport instanceof StdioClientTransport) this.#pid = transport.pid ?? undefined;
+    if (transport instanceof StdioTransport) this.#pid = transport.pid;
     deferResponses(transport);
     return client;
   }
@@ -511,7 +517,7 @@ export class Backend extends EventEmitter<BackendEvents> {
     const connecting = this.#connecting;
     this.#connecting = undefined;
     if (connecting) {
-      // A child that has not answered initialize yet may not read stdin; the SDK escalates to signals.
+      // A child that has not answered initialize yet may not read stdin; the transport escalates to signals.
       await connecting.close().catch(() => {});
     }
     const client = this.#client;
@@ -519,7 +525,7 @@ export class Backend extends EventEmitter<BackendEvents> {
     // The last known catalog stays listed while the backend restarts: clients keep a stable tool list
     // and a call made meanwhile gets an error naming the backend and its state.
     if (client) {
-      // The SDK closes stdin, then SIGTERM, then SIGKILL, each after a grace period.
+      // The stdio transport closes stdin, then SIGTERMs, then SIGKILLs the child's process group.
       await client.close().catch((error: unknown) => this.#log.debug('close failed', { error: describeError(error) }));
     }
     this.#pid = undefined;

@@ -42,9 +42,31 @@ export function resolveCommand(command: string, platform: NodeJS.Platform): stri
 }
 
 /**
- * The child's environment: the SDK adds a safe inherited subset (HOME, PATH, USER…); we pass the
- * enriched PATH and the backend's own variables. The gateway's own environment is not handed down,
- * so secrets meant for one backend never reach another.
+ * Inherited by every child, as the SDK's stdio transport does (getDefaultEnvironment): what programs
+ * need to find the user's home, tools and temp folder. On POSIX the list follows sudo's defaults.
+ */
+const INHERITED: Record<'posix' | 'win32', readonly string[]> = {
+  posix: ['HOME', 'LOGNAME', 'PATH', 'SHELL', 'TERM', 'USER'],
+  win32: [
+    'APPDATA',
+    'HOMEDRIVE',
+    'HOMEPATH',
+    'LOCALAPPDATA',
+    'PATH',
+    'PROCESSOR_ARCHITECTURE',
+    'SYSTEMDRIVE',
+    'SYSTEMROOT',
+    'TEMP',
+    'USERNAME',
+    'USERPROFILE',
+    'PROGRAMFILES',
+  ],
+};
+
+/**
+ * The child's whole environment: the safe inherited subset above, the enriched PATH and the
+ * backend's own variables. The rest of the gateway's environment is not handed down, so secrets
+ * meant for one backend never reach another.
  */
 export function childEnvironment(
   configured: Record<string, string>,
@@ -52,8 +74,17 @@ export function childEnvironment(
   home: string,
   parentEnv: NodeJS.ProcessEnv,
 ): Record<string, string> {
-  const pathKey =
-    platform === 'win32' ? (Object.keys(parentEnv).find((k) => k.toUpperCase() === 'PATH') ?? 'Path') : 'PATH';
+  const windows = platform === 'win32';
+  // Windows variable names are case-insensitive; a copied environment object's keys are not.
+  const keyOf = (name: string) => (windows ? Object.keys(parentEnv).find((k) => k.toUpperCase() === name) : name);
+  const inherited: Record<string, string> = {};
+  for (const name of INHERITED[windows ? 'win32' : 'posix']) {
+    const key = keyOf(name);
+    const value = key === undefined ? undefined : parentEnv[key];
+    // Exported shell functions ("() { …") are a known injection vector (Shellshock); never pass them.
+    if (key !== undefined && value !== undefined && !value.startsWith('()')) inherited[key] = value;
+  }
+  const pathKey = windows ? (keyOf('PATH') ?? 'Path') : 'PATH';
   const base = configured.PATH ?? configured.Path ?? parentEnv[pathKey];
-  return { ...configured, [pathKey]: enrichedPath(base, platform, home, parentEnv) };
+  return { ...inherited, ...configured, [pathKey]: enrichedPath(base, platform, home, parentEnv) };
 }

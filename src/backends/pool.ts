@@ -4,6 +4,7 @@ import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import type { SecretStore } from '../store/secrets.js';
 import { Backend } from './backend.js';
+import type { ChildRegistry } from './child-registry.js';
 import type { BackendStatus } from './types.js';
 
 export interface BackendPoolOptions {
@@ -14,6 +15,8 @@ export interface BackendPoolOptions {
   random?: () => number;
   parentEnv?: NodeJS.ProcessEnv;
   secrets?: SecretStore;
+  /** Where running stdio children are recorded (with a data folder). */
+  children?: ChildRegistry;
 }
 
 export interface ReconcileResult {
@@ -58,6 +61,7 @@ export class BackendPool extends EventEmitter<{ state: [BackendStatus]; added: [
       ...(options.random ? { random: options.random } : {}),
       ...(options.parentEnv ? { parentEnv: options.parentEnv } : {}),
       ...(options.secrets ? { secrets: options.secrets } : {}),
+      ...(options.children ? { children: options.children } : {}),
     });
     backend.on('state', (status) => this.emit('state', status));
     return backend;

@@ -6,6 +6,7 @@ import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import type { SecretStore } from '../store/secrets.js';
 import { Backend } from './backend.js';
+import type { ChildRegistry } from './child-registry.js';
 
 export interface ProbeOptions {
   settings: GatewaySettings;
@@ -14,6 +15,8 @@ export interface ProbeOptions {
   clientInfo: { name: string; version: string };
   secrets?: SecretStore;
   parentEnv?: NodeJS.ProcessEnv;
+  /** Where the probe's stdio child is recorded while it runs (with a data folder). */
+  children?: ChildRegistry;
   /** Give up waiting after this long; the result then says the backend is still connecting. */
   timeoutMs: number;
 }
@@ -33,6 +36,7 @@ export async function probeBackend(config: NamedBackendConfig, options: ProbeOpt
     clientInfo: options.clientInfo,
     ...(options.secrets ? { secrets: options.secrets } : {}),
     ...(options.parentEnv ? { parentEnv: options.parentEnv } : {}),
+    ...(options.children ? { children: options.children } : {}),
   });
   let timer: NodeJS.Timeout | undefined;
   try {

@@ -32,6 +32,17 @@ export const stdioBackendSchema = z
     args: z.array(z.string()).default([]),
     env: stringMap.default({}),
     cwd: z.string().min(1).optional(),
+    /**
+     * Largest single message (one JSON-RPC line) read from the server, in bytes. A response over it
+     * fails only its own call, with an error naming this setting; the server keeps running.
+     * Default 64 MiB (the SDK's own transport stopped at 10 MiB and took the connection down).
+     */
+    maxMessageBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(512 * 1024 * 1024)
+      .default(64 * 1024 * 1024),
     ...common,
   })
   .transform((b) => ({ ...b, type: 'stdio' as const }));

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -89,7 +89,11 @@ describe('backend secrets through the owner API', () => {
     await using gw = await start();
     await owner(gw, 'PUT', '/api/backends/gh', envBackend({ GH_TOKEN: { secret: TOKEN } }));
     expect(await envOf(gw, 'GH_TOKEN')).toBe(TOKEN);
-    for (const name of await readdir(dir)) expect(await readFile(join(dir, name), 'utf8')).not.toContain(TOKEN);
+    // Subfolders too: running children are recorded in children/.
+    for (const name of await readdir(dir, { recursive: true })) {
+      const path = join(dir, name);
+      if ((await stat(path)).isFile()) expect(await readFile(path, 'utf8')).not.toContain(TOKEN);
+    }
   });
 
   it('shows secrets masked in the API, and never in a log line', async () => {
