@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { BackendPool, type ReconcileResult } from './backends/pool.js';
 import { probeEntry } from './backends/probe.js';
@@ -188,12 +188,18 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
 
   const secrets =
     deps.secretStore ?? (deps.dataDir ? createKeyFileSecretStore(deps.dataDir) : createMemorySecretStore());
+  // Stdio backends start in a folder of their own, never in the gateway's working directory.
+  const workingDirs = {
+    ...(deps.dataDir ? { dataDir: deps.dataDir } : {}),
+    ...(deps.configPath ? { configDir: dirname(deps.configPath) } : {}),
+  };
   const pool = new BackendPool({
     config: initialConfig,
     logger,
     clock,
     clientInfo,
     secrets,
+    ...workingDirs,
     ...(deps.random ? { random: deps.random } : {}),
     ...(deps.env ? { parentEnv: deps.env } : {}),
   });
@@ -373,6 +379,7 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
         clock,
         clientInfo,
         secrets,
+        ...workingDirs,
         ...(deps.env ? { parentEnv: deps.env } : {}),
       },
     );

@@ -38,6 +38,7 @@ import { childEnvironment, resolveCommand } from './environment.js';
 import { NodeStreamableHttpClientTransport } from './http-client-transport.js';
 import { createNodeFetch, type NodeFetch } from './node-fetch.js';
 import { EMPTY_CATALOG, type BackendCatalog, type BackendState, type BackendStatus } from './types.js';
+import { backendWorkingDir } from './working-dir.js';
 
 export interface BackendOptions {
   config: NamedBackendConfig;
@@ -51,6 +52,10 @@ export interface BackendOptions {
   parentEnv?: NodeJS.ProcessEnv;
   /** Where `${secret:…}` references in env and headers resolve; resolved at each connect, never kept. */
   secrets?: SecretStore;
+  /** The gateway's data folder: a stdio backend starts in `<dataDir>/servers/<id>/` (see working-dir.ts). */
+  dataDir?: string;
+  /** Folder of the config file, which a relative `cwd` is read from. */
+  configDir?: string;
 }
 
 export interface BackendEvents {
@@ -276,7 +281,12 @@ export class Backend extends EventEmitter<BackendEvents> {
       const found: string[] = [];
       const env = await resolveSecretRefs(config.env, this.#options.secrets, 'env', found);
       this.#secretValues = found;
-      const transport = this.#stdioTransport(env);
+      const cwd = await backendWorkingDir(config, {
+        dataDir: this.#options.dataDir,
+        configDir: this.#options.configDir,
+        home: this.#options.home,
+      });
+      const transport = this.#stdioTransport(env, cwd);
       const client = await this.#initialize(transport, generation);
       return { client, transport, kind: 'stdio' };
     }
@@ -308,7 +318,7 @@ export class Backend extends EventEmitter<BackendEvents> {
     }
   }
 
-  #stdioTransport(env: Record<string, string>): StdioClientTransport {
+  #stdioTransport(env: Record<string, string>, cwd: string): StdioClientTransport {
     const config = this.config;
     if (config.type !== 'stdio') throw new Error('unreachable');
     const platform = this.#options.platform ?? process.platform;
@@ -316,7 +326,7 @@ export class Backend extends EventEmitter<BackendEvents> {
       command: resolveCommand(config.command, platform),
       args: config.args,
       env: childEnvironment(env, platform, this.#options.home ?? homedir(), this.#options.parentEnv ?? process.env),
-      ...(config.cwd ? { cwd: config.cwd } : {}),
+      cwd,
       stderr: 'pipe',
     });
     let partial = '';

@@ -14,6 +14,10 @@ export interface BackendPoolOptions {
   random?: () => number;
   parentEnv?: NodeJS.ProcessEnv;
   secrets?: SecretStore;
+  /** The gateway's data folder, where each stdio backend gets a working directory of its own. */
+  dataDir?: string;
+  /** Folder of the config file, which a relative `cwd` is read from. */
+  configDir?: string;
 }
 
 export interface ReconcileResult {
@@ -58,6 +62,8 @@ export class BackendPool extends EventEmitter<{ state: [BackendStatus]; added: [
       ...(options.random ? { random: options.random } : {}),
       ...(options.parentEnv ? { parentEnv: options.parentEnv } : {}),
       ...(options.secrets ? { secrets: options.secrets } : {}),
+      ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+      ...(options.configDir ? { configDir: options.configDir } : {}),
     });
     backend.on('state', (status) => this.emit('state', status));
     return backend;

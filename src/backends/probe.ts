@@ -14,6 +14,9 @@ export interface ProbeOptions {
   clientInfo: { name: string; version: string };
   secrets?: SecretStore;
   parentEnv?: NodeJS.ProcessEnv;
+  /** As for the pool's backends: the probe starts in the same folder the backend will run in. */
+  dataDir?: string;
+  configDir?: string;
   /** Give up waiting after this long; the result then says the backend is still connecting. */
   timeoutMs: number;
 }
@@ -33,6 +36,8 @@ export async function probeBackend(config: NamedBackendConfig, options: ProbeOpt
     clientInfo: options.clientInfo,
     ...(options.secrets ? { secrets: options.secrets } : {}),
     ...(options.parentEnv ? { parentEnv: options.parentEnv } : {}),
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+    ...(options.configDir ? { configDir: options.configDir } : {}),
   });
   let timer: NodeJS.Timeout | undefined;
   try {

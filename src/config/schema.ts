@@ -31,6 +31,11 @@ export const stdioBackendSchema = z
     command: z.string().min(1, 'command must not be empty'),
     args: z.array(z.string()).default([]),
     env: stringMap.default({}),
+    /**
+     * The folder the server starts in. A relative path is read from the config file's folder.
+     * Default: a private folder of its own, `<data folder>/servers/<backend id>/` (the home folder
+     * when the gateway has no data folder); never the gateway's own working directory.
+     */
     cwd: z.string().min(1).optional(),
     ...common,
   })
