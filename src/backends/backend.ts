@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { homedir } from 'node:os';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -73,12 +74,18 @@ export interface CallOptions {
 /** Results are relayed, not interpreted: parse only the JSON-RPC envelope's object shape. */
 const passthroughResult = z.looseObject({});
 
-/** A backend that stayed ready this long is considered healthy again, and its backoff starts over. */
-const STABLE_AFTER_MS = 30_000;
 /** Consecutive failed pings before a connected backend is torn down and restarted. */
 const PING_FAILURES_BEFORE_RESTART = 3;
 const MAX_LIST_PAGES = 1000;
 const STDERR_LINES = 200;
+/** Stderr lines of the failed run kept beside `lastError` (the console shows them under it). */
+const LAST_STDERR_LINES = 5;
+
+/** How a stdio child ended: an exit code, or the signal that killed it. */
+interface ExitStatus {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
 
 /**
  * One configured MCP server, connected through the SDK client and supervised: it reconnects (or
@@ -100,11 +107,20 @@ export class Backend extends EventEmitter<BackendEvents> {
   #state: BackendState;
   #since: number;
   #lastError: string | undefined;
+  /** The last stderr lines of the run that failed with `#lastError` (stdio only). */
+  #lastStderr: string[] | undefined;
+  /** `#stderr.pushed` when the current child was spawned: its own lines follow this mark. */
+  #stderrMark = 0;
+  /** Reads how the current stdio child ended; set when it is spawned. */
+  #exitStatus: (() => ExitStatus | undefined) | undefined;
+  /** Round-trip of the last successful ping: never start-up time. */
   #latencyMs: number | undefined;
   #restartCount = 0;
+  /** Restarts since the backend was last ready: the backoff exponent. */
   #attempt = 0;
-  #readySince: number | undefined;
   #pingFailures = 0;
+  /** Optional list methods the server does not implement, logged once each. */
+  readonly #missingMethods = new Set<string>();
   #catalog: BackendCatalog = EMPTY_CATALOG;
   #server: BackendStatus['server'];
   #pid: number | undefined;
@@ -140,6 +156,8 @@ export class Backend extends EventEmitter<BackendEvents> {
   setToolOverrides(tools: NamedBackendConfig['tools']): void {
     this.#config = { ...this.#config, tools };
     this.emit('catalog', this.#catalog);
+    // The tool count shown counts only tools left on.
+    this.emit('state', this.status());
   }
 
   get state(): BackendState {
@@ -163,12 +181,14 @@ export class Backend extends EventEmitter<BackendEvents> {
       state: this.#state,
       since: this.#since,
       restartCount: this.#restartCount,
-      toolCount: this.#catalog.tools.length,
+      // What clients can be given: the owner's turned-off tools are not counted.
+      toolCount: this.#catalog.tools.filter((tool) => this.config.tools[tool.name]?.enabled !== false).length,
       promptCount: this.#catalog.prompts.length,
       resourceCount: this.#catalog.resources.length,
     };
     if (this.#transportKind) status.transport = this.#transportKind;
     if (this.#lastError !== undefined) status.lastError = this.#lastError;
+    if (this.#lastStderr !== undefined && this.#lastStderr.length > 0) status.lastStderr = [...this.#lastStderr];
     if (this.#latencyMs !== undefined) status.latencyMs = this.#latencyMs;
     if (this.#pid !== undefined) status.pid = this.#pid;
     if (this.#server) status.server = this.#server;
@@ -257,17 +277,22 @@ export class Backend extends EventEmitter<BackendEvents> {
       this.#server = client.getServerVersion();
       this.#catalog = await this.#fetchCatalog(client);
       if (generation !== this.#generation) return;
-      this.#latencyMs = this.#options.clock.now() - started;
+      // Latency is measured by pings, never by start-up (spawn, npx downloads, initialize).
+      this.#latencyMs = undefined;
       this.#lastError = undefined;
+      this.#lastStderr = undefined;
       this.#pingFailures = 0;
-      this.#readySince = this.#options.clock.now();
+      // Ready again: the next failure is a new incident and restarts after the base delay. A crash
+      // loop that never gets here keeps backing off and counts towards maxRestarts.
+      this.#attempt = 0;
       this.#setState('ready');
       this.emit('catalog', this.#catalog);
-      this.#schedulePing();
+      // The first ping at once, so the latency shows within a moment; then every pingIntervalMs.
+      this.#schedulePing(0);
       this.#log.info('backend ready', {
         transport: opened.kind,
         tools: this.#catalog.tools.length,
-        ms: this.#latencyMs,
+        ms: this.#options.clock.now() - started,
       });
     } catch (error) {
       if (generation !== this.#generation) return;
@@ -286,6 +311,7 @@ export class Backend extends EventEmitter<BackendEvents> {
         configDir: this.#options.configDir,
         home: this.#options.home,
       });
+      this.#stderrMark = this.#stderr.pushed;
       const transport = this.#stdioTransport(env, cwd);
       const client = await this.#initialize(transport, generation);
       return { client, transport, kind: 'stdio' };
@@ -366,6 +392,7 @@ export class Backend extends EventEmitter<BackendEvents> {
     if (transport instanceof StdioClientTransport) {
       // The pid exists once spawn() has run, which connect() does synchronously first.
       this.#pid = transport.pid ?? undefined;
+      this.#exitStatus = exitStatusReader(transport);
     }
     try {
       await connecting;
@@ -409,7 +436,12 @@ export class Backend extends EventEmitter<BackendEvents> {
     );
   }
 
-  /** Follows `nextCursor` to the end, so a paginating backend is seen whole. */
+  /**
+   * Follows `nextCursor` to the end, so a paginating backend is seen whole. A list method the
+   * server does not implement (JSON-RPC -32601, Method not found) counts as an empty list: many
+   * servers declare `resources` but have no templates, or declare a capability they never filled.
+   * Failing the backend over it would restart it forever and hide the tools it does have.
+   */
   async #listAll<R extends { nextCursor?: string | undefined }, T>(
     client: Client,
     method: string,
@@ -419,11 +451,19 @@ export class Backend extends EventEmitter<BackendEvents> {
     const all: T[] = [];
     let cursor: string | undefined;
     for (let page = 0; page < MAX_LIST_PAGES; page++) {
-      const result = (await client.request(
-        { method, params: cursor === undefined ? {} : { cursor } },
-        schema as never,
-        { timeout: this.config.timeoutMs },
-      )) as R;
+      let result: R;
+      try {
+        result = (await client.request({ method, params: cursor === undefined ? {} : { cursor } }, schema as never, {
+          timeout: this.config.timeoutMs,
+        })) as R;
+      } catch (error) {
+        if (!(error instanceof McpError) || error.code !== ErrorCode.MethodNotFound) throw error;
+        if (!this.#missingMethods.has(method)) {
+          this.#missingMethods.add(method);
+          this.#log.debug('optional list method not implemented; counted as empty', { method });
+        }
+        return all;
+      }
       all.push(...items(result));
       if (!result.nextCursor || result.nextCursor === cursor) break;
       cursor = result.nextCursor;
@@ -472,10 +512,7 @@ export class Backend extends EventEmitter<BackendEvents> {
   #closed(generation: number): void {
     // While connecting, the failed connect() reports the cause itself (spawn error, early exit).
     if (generation !== this.#generation || this.#stopped || this.#state === 'connecting') return;
-    const reason =
-      this.config.type === 'stdio'
-        ? `process exited${this.#lastStderr() ? `: ${this.#lastStderr()}` : ''}`
-        : 'connection closed';
+    const reason = this.config.type === 'stdio' ? describeExit(this.#exitStatus?.()) : 'connection closed';
     this.#log.warn('backend connection lost', { reason });
     void this.#failed(reason);
   }
@@ -492,10 +529,9 @@ export class Backend extends EventEmitter<BackendEvents> {
     const reason = this.#mask(unsafeReason);
     const generation = ++this.#generation;
     this.#clearTimers();
-    const wasStable = this.#readySince !== undefined && this.#options.clock.now() - this.#readySince >= STABLE_AFTER_MS;
-    if (wasStable) this.#attempt = 0;
-    this.#readySince = undefined;
     this.#lastError = reason;
+    // What the failed run printed last, kept apart from the error (the lines are masked as they come).
+    if (this.config.type === 'stdio') this.#lastStderr = this.#stderr.since(this.#stderrMark).slice(-LAST_STDERR_LINES);
     this.#setState('down');
     await this.#teardown();
     if (this.#stopped || generation !== this.#generation) return;
@@ -535,10 +571,9 @@ export class Backend extends EventEmitter<BackendEvents> {
     this.#pid = undefined;
   }
 
-  #schedulePing(): void {
-    const interval = this.#options.settings.pingIntervalMs;
+  #schedulePing(delay = this.#options.settings.pingIntervalMs): void {
     const generation = this.#generation;
-    this.#pingTimer = setTimeout(() => void this.#ping(generation), interval);
+    this.#pingTimer = setTimeout(() => void this.#ping(generation), delay);
     this.#pingTimer.unref();
   }
 
@@ -547,7 +582,13 @@ export class Backend extends EventEmitter<BackendEvents> {
     if (!client || generation !== this.#generation) return;
     const started = this.#options.clock.now();
     try {
-      await client.ping({ timeout: Math.min(this.config.timeoutMs, 10_000) });
+      await client.ping({ timeout: Math.min(this.config.timeoutMs, 10_000) }).catch((error: unknown) => {
+        // An error response is an answer too: the server is alive and the round trip is measured.
+        // Some minimal servers answer ping with -32601 (Method not found); only silence or a lost
+        // connection (the SDK's own RequestTimeout and ConnectionClosed) count as a failed ping.
+        if (error instanceof McpError && !isLocalFailure(error)) return;
+        throw error;
+      });
       if (generation !== this.#generation) return;
       this.#latencyMs = this.#options.clock.now() - started;
       this.#pingFailures = 0;
@@ -585,19 +626,18 @@ export class Backend extends EventEmitter<BackendEvents> {
     this.emit('state', this.status());
   }
 
-  #lastStderr(): string | undefined {
-    const lines = this.#stderr.toArray();
-    return lines[lines.length - 1];
-  }
-
   #describeStartFailure(error: unknown): string {
+    // Our own refusals (a missing secret, a cwd that is not a folder) are already worded for the owner.
+    if (error instanceof GatewayError) return error.message;
     const err = error as NodeJS.ErrnoException;
     if (this.config.type === 'stdio' && err?.code === 'ENOENT') {
       return `command not found: ${this.config.command} (spawn ENOENT; check the command and PATH)`;
     }
     if (error instanceof McpError && error.code === ErrorCode.ConnectionClosed) {
-      const hint = this.#lastStderr();
-      return `exited during start-up${hint ? `: ${hint}` : ''}`;
+      // The reason is usually in its stderr, which status() reports beside the error as lastStderr.
+      return this.config.type === 'stdio'
+        ? `${describeExit(this.#exitStatus?.())} during start-up`
+        : 'connection closed during start-up';
     }
     if (error instanceof McpError && error.code === ErrorCode.RequestTimeout) {
       return `did not finish initialize within ${this.config.startupTimeoutMs} ms`;
@@ -645,6 +685,36 @@ export class Backend extends EventEmitter<BackendEvents> {
       },
     );
   }
+}
+
+/**
+ * Reads how a stdio child ended, for `lastError`. A transport that exposes the exit status itself
+ * (`exitCode` / `signalCode`, as a ChildProcess does) is read directly. The SDK's
+ * StdioClientTransport does not, and forgets its ChildProcess when it closes, so its private
+ * `_process` is taken now, while the child runs, and read after it is gone.
+ */
+function exitStatusReader(transport: Transport): () => ExitStatus | undefined {
+  const own = transport as Partial<Record<'exitCode' | 'signalCode', unknown>>;
+  const source: Pick<ChildProcess, 'exitCode' | 'signalCode'> | undefined =
+    'exitCode' in own || 'signalCode' in own
+      ? (own as Pick<ChildProcess, 'exitCode' | 'signalCode'>)
+      : (transport as { _process?: ChildProcess })._process;
+  return () => {
+    if (!source || (source.exitCode == null && source.signalCode == null)) return undefined;
+    return { code: source.exitCode ?? null, signal: source.signalCode ?? null };
+  };
+}
+
+/** Errors the SDK raises itself (no answer in time, connection gone), as opposed to a server's error response. */
+function isLocalFailure(error: McpError): boolean {
+  return error.code === ErrorCode.RequestTimeout || error.code === ErrorCode.ConnectionClosed;
+}
+
+/** `process exited with code 1`, `killed by SIGKILL`, or `process exited` when the status is unknown. */
+function describeExit(exit: ExitStatus | undefined): string {
+  if (exit?.signal) return `killed by ${exit.signal}`;
+  if (exit?.code != null) return `process exited with code ${exit.code}`;
+  return 'process exited';
 }
 
 /**

@@ -144,12 +144,18 @@ export const gatewaySchema = z
      * of argument names only. Default false: arguments often carry personal data.
      */
     activityArguments: z.boolean().default(false),
-    /** How often a ready backend is pinged, in milliseconds. Default 15 s. */
+    /**
+     * How often a ready backend is pinged, in milliseconds; the first ping goes out as soon as it is
+     * ready. The last ping's round trip is the latency shown. Default 15 s.
+     */
     pingIntervalMs: z.number().int().min(250).default(15_000),
-    /** Restart backoff: first delay and cap, in milliseconds. */
+    /**
+     * Restart backoff: first delay and cap, in milliseconds. The delay doubles with each restart
+     * that does not reach ready, and starts over from the first delay once the backend is ready.
+     */
     restartBaseMs: z.number().int().min(10).default(500),
     restartMaxMs: z.number().int().min(10).default(30_000),
-    /** Consecutive restarts after which a backend stays `down` until restarted by hand. 0 = never give up. */
+    /** Consecutive restarts without reaching ready after which a backend stays `down` until restarted by hand. 0 = never give up. */
     maxRestarts: z.number().int().min(0).default(0),
     /** Public tunnel settings. */
     tunnel: tunnelSchema.default(() => tunnelSchema.parse({})),
