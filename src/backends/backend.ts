@@ -119,6 +119,10 @@ export class Backend extends EventEmitter<BackendEvents> {
   /** Restarts since the backend was last ready: the backoff exponent. */
   #attempt = 0;
   #pingFailures = 0;
+  /** A new session being opened after the server forgot ours; calls wait for it. */
+  #renewing: Promise<void> | undefined;
+  /** Clients replaced by a session renewal: their failed calls are retried on the new one. */
+  readonly #retired = new WeakSet<Client>();
   /** Optional list methods the server does not implement, logged once each. */
   readonly #missingMethods = new Set<string>();
   #catalog: BackendCatalog = EMPTY_CATALOG;
@@ -232,25 +236,92 @@ export class Backend extends EventEmitter<BackendEvents> {
     await this.stop();
   }
 
-  /** Sends one request to the backend, translating transport failures into errors that name it. */
+  /**
+   * Sends one request to the backend, translating transport failures into errors that name it.
+   * When a Streamable HTTP server has forgotten our session (it restarted), a new session is opened
+   * and the request sent once more: the server refused it unread, so sending it again is safe.
+   */
   async request(
     method: string,
     params: Record<string, unknown> | undefined,
     options: CallOptions = {},
   ): Promise<Record<string, unknown>> {
+    if (this.#renewing) await this.#renewing;
+    const client = this.#usableClient(method);
+    try {
+      return await this.#send(client, method, params, options);
+    } catch (error) {
+      if (options.signal?.aborted || !this.#sessionLost(client, error)) {
+        throw this.#translate(error, method, options.signal);
+      }
+      await this.#renewSession(client);
+      const renewed = this.#usableClient(method);
+      try {
+        return await this.#send(renewed, method, params, options);
+      } catch (retryError) {
+        throw this.#translate(retryError, method, options.signal);
+      }
+    }
+  }
+
+  #usableClient(method: string): Client {
     const client = this.#client;
-    if (!client || (this.#state !== 'ready' && this.#state !== 'degraded')) {
+    if (!client || this.#retired.has(client) || (this.#state !== 'ready' && this.#state !== 'degraded')) {
       throw this.#unavailable(method);
     }
+    return client;
+  }
+
+  #send(
+    client: Client,
+    method: string,
+    params: Record<string, unknown> | undefined,
+    options: CallOptions,
+  ): Promise<Record<string, unknown>> {
     const requestOptions: RequestOptions = { timeout: this.config.timeoutMs, resetTimeoutOnProgress: true };
     if (options.signal) requestOptions.signal = options.signal;
     if (options.onprogress) requestOptions.onprogress = options.onprogress;
-    try {
-      const request = params === undefined ? { method } : { method, params };
-      return await client.request(request, passthroughResult, requestOptions);
-    } catch (error) {
-      throw this.#translate(error, method, options.signal);
-    }
+    const request = params === undefined ? { method } : { method, params };
+    return client.request(request, passthroughResult, requestOptions);
+  }
+
+  /**
+   * Whether a failed request died with its session: the server answered that the session is
+   * unknown, or the request was still pending on a client a renewal has since replaced.
+   */
+  #sessionLost(client: Client, error: unknown): boolean {
+    if (isSessionGone(error)) return true;
+    return this.#retired.has(client) && error instanceof McpError && error.code === ErrorCode.ConnectionClosed;
+  }
+
+  /**
+   * Opens a new session in place of one the server forgot, once however many calls noticed: MCP
+   * Streamable HTTP, session management: on HTTP 404 to a request with a session id the client
+   * MUST start a new session with a fresh initialize. The old client is closed afterwards; requests
+   * still pending on it fail with ConnectionClosed and are retried by their callers.
+   */
+  #renewSession(stale: Client): Promise<void> {
+    if (this.#renewing) return this.#renewing;
+    if (this.#client !== stale || this.#stopped) return Promise.resolve();
+    this.#log.info('the server forgot our session; opening a new one');
+    this.#retired.add(stale);
+    this.#clearTimers();
+    const renewal = (async () => {
+      try {
+        // On failure #connect marks the backend down and schedules a restart, as for any lost connection.
+        await this.#connect();
+      } finally {
+        if (this.#client !== stale) {
+          await stale
+            .close()
+            .catch((error: unknown) => this.#log.debug('close failed', { error: describeError(error) }));
+        }
+      }
+    })().finally(() => {
+      this.#renewing = undefined;
+    });
+    this.#renewing = renewal;
+    return renewal;
   }
 
   /** Sends a notification (e.g. a cancellation the client relayed) if connected; drops it otherwise. */
@@ -600,6 +671,11 @@ export class Backend extends EventEmitter<BackendEvents> {
       }
     } catch (error) {
       if (generation !== this.#generation) return;
+      if (isSessionGone(error)) {
+        // The server restarted and forgot us; a new session, not a count towards a restart.
+        await this.#renewSession(client);
+        return;
+      }
       this.#pingFailures++;
       this.#lastError = `ping failed: ${describeError(error)}`;
       if (this.#pingFailures >= PING_FAILURES_BEFORE_RESTART) {
@@ -673,10 +749,6 @@ export class Backend extends EventEmitter<BackendEvents> {
       // The backend's own JSON-RPC error: relay it as is.
       return error;
     }
-    if (error instanceof StreamableHTTPError && error.code === 404) {
-      // The server forgot our session (restarted): reconnect, and tell the caller plainly.
-      void this.#failed('session expired on the server');
-    }
     return new GatewayError(
       'backend_unavailable',
       `Backend "${this.name}": ${method} failed: ${describeError(error)}`,
@@ -685,6 +757,18 @@ export class Backend extends EventEmitter<BackendEvents> {
       },
     );
   }
+}
+
+/**
+ * Whether an HTTP error says the server no longer knows our session. MCP Streamable HTTP, session
+ * management: a server that terminated a session MUST answer requests bearing its id with 404.
+ * Servers that keep sessions in a map often answer an unknown id with 400 instead ("Bad Request:
+ * No valid session ID provided", as the SDK's examples and server-everything do); a 400 counts
+ * only when its body speaks of the session, so a request the server found malformed still fails.
+ */
+function isSessionGone(error: unknown): boolean {
+  if (!(error instanceof StreamableHTTPError)) return false;
+  return error.code === 404 || (error.code === 400 && /session/i.test(error.message));
 }
 
 /**
