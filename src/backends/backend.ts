@@ -119,6 +119,8 @@ export class Backend extends EventEmitter<BackendEvents> {
   /** Restarts since the backend was last ready: the backoff exponent. */
   #attempt = 0;
   #pingFailures = 0;
+  /** maxRestarts reached: down until restarted by hand. */
+  #gaveUp = false;
   /** A new session being opened after the server forgot ours; calls wait for it. */
   #renewing: Promise<void> | undefined;
   /** Clients replaced by a session renewal: their failed calls are retried on the new one. */
@@ -170,6 +172,15 @@ export class Backend extends EventEmitter<BackendEvents> {
 
   get catalog(): BackendCatalog {
     return this.#catalog;
+  }
+
+  /**
+   * Whether the backend is on its way to ready: connecting, or down with a restart scheduled (not
+   * given up). A call naming one of its tools before its catalog has them is worth retrying.
+   */
+  get starting(): boolean {
+    if (!this.config.enabled || this.#stopped) return false;
+    return this.#state === 'connecting' || (this.#state === 'down' && !this.#gaveUp);
   }
 
   /** Recent stderr lines of a stdio backend, oldest first. */
@@ -333,6 +344,7 @@ export class Backend extends EventEmitter<BackendEvents> {
 
   async #connect(): Promise<void> {
     const generation = ++this.#generation;
+    this.#gaveUp = false;
     this.#setState('connecting');
     const started = this.#options.clock.now();
     let client: Client | undefined;
@@ -608,6 +620,7 @@ export class Backend extends EventEmitter<BackendEvents> {
     if (this.#stopped || generation !== this.#generation) return;
     const { maxRestarts, restartBaseMs, restartMaxMs } = this.#options.settings;
     if (maxRestarts > 0 && this.#attempt >= maxRestarts) {
+      this.#gaveUp = true;
       this.#lastError = `${reason} (gave up after ${this.#attempt} restarts)`;
       this.emit('state', this.status());
       return;
