@@ -325,7 +325,7 @@ async function backends(args: string[]): Promise<number> {
     }
   }
   if (!statuses) {
-    statuses = await probe(loaded.config, timeoutMs, await openKeyFileSecretStore(loaded.dataDir));
+    statuses = await probe(loaded, timeoutMs, await openKeyFileSecretStore(loaded.dataDir));
     source = `probe (no gateway running for ${loaded.dataDir})`;
   }
   if (flags.json) {
@@ -426,13 +426,16 @@ async function token(args: string[]): Promise<number> {
 
 /** Starts every backend once, waits until none is still connecting (or the timeout), and reports. */
 async function probe(
-  config: Parameters<typeof createGateway>[0],
+  { config, dataDir, configPath }: { config: Parameters<typeof createGateway>[0]; dataDir: string; configPath: string },
   timeoutMs: number,
   secrets: SecretStore,
 ): Promise<BackendStatus[]> {
   const pool = new BackendPool({
     config,
     secrets,
+    // The backends start where the gateway would start them (their folder in the data folder).
+    dataDir,
+    configDir: dirname(configPath),
     logger: createConsoleLogger({ level: 'error' }),
     clock: systemClock,
     clientInfo: { name: PRODUCT, version: VERSION },

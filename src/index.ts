@@ -222,6 +222,11 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
   const children = deps.dataDir
     ? createChildRegistry({ dir: childrenDir(deps.dataDir), logger: logger.child({ component: 'children' }) })
     : undefined;
+  // Stdio backends start in a folder of their own, never in the gateway's working directory.
+  const workingDirs = {
+    ...(deps.dataDir ? { dataDir: deps.dataDir } : {}),
+    ...(deps.configPath ? { configDir: dirname(deps.configPath) } : {}),
+  };
   const pool = new BackendPool({
     config: initialConfig,
     logger,
@@ -229,6 +234,7 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
     clientInfo,
     secrets,
     ...(children ? { children } : {}),
+    ...workingDirs,
     ...(deps.random ? { random: deps.random } : {}),
     ...(deps.env ? { parentEnv: deps.env } : {}),
   });
@@ -426,6 +432,7 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
         clock,
         clientInfo,
         secrets,
+        ...workingDirs,
         ...(deps.env ? { parentEnv: deps.env } : {}),
         ...(children ? { children } : {}),
       },

@@ -99,6 +99,7 @@ export function Backends() {
                   <div className="name">{b.name}</div>
                   <div className="kind">{b.transport ?? b.kind}</div>
                   {b.lastError && <div className="last-error">{b.lastError}</div>}
+                  {b.lastError && b.lastStderr && <pre className="stderr last-stderr">{b.lastStderr.join('\n')}</pre>}
                 </td>
                 <td>
                   <span className={`badge badge-${b.state}`}>{STATE_LABEL[b.state]}</span>

@@ -17,10 +17,17 @@ export interface BackendStatus {
   state: BackendState;
   /** Epoch ms of the last state change. */
   since: number;
+  /**
+   * Why the backend last failed, while it is not ready: for a stdio child how it ended
+   * (`process exited with code 1`, `killed by SIGKILL`), else the connection or protocol error.
+   */
   lastError?: string;
-  /** Round-trip of the last successful ping (or connect), in milliseconds. */
+  /** A stdio backend's last few stderr lines from the run that failed (secrets masked), oldest first. */
+  lastStderr?: string[];
+  /** Round-trip of the last successful ping, in milliseconds; absent until the first ping answers. */
   latencyMs?: number;
   restartCount: number;
+  /** Tools clients can be given: the backend's tools minus those the owner turned off. */
   toolCount: number;
   promptCount: number;
   resourceCount: number;

@@ -39,6 +39,7 @@ import { NodeStreamableHttpClientTransport } from './http-client-transport.js';
 import { createNodeFetch, type NodeFetch } from './node-fetch.js';
 import { StdioTransport } from './stdio-transport.js';
 import { EMPTY_CATALOG, type BackendCatalog, type BackendState, type BackendStatus } from './types.js';
+import { backendWorkingDir } from './working-dir.js';
 
 export interface BackendOptions {
   config: NamedBackendConfig;
@@ -54,6 +55,10 @@ export interface BackendOptions {
   secrets?: SecretStore;
   /** Where running stdio children are recorded, so a crashed gateway's are stopped at the next start. */
   children?: ChildRegistry;
+  /** The gateway's data folder: a stdio backend starts in `<dataDir>/servers/<id>/` (see working-dir.ts). */
+  dataDir?: string;
+  /** Folder of the config file, which a relative `cwd` is read from. */
+  configDir?: string;
 }
 
 export interface BackendEvents {
@@ -71,12 +76,18 @@ export interface CallOptions {
 /** Results are relayed, not interpreted: parse only the JSON-RPC envelope's object shape. */
 const passthroughResult = z.looseObject({});
 
-/** A backend that stayed ready this long is considered healthy again, and its backoff starts over. */
-const STABLE_AFTER_MS = 30_000;
 /** Consecutive failed pings before a connected backend is torn down and restarted. */
 const PING_FAILURES_BEFORE_RESTART = 3;
 const MAX_LIST_PAGES = 1000;
 const STDERR_LINES = 200;
+/** Stderr lines of the failed run kept beside `lastError` (the console shows them under it). */
+const LAST_STDERR_LINES = 5;
+
+/** How a stdio child ended: an exit code, or the signal that killed it. */
+interface ExitStatus {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
 
 /**
  * One configured MCP server, connected through the SDK client and supervised: it reconnects (or
@@ -98,11 +109,26 @@ export class Backend extends EventEmitter<BackendEvents> {
   #state: BackendState;
   #since: number;
   #lastError: string | undefined;
+  /** The last stderr lines of the run that failed with `#lastError` (stdio only). */
+  #lastStderr: string[] | undefined;
+  /** `#stderr.pushed` when the current child was spawned: its own lines follow this mark. */
+  #stderrMark = 0;
+  /** Reads how the current stdio child ended; set when it is spawned. */
+  #exitStatus: (() => ExitStatus | undefined) | undefined;
+  /** Round-trip of the last successful ping: never start-up time. */
   #latencyMs: number | undefined;
   #restartCount = 0;
+  /** Restarts since the backend was last ready: the backoff exponent. */
   #attempt = 0;
-  #readySince: number | undefined;
   #pingFailures = 0;
+  /** maxRestarts reached: down until restarted by hand. */
+  #gaveUp = false;
+  /** A new session being opened after the server forgot ours; calls wait for it. */
+  #renewing: Promise<void> | undefined;
+  /** Clients replaced by a session renewal: their failed calls are retried on the new one. */
+  readonly #retired = new WeakSet<Client>();
+  /** Optional list methods the server does not implement, logged once each. */
+  readonly #missingMethods = new Set<string>();
   #catalog: BackendCatalog = EMPTY_CATALOG;
   #server: BackendStatus['server'];
   #pid: number | undefined;
@@ -138,6 +164,8 @@ export class Backend extends EventEmitter<BackendEvents> {
   setToolOverrides(tools: NamedBackendConfig['tools']): void {
     this.#config = { ...this.#config, tools };
     this.emit('catalog', this.#catalog);
+    // The tool count shown counts only tools left on.
+    this.emit('state', this.status());
   }
 
   get state(): BackendState {
@@ -146,6 +174,15 @@ export class Backend extends EventEmitter<BackendEvents> {
 
   get catalog(): BackendCatalog {
     return this.#catalog;
+  }
+
+  /**
+   * Whether the backend is on its way to ready: connecting, or down with a restart scheduled (not
+   * given up). A call naming one of its tools before its catalog has them is worth retrying.
+   */
+  get starting(): boolean {
+    if (!this.config.enabled || this.#stopped) return false;
+    return this.#state === 'connecting' || (this.#state === 'down' && !this.#gaveUp);
   }
 
   /** Recent stderr lines of a stdio backend, oldest first. */
@@ -161,12 +198,14 @@ export class Backend extends EventEmitter<BackendEvents> {
       state: this.#state,
       since: this.#since,
       restartCount: this.#restartCount,
-      toolCount: this.#catalog.tools.length,
+      // What clients can be given: the owner's turned-off tools are not counted.
+      toolCount: this.#catalog.tools.filter((tool) => this.config.tools[tool.name]?.enabled !== false).length,
       promptCount: this.#catalog.prompts.length,
       resourceCount: this.#catalog.resources.length,
     };
     if (this.#transportKind) status.transport = this.#transportKind;
     if (this.#lastError !== undefined) status.lastError = this.#lastError;
+    if (this.#lastStderr !== undefined && this.#lastStderr.length > 0) status.lastStderr = [...this.#lastStderr];
     if (this.#latencyMs !== undefined) status.latencyMs = this.#latencyMs;
     if (this.#pid !== undefined) status.pid = this.#pid;
     if (this.#server) status.server = this.#server;
@@ -210,25 +249,92 @@ export class Backend extends EventEmitter<BackendEvents> {
     await this.stop();
   }
 
-  /** Sends one request to the backend, translating transport failures into errors that name it. */
+  /**
+   * Sends one request to the backend, translating transport failures into errors that name it.
+   * When a Streamable HTTP server has forgotten our session (it restarted), a new session is opened
+   * and the request sent once more: the server refused it unread, so sending it again is safe.
+   */
   async request(
     method: string,
     params: Record<string, unknown> | undefined,
     options: CallOptions = {},
   ): Promise<Record<string, unknown>> {
+    if (this.#renewing) await this.#renewing;
+    const client = this.#usableClient(method);
+    try {
+      return await this.#send(client, method, params, options);
+    } catch (error) {
+      if (options.signal?.aborted || !this.#sessionLost(client, error)) {
+        throw this.#translate(error, method, options.signal);
+      }
+      await this.#renewSession(client);
+      const renewed = this.#usableClient(method);
+      try {
+        return await this.#send(renewed, method, params, options);
+      } catch (retryError) {
+        throw this.#translate(retryError, method, options.signal);
+      }
+    }
+  }
+
+  #usableClient(method: string): Client {
     const client = this.#client;
-    if (!client || (this.#state !== 'ready' && this.#state !== 'degraded')) {
+    if (!client || this.#retired.has(client) || (this.#state !== 'ready' && this.#state !== 'degraded')) {
       throw this.#unavailable(method);
     }
+    return client;
+  }
+
+  #send(
+    client: Client,
+    method: string,
+    params: Record<string, unknown> | undefined,
+    options: CallOptions,
+  ): Promise<Record<string, unknown>> {
     const requestOptions: RequestOptions = { timeout: this.config.timeoutMs, resetTimeoutOnProgress: true };
     if (options.signal) requestOptions.signal = options.signal;
     if (options.onprogress) requestOptions.onprogress = options.onprogress;
-    try {
-      const request = params === undefined ? { method } : { method, params };
-      return await client.request(request, passthroughResult, requestOptions);
-    } catch (error) {
-      throw this.#translate(error, method, options.signal);
-    }
+    const request = params === undefined ? { method } : { method, params };
+    return client.request(request, passthroughResult, requestOptions);
+  }
+
+  /**
+   * Whether a failed request died with its session: the server answered that the session is
+   * unknown, or the request was still pending on a client a renewal has since replaced.
+   */
+  #sessionLost(client: Client, error: unknown): boolean {
+    if (isSessionGone(error)) return true;
+    return this.#retired.has(client) && error instanceof McpError && error.code === ErrorCode.ConnectionClosed;
+  }
+
+  /**
+   * Opens a new session in place of one the server forgot, once however many calls noticed: MCP
+   * Streamable HTTP, session management: on HTTP 404 to a request with a session id the client
+   * MUST start a new session with a fresh initialize. The old client is closed afterwards; requests
+   * still pending on it fail with ConnectionClosed and are retried by their callers.
+   */
+  #renewSession(stale: Client): Promise<void> {
+    if (this.#renewing) return this.#renewing;
+    if (this.#client !== stale || this.#stopped) return Promise.resolve();
+    this.#log.info('the server forgot our session; opening a new one');
+    this.#retired.add(stale);
+    this.#clearTimers();
+    const renewal = (async () => {
+      try {
+        // On failure #connect marks the backend down and schedules a restart, as for any lost connection.
+        await this.#connect();
+      } finally {
+        if (this.#client !== stale) {
+          await stale
+            .close()
+            .catch((error: unknown) => this.#log.debug('close failed', { error: describeError(error) }));
+        }
+      }
+    })().finally(() => {
+      this.#renewing = undefined;
+    });
+    this.#renewing = renewal;
+    return renewal;
   }
 
   /** Sends a notification (e.g. a cancellation the client relayed) if connected; drops it otherwise. */
@@ -240,6 +346,7 @@ export class Backend extends EventEmitter<BackendEvents> {
 
   async #connect(): Promise<void> {
     const generation = ++this.#generation;
+    this.#gaveUp = false;
     this.#setState('connecting');
     const started = this.#options.clock.now();
     let client: Client | undefined;
@@ -255,17 +362,22 @@ export class Backend extends EventEmitter<BackendEvents> {
       this.#server = client.getServerVersion();
       this.#catalog = await this.#fetchCatalog(client);
       if (generation !== this.#generation) return;
-      this.#latencyMs = this.#options.clock.now() - started;
+      // Latency is measured by pings, never by start-up (spawn, npx downloads, initialize).
+      this.#latencyMs = undefined;
       this.#lastError = undefined;
+      this.#lastStderr = undefined;
       this.#pingFailures = 0;
-      this.#readySince = this.#options.clock.now();
+      // Ready again: the next failure is a new incident and restarts after the base delay. A crash
+      // loop that never gets here keeps backing off and counts towards maxRestarts.
+      this.#attempt = 0;
       this.#setState('ready');
       this.emit('catalog', this.#catalog);
-      this.#schedulePing();
+      // The first ping at once, so the latency shows within a moment; then every pingIntervalMs.
+      this.#schedulePing(0);
       this.#log.info('backend ready', {
         transport: opened.kind,
         tools: this.#catalog.tools.length,
-        ms: this.#latencyMs,
+        ms: this.#options.clock.now() - started,
       });
     } catch (error) {
       if (generation !== this.#generation) return;
@@ -279,7 +391,13 @@ export class Backend extends EventEmitter<BackendEvents> {
       const found: string[] = [];
       const env = await resolveSecretRefs(config.env, this.#options.secrets, 'env', found);
       this.#secretValues = found;
-      const transport = this.#stdioTransport(env);
+      const cwd = await backendWorkingDir(config, {
+        dataDir: this.#options.dataDir,
+        configDir: this.#options.configDir,
+        home: this.#options.home,
+      });
+      this.#stderrMark = this.#stderr.pushed;
+      const transport = this.#stdioTransport(env, cwd);
       const client = await this.#initialize(transport, generation);
       return { client, transport, kind: 'stdio' };
     }
@@ -311,7 +429,7 @@ export class Backend extends EventEmitter<BackendEvents> {
     }
   }
 
-  #stdioTransport(env: Record<string, string>): StdioTransport {
+  #stdioTransport(env: Record<string, string>, cwd: string): StdioTransport {
     const config = this.config;
     if (config.type !== 'stdio') throw new Error('unreachable');
     const platform = this.#options.platform ?? process.platform;
@@ -319,7 +437,7 @@ export class Backend extends EventEmitter<BackendEvents> {
       command: resolveCommand(config.command, platform),
       args: config.args,
       env: childEnvironment(env, platform, this.#options.home ?? homedir(), this.#options.parentEnv ?? process.env),
-      ...(config.cwd ? { cwd: config.cwd } : {}),
+      cwd,
       backend: this.name,
       maxMessageBytes: config.maxMessageBytes,
       logger: this.#log,
@@ -362,6 +480,7 @@ export class Backend extends EventEmitter<BackendEvents> {
     if (transport instanceof StdioTransport) {
       // The pid exists once spawn() has run, which connect() does synchronously first.
       this.#pid = transport.pid;
+      this.#exitStatus = exitStatusReader(transport);
     }
     try {
       await connecting;
@@ -405,7 +524,12 @@ export class Backend extends EventEmitter<BackendEvents> {
     );
   }
 
-  /** Follows `nextCursor` to the end, so a paginating backend is seen whole. */
+  /**
+   * Follows `nextCursor` to the end, so a paginating backend is seen whole. A list method the
+   * server does not implement (JSON-RPC -32601, Method not found) counts as an empty list: many
+   * servers declare `resources` but have no templates, or declare a capability they never filled.
+   * Failing the backend over it would restart it forever and hide the tools it does have.
+   */
   async #listAll<R extends { nextCursor?: string | undefined }, T>(
     client: Client,
     method: string,
@@ -415,11 +539,19 @@ export class Backend extends EventEmitter<BackendEvents> {
     const all: T[] = [];
     let cursor: string | undefined;
     for (let page = 0; page < MAX_LIST_PAGES; page++) {
-      const result = (await client.request(
-        { method, params: cursor === undefined ? {} : { cursor } },
-        schema as never,
-        { timeout: this.config.timeoutMs },
-      )) as R;
+      let result: R;
+      try {
+        result = (await client.request({ method, params: cursor === undefined ? {} : { cursor } }, schema as never, {
+          timeout: this.config.timeoutMs,
+        })) as R;
+      } catch (error) {
+        if (!(error instanceof McpError) || error.code !== ErrorCode.MethodNotFound) throw error;
+        if (!this.#missingMethods.has(method)) {
+          this.#missingMethods.add(method);
+          this.#log.debug('optional list method not implemented; counted as empty', { method });
+        }
+        return all;
+      }
       all.push(...items(result));
       if (!result.nextCursor || result.nextCursor === cursor) break;
       cursor = result.nextCursor;
@@ -468,10 +600,7 @@ export class Backend extends EventEmitter<BackendEvents> {
   #closed(generation: number): void {
     // While connecting, the failed connect() reports the cause itself (spawn error, early exit).
     if (generation !== this.#generation || this.#stopped || this.#state === 'connecting') return;
-    const reason =
-      this.config.type === 'stdio'
-        ? `process exited${this.#lastStderr() ? `: ${this.#lastStderr()}` : ''}`
-        : 'connection closed';
+    const reason = this.config.type === 'stdio' ? describeExit(this.#exitStatus?.()) : 'connection closed';
     this.#log.warn('backend connection lost', { reason });
     void this.#failed(reason);
   }
@@ -488,15 +617,15 @@ export class Backend extends EventEmitter<BackendEvents> {
     const reason = this.#mask(unsafeReason);
     const generation = ++this.#generation;
     this.#clearTimers();
-    const wasStable = this.#readySince !== undefined && this.#options.clock.now() - this.#readySince >= STABLE_AFTER_MS;
-    if (wasStable) this.#attempt = 0;
-    this.#readySince = undefined;
     this.#lastError = reason;
+    // What the failed run printed last, kept apart from the error (the lines are masked as they come).
+    if (this.config.type === 'stdio') this.#lastStderr = this.#stderr.since(this.#stderrMark).slice(-LAST_STDERR_LINES);
     this.#setState('down');
     await this.#teardown();
     if (this.#stopped || generation !== this.#generation) return;
     const { maxRestarts, restartBaseMs, restartMaxMs } = this.#options.settings;
     if (maxRestarts > 0 && this.#attempt >= maxRestarts) {
+      this.#gaveUp = true;
       this.#lastError = `${reason} (gave up after ${this.#attempt} restarts)`;
       this.emit('state', this.status());
       return;
@@ -531,10 +660,9 @@ export class Backend extends EventEmitter<BackendEvents> {
     this.#pid = undefined;
   }
 
-  #schedulePing(): void {
-    const interval = this.#options.settings.pingIntervalMs;
+  #schedulePing(delay = this.#options.settings.pingIntervalMs): void {
     const generation = this.#generation;
-    this.#pingTimer = setTimeout(() => void this.#ping(generation), interval);
+    this.#pingTimer = setTimeout(() => void this.#ping(generation), delay);
     this.#pingTimer.unref();
   }
 
@@ -543,7 +671,13 @@ export class Backend extends EventEmitter<BackendEvents> {
     if (!client || generation !== this.#generation) return;
     const started = this.#options.clock.now();
     try {
-      await client.ping({ timeout: Math.min(this.config.timeoutMs, 10_000) });
+      await client.ping({ timeout: Math.min(this.config.timeoutMs, 10_000) }).catch((error: unknown) => {
+        // An error response is an answer too: the server is alive and the round trip is measured.
+        // Some minimal servers answer ping with -32601 (Method not found); only silence or a lost
+        // connection (the SDK's own RequestTimeout and ConnectionClosed) count as a failed ping.
+        if (error instanceof McpError && !isLocalFailure(error)) return;
+        throw error;
+      });
       if (generation !== this.#generation) return;
       this.#latencyMs = this.#options.clock.now() - started;
       this.#pingFailures = 0;
@@ -555,6 +689,11 @@ export class Backend extends EventEmitter<BackendEvents> {
       }
     } catch (error) {
       if (generation !== this.#generation) return;
+      if (isSessionGone(error)) {
+        // The server restarted and forgot us; a new session, not a count towards a restart.
+        await this.#renewSession(client);
+        return;
+      }
       this.#pingFailures++;
       this.#lastError = `ping failed: ${describeError(error)}`;
       if (this.#pingFailures >= PING_FAILURES_BEFORE_RESTART) {
@@ -581,19 +720,18 @@ export class Backend extends EventEmitter<BackendEvents> {
     this.emit('state', this.status());
   }
 
-  #lastStderr(): string | undefined {
-    const lines = this.#stderr.toArray();
-    return lines[lines.length - 1];
-  }
-
   #describeStartFailure(error: unknown): string {
+    // Our own refusals (a missing secret, a cwd that is not a folder) are already worded for the owner.
+    if (error instanceof GatewayError) return error.message;
     const err = error as NodeJS.ErrnoException;
     if (this.config.type === 'stdio' && err?.code === 'ENOENT') {
       return `command not found: ${this.config.command} (spawn ENOENT; check the command and PATH)`;
     }
     if (error instanceof McpError && error.code === ErrorCode.ConnectionClosed) {
-      const hint = this.#lastStderr();
-      return `exited during start-up${hint ? `: ${hint}` : ''}`;
+      // The reason is usually in its stderr, which status() reports beside the error as lastStderr.
+      return this.config.type === 'stdio'
+        ? `${describeExit(this.#exitStatus?.())} during start-up`
+        : 'connection closed during start-up';
     }
     if (error instanceof McpError && error.code === ErrorCode.RequestTimeout) {
       return `did not finish initialize within ${this.config.startupTimeoutMs} ms`;
@@ -629,10 +767,6 @@ export class Backend extends EventEmitter<BackendEvents> {
       // The backend's own JSON-RPC error: relay it as is.
       return error;
     }
-    if (error instanceof StreamableHTTPError && error.code === 404) {
-      // The server forgot our session (restarted): reconnect, and tell the caller plainly.
-      void this.#failed('session expired on the server');
-    }
     return new GatewayError(
       'backend_unavailable',
       `Backend "${this.name}": ${method} failed: ${describeError(error)}`,
@@ -641,6 +775,39 @@ export class Backend extends EventEmitter<BackendEvents> {
       },
     );
   }
+}
+
+/**
+ * Whether an HTTP error says the server no longer knows our session. MCP Streamable HTTP, session
+ * management: a server that terminated a session MUST answer requests bearing its id with 404.
+ * Servers that keep sessions in a map often answer an unknown id with 400 instead ("Bad Request:
+ * No valid session ID provided", as the SDK's examples and server-everything do); a 400 counts
+ * only when its body speaks of the session, so a request the server found malformed still fails.
+ */
+function isSessionGone(error: unknown): boolean {
+  if (!(error instanceof StreamableHTTPError)) return false;
+  return error.code === 404 || (error.code === 400 && /session/i.test(error.message));
+}
+
+/** Reads how a stdio child ended, for `lastError` (the transport keeps its child's exit status). */
+function exitStatusReader(transport: StdioTransport): () => ExitStatus | undefined {
+  return () => {
+    const { exitCode, signalCode } = transport;
+    if (exitCode === null && signalCode === null) return undefined;
+    return { code: exitCode, signal: signalCode };
+  };
+}
+
+/** Errors the SDK raises itself (no answer in time, connection gone), as opposed to a server's error response. */
+function isLocalFailure(error: McpError): boolean {
+  return error.code === ErrorCode.RequestTimeout || error.code === ErrorCode.ConnectionClosed;
+}
+
+/** `process exited with code 1`, `killed by SIGKILL`, or `process exited` when the status is unknown. */
+function describeExit(exit: ExitStatus | undefined): string {
+  if (exit?.signal) return `killed by ${exit.signal}`;
+  if (exit?.code != null) return `process exited with code ${exit.code}`;
+  return 'process exited';
 }
 
 /**

@@ -17,6 +17,10 @@ export interface BackendPoolOptions {
   secrets?: SecretStore;
   /** Where running stdio children are recorded (with a data folder). */
   children?: ChildRegistry;
+  /** The gateway's data folder, where each stdio backend gets a working directory of its own. */
+  dataDir?: string;
+  /** Folder of the config file, which a relative `cwd` is read from. */
+  configDir?: string;
 }
 
 export interface ReconcileResult {
@@ -62,6 +66,8 @@ export class BackendPool extends EventEmitter<{ state: [BackendStatus]; added: [
       ...(options.parentEnv ? { parentEnv: options.parentEnv } : {}),
       ...(options.secrets ? { secrets: options.secrets } : {}),
       ...(options.children ? { children: options.children } : {}),
+      ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+      ...(options.configDir ? { configDir: options.configDir } : {}),
     });
     backend.on('state', (status) => this.emit('state', status));
     return backend;

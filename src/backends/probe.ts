@@ -17,6 +17,9 @@ export interface ProbeOptions {
   parentEnv?: NodeJS.ProcessEnv;
   /** Where the probe's stdio child is recorded while it runs (with a data folder). */
   children?: ChildRegistry;
+  /** As for the pool's backends: the probe starts in the same folder the backend will run in. */
+  dataDir?: string;
+  configDir?: string;
   /** Give up waiting after this long; the result then says the backend is still connecting. */
   timeoutMs: number;
 }
@@ -37,6 +40,8 @@ export async function probeBackend(config: NamedBackendConfig, options: ProbeOpt
     ...(options.secrets ? { secrets: options.secrets } : {}),
     ...(options.parentEnv ? { parentEnv: options.parentEnv } : {}),
     ...(options.children ? { children: options.children } : {}),
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+    ...(options.configDir ? { configDir: options.configDir } : {}),
   });
   let timer: NodeJS.Timeout | undefined;
   try {

@@ -108,6 +108,15 @@ export class StdioTransport implements Transport {
     return this.#closed ? undefined : this.#child?.pid;
   }
 
+  /** How the child ended (`null` while it runs or before it started): the backend reports it. */
+  get exitCode(): number | null {
+    return this.#child?.exitCode ?? null;
+  }
+
+  get signalCode(): NodeJS.Signals | null {
+    return this.#child?.signalCode ?? null;
+  }
+
   start(): Promise<void> {
     if (this.#started) {
       return Promise.reject(new Error('StdioTransport already started; Client.connect() starts it'));

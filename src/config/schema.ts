@@ -31,6 +31,11 @@ export const stdioBackendSchema = z
     command: z.string().min(1, 'command must not be empty'),
     args: z.array(z.string()).default([]),
     env: stringMap.default({}),
+    /**
+     * The folder the server starts in. A relative path is read from the config file's folder.
+     * Default: a private folder of its own, `<data folder>/servers/<backend id>/` (the home folder
+     * when the gateway has no data folder); never the gateway's own working directory.
+     */
     cwd: z.string().min(1).optional(),
     /**
      * Largest single message (one JSON-RPC line) read from the server, in bytes. A response over it
@@ -150,12 +155,18 @@ export const gatewaySchema = z
      * of argument names only. Default false: arguments often carry personal data.
      */
     activityArguments: z.boolean().default(false),
-    /** How often a ready backend is pinged, in milliseconds. Default 15 s. */
+    /**
+     * How often a ready backend is pinged, in milliseconds; the first ping goes out as soon as it is
+     * ready. The last ping's round trip is the latency shown. Default 15 s.
+     */
     pingIntervalMs: z.number().int().min(250).default(15_000),
-    /** Restart backoff: first delay and cap, in milliseconds. */
+    /**
+     * Restart backoff: first delay and cap, in milliseconds. The delay doubles with each restart
+     * that does not reach ready, and starts over from the first delay once the backend is ready.
+     */
     restartBaseMs: z.number().int().min(10).default(500),
     restartMaxMs: z.number().int().min(10).default(30_000),
-    /** Consecutive restarts after which a backend stays `down` until restarted by hand. 0 = never give up. */
+    /** Consecutive restarts without reaching ready after which a backend stays `down` until restarted by hand. 0 = never give up. */
     maxRestarts: z.number().int().min(0).default(0),
     /** Public tunnel settings. */
     tunnel: tunnelSchema.default(() => tunnelSchema.parse({})),

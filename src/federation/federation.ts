@@ -4,7 +4,9 @@ import type { BackendPool } from '../backends/pool.js';
 import type { Backend, CallOptions } from '../backends/backend.js';
 import { GatewayError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
+import type { BackendState } from '../backends/types.js';
 import { buildCatalog, type FederatedCatalog } from './catalog.js';
+import { SEPARATOR } from './naming.js';
 
 export type ListKind = 'tools' | 'prompts' | 'resources';
 
@@ -12,6 +14,14 @@ export interface FederationEvents {
   'list-changed': [ListKind];
   log: [backend: string, params: LoggingMessageNotification['params']];
   'resource-updated': [backend: string, uri: string];
+}
+
+/** A call to a backend that is still starting: answered with a retryable error, not "Unknown tool". */
+export interface StartingBackend {
+  /** The backend's namespace prefix, for the caller's grant check. */
+  backendId: string;
+  message: string;
+  data: { backend: string; state: BackendState; retryable: true };
 }
 
 export interface RouteOptions {
@@ -49,6 +59,29 @@ export class Federation extends EventEmitter<FederationEvents> {
 
   get catalog(): FederatedCatalog {
     return this.#catalog;
+  }
+
+  /**
+   * The backend a federated tool or prompt name belongs to, when that backend is configured,
+   * enabled and still starting (connecting, or down with a restart scheduled) and the catalog has
+   * no such name yet: right after start-up its tools are simply not listed yet, and the client
+   * should retry rather than conclude the tool does not exist. Undefined for an unknown prefix and
+   * for a backend that is ready (or gave up): there "Unknown tool" is the true answer.
+   */
+  startingBackend(name: string): StartingBackend | undefined {
+    let owner: Backend | undefined;
+    for (const backend of this.#pool.backends) {
+      if (!backend.config.enabled || !name.startsWith(backend.id + SEPARATOR)) continue;
+      // Ids may themselves contain "__" ("a b" → "a__b"): the longest matching prefix owns the name.
+      if (!owner || backend.id.length > owner.id.length) owner = backend;
+    }
+    if (!owner?.starting) return undefined;
+    const state = owner.state;
+    return {
+      backendId: owner.id,
+      message: `Backend "${owner.name}" is ${state === 'connecting' ? 'connecting' : 'restarting'} and has not listed ${name} yet; retry in a moment`,
+      data: { backend: owner.name, state, retryable: true },
+    };
   }
 
   async callTool(name: string, args: Record<string, unknown> | undefined, options: RouteOptions = {}) {

@@ -139,6 +139,12 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
       return findTools(federation.catalog, visible, args);
     }
     if (!tool || !visible(name)) {
+      // A backend still starting has no tools listed yet: retryable, but only for a client granted that backend.
+      const starting = tool ? undefined : federation.startingBackend(name);
+      if (starting && grant.allowsRead(starting.backendId)) {
+        done?.('error', starting.message);
+        throw new WireError(GATEWAY_ERROR_CODES.backendUnavailable, starting.message, starting.data);
+      }
       done?.('refused', 'unknown tool, or outside the grant');
       throw new WireError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
     }
@@ -208,7 +214,13 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
 
   server.setRequestHandler(GetPromptRequestSchema, (request, extra) => {
     const { name } = request.params;
-    if (!promptVisible(name)) throw new WireError(ErrorCode.InvalidParams, `Unknown prompt: ${name}`);
+    if (!promptVisible(name)) {
+      const starting = federation.catalog.prompt(name) ? undefined : federation.startingBackend(name);
+      if (starting && grant.allowsRead(starting.backendId)) {
+        throw new WireError(GATEWAY_ERROR_CODES.backendUnavailable, starting.message, starting.data);
+      }
+      throw new WireError(ErrorCode.InvalidParams, `Unknown prompt: ${name}`);
+    }
     return relay(() => relayed(extra, (route) => federation.getPrompt(name, request.params.arguments, route)));
   });
 

@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -16,6 +18,7 @@ function packageFile(name: string, file: string): string {
 }
 
 export const EVERYTHING = packageFile('@modelcontextprotocol/server-everything', 'dist/index.js');
+/** server-memory's script. Run it through memoryBackend(), which keeps its data out of node_modules. */
 export const MEMORY = packageFile('@modelcontextprotocol/server-memory', 'dist/index.js');
 export const TOY = join(ROOT, 'test/fixtures/toy-server.mjs');
 export const LOOPBACK_PRELOAD = join(ROOT, 'test/fixtures/loopback-listen.mjs');
@@ -24,6 +27,30 @@ export const CLI = join(ROOT, 'src/cli.ts');
 /** A stdio backend entry running a node script with the current node binary. */
 export function nodeBackend(script: string, args: string[] = [], env: Record<string, string> = {}, extra = {}) {
   return { command: process.execPath, args: [script, ...args], env, ...extra };
+}
+
+/**
+ * server-memory with its knowledge graph in `file`. Without MEMORY_FILE_PATH it keeps the graph
+ * next to its own script, inside node_modules, where tests would read and rewrite a user's data
+ * and `npm ci` would delete it: no test may run it that way.
+ */
+export function memoryBackend(file: string) {
+  return nodeBackend(MEMORY, [], { MEMORY_FILE_PATH: file });
+}
+
+export interface TempDir extends AsyncDisposable {
+  path: string;
+}
+
+/** A fresh folder under the system's temp folder, removed with everything in it on dispose. */
+export async function tempDir(prefix = 'cortex-test-'): Promise<TempDir> {
+  const path = await mkdtemp(join(tmpdir(), prefix));
+  return {
+    path,
+    async [Symbol.asyncDispose]() {
+      await rm(path, { recursive: true, force: true });
+    },
+  };
 }
 
 export interface RunningGateway extends AsyncDisposable {

@@ -3,7 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
-import { connectClient, isAlive, MEMORY, nodeBackend, startGateway, TOY, waitFor } from '../helpers/gateway.js';
+import {
+  connectClient,
+  isAlive,
+  memoryBackend,
+  nodeBackend,
+  startGateway,
+  tempDir,
+  TOY,
+  waitFor,
+} from '../helpers/gateway.js';
 
 async function withConfigFile(content: unknown) {
   const dir = await mkdtemp(join(tmpdir(), 'cortex-edit-'));
@@ -17,6 +26,7 @@ async function withConfigFile(content: unknown) {
 describe('editing backends at run time', () => {
   it('adds a backend: written to the file, started, its tools reach connected clients', async () => {
     const path = await withConfigFile({ mcpServers: { toy: nodeBackend(TOY) }, globalShortcut: 'keep me' });
+    await using data = await tempDir('cortex-memory-');
     await using gw = await startGateway({ toy: nodeBackend(TOY) }, {}, { configPath: path });
     await waitFor(() => gw.gateway.backendStatuses()[0]!.state === 'ready', 'toy ready');
     const toyPid = gw.gateway.backendStatuses()[0]!.pid;
@@ -27,7 +37,7 @@ describe('editing backends at run time', () => {
     const res = await fetch(new URL('/api/backends/memory', gw.mcpUrl), {
       method: 'PUT',
       headers: { authorization: `Bearer ${gw.gateway.ownerToken}`, 'content-type': 'application/json' },
-      body: JSON.stringify(nodeBackend(MEMORY)),
+      body: JSON.stringify(memoryBackend(join(data.path, 'memory.jsonl'))),
     });
     expect(res.status).toBe(200);
     await waitFor(

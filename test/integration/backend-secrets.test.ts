@@ -89,11 +89,11 @@ describe('backend secrets through the owner API', () => {
     await using gw = await start();
     await owner(gw, 'PUT', '/api/backends/gh', envBackend({ GH_TOKEN: { secret: TOKEN } }));
     expect(await envOf(gw, 'GH_TOKEN')).toBe(TOKEN);
-    // Subfolders too: running children are recorded in children/.
-    for (const name of await readdir(dir, { recursive: true })) {
-      const path = join(dir, name);
-      if ((await stat(path)).isFile()) expect(await readFile(path, 'utf8')).not.toContain(TOKEN);
-    }
+    // Every file, the backends' own working folders (`servers/<id>/`) included.
+    const entries = await readdir(dir, { recursive: true, withFileTypes: true });
+    const files = entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name));
+    expect(files.length).toBeGreaterThan(0);
+    for (const file of files) expect(await readFile(file, 'utf8')).not.toContain(TOKEN);
   });
 
   it('shows secrets masked in the API, and never in a log line', async () => {
@@ -197,7 +197,8 @@ describe('backend secrets through the owner API', () => {
       () => gw.gateway.backendStatuses().find((s) => s.name === 'gh' && s.lastError),
       'gh failed',
     );
-    expect(down.lastError).toContain('GH_TOKEN=••••');
+    expect(down.lastStderr).toEqual(['GH_TOKEN=••••']);
+    expect(JSON.stringify(down)).not.toContain(TOKEN);
     const stderr = await owner(gw, 'GET', '/api/backends/gh/stderr');
     expect(stderr.text).toContain('GH_TOKEN=••••');
     expect(stderr.text).not.toContain(TOKEN);

@@ -1,10 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CLI, connectClient, isAlive, nodeBackend, text, TOY, waitFor } from '../helpers/gateway.js';
+import { CLI, connectClient, isAlive, nodeBackend, ROOT, text, TOY, waitFor } from '../helpers/gateway.js';
+
+const ENV_SERVER = join(ROOT, 'test/fixtures/env-server.mjs');
 
 interface Run {
   code: number | null;
@@ -187,6 +189,16 @@ describe('cortex-gateway CLI', () => {
     const statuses = JSON.parse(result.stdout) as Array<{ name: string; state: string; toolCount: number }>;
     expect(statuses).toEqual([expect.objectContaining({ name: 'toy', state: 'ready' })]);
     expect(statuses[0]!.toolCount).toBeGreaterThan(3);
+  });
+
+  it('probes each backend in its own folder of the data folder, as the gateway runs it', async () => {
+    const env = { ENV_PRINT_CWD: '1', ENV_PRINT: 'MARK', MARK: 'x', ENV_EXIT: '1' };
+    const path = await writeConfig({ mcpServers: { env: nodeBackend(ENV_SERVER, [], env) } });
+    const result = await run(['backends', '--config', path, '--data-dir', join(dir, 'data'), '--json']);
+    expect(result.code).toBe(0);
+    const [status] = JSON.parse(result.stdout) as Array<{ state: string; lastError?: string; lastStderr?: string[] }>;
+    expect(status).toMatchObject({ state: 'down', lastError: 'process exited with code 1 during start-up' });
+    expect(status!.lastStderr).toEqual([`cwd=${await realpath(join(dir, 'data', 'servers', 'env'))}`, 'MARK=x']);
   });
 
   it('stops its children on SIGTERM and SIGINT: no orphans', async () => {

@@ -1,11 +1,26 @@
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { GATEWAY_ERROR_CODES } from '../../src/mcp/session-server.js';
-import { connectClient, isAlive, MEMORY, nodeBackend, startGateway, text, TOY, waitFor } from '../helpers/gateway.js';
+import {
+  connectClient,
+  isAlive,
+  memoryBackend,
+  nodeBackend,
+  startGateway,
+  tempDir,
+  text,
+  TOY,
+  waitFor,
+} from '../helpers/gateway.js';
 
 describe('backend faults', () => {
   it('fails an in-flight call clearly when its stdio child dies, restarts it, and leaves the other backend alone', async () => {
-    await using gw = await startGateway({ toy: nodeBackend(TOY), memory: nodeBackend(MEMORY) });
+    await using data = await tempDir('cortex-memory-');
+    await using gw = await startGateway({
+      toy: nodeBackend(TOY),
+      memory: memoryBackend(join(data.path, 'memory.jsonl')),
+    });
     await waitFor(() => gw.gateway.backendStatuses().every((s) => s.state === 'ready'), 'backends ready');
     await using session = await connectClient(gw.mcpUrl);
     const before = Object.fromEntries(gw.gateway.backendStatuses().map((s) => [s.name, s]));
@@ -24,7 +39,7 @@ describe('backend faults', () => {
     expect(error).toBeInstanceOf(McpError);
     expect((error as McpError).code).toBe(GATEWAY_ERROR_CODES.backendUnavailable);
     expect((error as McpError).message).toBe(
-      `MCP error -32000: Backend "toy" is down (process exited: toy server toy starting (pid ${toyPid})); tools/call did not complete`,
+      'MCP error -32000: Backend "toy" is down (killed by SIGKILL); tools/call did not complete',
     );
 
     const restarted = await waitFor(() => {
@@ -55,7 +70,7 @@ describe('backend faults', () => {
     await waitFor(() => gw.gateway.backendStatuses()[0]!.state === 'down', 'toy down');
     const started = Date.now();
     await expect(session.client.callTool({ name: 'toy__echo', arguments: { text: 'x' } })).rejects.toThrow(
-      /Backend "toy" is down: process exited/,
+      /Backend "toy" is down: killed by SIGKILL/,
     );
     expect(Date.now() - started).toBeLessThan(2_000);
   });
@@ -92,15 +107,19 @@ describe('backend faults', () => {
     expect(text(await session.client.callTool({ name: 'toy__echo', arguments: { text: 'fine' } }))).toBe('fine');
   });
 
-  it('reports a child that exits during start-up with its stderr', async () => {
+  it('reports a child that exits during start-up with its exit code, and its stderr apart', async () => {
     await using gw = await startGateway({
-      crashy: { command: process.execPath, args: ['-e', 'console.error("missing API_KEY"); process.exit(3)'] },
+      crashy: {
+        command: process.execPath,
+        args: ['-e', 'console.error("starting"); console.error("missing API_KEY"); process.exit(3)'],
+      },
     });
     const status = await waitFor(
       () => gw.gateway.backendStatuses().find((s) => s.state === 'down' && s.lastError),
       'crashy down',
     );
-    expect(status.lastError).toMatch(/missing API_KEY/);
+    expect(status.lastError).toBe('process exited with code 3 during start-up');
+    expect(status.lastStderr).toEqual(['starting', 'missing API_KEY']);
   });
 
   it('answers builtins at once while every backend is still starting, however slow they are', async () => {
@@ -141,7 +160,12 @@ describe('backend faults', () => {
   });
 
   it('stops every child on stop(): no orphans', async () => {
-    const gw = await startGateway({ a: nodeBackend(TOY), b: nodeBackend(TOY), c: nodeBackend(MEMORY) });
+    await using data = await tempDir('cortex-memory-');
+    const gw = await startGateway({
+      a: nodeBackend(TOY),
+      b: nodeBackend(TOY),
+      c: memoryBackend(join(data.path, 'memory.jsonl')),
+    });
     await waitFor(() => gw.gateway.backendStatuses().every((s) => s.state === 'ready'), 'ready');
     const pids = gw.gateway.backendStatuses().map((s) => s.pid!);
     expect(pids.every(isAlive)).toBe(true);

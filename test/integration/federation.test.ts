@@ -10,10 +10,11 @@ import {
   connectClient,
   EVERYTHING,
   LOOPBACK_PRELOAD,
-  MEMORY,
+  memoryBackend,
   nodeBackend,
   spawnListening,
   startGateway,
+  tempDir,
   text,
   ROOT,
   TOY,
@@ -21,6 +22,7 @@ import {
   type ConnectedClient,
   type ListeningProcess,
   type RunningGateway,
+  type TempDir,
 } from '../helpers/gateway.js';
 
 const BURST = join(ROOT, 'test/fixtures/burst-server.mjs');
@@ -31,13 +33,15 @@ describe('federation of real MCP servers', () => {
   let everythingHttp: ListeningProcess;
   let gw: RunningGateway;
   let session: ConnectedClient;
+  let memoryData: TempDir;
 
   beforeAll(async () => {
+    memoryData = await tempDir('cortex-memory-');
     everythingHttp = await spawnListening(['--import', LOOPBACK_PRELOAD, EVERYTHING, 'streamableHttp']);
     gw = await startGateway({
       everything: nodeBackend(EVERYTHING, ['stdio']),
       remote: { type: 'http', url: everythingHttp.url.href },
-      memory: nodeBackend(MEMORY),
+      memory: memoryBackend(join(memoryData.path, 'memory.jsonl')),
       toy: nodeBackend(TOY),
     });
     await waitFor(() => gw.gateway.backendStatuses().every((s) => s.state === 'ready'), 'all backends ready', 30_000);
@@ -48,6 +52,7 @@ describe('federation of real MCP servers', () => {
     await session?.[Symbol.asyncDispose]();
     await gw?.[Symbol.asyncDispose]();
     await everythingHttp?.[Symbol.asyncDispose]();
+    await memoryData?.[Symbol.asyncDispose]();
   });
 
   it('lists every backend’s tools under <backend>__<tool>, plus the builtins', async () => {
