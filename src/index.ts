@@ -208,6 +208,8 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
     logger,
     listPageSize: config.gateway.listPageSize,
     sessionIdleMs: config.gateway.sessionIdleMs,
+    requestTimeoutMs: config.gateway.requestTimeoutMs,
+    clock,
   });
   let server: Server | undefined;
   let address: GatewayAddress | undefined;
