@@ -209,6 +209,8 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
     listPageSize: config.gateway.listPageSize,
     sessionIdleMs: config.gateway.sessionIdleMs,
     requestTimeoutMs: config.gateway.requestTimeoutMs,
+    maxSessions: config.gateway.maxSessions,
+    maxSessionsPerClient: config.gateway.maxSessionsPerClient,
     clock,
   });
   let server: Server | undefined;

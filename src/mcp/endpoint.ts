@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LoggingLevel } from '@modelcontextprotocol/sdk/types.js';
 import type { BackendStatus } from '../backends/types.js';
-import type { Federation } from '../federation/federation.js';
+import type { Federation, ListKind } from '../federation/federation.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { describeError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
+import { createThrottle, type Throttle } from '../shared/throttle.js';
 import { LOCAL_OWNER, type Identity } from './builtins.js';
 import { NodeStreamableHttpTransport } from './http-transport.js';
 import { sendJsonRpcError, singleRequestId } from '../shared/json-rpc.js';
@@ -22,6 +23,8 @@ export interface McpEndpointOptions {
   /** Settings of the same names in `gateway` (src/config/schema.ts). */
   sessionIdleMs: number;
   requestTimeoutMs: number;
+  maxSessions: number;
+  maxSessionsPerClient: number;
   activity?: ActivityLog;
   /** Session idleness, eviction order and request deadlines are measured on it. Default: system time. */
   clock?: Clock;
@@ -34,6 +37,14 @@ interface Session {
   identity: Identity;
   subscriptions: Set<string>;
 }
+
+/**
+ * Bursts of list_changed reach a client as at most one per kind per window: the first at once, the
+ * last at the end of its window. Clients answer each one by listing again, which for a big catalog
+ * is megabytes; a backend that changes its tools ten times a second would otherwise cost that ten
+ * times a second per client.
+ */
+export const LIST_CHANGED_WINDOW_MS = 250;
 
 const INSTRUCTIONS =
   'This is Cortex Gateway: the tools of several MCP servers behind one endpoint, named <server>__<tool>. ' +
@@ -50,6 +61,7 @@ export class McpEndpoint {
   readonly #log: Logger;
   readonly #subscriptions: SubscriptionRegistry;
   readonly #clock: Clock;
+  readonly #listChanged: Record<ListKind, Throttle>;
   #closed = false;
   /** While paused, every MCP request is answered 503; backends and sessions are kept. */
   paused = false;
@@ -69,7 +81,7 @@ export class McpEndpoint {
       unsubscribe: (server, uri) => this.#unsubscribe(server, uri),
     };
     const { federation } = options;
-    federation.on('list-changed', (kind) => {
+    const announce = (kind: ListKind) => () => {
       for (const session of this.#sessions.values()) {
         const server = session.mcp.server;
         const send =
@@ -80,7 +92,13 @@ export class McpEndpoint {
               : server.sendResourceListChanged();
         void send.catch(() => {});
       }
-    });
+    };
+    this.#listChanged = {
+      tools: createThrottle(LIST_CHANGED_WINDOW_MS, announce('tools')),
+      prompts: createThrottle(LIST_CHANGED_WINDOW_MS, announce('prompts')),
+      resources: createThrottle(LIST_CHANGED_WINDOW_MS, announce('resources')),
+    };
+    federation.on('list-changed', (kind) => this.#listChanged[kind].trigger());
     federation.on('log', (backend, params) => {
       const logger = params.logger ? `${backend}/${params.logger}` : backend;
       for (const session of this.#sessions.values()) {
@@ -154,6 +172,7 @@ export class McpEndpoint {
   }
 
   async #startSession(req: IncomingMessage, res: ServerResponse, body: unknown, identity: Identity): Promise<void> {
+    this.#makeRoomFor(identity);
     const mcp = createSessionServer({
       federation: this.#options.federation,
       statuses: this.#options.statuses,
@@ -182,6 +201,33 @@ export class McpEndpoint {
     await mcp.server.connect(transport);
     this.#log.debug('session opened', { session: session.id, client: identity.clientId });
     transport.handlePost(req, res, body);
+  }
+
+  /**
+   * Keeps the session count within its caps, per client and overall: the newcomer is never
+   * refused; the least recently used session (of that client, or of all) is closed instead, and
+   * its client gets 404 next time, which makes it start a new session.
+   */
+  #makeRoomFor(identity: Identity): void {
+    const { maxSessions, maxSessionsPerClient } = this.#options;
+    const own = [...this.#sessions.values()].filter((s) => s.identity.clientId === identity.clientId);
+    if (own.length >= maxSessionsPerClient) {
+      this.#evict(leastRecentlyUsed(own), `its client has ${maxSessionsPerClient} sessions (maxSessionsPerClient)`);
+    }
+    if (this.#sessions.size >= maxSessions) {
+      this.#evict(
+        leastRecentlyUsed([...this.#sessions.values()]),
+        `the gateway has ${maxSessions} sessions (maxSessions)`,
+      );
+    }
+  }
+
+  #evict(session: Session, why: string): void {
+    this.#log.info(`closing the least recently used session: ${why}`, {
+      session: session.id,
+      client: session.identity.clientId,
+    });
+    void session.transport.close(`Session closed to make room for a newer one: ${why}`);
   }
 
   async #subscribe(server: object, uri: string): Promise<void> {
@@ -221,10 +267,22 @@ export class McpEndpoint {
   async close(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#sweeper);
+    for (const throttle of Object.values(this.#listChanged)) throttle.close();
     const sessions = [...this.#sessions.values()];
     await Promise.allSettled(sessions.map((session) => session.transport.close('Cortex Gateway is shutting down')));
     this.#sessions.clear();
   }
+}
+
+/** Least recently used first; among those, one with no request in flight is closed before a busy one. */
+function leastRecentlyUsed(sessions: Session[]): Session {
+  let chosen = sessions[0]!;
+  for (const session of sessions) {
+    const busy = session.transport.inFlightCount > 0;
+    const chosenBusy = chosen.transport.inFlightCount > 0;
+    if (busy !== chosenBusy ? !busy : session.transport.lastActivity < chosen.transport.lastActivity) chosen = session;
+  }
+  return chosen;
 }
 
 /** A lone initialize request: the only message that may come without a session (batches cannot initialize). */
