@@ -164,8 +164,11 @@ export class McpEndpoint {
     // A faulty initialize opens no session: it is answered here, as the session would answer it.
     const checked = checkMessage(body);
     if (checked.kind !== 'request') {
-      const error = checked.kind === 'refused' || checked.kind === 'dropped' ? checked.error : undefined;
-      sendJsonRpcError(res, 400, error?.code ?? -32600, error?.message ?? 'Invalid Request', singleRequestId(body));
+      const { code, message } =
+        checked.kind === 'refused' || checked.kind === 'dropped'
+          ? checked.error
+          : { code: -32600, message: 'Invalid Request: initialize is a request and needs an "id"' };
+      sendJsonRpcError(res, 400, code, message, singleRequestId(body));
       return;
     }
     await this.#startSession(req, res, body, identity);

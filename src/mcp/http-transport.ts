@@ -254,13 +254,15 @@ export class NodeStreamableHttpTransport implements Transport {
   }
 
   /**
-   * A cancelled request is ended here, whoever runs it (MCP basic/utilities/cancellation: the
-   * receiver SHOULD stop processing it, free its resources and not send a response). Its id is free
-   * again. On an SSE stream nothing is written for it, and the stream ends once nothing else on it
-   * is pending. A JSON-mode POST still needs a body: Streamable HTTP requires a POST carrying a
-   * request to be answered with `application/json` (one JSON object) or `text/event-stream`, so it
-   * gets an error for the cancelled id, which the cancellation spec tells the client to ignore.
-   * The SDK, which gets the notification right after, aborts its own handler and sends nothing.
+   * A cancelled request is ended here, whoever runs it, and its id is free again. MCP 2025-11-25
+   * basic/utilities/cancellation, Behavior Requirements 4: the receiver SHOULD stop processing it,
+   * free its resources and not send a response. So on an SSE stream nothing is written for it, and
+   * the stream ends once nothing else on it is pending (basic/transports, "Sending Messages to the
+   * Server" 6 ends a stream after its response; this one will have none). A JSON-mode POST still
+   * needs a body: item 5 there answers a POST carrying a request with `text/event-stream` or with
+   * `application/json` holding one JSON object, and 202 is for notifications and responses only.
+   * It gets an error for the cancelled id, which Behavior Requirements 6 tells the client to
+   * ignore. The SDK, which gets the notification right after, aborts its own handler.
    */
   #cancel(id: RequestId, reason: string | undefined): void {
     const entry = this.#inFlight.get(id);
