@@ -266,6 +266,10 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
     logger,
     listPageSize: config.gateway.listPageSize,
     sessionIdleMs: config.gateway.sessionIdleMs,
+    requestTimeoutMs: config.gateway.requestTimeoutMs,
+    maxSessions: config.gateway.maxSessions,
+    maxSessionsPerClient: config.gateway.maxSessionsPerClient,
+    clock,
   });
   let server: Server | undefined;
   let address: GatewayAddress | undefined;

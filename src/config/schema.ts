@@ -141,15 +141,37 @@ export const gatewaySchema = z
      */
     listPageSize: z.number().int().min(0).default(0),
     /**
-     * A client session with no request for this long and no open event stream is closed (the client
-     * gets 404 and starts a new one). Protects a long-running gateway from clients that never say
-     * goodbye. Default 24 h.
+     * A client session with no request for this long, none in flight and no open event stream is
+     * closed (the client gets 404 and starts a new one). Protects a long-running gateway from
+     * clients that never say goodbye. Default 30 min.
      */
     sessionIdleMs: z
       .number()
       .int()
       .min(1000)
-      .default(24 * 60 * 60 * 1000),
+      .default(30 * 60 * 1000),
+    /**
+     * Client sessions kept per client (the client id of the token) and in all. A new session
+     * beyond a cap closes the least recently used one (of that client, or of all) rather than
+     * being refused; its client gets 404 and starts again. Defaults 100 and 1000 (a session costs
+     * roughly 25 KB).
+     */
+    maxSessionsPerClient: z.number().int().min(1).default(100),
+    maxSessions: z.number().int().min(1).default(1000),
+    /**
+     * The backstop for every request from a client: one still unanswered this long after it came
+     * (or after its last progress notification, log or question to the user) is answered with
+     * error -32001 and its handler stopped, whatever holds it. Progress restarts it, as it restarts
+     * a backend's `timeoutMs`, so long calls that report progress run on; a call that reports none
+     * is cut at the shorter of this and its backend's `timeoutMs`, so keep this above the largest
+     * `timeoutMs`. Default 10 min.
+     */
+    requestTimeoutMs: z
+      .number()
+      .int()
+      .min(100)
+      .max(24 * 60 * 60 * 1000)
+      .default(10 * 60 * 1000),
     /**
      * Record tool-call argument values (redacted, truncated) on the console's Activity page instead
      * of argument names only. Default false: arguments often carry personal data.

@@ -7,7 +7,7 @@ import type { BackendStatus } from '../backends/types.js';
 import type { GatewaySettings } from '../config/schema.js';
 import type { NamingNote } from '../federation/catalog.js';
 import type { McpEndpoint } from '../mcp/endpoint.js';
-import { sendJsonRpcError } from '../shared/json-rpc.js';
+import { sendJsonRpcError, singleRequestId } from '../shared/json-rpc.js';
 import { describeError, GatewayError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { ActivityFilter } from '../mcp/activity.js';
@@ -169,7 +169,13 @@ async function handleMcp(req: IncomingMessage, res: ServerResponse, options: Htt
         'WWW-Authenticate',
         `Bearer error="insufficient_scope", scope="${needed}", resource_metadata="${origin.issuer}/.well-known/oauth-protected-resource/mcp"`,
       );
-      sendJsonRpcError(res, 403, -32003, `insufficient_scope: this call needs the scope ${needed}`);
+      sendJsonRpcError(
+        res,
+        403,
+        -32003,
+        `insufficient_scope: this call needs the scope ${needed}`,
+        singleRequestId(body),
+      );
       return;
     }
   }

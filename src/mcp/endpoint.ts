@@ -1,13 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isInitializeRequest, type LoggingLevel } from '@modelcontextprotocol/sdk/types.js';
+import type { LoggingLevel } from '@modelcontextprotocol/sdk/types.js';
 import type { BackendStatus } from '../backends/types.js';
-import type { Federation } from '../federation/federation.js';
+import type { Federation, ListKind } from '../federation/federation.js';
+import { systemClock, type Clock } from '../shared/clock.js';
 import { describeError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
+import { createThrottle, type Throttle } from '../shared/throttle.js';
 import { LOCAL_OWNER, type Identity } from './builtins.js';
 import { NodeStreamableHttpTransport } from './http-transport.js';
-import { sendJsonRpcError } from '../shared/json-rpc.js';
+import { sendJsonRpcError, singleRequestId } from '../shared/json-rpc.js';
+import { checkMessage } from './message-validation.js';
 import type { ActivityLog } from './activity.js';
 import { createSessionServer, type SessionServer, type SubscriptionRegistry } from './session-server.js';
 
@@ -17,8 +20,14 @@ export interface McpEndpointOptions {
   serverInfo: { name: string; version: string };
   logger: Logger;
   listPageSize: number;
+  /** Settings of the same names in `gateway` (src/config/schema.ts). */
   sessionIdleMs: number;
+  requestTimeoutMs: number;
+  maxSessions: number;
+  maxSessionsPerClient: number;
   activity?: ActivityLog;
+  /** Session idleness, eviction order and request deadlines are measured on it. Default: system time. */
+  clock?: Clock;
 }
 
 interface Session {
@@ -28,6 +37,14 @@ interface Session {
   identity: Identity;
   subscriptions: Set<string>;
 }
+
+/**
+ * Bursts of list_changed reach a client as at most one per kind per window: the first at once, the
+ * last at the end of its window. Clients answer each one by listing again, which for a big catalog
+ * is megabytes; a backend that changes its tools ten times a second would otherwise cost that ten
+ * times a second per client.
+ */
+export const LIST_CHANGED_WINDOW_MS = 250;
 
 const INSTRUCTIONS =
   'This is Cortex Gateway: the tools of several MCP servers behind one endpoint, named <server>__<tool>. ' +
@@ -43,6 +60,8 @@ export class McpEndpoint {
   readonly #subscribers = new Map<string, Set<object>>();
   readonly #log: Logger;
   readonly #subscriptions: SubscriptionRegistry;
+  readonly #clock: Clock;
+  readonly #listChanged: Record<ListKind, Throttle>;
   #closed = false;
   /** While paused, every MCP request is answered 503; backends and sessions are kept. */
   paused = false;
@@ -50,7 +69,11 @@ export class McpEndpoint {
 
   constructor(options: McpEndpointOptions) {
     this.#options = options;
-    this.#sweeper = setInterval(() => this.#closeIdleSessions(), Math.min(60_000, options.sessionIdleMs / 2));
+    this.#clock = options.clock ?? systemClock;
+    // One sweep answers requests past the backstop and closes idle sessions; it runs often enough
+    // for both limits to hold within a quarter of the shorter one (at most a second late).
+    const sweepMs = Math.max(10, Math.min(1000, options.requestTimeoutMs / 4, options.sessionIdleMs / 2));
+    this.#sweeper = setInterval(() => this.#sweep(), sweepMs);
     this.#sweeper.unref();
     this.#log = options.logger.child({ component: 'mcp' });
     this.#subscriptions = {
@@ -58,7 +81,7 @@ export class McpEndpoint {
       unsubscribe: (server, uri) => this.#unsubscribe(server, uri),
     };
     const { federation } = options;
-    federation.on('list-changed', (kind) => {
+    const announce = (kind: ListKind) => () => {
       for (const session of this.#sessions.values()) {
         const server = session.mcp.server;
         const send =
@@ -69,7 +92,13 @@ export class McpEndpoint {
               : server.sendResourceListChanged();
         void send.catch(() => {});
       }
-    });
+    };
+    this.#listChanged = {
+      tools: createThrottle(LIST_CHANGED_WINDOW_MS, announce('tools')),
+      prompts: createThrottle(LIST_CHANGED_WINDOW_MS, announce('prompts')),
+      resources: createThrottle(LIST_CHANGED_WINDOW_MS, announce('resources')),
+    };
+    federation.on('list-changed', (kind) => this.#listChanged[kind].trigger());
     federation.on('log', (backend, params) => {
       const logger = params.logger ? `${backend}/${params.logger}` : backend;
       for (const session of this.#sessions.values()) {
@@ -99,21 +128,22 @@ export class McpEndpoint {
     if (this.paused) {
       // The owner paused the gateway: clients are told to come back later; sessions stay for then.
       res.setHeader('Retry-After', '60');
-      sendJsonRpcError(res, 503, -32000, 'Cortex Gateway is paused by its owner');
+      sendJsonRpcError(res, 503, -32000, 'Cortex Gateway is paused by its owner', singleRequestId(body));
       return;
     }
     const header = req.headers['mcp-session-id'];
     const sessionId = Array.isArray(header) ? header[0] : header;
     if (sessionId !== undefined) {
       const session = this.#sessions.get(sessionId);
-      if (!session) {
-        // Streamable HTTP: an unknown or expired session is 404, which tells the client to re-initialize.
-        sendJsonRpcError(res, 404, -32001, 'Session not found');
-        return;
-      }
-      if (session.identity.subject !== identity.subject || session.identity.clientId !== identity.clientId) {
-        // A session belongs to the principal that created it; another token may not ride on it.
-        sendJsonRpcError(res, 404, -32001, 'Session not found');
+      // Streamable HTTP: an unknown, expired or evicted session is 404, which tells the client to
+      // re-initialize. A session belongs to the principal that created it; another token may not
+      // ride on it, and is told the same.
+      if (
+        !session ||
+        session.identity.subject !== identity.subject ||
+        session.identity.clientId !== identity.clientId
+      ) {
+        sendJsonRpcError(res, 404, -32001, 'Session not found', singleRequestId(body));
         return;
       }
       if (req.method === 'POST') session.transport.handlePost(req, res, body);
@@ -121,18 +151,31 @@ export class McpEndpoint {
       else await session.transport.handleDelete(req, res);
       return;
     }
-    if (req.method !== 'POST' || !containsInitialize(body)) {
-      sendJsonRpcError(res, 400, -32000, 'Bad Request: Mcp-Session-Id header is required');
+    if (req.method !== 'POST' || !isInitialize(body)) {
+      const message =
+        'Bad Request: Mcp-Session-Id header is required (a session starts with a lone initialize request)';
+      sendJsonRpcError(res, 400, -32000, message, singleRequestId(body));
       return;
     }
     if (this.#closed) {
-      sendJsonRpcError(res, 503, -32000, 'Gateway is shutting down');
+      sendJsonRpcError(res, 503, -32000, 'Gateway is shutting down', singleRequestId(body));
+      return;
+    }
+    // A faulty initialize opens no session: it is answered here, as the session would answer it.
+    const checked = checkMessage(body);
+    if (checked.kind !== 'request') {
+      const { code, message } =
+        checked.kind === 'refused' || checked.kind === 'dropped'
+          ? checked.error
+          : { code: -32600, message: 'Invalid Request: initialize is a request and needs an "id"' };
+      sendJsonRpcError(res, 400, code, message, singleRequestId(body));
       return;
     }
     await this.#startSession(req, res, body, identity);
   }
 
   async #startSession(req: IncomingMessage, res: ServerResponse, body: unknown, identity: Identity): Promise<void> {
+    this.#makeRoomFor(identity);
     const mcp = createSessionServer({
       federation: this.#options.federation,
       statuses: this.#options.statuses,
@@ -144,7 +187,11 @@ export class McpEndpoint {
       logger: this.#log,
       ...(this.#options.activity ? { activity: this.#options.activity } : {}),
     });
-    const transport = new NodeStreamableHttpTransport(randomUUID());
+    const transport = new NodeStreamableHttpTransport({
+      sessionId: randomUUID(),
+      now: () => this.#clock.now(),
+      requestTimeoutMs: this.#options.requestTimeoutMs,
+    });
     transport.direct = mcp.direct;
     const session: Session = { id: transport.sessionId, transport, mcp, identity, subscriptions: new Set() };
     this.#sessions.set(session.id, session);
@@ -157,6 +204,33 @@ export class McpEndpoint {
     await mcp.server.connect(transport);
     this.#log.debug('session opened', { session: session.id, client: identity.clientId });
     transport.handlePost(req, res, body);
+  }
+
+  /**
+   * Keeps the session count within its caps, per client and overall: the newcomer is never
+   * refused; the least recently used session (of that client, or of all) is closed instead, and
+   * its client gets 404 next time, which makes it start a new session.
+   */
+  #makeRoomFor(identity: Identity): void {
+    const { maxSessions, maxSessionsPerClient } = this.#options;
+    const own = [...this.#sessions.values()].filter((s) => s.identity.clientId === identity.clientId);
+    if (own.length >= maxSessionsPerClient) {
+      this.#evict(leastRecentlyUsed(own), `its client has ${maxSessionsPerClient} sessions (maxSessionsPerClient)`);
+    }
+    if (this.#sessions.size >= maxSessions) {
+      this.#evict(
+        leastRecentlyUsed([...this.#sessions.values()]),
+        `the gateway has ${maxSessions} sessions (maxSessions)`,
+      );
+    }
+  }
+
+  #evict(session: Session, why: string): void {
+    this.#log.info(`closing the least recently used session: ${why}`, {
+      session: session.id,
+      client: session.identity.clientId,
+    });
+    void session.transport.close(`Session closed to make room for a newer one: ${why}`);
   }
 
   async #subscribe(server: object, uri: string): Promise<void> {
@@ -183,24 +257,38 @@ export class McpEndpoint {
       .catch(() => {});
   }
 
-  #closeIdleSessions(): void {
-    const now = Date.now();
+  #sweep(): void {
+    const now = this.#clock.now();
     for (const session of this.#sessions.values()) {
+      session.transport.expireRequests(now);
       if (!session.transport.isIdle(now, this.#options.sessionIdleMs)) continue;
       this.#log.info('closing idle session', { session: session.id, client: session.identity.clientId });
-      void session.mcp.server.close().catch(() => {});
+      void session.transport.close('Session closed: idle');
     }
   }
 
   async close(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#sweeper);
+    for (const throttle of Object.values(this.#listChanged)) throttle.close();
     const sessions = [...this.#sessions.values()];
-    await Promise.allSettled(sessions.map((session) => session.mcp.server.close()));
+    await Promise.allSettled(sessions.map((session) => session.transport.close('Cortex Gateway is shutting down')));
     this.#sessions.clear();
   }
 }
 
-function containsInitialize(body: unknown): boolean {
-  return Array.isArray(body) ? body.some((message) => isInitializeRequest(message)) : isInitializeRequest(body);
+/** Least recently used first; among those, one with no request in flight is closed before a busy one. */
+function leastRecentlyUsed(sessions: Session[]): Session {
+  let chosen = sessions[0]!;
+  for (const session of sessions) {
+    const busy = session.transport.inFlightCount > 0;
+    const chosenBusy = chosen.transport.inFlightCount > 0;
+    if (busy !== chosenBusy ? !busy : session.transport.lastActivity < chosen.transport.lastActivity) chosen = session;
+  }
+  return chosen;
+}
+
+/** A lone initialize request: the only message that may come without a session (batches cannot initialize). */
+function isInitialize(body: unknown): boolean {
+  return typeof body === 'object' && body !== null && (body as { method?: unknown }).method === 'initialize';
 }

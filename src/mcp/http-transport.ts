@@ -2,7 +2,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
-  CancelledNotificationSchema,
   DEFAULT_NEGOTIATED_PROTOCOL_VERSION,
   ErrorCode,
   SUPPORTED_PROTOCOL_VERSIONS,
@@ -11,41 +10,66 @@ import {
   type MessageExtraInfo,
   type RequestId,
 } from '@modelcontextprotocol/sdk/types.js';
-import { isRequestMessage, looksLikeJsonRpc, preserializedResult, sendJsonRpcError } from '../shared/json-rpc.js';
+import { preserializedResult, sendJsonRpcError, singleRequestId } from '../shared/json-rpc.js';
+import { checkMessage, type WireFault } from './message-validation.js';
 
 /** One POST that carried requests: its response is either a single JSON body or an SSE stream. */
 interface PostStream {
   res: ServerResponse;
   sse: boolean;
-  pending: Set<RequestId>;
-  responses: JSONRPCMessage[];
   batch: boolean;
+  /** Requests on this POST not answered yet; the response ends when it reaches 0. */
+  pending: number;
+  /** JSON mode: the answers so far, serialized, sent together once none is pending. */
+  responses: string[];
+}
+
+/** A request received and not yet answered, cancelled or timed out: its id is taken in the session. */
+interface InFlight {
+  method: string;
+  /** Where its answer goes; undefined once the client closed that HTTP response. */
+  stream: PostStream | undefined;
+  /** When the backstop answers it instead (clock time); pushed back whenever it shows progress. */
+  deadline: number;
+  /** Set when `direct` answers it, to abort it. */
+  direct: AbortController | undefined;
 }
 
 /**
- * Answers one request without the SDK's protocol layer, given the signal that cancellation or the
- * session's end aborts; returns undefined when it does not take the request (the SDK then does).
+ * Answers one request without the SDK's protocol layer, given the signal that cancellation, the
+ * backstop timeout or the session's end aborts; returns undefined when it does not take the
+ * request (the SDK then does).
  */
 export type DirectHandler = (request: JSONRPCRequest, signal: AbortSignal) => Promise<unknown> | undefined;
 
+export interface TransportOptions {
+  sessionId: string;
+  /** Clock time in milliseconds (the gateway's injected clock). */
+  now: () => number;
+  /** The backstop: a request still unanswered this long after its last sign of life is answered with an error. */
+  requestTimeoutMs: number;
+}
+
 const MAX_BATCH = 100;
 const KEEPALIVE_MS = 25_000;
+
+/**
+ * JSON-RPC codes of the transport's own answers. -32001 is the SDK's RequestTimeout (and the code
+ * a backend timeout gets); -32000 its ConnectionClosed. MCP defines no code for a cancelled request;
+ * -32800 is the one LSP uses for it, outside JSON-RPC's reserved range (JSON-RPC 2.0 §5.1).
+ */
+export const TRANSPORT_ERROR_CODES = {
+  requestTimeout: ErrorCode.RequestTimeout,
+  sessionClosed: ErrorCode.ConnectionClosed,
+  requestCancelled: -32800,
+} as const;
 
 function isResponse(message: JSONRPCMessage): message is JSONRPCMessage & { id: RequestId } {
   return 'id' in message && ('result' in message || 'error' in message);
 }
 
-/**
- * Whether the SDK would take this message as a request: its check is strict (an integer or string
- * id, no keys beyond these four), and it drops anything else with an error, unanswered.
- */
-function isSdkRequest(request: JSONRPCRequest): boolean {
-  const { id } = request;
-  if (typeof id !== 'string' && !Number.isSafeInteger(id)) return false;
-  for (const key in request) {
-    if (key !== 'jsonrpc' && key !== 'id' && key !== 'method' && key !== 'params') return false;
-  }
-  return true;
+function errorResponse(id: RequestId | null, error: WireFault): JSONRPCMessage {
+  return { jsonrpc: '2.0', id, error } as unknown as JSONRPCMessage;
 }
 
 function accepts(req: IncomingMessage, type: string): boolean {
@@ -62,6 +86,10 @@ function accepts(req: IncomingMessage, type: string): boolean {
  * latency budget. Here a POST is answered with one plain JSON body in a single write, and with SSE
  * only when the request asked for progress (so notifications must stream) or the client accepts
  * nothing else. Both are allowed by the spec (Streamable HTTP, "Sending Messages to the Server").
+ *
+ * Every message is judged (`checkMessage`) before the SDK sees it, and every request gets an answer:
+ * its result, a refusal, an error when it is cancelled (JSON mode) or when the backstop runs out,
+ * or when the session closes under it.
  */
 export class NodeStreamableHttpTransport implements Transport {
   readonly sessionId: string;
@@ -71,37 +99,52 @@ export class NodeStreamableHttpTransport implements Transport {
   /** Takes a lone request (not in a batch) before the SDK sees it, when it can; see DirectHandler. */
   direct?: DirectHandler;
 
-  readonly #byRequest = new Map<RequestId, PostStream>();
-  /** Requests answered by `direct` and still running, for cancellation. */
-  readonly #directCalls = new Map<RequestId, AbortController>();
+  readonly #now: () => number;
+  readonly #requestTimeoutMs: number;
+  readonly #inFlight = new Map<RequestId, InFlight>();
   #standalone: ServerResponse | undefined;
   #keepalive: NodeJS.Timeout | undefined;
   #initialized = false;
   #closed = false;
-  #lastActivity = Date.now();
+  #lastActivity: number;
 
-  constructor(sessionId: string) {
-    this.sessionId = sessionId;
+  constructor(options: TransportOptions) {
+    this.sessionId = options.sessionId;
+    this.#now = options.now;
+    this.#requestTimeoutMs = options.requestTimeoutMs;
+    this.#lastActivity = options.now();
   }
 
   async start(): Promise<void> {}
 
-  /** Idle: no request for `idleMs` and no open stream on which the server could still talk. */
+  /** Idle: no request for `idleMs`, none in flight and no open stream on which the server could still talk. */
   isIdle(now: number, idleMs: number): boolean {
-    const streaming = (this.#standalone && !this.#standalone.writableEnded) || this.#byRequest.size > 0;
+    const streaming = (this.#standalone && !this.#standalone.writableEnded) || this.#inFlight.size > 0;
     return !streaming && now - this.#lastActivity > idleMs;
+  }
+
+  /** When the client last sent something (clock time), for least-recently-used eviction. */
+  get lastActivity(): number {
+    return this.#lastActivity;
+  }
+
+  get inFlightCount(): number {
+    return this.#inFlight.size;
   }
 
   /** Handles a POST whose body was already parsed (and size-checked) by the HTTP layer. */
   handlePost(req: IncomingMessage, res: ServerResponse, body: unknown, authInfo?: AuthInfo): void {
-    this.#lastActivity = Date.now();
+    const now = this.#now();
+    this.#lastActivity = now;
     const type = req.headers['content-type'] ?? '';
     if (!type.includes('application/json')) {
-      sendJsonRpcError(res, 415, -32000, 'Unsupported Media Type: Content-Type must be application/json');
+      const message = 'Unsupported Media Type: Content-Type must be application/json';
+      sendJsonRpcError(res, 415, -32000, message, singleRequestId(body));
       return;
     }
     if (!accepts(req, 'application/json') && !accepts(req, 'text/event-stream')) {
-      sendJsonRpcError(res, 406, -32000, 'Not Acceptable: accept application/json or text/event-stream');
+      const message = 'Not Acceptable: accept application/json or text/event-stream';
+      sendJsonRpcError(res, 406, -32000, message, singleRequestId(body));
       return;
     }
     const batch = Array.isArray(body);
@@ -110,43 +153,80 @@ export class NodeStreamableHttpTransport implements Transport {
       sendJsonRpcError(res, 400, -32600, `Invalid Request: a batch holds 1 to ${MAX_BATCH} messages`);
       return;
     }
-    const messages: JSONRPCMessage[] = [];
-    for (const item of raw) {
-      if (!looksLikeJsonRpc(item)) {
-        sendJsonRpcError(res, 400, -32600, 'Invalid Request: not a JSON-RPC 2.0 message');
-        return;
-      }
-      messages.push(item as JSONRPCMessage);
-    }
-    const initializing = messages.some((m) => isRequestMessage(m) && m.method === 'initialize');
-    if (initializing) {
-      if (this.#initialized || messages.length > 1) {
-        sendJsonRpcError(res, 400, -32600, 'Invalid Request: the session is already initialized');
-        return;
-      }
-      this.#initialized = true;
-    } else if (!this.#checkProtocolVersion(req, res)) {
-      return;
-    }
 
-    const requests = messages.filter(isRequestMessage) as JSONRPCRequest[];
+    // Judge every message before acting on any. Accepted ones keep their order for dispatch.
+    const accepted: JSONRPCMessage[] = [];
+    const requests: JSONRPCRequest[] = [];
+    const refusals: JSONRPCMessage[] = [];
+    let dropped: WireFault | undefined;
+    // The endpoint opens a session only for a valid lone initialize, and hands it over first.
+    const opening = !this.#initialized;
+    for (const item of raw) {
+      const checked = checkMessage(item);
+      if (checked.kind === 'request') {
+        const { id } = checked.message;
+        if (this.#inFlight.has(id) || (batch && requests.some((r) => r.id === id))) {
+          // MCP basic: an id is never reused in a session; a second one in flight would take the
+          // first one's answer. Refused, and the first request goes on untouched.
+          const fault = {
+            code: -32600,
+            message: `Invalid Request: request id ${JSON.stringify(id)} is already in flight`,
+          };
+          refusals.push(errorResponse(id, fault));
+          continue;
+        }
+        if (checked.message.method === 'initialize' && !opening) {
+          refusals.push(
+            errorResponse(id, { code: -32600, message: 'Invalid Request: the session is already initialized' }),
+          );
+          continue;
+        }
+        requests.push(checked.message);
+        accepted.push(checked.message);
+      } else if (checked.kind === 'refused') {
+        refusals.push(errorResponse(checked.id, checked.error));
+      } else if (checked.kind === 'dropped') {
+        dropped ??= checked.error;
+      } else {
+        accepted.push(checked.message);
+      }
+    }
+    // The initialize POST has no protocol version to check yet: it negotiates one.
+    if (opening) this.#initialized = true;
+    else if (!this.#checkProtocolVersion(req, res, singleRequestId(body))) return;
+
     const extra: MessageExtraInfo = { requestInfo: { headers: req.headers } };
     if (authInfo) extra.authInfo = authInfo;
-    if (requests.length === 0) {
+    if (requests.length === 0 && refusals.length === 0) {
+      if (dropped) {
+        // Streamable HTTP: input that is only notifications or responses and cannot be accepted
+        // gets an HTTP error status, with a JSON-RPC error that has no id.
+        sendJsonRpcError(res, 400, dropped.code, dropped.message);
+        return;
+      }
       // Only notifications or responses: accepted, nothing to answer (spec: 202 with no body).
       res.writeHead(202, { 'mcp-session-id': this.sessionId }).end();
-      for (const message of messages) this.#dispatch(message, extra);
+      for (const message of accepted) this.#dispatch(message, extra);
       return;
     }
     const wantsProgress = requests.some((r) => r.params?._meta?.progressToken !== undefined);
     const sse = !accepts(req, 'application/json') || (wantsProgress && accepts(req, 'text/event-stream'));
-    const stream: PostStream = { res, sse, pending: new Set(requests.map((r) => r.id)), responses: [], batch };
-    for (const id of stream.pending) this.#byRequest.set(id, stream);
-    res.once('close', () => {
-      // The client went away: answers to these requests have nowhere to go. Per spec this is not a
-      // cancellation, so the requests run to completion and their responses are dropped.
-      for (const id of stream.pending) if (this.#byRequest.get(id) === stream) this.#byRequest.delete(id);
-    });
+    const stream: PostStream = { res, sse, batch, pending: requests.length, responses: [] };
+    const deadline = now + this.#requestTimeoutMs;
+    for (const request of requests) {
+      this.#inFlight.set(request.id, { method: request.method, stream, deadline, direct: undefined });
+    }
+    if (requests.length > 0) {
+      res.once('close', () => {
+        // The client went away: answers to these requests have nowhere to go. Per spec this is not
+        // a cancellation, so the requests run to completion (their ids stay taken until then) and
+        // their responses are dropped.
+        for (const request of requests) {
+          const entry = this.#inFlight.get(request.id);
+          if (entry?.stream === stream) entry.stream = undefined;
+        }
+      });
+    }
     if (sse) {
       res.writeHead(200, {
         'content-type': 'text/event-stream',
@@ -155,39 +235,86 @@ export class NodeStreamableHttpTransport implements Transport {
         'mcp-session-id': this.sessionId,
       });
     }
+    for (const refusal of refusals) this.#write(stream, refusal);
+    if (requests.length === 0) {
+      this.#finish(stream);
+      for (const message of accepted) this.#dispatch(message, extra);
+      return;
+    }
     if (!batch && this.#answerDirectly(requests[0]!)) return;
-    for (const message of messages) this.#dispatch(message, extra);
+    for (const message of accepted) this.#dispatch(message, extra);
   }
 
   #dispatch(message: JSONRPCMessage, extra: MessageExtraInfo): void {
-    if ('method' in message && message.method === 'notifications/cancelled' && this.#directCalls.size > 0) {
-      this.#cancelDirect(message);
+    if ('method' in message && message.method === 'notifications/cancelled') {
+      const { requestId, reason } = (message.params ?? {}) as { requestId?: RequestId; reason?: string };
+      if (requestId !== undefined) this.#cancel(requestId, reason);
     }
     this.onmessage?.(message, extra);
   }
 
   /**
+   * A cancelled request is ended here, whoever runs it, and its id is free again. MCP 2025-11-25
+   * basic/utilities/cancellation, Behavior Requirements 4: the receiver SHOULD stop processing it,
+   * free its resources and not send a response. So on an SSE stream nothing is written for it, and
+   * the stream ends once nothing else on it is pending (basic/transports, "Sending Messages to the
+   * Server" 6 ends a stream after its response; this one will have none). A JSON-mode POST still
+   * needs a body: item 5 there answers a POST carrying a request with `text/event-stream` or with
+   * `application/json` holding one JSON object, and 202 is for notifications and responses only.
+   * It gets an error for the cancelled id, which Behavior Requirements 6 tells the client to
+   * ignore. The SDK, which gets the notification right after, aborts its own handler.
+   */
+  #cancel(id: RequestId, reason: string | undefined): void {
+    const entry = this.#inFlight.get(id);
+    // MCP lifecycle: initialize cannot be cancelled.
+    if (!entry || entry.method === 'initialize') return;
+    this.#inFlight.delete(id);
+    entry.direct?.abort(reason);
+    const stream = entry.stream;
+    if (!stream) return;
+    const message = reason ? `Request cancelled: ${reason}` : 'Request cancelled';
+    if (!stream.sse) this.#write(stream, errorResponse(id, { code: TRANSPORT_ERROR_CODES.requestCancelled, message }));
+    if (--stream.pending === 0) this.#finish(stream);
+  }
+
+  /**
+   * The backstop: answers every request past its deadline with a timeout error and stops its
+   * handler (the direct one by abort; the SDK's by the cancellation it would get from the client),
+   * which cancels the backend call too. Called by the endpoint's sweeper.
+   */
+  expireRequests(now: number): void {
+    for (const [id, entry] of this.#inFlight) {
+      if (entry.deadline > now) continue;
+      this.#inFlight.delete(id);
+      const message = `Cortex Gateway did not complete ${entry.method} within ${this.#requestTimeoutMs} ms`;
+      if (entry.direct) entry.direct.abort(new Error(message));
+      else {
+        const params = { requestId: id, reason: message };
+        this.onmessage?.({ jsonrpc: '2.0', method: 'notifications/cancelled', params } as JSONRPCMessage);
+      }
+      if (entry.stream)
+        this.#answer(entry.stream, errorResponse(id, { code: TRANSPORT_ERROR_CODES.requestTimeout, message }));
+    }
+  }
+
+  /**
    * Runs a request through `direct` if it takes it, answering as the SDK's protocol layer would:
    * `{ result, jsonrpc, id }`, or an error built from the thrown error's code, message and data,
-   * and nothing at all once the request was cancelled.
+   * and nothing at all once the request was cancelled or timed out (both answered it already).
    */
   #answerDirectly(request: JSONRPCRequest): boolean {
-    if (!this.direct || !isSdkRequest(request)) return false;
+    if (!this.direct) return false;
     const controller = new AbortController();
     const pending = this.direct(request, controller.signal);
     if (!pending) return false;
     const { id } = request;
-    this.#directCalls.set(id, controller);
-    const settled = () => {
-      if (this.#directCalls.get(id) === controller) this.#directCalls.delete(id);
-      return !controller.signal.aborted;
-    };
+    this.#inFlight.get(id)!.direct = controller;
     pending.then(
       (result) => {
-        if (settled()) void this.send({ result, jsonrpc: '2.0', id } as JSONRPCMessage);
+        if (!controller.signal.aborted) void this.send({ result, jsonrpc: '2.0', id } as JSONRPCMessage);
       },
       (error: { code?: unknown; message?: unknown; data?: unknown }) => {
-        if (!settled()) return;
+        if (controller.signal.aborted) return;
         const code = Number.isSafeInteger(error.code) ? (error.code as number) : ErrorCode.InternalError;
         const failure = {
           code,
@@ -200,22 +327,14 @@ export class NodeStreamableHttpTransport implements Transport {
     return true;
   }
 
-  /** The SDK's own cancellation rule: a valid notification naming a (truthy) request id aborts it. */
-  #cancelDirect(message: JSONRPCMessage): void {
-    const parsed = CancelledNotificationSchema.safeParse(message);
-    const requestId = parsed.success ? parsed.data.params.requestId : undefined;
-    if (!requestId) return;
-    this.#directCalls.get(requestId)?.abort(parsed.data!.params.reason);
-  }
-
   /** Opens the standalone SSE stream for server-initiated messages (list_changed, logs…). */
   handleGet(req: IncomingMessage, res: ServerResponse): void {
-    this.#lastActivity = Date.now();
+    this.#lastActivity = this.#now();
     if (!accepts(req, 'text/event-stream')) {
       sendJsonRpcError(res, 406, -32000, 'Not Acceptable: GET requires Accept: text/event-stream');
       return;
     }
-    if (!this.#checkProtocolVersion(req, res)) return;
+    if (!this.#checkProtocolVersion(req, res, null)) return;
     if (this.#standalone && !this.#standalone.writableEnded) {
       sendJsonRpcError(res, 409, -32000, 'Conflict: this session already has an open SSE stream');
       return;
@@ -240,7 +359,7 @@ export class NodeStreamableHttpTransport implements Transport {
   }
 
   async handleDelete(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (!this.#checkProtocolVersion(req, res)) return;
+    if (!this.#checkProtocolVersion(req, res, null)) return;
     res.writeHead(200, { 'mcp-session-id': this.sessionId }).end();
     await this.close();
   }
@@ -248,53 +367,80 @@ export class NodeStreamableHttpTransport implements Transport {
   async send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
     if (this.#closed) return;
     if (isResponse(message)) {
-      const stream = this.#byRequest.get(message.id);
-      if (!stream) return;
-      this.#byRequest.delete(message.id);
-      stream.pending.delete(message.id);
-      if (stream.sse) {
-        writeEvent(stream.res, message);
-        if (stream.pending.size === 0) stream.res.end();
-        return;
-      }
-      stream.responses.push(message);
-      if (stream.pending.size > 0) return;
-      const parts = stream.responses.map(serialize);
-      const payload = stream.batch ? `[${parts.join(',')}]` : parts[0]!;
-      if (stream.res.writableEnded || stream.res.destroyed) return;
-      stream.res.writeHead(200, {
-        'content-type': 'application/json',
-        'content-length': Buffer.byteLength(payload),
-        'mcp-session-id': this.sessionId,
-      });
-      stream.res.end(payload);
+      const entry = this.#inFlight.get(message.id);
+      // Not in flight: cancelled or timed out (answered already), or an id we never received.
+      if (!entry) return;
+      this.#inFlight.delete(message.id);
+      if (entry.stream) this.#answer(entry.stream, message);
       return;
     }
     // Notifications and server requests: on the stream of the request they relate to when it is
-    // an SSE stream, otherwise on the standalone stream if the client opened one.
+    // an SSE stream, otherwise on the standalone stream if the client opened one. Either way the
+    // request shows life (progress, a question to the user), which pushes its backstop back: the
+    // backend's own timeout likewise restarts on progress.
     const related = options?.relatedRequestId;
-    const stream = related !== undefined ? this.#byRequest.get(related) : undefined;
+    const entry = related !== undefined ? this.#inFlight.get(related) : undefined;
+    if (entry) entry.deadline = this.#now() + this.#requestTimeoutMs;
+    const stream = entry?.stream;
     if (stream?.sse && !stream.res.writableEnded) {
-      writeEvent(stream.res, message);
+      writeEvent(stream.res, serialize(message));
       return;
     }
-    if (this.#standalone && !this.#standalone.writableEnded) writeEvent(this.#standalone, message);
+    if (this.#standalone && !this.#standalone.writableEnded) writeEvent(this.#standalone, serialize(message));
   }
 
-  async close(): Promise<void> {
+  /**
+   * Ends the session. Requests still in flight are answered with an error on their open responses
+   * (so no HTTP request is left hanging), and their handlers aborted.
+   */
+  async close(reason = 'Session closed'): Promise<void> {
     if (this.#closed) return;
+    for (const [id, entry] of this.#inFlight) {
+      entry.direct?.abort();
+      if (entry.stream) {
+        this.#answer(entry.stream, errorResponse(id, { code: TRANSPORT_ERROR_CODES.sessionClosed, message: reason }));
+      }
+    }
+    this.#inFlight.clear();
     this.#closed = true;
     clearInterval(this.#keepalive);
     this.#standalone?.end();
-    for (const stream of new Set(this.#byRequest.values())) if (!stream.res.writableEnded) stream.res.end();
-    this.#byRequest.clear();
-    // The SDK aborts its running request handlers when the session ends; the direct ones likewise.
-    for (const controller of this.#directCalls.values()) controller.abort();
-    this.#directCalls.clear();
+    // The SDK aborts its running request handlers when the session ends (onclose).
     this.onclose?.();
   }
 
-  #checkProtocolVersion(req: IncomingMessage, res: ServerResponse): boolean {
+  /** One answer for a request on `stream`; ends the response once none is pending on it. */
+  #answer(stream: PostStream, message: JSONRPCMessage): void {
+    this.#write(stream, message);
+    if (--stream.pending === 0) this.#finish(stream);
+  }
+
+  #write(stream: PostStream, message: JSONRPCMessage): void {
+    if (!stream.sse) stream.responses.push(serialize(message));
+    else if (!stream.res.writableEnded) writeEvent(stream.res, serialize(message));
+  }
+
+  #finish(stream: PostStream): void {
+    const { res } = stream;
+    if (res.writableEnded || res.destroyed) return;
+    if (stream.sse) {
+      res.end();
+      return;
+    }
+    if (stream.responses.length === 0) {
+      res.writeHead(202, { 'mcp-session-id': this.sessionId }).end();
+      return;
+    }
+    const payload = stream.batch ? `[${stream.responses.join(',')}]` : stream.responses[0]!;
+    res.writeHead(200, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(payload),
+      'mcp-session-id': this.sessionId,
+    });
+    res.end(payload);
+  }
+
+  #checkProtocolVersion(req: IncomingMessage, res: ServerResponse, id: RequestId | null): boolean {
     const header = req.headers['mcp-protocol-version'];
     const version = (Array.isArray(header) ? header[0] : header) ?? DEFAULT_NEGOTIATED_PROTOCOL_VERSION;
     if (!SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
@@ -303,6 +449,7 @@ export class NodeStreamableHttpTransport implements Transport {
         400,
         -32000,
         `Bad Request: unsupported protocol version ${version} (supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`,
+        id,
       );
       return false;
     }
@@ -317,6 +464,6 @@ function serialize(message: JSONRPCMessage): string {
   return `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${raw}}`;
 }
 
-function writeEvent(res: ServerResponse, message: JSONRPCMessage): void {
-  res.write(`event: message\ndata: ${serialize(message)}\n\n`);
+function writeEvent(res: ServerResponse, data: string): void {
+  res.write(`event: message\ndata: ${data}\n\n`);
 }
