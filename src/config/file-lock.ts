@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { link, open, readFile, rename, stat, unlink } from 'node:fs/promises';
 import { GatewayError } from '../shared/errors.js';
+import { processAlive } from '../shared/processes.js';
 import { fileSystemError } from '../store/fs-errors.js';
 
 /**
@@ -42,16 +43,6 @@ interface Holder {
 }
 
 export const lockPathOf = (path: string) => `${path}.lock`;
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists but belongs to another user.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

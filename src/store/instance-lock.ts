@@ -3,17 +3,14 @@
  * `gateway.lock` in its data folder; a second start finds it and refuses, naming the first. A lock
  * left behind by a crash is recognised (its process is gone, or its pid now belongs to another
  * process) and taken over.
- *
- * Also exported for other modules: `processStartTime(pid)` and `processAlive(pid)`, which together
- * tell "this pid is still the process I recorded" from "this pid was reused".
  */
-import { execFile } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, unlinkSync } from 'node:fs';
-import { open, readdir, readFile, rm } from 'node:fs/promises';
+import { open, readdir, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { GatewayError } from '../shared/errors.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
+import { systemProcesses, type ProcessProbe } from '../shared/processes.js';
 import { writeFileAtomic } from './atomic.js';
 
 export const INSTANCE_LOCK_FILE = 'gateway.lock';
@@ -28,7 +25,7 @@ export interface InstanceLockRecord {
   /** Random per acquisition: how the holder recognises its own file when it releases or updates it. */
   id: string;
   pid: number;
-  /** The OS's start time of `pid` (see processStartTime); absent where it cannot be read (Windows). */
+  /** The OS's start time of `pid` (see shared/processes.ts); absent where it cannot be read (Windows). */
   processStart?: string;
   /** When the lock was taken (ISO 8601). */
   startedAt: string;
@@ -40,119 +37,12 @@ export interface InstanceLockRecord {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Process identity
-
-/** Whether a process with this pid exists (EPERM: it exists but belongs to another user). */
-export function processAlive(pid: number): boolean {
-  // kill(0, …) and negative pids signal process groups: never a valid answer for one process.
-  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/**
- * Field 22 (`starttime`, clock ticks after boot) of a Linux `/proc/<pid>/stat` line, and whether the
- * process is a zombie (field 3 `Z`: dead, waiting for its parent to reap it). Field 2 is the command
- * name in parentheses and may itself hold spaces and parentheses, so fields are counted from the
- * last `)`. proc(5).
- */
-export function parseProcStat(line: string): { startTicks: string; zombie: boolean } | undefined {
-  const close = line.lastIndexOf(')');
-  if (close < 0) return undefined;
-  const fields = line
-    .slice(close + 1)
-    .trim()
-    .split(/\s+/);
-  // fields[0] is field 3 (state), so field 22 is fields[19].
-  const startTicks = fields[19];
-  if (!startTicks || !/^\d+$/.test(startTicks)) return undefined;
-  return { startTicks, zombie: fields[0] === 'Z' };
-}
-
-async function linuxBootId(): Promise<string | undefined> {
-  try {
-    return (await readFile('/proc/sys/kernel/random/boot_id', 'utf8')).trim() || undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** /proc/<pid>/stat read and parsed: 'gone' when there is no such process, undefined when unreadable. */
-async function readLinuxStat(pid: number): Promise<ReturnType<typeof parseProcStat> | 'gone'> {
-  try {
-    return parseProcStat(await readFile(`/proc/${pid}/stat`, 'utf8'));
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'gone' : undefined;
-  }
-}
-
-async function linuxStartTime(stat: { startTicks: string }): Promise<string> {
-  const boot = await linuxBootId();
-  return boot ? `${boot}:${stat.startTicks}` : stat.startTicks;
-}
-
-/**
- * A string that identifies when the OS started process `pid`, or undefined when it cannot be told
- * (no such running process, Windows, no /proc or `ps`). Two readings for the same process are
- * equal; a process that later got the same pid gives a different one. Compare, never parse.
- *
- * Linux: field 22 of /proc/<pid>/stat, prefixed with the boot id (tick counts restart at every
- * boot, and an app started at login tends to get the same pid and ticks each time); a zombie gives
- * undefined. macOS and the BSDs: `ps -o lstart=` (to the second). Windows: undefined, so callers
- * fall back to pid liveness alone.
- */
-export async function processStartTime(
-  pid: number,
-  platform: NodeJS.Platform = process.platform,
-): Promise<string | undefined> {
-  if (!Number.isSafeInteger(pid) || pid <= 0 || platform === 'win32') return undefined;
-  if (platform === 'linux') {
-    const stat = await readLinuxStat(pid);
-    return stat && stat !== 'gone' && !stat.zombie ? linuxStartTime(stat) : undefined;
-  }
-  return new Promise((resolve) => {
-    // LC_ALL=C: lstart is printed with the locale's day and month names otherwise.
-    execFile(
-      'ps',
-      ['-o', 'lstart=', '-p', String(pid)],
-      { env: { ...process.env, LC_ALL: 'C' }, timeout: 5_000, windowsHide: true },
-      (error, stdout) => {
-        const text = String(stdout).trim().replace(/\s+/g, ' ');
-        resolve(error || !text ? undefined : text);
-      },
-    );
-  });
-}
-
-/** What a probe tells of a pid: gone, or alive with its start time when that can be read. */
-export type ProcessInfo = { alive: false } | { alive: true; startTime: string | undefined };
-
-/** How a lock's holder is checked; tests pass their own. */
-export interface ProcessProbe {
-  inspect(pid: number): Promise<ProcessInfo>;
-}
-
-/** Liveness and start time of a pid on this machine; a Linux zombie (exited, not yet reaped) is gone. */
-export async function inspectProcess(pid: number): Promise<ProcessInfo> {
-  if (!processAlive(pid)) return { alive: false };
-  if (process.platform === 'linux') {
-    const stat = await readLinuxStat(pid);
-    if (stat === 'gone' || stat?.zombie) return { alive: false };
-    return { alive: true, startTime: stat ? await linuxStartTime(stat) : undefined };
-  }
-  return { alive: true, startTime: await processStartTime(pid) };
-}
-
-export const systemProcessProbe: ProcessProbe = { inspect: inspectProcess };
+// The holder
 
 /** Whether the lock's holder still runs: stale when its pid is gone, or now names another process. */
 export async function holderState(
   record: Pick<InstanceLockRecord, 'pid' | 'processStart'>,
-  probe: ProcessProbe = systemProcessProbe,
+  probe: ProcessProbe = systemProcesses,
 ): Promise<{ stale: false } | { stale: true; reason: string }> {
   const info = await probe.inspect(record.pid);
   if (!info.alive) return { stale: true, reason: `process ${record.pid} is not running` };
@@ -369,7 +259,7 @@ const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export async function acquireInstanceLock(dataDir: string, options: AcquireInstanceLockOptions): Promise<InstanceLock> {
   const path = instanceLockPath(dataDir);
   const logger = options.logger ?? silentLogger;
-  const probe = options.probe ?? systemProcessProbe;
+  const probe = options.probe ?? systemProcesses;
   const pid = options.pid ?? process.pid;
   const grace = options.unreadableGraceMs ?? 5_000;
   const self = await probe.inspect(pid);

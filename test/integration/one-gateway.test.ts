@@ -11,12 +11,8 @@ import { parseConfig } from '../../src/config/load.js';
 import { startGatewayInstance } from '../../src/gateway-instance.js';
 import { createGateway } from '../../src/index.js';
 import { readRuntimeInfo, runtimeFilePath } from '../../src/runtime-file.js';
-import {
-  InstanceLockedError,
-  instanceLockPath,
-  processStartTime,
-  type InstanceLockRecord,
-} from '../../src/store/instance-lock.js';
+import { processStartTime } from '../../src/shared/processes.js';
+import { InstanceLockedError, instanceLockPath, type InstanceLockRecord } from '../../src/store/instance-lock.js';
 import { isAlive, ROOT, TOY, waitFor } from '../helpers/gateway.js';
 import { spawnCliIn, type CliRun } from '../helpers/home-cli.js';
 
