@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitFor } from '../../test/helpers/gateway.js';
+import { exitedPid } from '../../test/helpers/processes.js';
 import {
   createProcessTable,
   inspectProcess,
@@ -10,13 +11,6 @@ import {
   processRunning,
   processStartTime,
 } from './processes.js';
-
-/** A pid that was just in use and is not any more. */
-async function exitedPid(): Promise<number> {
-  const child = spawn(process.execPath, ['-e', '']);
-  await new Promise((resolve) => child.once('exit', resolve));
-  return child.pid!;
-}
 
 const started: ChildProcess[] = [];
 afterEach(() => {

@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { exitedPid } from '../../test/helpers/processes.js';
 import { processStartTime, type ProcessInfo, type ProcessProbe } from '../shared/processes.js';
 import {
   acquireInstanceLock,
@@ -21,13 +21,6 @@ function fakeProbe(table: Record<number, string | undefined>, onInspect?: (pid: 
       return pid in table ? { alive: true, startTime: table[pid] } : { alive: false };
     },
   };
-}
-
-/** A pid that was just in use and is not any more. */
-async function exitedPid(): Promise<number> {
-  const child = spawn(process.execPath, ['-e', '']);
-  await new Promise((resolve) => child.once('exit', resolve));
-  return child.pid!;
 }
 
 describe('holderState', () => {

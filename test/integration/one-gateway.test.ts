@@ -1,6 +1,6 @@
 // One gateway per data folder: a second start is refused and leaves the first alone; a lock left by
 // a crash (or naming a reused pid) is taken over; runtime.json is removed only by its writer.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -16,6 +16,7 @@ import { InstanceLockedError, instanceLockPath, type InstanceLockRecord } from '
 import { isAlive, TOY, waitFor } from '../helpers/gateway.js';
 import { spawnCliIn, type CliRun } from '../helpers/home-cli.js';
 import { raceForLock } from '../helpers/lock-race.js';
+import { exitedPid } from '../helpers/processes.js';
 
 const exists = (path: string) =>
   stat(path).then(
@@ -244,9 +245,13 @@ describe('the gateway lock across processes', { timeout: 120_000 }, () => {
   it('lets exactly one of several processes racing for a stale lock take it', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'cortex-race-'));
     try {
-      const dead = spawn(process.execPath, ['-e', '']);
-      await new Promise((resolve) => dead.once('exit', resolve));
-      const stale = { id: 'crashed', pid: dead.pid!, startedAt: '2026-01-01T00:00:00.000Z', app: 'cli', dataDir };
+      const stale = {
+        id: 'crashed',
+        pid: await exitedPid(),
+        startedAt: '2026-01-01T00:00:00.000Z',
+        app: 'cli',
+        dataDir,
+      };
       await writeFile(instanceLockPath(dataDir), JSON.stringify(stale));
       await using race = await raceForLock('gateway', dataDir, join(dataDir, 'go'));
       const { results } = race;

@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { childrenDir, type ChildRecord } from '../../src/backends/child-registry.js';
 import { processRunning, processStartTime, systemProcesses } from '../../src/shared/processes.js';
 import { CLI, connectClient, nodeBackend, ROOT, startGateway, text, waitFor } from '../helpers/gateway.js';
+import { exitedPid } from '../helpers/processes.js';
 
 const BIG = join(ROOT, 'test/fixtures/big-server.mjs');
 const MiB = 1024 * 1024;
@@ -77,13 +78,6 @@ describe.skipIf(!posix)('stdio backends: process groups and leftovers', () => {
     return child;
   }
 
-  /** The pid of a process that has exited: a gateway that is gone. */
-  async function deadPid(): Promise<number> {
-    const child = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' });
-    await new Promise((resolve) => child.once('exit', resolve));
-    return child.pid!;
-  }
-
   async function writeRecord(dataDir: string, record: Partial<ChildRecord> & { pid: number }): Promise<string> {
     const folder = childrenDir(dataDir);
     await mkdir(folder, { recursive: true });
@@ -93,7 +87,7 @@ describe.skipIf(!posix)('stdio backends: process groups and leftovers', () => {
       startTime: null,
       command: 'node',
       backend: 'old',
-      gatewayPid: await deadPid(),
+      gatewayPid: await exitedPid(),
       gatewayStartTime: 'long ago',
       spawnedAt: new Date().toISOString(),
       ...record,
