@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { basename, dirname, join } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import type { SharedBackendOptions } from './backends/backend.js';
 import { childrenDir, createChildRegistry, stopOrphans } from './backends/child-registry.js';
 import { BackendPool, type ReconcileResult } from './backends/pool.js';
 import { probeEntry } from './backends/probe.js';
@@ -222,22 +223,20 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
   const children = deps.dataDir
     ? createChildRegistry({ dir: childrenDir(deps.dataDir), logger: logger.child({ component: 'children' }) })
     : undefined;
-  // Stdio backends start in a folder of their own, never in the gateway's working directory.
-  const workingDirs = {
-    ...(deps.dataDir ? { dataDir: deps.dataDir } : {}),
-    ...(deps.configPath ? { configDir: dirname(deps.configPath) } : {}),
-  };
-  const pool = new BackendPool({
-    config: initialConfig,
+  // Given to every backend alike: the pool's, and the one a test of an unsaved entry connects.
+  const backendOptions: SharedBackendOptions = {
     logger,
     clock,
     clientInfo,
     secrets,
-    ...(children ? { children } : {}),
-    ...workingDirs,
-    ...(deps.random ? { random: deps.random } : {}),
-    ...(deps.env ? { parentEnv: deps.env } : {}),
-  });
+    children,
+    // Stdio backends start in a folder of their own, never in the gateway's working directory.
+    ...(deps.dataDir ? { dataDir: deps.dataDir } : {}),
+    ...(deps.configPath ? { configDir: dirname(deps.configPath) } : {}),
+    random: deps.random,
+    parentEnv: deps.env,
+  };
+  const pool = new BackendPool({ ...backendOptions, config: initialConfig });
   pool.on('state', (status) => events.emit('backend-state', status));
   // Every change of the configuration takes its turn here: owner edits (file, then live) and
   // reconfigure(). Each applies on the result of the one before, so none is lost or reordered.
@@ -430,16 +429,7 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
       : config.backends.find((b) => b.name === name);
     return probeEntry(
       { name, entry, saved },
-      {
-        settings: config.gateway,
-        logger: logger.child({ component: 'backend-test' }),
-        clock,
-        clientInfo,
-        secrets,
-        ...workingDirs,
-        ...(deps.env ? { parentEnv: deps.env } : {}),
-        ...(children ? { children } : {}),
-      },
+      { ...backendOptions, settings: config.gateway, logger: logger.child({ component: 'backend-test' }) },
     );
   }
 

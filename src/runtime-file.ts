@@ -1,7 +1,7 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { processAlive } from './shared/processes.js';
 import { writeFileAtomic } from './store/atomic.js';
-import { processAlive } from './store/instance-lock.js';
 
 /** Written (0600) by a running `serve` so other CLI commands can find it and act as its owner. */
 export interface RuntimeInfo {

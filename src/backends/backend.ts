@@ -61,6 +61,15 @@ export interface BackendOptions {
   configDir?: string;
 }
 
+/**
+ * What every backend of one gateway is given besides its own entry and settings, the same whether
+ * the pool runs it or a probe tries it once before it is saved.
+ */
+export type SharedBackendOptions = Pick<
+  BackendOptions,
+  'logger' | 'clock' | 'clientInfo' | 'random' | 'parentEnv' | 'secrets' | 'children' | 'dataDir' | 'configDir'
+>;
+
 export interface BackendEvents {
   state: [BackendStatus];
   catalog: [BackendCatalog];

@@ -4,15 +4,14 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../shared/logger.js';
 import { createChildRegistry, stopOrphans, type ChildRecord } from './child-registry.js';
-import type { ProcessTable } from './processes.js';
+import type { ProcessTable } from '../shared/processes.js';
 
 /** A process table in memory: pids with start times; signals are recorded and SIGKILL/SIGTERM end a process. */
 function fakeTable(alive: Record<number, string>, options: { ignoresTerm?: number[] } = {}) {
   const running = new Map(Object.entries(alive).map(([pid, start]) => [Number(pid), start]));
   const signals: string[] = [];
   const table: ProcessTable = {
-    startTime: async (pid) => running.get(pid),
-    running: async (pid) => running.has(pid),
+    inspect: async (pid) => (running.has(pid) ? { alive: true, startTime: running.get(pid) } : { alive: false }),
     groupRunning: async (pgid) => running.has(pgid),
     signal(target, signal) {
       signals.push(`${signal} ${target}`);

@@ -2,8 +2,8 @@ import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
+import { systemProcesses, type ProcessTable } from '../shared/processes.js';
 import { writeFileAtomic } from '../store/atomic.js';
-import { createProcessTable, type ProcessTable } from './processes.js';
 
 /**
  * Stdio children live in their own process groups, so a gateway killed without warning (kill -9, a
@@ -48,7 +48,7 @@ export function childrenDir(dataDir: string): string {
 
 export function createChildRegistry(options: ChildRegistryOptions): ChildRegistry {
   const { dir, logger } = options;
-  const processes = options.processes ?? createProcessTable();
+  const processes = options.processes ?? systemProcesses;
   const now = options.now ?? Date.now;
   let gatewayStart: Promise<string | undefined> | undefined;
   let ready: Promise<unknown> | undefined;
@@ -69,9 +69,9 @@ export function createChildRegistry(options: ChildRegistryOptions): ChildRegistr
       return chain(child.pid, async () => {
         try {
           ready ??= mkdir(dir, { recursive: true, mode: 0o700 });
-          gatewayStart ??= processes.startTime(process.pid);
+          gatewayStart ??= startTimeOf(processes, process.pid);
           const [startTime, gatewayStartTime] = await Promise.all([
-            processes.startTime(child.pid),
+            startTimeOf(processes, child.pid),
             gatewayStart,
             ready,
           ]);
@@ -135,11 +135,11 @@ export async function stopOrphans(options: StopOrphansOptions): Promise<OrphanRe
   // Windows has neither process groups we create nor a start time we read: nothing is recorded.
   if ((options.platform ?? process.platform) === 'win32') return report;
   const { dir, logger } = options;
-  const processes = options.processes ?? createProcessTable();
+  const processes = options.processes ?? systemProcesses;
   const graceMs = options.graceMs ?? 2_000;
   const names = await readdir(dir).catch(() => [] as string[]);
   const same = async (pid: number, startTime: string | null) =>
-    startTime !== null && (await processes.running(pid)) && (await processes.startTime(pid)) === startTime;
+    startTime !== null && (await startTimeOf(processes, pid)) === startTime;
 
   await Promise.all(
     names
@@ -176,7 +176,7 @@ async function stopGroup(record: ChildRecord, processes: ProcessTable, graceMs: 
   // The verified leader is alive, so its pid cannot name anyone else's group.
   const target = record.pgid === record.pid ? -record.pid : record.pid;
   const gone = async () =>
-    !(await processes.running(record.pid)) && (target > 0 || !(await processes.groupRunning(record.pid)));
+    !(await processes.inspect(record.pid)).alive && (target > 0 || !(await processes.groupRunning(record.pid)));
   for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
     processes.signal(target, signal);
     const deadline = Date.now() + graceMs;
@@ -185,6 +185,12 @@ async function stopGroup(record: ChildRecord, processes: ProcessTable, graceMs: 
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }
+}
+
+/** The start time of a running process; undefined when it is gone (a zombie included) or unknown. */
+async function startTimeOf(processes: ProcessTable, pid: number): Promise<string | undefined> {
+  const info = await processes.inspect(pid);
+  return info.alive ? info.startTime : undefined;
 }
 
 function parseRecord(text: string): ChildRecord | undefined {

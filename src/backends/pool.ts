@@ -1,26 +1,10 @@
 import { EventEmitter } from 'node:events';
 import type { GatewayConfig, NamedBackendConfig } from '../config/schema.js';
-import type { Clock } from '../shared/clock.js';
-import type { Logger } from '../shared/logger.js';
-import type { SecretStore } from '../store/secrets.js';
-import { Backend } from './backend.js';
-import type { ChildRegistry } from './child-registry.js';
+import { Backend, type SharedBackendOptions } from './backend.js';
 import type { BackendStatus } from './types.js';
 
-export interface BackendPoolOptions {
+export interface BackendPoolOptions extends SharedBackendOptions {
   config: GatewayConfig;
-  logger: Logger;
-  clock: Clock;
-  clientInfo: { name: string; version: string };
-  random?: () => number;
-  parentEnv?: NodeJS.ProcessEnv;
-  secrets?: SecretStore;
-  /** Where running stdio children are recorded (with a data folder). */
-  children?: ChildRegistry;
-  /** The gateway's data folder, where each stdio backend gets a working directory of its own. */
-  dataDir?: string;
-  /** Folder of the config file, which a relative `cwd` is read from. */
-  configDir?: string;
 }
 
 export interface ReconcileResult {
@@ -55,20 +39,8 @@ export class BackendPool extends EventEmitter<{ state: [BackendStatus]; added: [
   }
 
   #create(config: NamedBackendConfig): Backend {
-    const options = this.#options;
-    const backend = new Backend({
-      config,
-      settings: options.config.gateway,
-      logger: options.logger,
-      clock: options.clock,
-      clientInfo: options.clientInfo,
-      ...(options.random ? { random: options.random } : {}),
-      ...(options.parentEnv ? { parentEnv: options.parentEnv } : {}),
-      ...(options.secrets ? { secrets: options.secrets } : {}),
-      ...(options.children ? { children: options.children } : {}),
-      ...(options.dataDir ? { dataDir: options.dataDir } : {}),
-      ...(options.configDir ? { configDir: options.configDir } : {}),
-    });
+    const { config: gateway, ...shared } = this.#options;
+    const backend = new Backend({ ...shared, config, settings: gateway.gateway });
     backend.on('state', (status) => this.emit('state', status));
     return backend;
   }

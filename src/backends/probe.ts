@@ -2,24 +2,12 @@ import type { BackendTestResult } from '../api/contract.js';
 import { parseConfig } from '../config/load.js';
 import type { GatewaySettings, NamedBackendConfig } from '../config/schema.js';
 import { sealSecretInputs } from '../config/secret-refs.js';
-import type { Clock } from '../shared/clock.js';
-import type { Logger } from '../shared/logger.js';
 import type { SecretStore } from '../store/secrets.js';
-import { Backend } from './backend.js';
-import type { ChildRegistry } from './child-registry.js';
+import { Backend, type SharedBackendOptions } from './backend.js';
 
-export interface ProbeOptions {
+/** As for the pool's backends: the probe's stdio child starts in the folder the backend will run in. */
+export interface ProbeOptions extends SharedBackendOptions {
   settings: GatewaySettings;
-  logger: Logger;
-  clock: Clock;
-  clientInfo: { name: string; version: string };
-  secrets?: SecretStore;
-  parentEnv?: NodeJS.ProcessEnv;
-  /** Where the probe's stdio child is recorded while it runs (with a data folder). */
-  children?: ChildRegistry;
-  /** As for the pool's backends: the probe starts in the same folder the backend will run in. */
-  dataDir?: string;
-  configDir?: string;
   /** Give up waiting after this long; the result then says the backend is still connecting. */
   timeoutMs: number;
 }
@@ -30,23 +18,17 @@ export interface ProbeOptions {
  * tools it offers and what it printed. The backend is always stopped afterwards; no restarts.
  */
 export async function probeBackend(config: NamedBackendConfig, options: ProbeOptions): Promise<BackendTestResult> {
+  const { settings, timeoutMs, ...shared } = options;
   const backend = new Backend({
+    ...shared,
     config: { ...config, enabled: true },
     // No supervision: one attempt is the answer.
-    settings: { ...options.settings, maxRestarts: 1, restartBaseMs: 60_000, restartMaxMs: 60_000 },
-    logger: options.logger,
-    clock: options.clock,
-    clientInfo: options.clientInfo,
-    ...(options.secrets ? { secrets: options.secrets } : {}),
-    ...(options.parentEnv ? { parentEnv: options.parentEnv } : {}),
-    ...(options.children ? { children: options.children } : {}),
-    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
-    ...(options.configDir ? { configDir: options.configDir } : {}),
+    settings: { ...settings, maxRestarts: 1, restartBaseMs: 60_000, restartMaxMs: 60_000 },
   });
   let timer: NodeJS.Timeout | undefined;
   try {
     await new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, options.timeoutMs);
+      timer = setTimeout(resolve, timeoutMs);
       backend.on('state', (status) => {
         if (status.state !== 'connecting') resolve();
       });

@@ -2,10 +2,9 @@ import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LogFields, Logger } from '../shared/logger.js';
 import type { ChildRegistry } from './child-registry.js';
-import { createProcessTable } from './processes.js';
+import { processRunning } from '../shared/processes.js';
 import { StdioTransport, type StdioTransportOptions } from './stdio-transport.js';
 
-const processes = createProcessTable();
 const open: StdioTransport[] = [];
 
 afterEach(async () => {
@@ -141,13 +140,13 @@ describe.skipIf(process.platform === 'win32')('StdioTransport', () => {
     await until(() => /helper \d+/.test(t.stderr()), 'helper pid');
     const pid = t.transport.pid!;
     const helper = Number(/helper (\d+)/.exec(t.stderr())![1]);
-    expect(await processes.running(helper)).toBe(true);
+    expect(await processRunning(helper)).toBe(true);
     const started = Date.now();
     await t.transport.close();
     // EOF and SIGTERM were ignored: it took both grace periods and a SIGKILL.
     expect(Date.now() - started).toBeGreaterThanOrEqual(550);
-    expect(await processes.running(pid)).toBe(false);
-    expect(await processes.running(helper)).toBe(false);
+    expect(await processRunning(pid)).toBe(false);
+    expect(await processRunning(helper)).toBe(false);
     expect(t.closes).toBe(1);
     expect(t.transport.pid).toBeUndefined();
     await expect(t.transport.send({ jsonrpc: '2.0', method: 'x' })).rejects.toThrow('Not connected');
@@ -164,7 +163,7 @@ describe.skipIf(process.platform === 'win32')('StdioTransport', () => {
     await until(() => /helper \d+/.test(t.stderr()), 'helper pid');
     const helper = Number(/helper (\d+)/.exec(t.stderr())![1]);
     await t.transport.close();
-    expect(await processes.running(helper)).toBe(false);
+    expect(await processRunning(helper)).toBe(false);
   });
 
   it('reports a missing command as ENOENT', async () => {

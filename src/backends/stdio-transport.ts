@@ -5,9 +5,9 @@ import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ErrorCode, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { describeError } from '../shared/errors.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
+import { systemProcesses, type ProcessTable } from '../shared/processes.js';
 import type { ChildRegistry } from './child-registry.js';
 import { createJsonLineReader, recoverEnvelope, type JsonLineReader, type OversizedLine } from './json-lines.js';
-import { createProcessTable, type ProcessTable } from './processes.js';
 import { spawnPlan } from './spawn-plan.js';
 
 /**
@@ -94,7 +94,7 @@ export class StdioTransport implements Transport {
   constructor(options: StdioTransportOptions) {
     this.#options = options;
     this.#log = options.logger ?? silentLogger;
-    this.#processes = options.processes ?? createProcessTable();
+    this.#processes = options.processes ?? systemProcesses;
     this.#graceMs = options.graceMs ?? 2_000;
     this.#reader = createJsonLineReader({
       maxLineBytes: options.maxMessageBytes,

@@ -1,8 +1,9 @@
+import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { acquireFileLock, lockPathOf, withFileLock } from './file-lock.js';
+import { acquireFileLock, lockPathOf, withFileLock, type FileLock } from './file-lock.js';
 
 describe('file lock', () => {
   let dir: string;
@@ -97,6 +98,57 @@ describe('file lock', () => {
     );
     expect(most).toBe(1);
     // Nothing left behind: no lock, no lock moved aside.
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('lets exactly one of several acquirers take over the same stale lock; the others wait, then give up', async () => {
+    await writeFile(lockPathOf(path), JSON.stringify({ pid: 999_999, time: Date.now(), nonce: 'dead' }));
+    const results = await Promise.allSettled(
+      Array.from({ length: 8 }, () => acquireFileLock(path, { isAlive: onlyUsAlive, waitMs: 300 })),
+    );
+    const won = results.filter((r) => r.status === 'fulfilled');
+    expect(won).toHaveLength(1);
+    for (const r of results.filter((r) => r.status === 'rejected'))
+      expect(r.reason).toMatchObject({ code: 'conflict' });
+    // No takeover claim is left beside the lock, and releasing it leaves nothing at all.
+    expect(await readdir(dir)).toEqual(['cortex.config.json.lock']);
+    await (won[0] as PromiseFulfilledResult<FileLock>).value.release();
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('leaves alone the live lock another process put in place of the stale one it was judging', async () => {
+    const fresh = JSON.stringify({ pid: process.pid, time: Date.now(), nonce: 'fresh' });
+    await writeFile(lockPathOf(path), JSON.stringify({ pid: 999_999, time: Date.now(), nonce: 'dead' }));
+    // While this acquirer judges the stale lock, another one takes over and writes its own live lock.
+    const isAlive = async (pid: number) => {
+      if (pid === 999_999) await writeFile(lockPathOf(path), fresh);
+      return pid === process.pid;
+    };
+    await expect(acquireFileLock(path, { isAlive, waitMs: 100 })).rejects.toMatchObject({ code: 'conflict' });
+    expect(await readFile(lockPathOf(path), 'utf8')).toBe(fresh);
+    expect(await readdir(dir)).toEqual(['cortex.config.json.lock']);
+  });
+
+  it('passes over a takeover claim whose claimer died, and tidies it away', async () => {
+    await writeFile(lockPathOf(path), JSON.stringify({ pid: 999_999, time: Date.now(), nonce: 'dead' }));
+    // Named as lock-file.ts names the claim on this stale lock (its inode and content).
+    const [text, info] = await Promise.all([readFile(lockPathOf(path), 'utf8'), stat(lockPathOf(path))]);
+    const key = createHash('sha256').update(`${info.ino}\n${text}`).digest('hex').slice(0, 16);
+    const claim = `${lockPathOf(path)}.takeover-${key}.0`;
+    await writeFile(claim, JSON.stringify({ pid: 999_998, time: Date.now(), nonce: 'dead-claimer' }));
+    const lock = await acquireFileLock(path, { isAlive: onlyUsAlive, waitMs: 1000 });
+    expect(await readdir(dir)).toEqual(['cortex.config.json.lock']);
+    await lock.release();
+  });
+
+  it("lets a holder that took too long lose the lock, and then leaves the new holder's lock alone", async () => {
+    let now = 1_000_000;
+    const slow = await acquireFileLock(path, { now: () => now, waitMs: 1000 });
+    now += 31_000;
+    const next = await acquireFileLock(path, { now: () => now, waitMs: 1000 });
+    await slow.release();
+    expect(JSON.parse(await readFile(lockPathOf(path), 'utf8'))).toMatchObject({ time: now });
+    await next.release();
     expect(await readdir(dir)).toEqual([]);
   });
 

@@ -5,17 +5,11 @@ import { basename, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CAN_MOUNT, DISK_KINDS, testDisk } from '../../test/helpers/disk.js';
+import { exitedPid } from '../../test/helpers/processes.js';
 import { isGatewayError, type GatewayError } from '../shared/errors.js';
 import { removeStaleTempFiles, writeFileAtomic } from './atomic.js';
 
 const TEMP = /\.\d+\.[0-9a-f]{8}\.tmp$/;
-
-/** The pid of a process that has exited. */
-async function deadPid(): Promise<number> {
-  const child = spawn(process.execPath, ['-e', '']);
-  await new Promise((resolve) => child.once('exit', resolve));
-  return child.pid!;
-}
 
 describe('writeFileAtomic', () => {
   let dir: string;
@@ -120,7 +114,7 @@ describe('removeStaleTempFiles', () => {
   });
 
   it("removes temp files of dead processes and keeps a live process's", async () => {
-    const dead = await deadPid();
+    const dead = await exitedPid();
     const live = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
     try {
       const names = {
@@ -140,7 +134,7 @@ describe('removeStaleTempFiles', () => {
   });
 
   it("limits the sweep to one file's temps when asked (a config file in someone else's folder)", async () => {
-    const dead = await deadPid();
+    const dead = await exitedPid();
     const config = join(dir, 'cortex.config.json');
     await writeFile(`${config}.${dead}.0a1b2c3d.tmp`, 'x');
     await writeFile(join(dir, `other.json.${dead}.0a1b2c3d.tmp`), 'x');

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { link, open, readdir, rename, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { processAlive } from '../shared/processes.js';
 import { fileSystemError } from './fs-errors.js';
 
 export interface AtomicWriteOptions {
@@ -84,16 +85,6 @@ async function syncDirectory(dir: string): Promise<void> {
     }
   } catch {
     // Some file systems refuse fsync on a directory; the rename has happened either way.
-  }
-}
-
-/** Whether a process with this id runs (EPERM: it does, as another user). */
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

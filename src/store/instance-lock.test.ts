@@ -1,20 +1,16 @@
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { exitedPid } from '../../test/helpers/processes.js';
+import { processStartTime, type ProcessInfo, type ProcessProbe } from '../shared/processes.js';
 import {
   acquireInstanceLock,
   holderState,
   InstanceLockedError,
   instanceLockPath,
-  parseProcStat,
-  processAlive,
-  processStartTime,
   type InstanceLockRecord,
-  type ProcessInfo,
-  type ProcessProbe,
 } from './instance-lock.js';
 
 /** A probe over a fixed table of pids; any other pid is gone. */
@@ -26,77 +22,6 @@ function fakeProbe(table: Record<number, string | undefined>, onInspect?: (pid: 
     },
   };
 }
-
-/** A pid that was just in use and is not any more. */
-async function exitedPid(): Promise<number> {
-  const child = spawn(process.execPath, ['-e', '']);
-  await new Promise((resolve) => child.once('exit', resolve));
-  return child.pid!;
-}
-
-describe('processStartTime', () => {
-  it('reads the same value twice for this process, and another for a child', async () => {
-    const mine = await processStartTime(process.pid);
-    expect(mine).toBeTruthy();
-    expect(await processStartTime(process.pid)).toBe(mine);
-    const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 10000)']);
-    try {
-      await new Promise((resolve) => child.once('spawn', resolve));
-      // Tick granularity (10 ms) could coincide; the child is told apart by waiting past one tick.
-      await new Promise((resolve) => setTimeout(resolve, 30));
-      const theirs = await processStartTime(child.pid!);
-      expect(theirs).toBeTruthy();
-      expect(theirs).not.toBe(mine);
-    } finally {
-      child.kill('SIGKILL');
-    }
-  });
-
-  it('is undefined for a process that has exited, and for invalid pids', async () => {
-    expect(await processStartTime(await exitedPid())).toBeUndefined();
-    expect(await processStartTime(0)).toBeUndefined();
-    expect(await processStartTime(-1)).toBeUndefined();
-  });
-
-  it.runIf(process.platform === 'linux')('prefixes the boot id on Linux (tick counts restart at boot)', async () => {
-    const boot = (await readFile('/proc/sys/kernel/random/boot_id', 'utf8')).trim();
-    expect(await processStartTime(process.pid)).toMatch(new RegExp(`^${boot}:\\d+$`));
-  });
-
-  it.runIf(process.platform !== 'win32')('reads ps -o lstart (the macOS path) where ps exists', async () => {
-    const fromPs = await processStartTime(process.pid, 'darwin');
-    // e.g. "Mon Dec 1 10:00:00 2026": one line, with the year.
-    expect(fromPs).toMatch(/^\w{3} \w{3} \d{1,2} \d{2}:\d{2}:\d{2} \d{4}$/);
-    expect(await processStartTime(process.pid, 'darwin')).toBe(fromPs);
-  });
-
-  it('gives nothing on Windows: pid liveness only', async () => {
-    expect(await processStartTime(process.pid, 'win32')).toBeUndefined();
-  });
-});
-
-describe('parseProcStat', () => {
-  it('counts fields from the last ")" so a command name with spaces and parentheses is skipped', () => {
-    const rest = Array.from({ length: 50 }, (_, i) => String(i + 4)).join(' ');
-    // field 3 is the state, fields 4… are numbered by their position: field 22 holds "22".
-    expect(parseProcStat(`1234 (a) b (c)) S ${rest}`)).toEqual({ startTicks: '22', zombie: false });
-    expect(parseProcStat(`1234 (node) Z ${rest}`)).toEqual({ startTicks: '22', zombie: true });
-  });
-
-  it('refuses a line it cannot read', () => {
-    expect(parseProcStat('')).toBeUndefined();
-    expect(parseProcStat('1234 (node) S 1 2 3')).toBeUndefined();
-  });
-});
-
-describe('processAlive', () => {
-  it('is true for this process and false for an exited one, never signalling a group', async () => {
-    expect(processAlive(process.pid)).toBe(true);
-    expect(processAlive(await exitedPid())).toBe(false);
-    expect(processAlive(0)).toBe(false);
-    expect(processAlive(-1)).toBe(false);
-  });
-});
 
 describe('holderState', () => {
   it('is live when the pid runs with the recorded start time', async () => {

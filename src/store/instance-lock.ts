@@ -2,19 +2,16 @@
  * One gateway per data folder. A running gateway (`cortex-gateway serve` or the desktop app) holds
  * `gateway.lock` in its data folder; a second start finds it and refuses, naming the first. A lock
  * left behind by a crash is recognised (its process is gone, or its pid now belongs to another
- * process) and taken over.
- *
- * Also exported for other modules: `processStartTime(pid)` and `processAlive(pid)`, which together
- * tell "this pid is still the process I recorded" from "this pid was reused".
+ * process) and taken over, by exactly one of several starters (see lock-file.ts).
  */
-import { execFile } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { readFileSync, unlinkSync } from 'node:fs';
-import { open, readdir, readFile, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
 import { GatewayError } from '../shared/errors.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
+import { systemProcesses, type ProcessProbe } from '../shared/processes.js';
 import { writeFileAtomic } from './atomic.js';
+import { fileSystemError } from './fs-errors.js';
+import { createLockFile, type LockFile, type Staleness } from './lock-file.js';
 
 export const INSTANCE_LOCK_FILE = 'gateway.lock';
 
@@ -28,7 +25,7 @@ export interface InstanceLockRecord {
   /** Random per acquisition: how the holder recognises its own file when it releases or updates it. */
   id: string;
   pid: number;
-  /** The OS's start time of `pid` (see processStartTime); absent where it cannot be read (Windows). */
+  /** The OS's start time of `pid` (see shared/processes.ts); absent where it cannot be read (Windows). */
   processStart?: string;
   /** When the lock was taken (ISO 8601). */
   startedAt: string;
@@ -40,120 +37,13 @@ export interface InstanceLockRecord {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Process identity
-
-/** Whether a process with this pid exists (EPERM: it exists but belongs to another user). */
-export function processAlive(pid: number): boolean {
-  // kill(0, …) and negative pids signal process groups: never a valid answer for one process.
-  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/**
- * Field 22 (`starttime`, clock ticks after boot) of a Linux `/proc/<pid>/stat` line, and whether the
- * process is a zombie (field 3 `Z`: dead, waiting for its parent to reap it). Field 2 is the command
- * name in parentheses and may itself hold spaces and parentheses, so fields are counted from the
- * last `)`. proc(5).
- */
-export function parseProcStat(line: string): { startTicks: string; zombie: boolean } | undefined {
-  const close = line.lastIndexOf(')');
-  if (close < 0) return undefined;
-  const fields = line
-    .slice(close + 1)
-    .trim()
-    .split(/\s+/);
-  // fields[0] is field 3 (state), so field 22 is fields[19].
-  const startTicks = fields[19];
-  if (!startTicks || !/^\d+$/.test(startTicks)) return undefined;
-  return { startTicks, zombie: fields[0] === 'Z' };
-}
-
-async function linuxBootId(): Promise<string | undefined> {
-  try {
-    return (await readFile('/proc/sys/kernel/random/boot_id', 'utf8')).trim() || undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** /proc/<pid>/stat read and parsed: 'gone' when there is no such process, undefined when unreadable. */
-async function readLinuxStat(pid: number): Promise<ReturnType<typeof parseProcStat> | 'gone'> {
-  try {
-    return parseProcStat(await readFile(`/proc/${pid}/stat`, 'utf8'));
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'gone' : undefined;
-  }
-}
-
-async function linuxStartTime(stat: { startTicks: string }): Promise<string> {
-  const boot = await linuxBootId();
-  return boot ? `${boot}:${stat.startTicks}` : stat.startTicks;
-}
-
-/**
- * A string that identifies when the OS started process `pid`, or undefined when it cannot be told
- * (no such running process, Windows, no /proc or `ps`). Two readings for the same process are
- * equal; a process that later got the same pid gives a different one. Compare, never parse.
- *
- * Linux: field 22 of /proc/<pid>/stat, prefixed with the boot id (tick counts restart at every
- * boot, and an app started at login tends to get the same pid and ticks each time); a zombie gives
- * undefined. macOS and the BSDs: `ps -o lstart=` (to the second). Windows: undefined, so callers
- * fall back to pid liveness alone.
- */
-export async function processStartTime(
-  pid: number,
-  platform: NodeJS.Platform = process.platform,
-): Promise<string | undefined> {
-  if (!Number.isSafeInteger(pid) || pid <= 0 || platform === 'win32') return undefined;
-  if (platform === 'linux') {
-    const stat = await readLinuxStat(pid);
-    return stat && stat !== 'gone' && !stat.zombie ? linuxStartTime(stat) : undefined;
-  }
-  return new Promise((resolve) => {
-    // LC_ALL=C: lstart is printed with the locale's day and month names otherwise.
-    execFile(
-      'ps',
-      ['-o', 'lstart=', '-p', String(pid)],
-      { env: { ...process.env, LC_ALL: 'C' }, timeout: 5_000, windowsHide: true },
-      (error, stdout) => {
-        const text = String(stdout).trim().replace(/\s+/g, ' ');
-        resolve(error || !text ? undefined : text);
-      },
-    );
-  });
-}
-
-/** What a probe tells of a pid: gone, or alive with its start time when that can be read. */
-export type ProcessInfo = { alive: false } | { alive: true; startTime: string | undefined };
-
-/** How a lock's holder is checked; tests pass their own. */
-export interface ProcessProbe {
-  inspect(pid: number): Promise<ProcessInfo>;
-}
-
-/** Liveness and start time of a pid on this machine; a Linux zombie (exited, not yet reaped) is gone. */
-export async function inspectProcess(pid: number): Promise<ProcessInfo> {
-  if (!processAlive(pid)) return { alive: false };
-  if (process.platform === 'linux') {
-    const stat = await readLinuxStat(pid);
-    if (stat === 'gone' || stat?.zombie) return { alive: false };
-    return { alive: true, startTime: stat ? await linuxStartTime(stat) : undefined };
-  }
-  return { alive: true, startTime: await processStartTime(pid) };
-}
-
-export const systemProcessProbe: ProcessProbe = { inspect: inspectProcess };
+// The holder
 
 /** Whether the lock's holder still runs: stale when its pid is gone, or now names another process. */
 export async function holderState(
   record: Pick<InstanceLockRecord, 'pid' | 'processStart'>,
-  probe: ProcessProbe = systemProcessProbe,
-): Promise<{ stale: false } | { stale: true; reason: string }> {
+  probe: ProcessProbe = systemProcesses,
+): Promise<Staleness> {
   const info = await probe.inspect(record.pid);
   if (!info.alive) return { stale: true, reason: `process ${record.pid} is not running` };
   // A start time that cannot be read (Windows, a ps that timed out) leaves an alive pid counted as
@@ -225,13 +115,6 @@ export interface AcquireInstanceLockOptions {
   timeoutMs?: number;
 }
 
-interface SeenLock {
-  text: string;
-  ino: number;
-  mtimeMs: number;
-  record: InstanceLockRecord | undefined;
-}
-
 function parseRecord(text: string): InstanceLockRecord | undefined {
   try {
     const value = JSON.parse(text) as Partial<InstanceLockRecord> | null;
@@ -254,109 +137,32 @@ function parseRecord(text: string): InstanceLockRecord | undefined {
   }
 }
 
-/** Content and inode read through one handle, so both describe the same file even if it is replaced. */
-async function readLock(path: string): Promise<SeenLock | undefined> {
-  try {
-    const handle = await open(path, 'r');
-    try {
-      const info = await handle.stat();
-      const text = await handle.readFile('utf8');
-      return { text, ino: info.ino, mtimeMs: info.mtimeMs, record: parseRecord(text) };
-    } finally {
-      await handle.close();
-    }
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw lockFileError(path, error);
-  }
-}
-
-function lockFileError(path: string, error: unknown): GatewayError {
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
-    return new GatewayError('permission_denied', `${path}: cannot use the gateway lock file (${code})`, {
-      field: path,
-      cause: error,
-    });
-  }
-  if (code === 'ENOSPC' || code === 'EDQUOT') {
-    return new GatewayError('disk_full', `${path}: cannot write the gateway lock file: the disk is full`, {
-      field: path,
-      cause: error,
-    });
-  }
+/** File system failures as the errors the store gives (disk full, permission), anything else `internal`. */
+function lockFileError(error: unknown, path: string, action: 'read' | 'write'): GatewayError {
+  const mapped = fileSystemError(error, path, action);
+  if (mapped instanceof GatewayError) return mapped;
   return new GatewayError('internal', `${path}: ${(error as Error).message}`, { field: path, cause: error });
 }
 
-/** Exclusive create: true when this call made the file, false when one was already there. */
-async function createExclusive(path: string, text: string): Promise<boolean> {
-  let handle;
-  try {
-    handle = await open(path, 'wx', 0o600);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw lockFileError(path, error);
-  }
-  try {
-    await handle.writeFile(text);
-    await handle.sync();
-  } catch (error) {
-    await handle.close().catch(() => {});
-    await rm(path, { force: true });
-    throw lockFileError(path, error);
-  }
-  await handle.close();
-  return true;
-}
-
 /**
- * Removes the stale lock `seen` if it is still there; true when this call removed it. An unlink is
- * not conditional: two starters that judged the same file stale could both remove "it", the second
- * removing the lock the first had just created. So removing needs a claim, a file named after the
- * stale lock (inode and content) and created exclusively: only its creator re-reads the lock and
- * unlinks it if it is still that same file, which nobody else can replace while it is there. A claim
- * whose creator has died (killed in that instant) is passed over for the next numbered one.
+ * The data folder's lock file. A file that cannot be parsed is taken as being written right now (the
+ * holder creates it empty, then writes) until it is `grace` old; older, it was left half-written by
+ * a crash. A takeover claim holds its claimer's record and is judged the same way.
  */
-async function removeStale(
-  path: string,
-  seen: SeenLock,
-  claimer: InstanceLockRecord,
-  probe: ProcessProbe,
-  grace: number,
-): Promise<'removed' | 'changed' | 'busy'> {
-  const key = createHash('sha256').update(`${seen.ino}\n${seen.text}`).digest('hex').slice(0, 16);
-  for (let n = 0; n < 100; n++) {
-    const claim = `${path}.takeover-${key}.${n}`;
-    if (await createExclusive(claim, JSON.stringify(claimer))) {
-      try {
-        const now = await readLock(path);
-        if (!now || now.ino !== seen.ino || now.text !== seen.text) return 'changed';
-        await rm(path, { force: true });
-        return 'removed';
-      } finally {
-        await rm(claim, { force: true });
+function gatewayLockFile(path: string, probe: ProcessProbe, grace: number): LockFile<InstanceLockRecord> {
+  return createLockFile({
+    path,
+    parse: parseRecord,
+    async judge(seen) {
+      if (seen.record) return holderState(seen.record, probe);
+      if (Date.now() - seen.mtimeMs >= grace) {
+        return { stale: true, reason: 'the lock file was unreadable (left half-written)' };
       }
-    }
-    const other = await readLock(claim);
-    // Released a moment ago, or being written: let the caller look at the lock again.
-    if (!other || (!other.record && Date.now() - other.mtimeMs < grace)) return 'busy';
-    if (other.record && !(await holderState(other.record, probe)).stale) return 'busy';
-  }
-  throw new GatewayError('conflict', `${path}: too many abandoned takeover files next to the gateway lock`, {
-    field: path,
+      return { stale: false };
+    },
+    fail: lockFileError,
+    durable: true,
   });
-}
-
-/** Claims left by starters killed mid-takeover: moot once the lock is ours, removed for tidiness. */
-async function removeDeadClaims(path: string, probe: ProcessProbe): Promise<void> {
-  const dir = dirname(path);
-  const prefix = `${basename(path)}.takeover-`;
-  for (const name of await readdir(dir).catch(() => [] as string[])) {
-    if (!name.startsWith(prefix)) continue;
-    const claim = await readLock(join(dir, name)).catch(() => undefined);
-    if (claim?.record && !(await holderState(claim.record, probe)).stale) continue;
-    await rm(join(dir, name), { force: true });
-  }
 }
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -369,7 +175,7 @@ const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export async function acquireInstanceLock(dataDir: string, options: AcquireInstanceLockOptions): Promise<InstanceLock> {
   const path = instanceLockPath(dataDir);
   const logger = options.logger ?? silentLogger;
-  const probe = options.probe ?? systemProcessProbe;
+  const probe = options.probe ?? systemProcesses;
   const pid = options.pid ?? process.pid;
   const grace = options.unreadableGraceMs ?? 5_000;
   const self = await probe.inspect(pid);
@@ -383,39 +189,24 @@ export async function acquireInstanceLock(dataDir: string, options: AcquireInsta
     dataDir,
   };
   const deadline = Date.now() + (options.timeoutMs ?? grace + 5_000);
-  let replaced: InstanceLock['replaced'];
+  const file = gatewayLockFile(path, probe, grace);
 
-  for (;;) {
-    if (await createExclusive(path, JSON.stringify(record, null, 2) + '\n')) break;
-    const seen = await readLock(path);
-    let reason = '';
-    if (!seen) {
-      // Released in between: try again.
-    } else if (seen.record) {
-      const state = await holderState(seen.record, probe);
-      if (!state.stale) throw new InstanceLockedError(seen.record, dataDir);
-      reason = state.reason;
-    } else if (Date.now() - seen.mtimeMs >= grace) {
-      reason = 'the lock file was unreadable (left half-written)';
-    } else {
-      // Created a moment ago and not written yet: its holder is between open() and write().
+  const taken = await file.acquire({
+    record: () => JSON.stringify(record, null, 2) + '\n',
+    async wait(seen, staleness) {
+      if (!staleness.stale && seen.record) throw new InstanceLockedError(seen.record, dataDir);
+      // Created a moment ago and not written yet (its holder is between open() and write()), or
+      // another starter is taking the stale lock over right now.
+      if (Date.now() > deadline) {
+        throw new GatewayError('conflict', `${path}: could not take the gateway lock: other starts keep changing it`, {
+          field: path,
+        });
+      }
       await delay(25);
-    }
-    if (seen && reason) {
-      const outcome = await removeStale(path, seen, record, probe, grace);
-      if (outcome === 'removed') {
-        replaced = { holder: seen.record, reason };
-        logger.warn('took over a stale gateway lock', { path, reason });
-      } else if (outcome === 'busy') await delay(25);
-    }
-    if (Date.now() > deadline) {
-      throw new GatewayError('conflict', `${path}: could not take the gateway lock: other starts keep changing it`, {
-        field: path,
-      });
-    }
-  }
-
-  await removeDeadClaims(path, probe);
+    },
+  });
+  const replaced = taken.replaced && { holder: taken.replaced.seen.record, reason: taken.replaced.reason };
+  if (replaced) logger.warn('took over a stale gateway lock', { path, reason: replaced.reason });
 
   let released = false;
   const isOurs = (text: string) => parseRecord(text)?.id === record.id;
@@ -426,7 +217,7 @@ export async function acquireInstanceLock(dataDir: string, options: AcquireInsta
     },
     replaced,
     async update(fields) {
-      const current = await readLock(path);
+      const current = await file.read();
       if (released || !current || !isOurs(current.text)) {
         throw new GatewayError('conflict', `${path}: this gateway no longer holds the lock`, { field: path });
       }
@@ -437,17 +228,12 @@ export async function acquireInstanceLock(dataDir: string, options: AcquireInsta
     async release() {
       if (released) return;
       released = true;
-      const current = await readLock(path).catch(() => undefined);
-      if (current && isOurs(current.text)) await rm(path, { force: true });
+      await file.release((seen) => seen.record?.id === record.id, JSON.stringify(record));
     },
     releaseSync() {
       if (released) return;
       released = true;
-      try {
-        if (isOurs(readFileSync(path, 'utf8'))) unlinkSync(path);
-      } catch {
-        // Gone already, or unreadable: either way not ours to remove.
-      }
+      file.releaseSync(isOurs);
     },
     async [Symbol.asyncDispose]() {
       await lock.release();
@@ -458,5 +244,10 @@ export async function acquireInstanceLock(dataDir: string, options: AcquireInsta
 
 /** The current holder of the data folder's lock, if the file is there and readable (for messages). */
 export async function readInstanceLock(dataDir: string): Promise<InstanceLockRecord | undefined> {
-  return (await readLock(instanceLockPath(dataDir)).catch(() => undefined))?.record;
+  const path = instanceLockPath(dataDir);
+  return (
+    await gatewayLockFile(path, systemProcesses, 0)
+      .read()
+      .catch(() => undefined)
+  )?.record;
 }

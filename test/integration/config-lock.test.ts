@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createKeyFileSecretStore } from '../../src/store/secrets.js';
 import { CLI, nodeBackend, ROOT, TOY } from '../helpers/gateway.js';
+import { raceForLock } from '../helpers/lock-race.js';
+import { exitedPid } from '../helpers/processes.js';
 
 const WORKER = join(ROOT, 'test/fixtures/config-edit-worker.ts');
 
@@ -64,9 +66,7 @@ describe('config edits across processes', () => {
 
   it('a CLI command takes over the lock left by a process that died, and removes it', async () => {
     await writeFile(path, JSON.stringify({ mcpServers: { toy: nodeBackend(TOY) } }, null, 2));
-    const dead = spawn(process.execPath, ['-e', '']);
-    await new Promise((resolve) => dead.on('exit', resolve));
-    await writeFile(`${path}.lock`, JSON.stringify({ pid: dead.pid, time: Date.now(), nonce: 'dead' }));
+    await writeFile(`${path}.lock`, JSON.stringify({ pid: await exitedPid(), time: Date.now(), nonce: 'dead' }));
 
     const env = { ...process.env, CORTEX_DATA_DIR: dir, CORTEX_CONFIG: path };
     const result = await run([CLI, 'secret', 'set', 'toy', 'TOY_NAME', '--data-dir', dir], env, 'from-stdin\n').done;
@@ -75,5 +75,15 @@ describe('config edits across processes', () => {
     expect(saved.mcpServers.toy.env).toEqual({ TOY_NAME: '${secret:toy.env.TOY_NAME}' });
     expect(await createKeyFileSecretStore(dir).get('toy.env.TOY_NAME')).toBe('from-stdin');
     expect((await readdir(dir)).filter((name) => name.includes('.lock'))).toEqual([]);
+  });
+
+  it('lets exactly one of several processes racing for a stale lock take it; the others wait, then give up', async () => {
+    await writeFile(`${path}.lock`, JSON.stringify({ pid: await exitedPid(), time: Date.now(), nonce: 'dead' }));
+    await using race = await raceForLock('config', path, join(dir, 'go'));
+    expect(race.results.filter((r) => r === 'won')).toHaveLength(1);
+    expect(race.results.filter((r) => r === 'conflict')).toHaveLength(3);
+    expect(JSON.parse(await readFile(`${path}.lock`, 'utf8'))).toMatchObject({ pid: race.winner });
+    // No takeover claim is left beside the lock.
+    expect((await readdir(dir)).filter((name) => name.includes('.lock'))).toEqual(['cortex.config.json.lock']);
   });
 });

@@ -11,6 +11,7 @@ import { openKeyFileSecretStore, SECRETS_FILE_NAME, SECRETS_KEY_FILE_NAME } from
 import { DISK_KINDS, testDisk } from '../helpers/disk.js';
 import { TOY, nodeBackend } from '../helpers/gateway.js';
 import { openConsent, submitConsent, type ConsentForm } from '../helpers/oauth.js';
+import { exitedPid } from '../helpers/processes.js';
 
 const REDIRECT = 'http://127.0.0.1:53682/callback';
 
@@ -206,12 +207,11 @@ describe.each(DISK_KINDS)('a full disk under a running gateway (%s)', (kind) => 
 describe('temp files of unfinished writes', () => {
   it("are removed at start when their process is gone; a live process's are kept", async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'cortex-leftovers-'));
-    const exited = spawn(process.execPath, ['-e', '']);
-    await new Promise((resolve) => exited.once('exit', resolve));
+    const exited = await exitedPid();
     const live = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
     try {
-      const dead = `oauth.json.${exited.pid}.0a1b2c3d.tmp`;
-      const deadConfig = `cortex.config.json.${exited.pid}.1a2b3c4d.tmp`;
+      const dead = `oauth.json.${exited}.0a1b2c3d.tmp`;
+      const deadConfig = `cortex.config.json.${exited}.1a2b3c4d.tmp`;
       const kept = `secrets.enc.json.${live.pid}.0a1b2c3d.tmp`;
       for (const name of [dead, deadConfig, kept]) await writeFile(join(dataDir, name), '{"half":');
       await writeFile(join(dataDir, 'cortex.config.json'), JSON.stringify({ mcpServers: {} }));

@@ -1,6 +1,6 @@
 // One gateway per data folder: a second start is refused and leaves the first alone; a lock left by
 // a crash (or naming a reused pid) is taken over; runtime.json is removed only by its writer.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,16 +11,12 @@ import { parseConfig } from '../../src/config/load.js';
 import { startGatewayInstance } from '../../src/gateway-instance.js';
 import { createGateway } from '../../src/index.js';
 import { readRuntimeInfo, runtimeFilePath } from '../../src/runtime-file.js';
-import {
-  InstanceLockedError,
-  instanceLockPath,
-  processStartTime,
-  type InstanceLockRecord,
-} from '../../src/store/instance-lock.js';
-import { isAlive, ROOT, TOY, waitFor } from '../helpers/gateway.js';
+import { processStartTime } from '../../src/shared/processes.js';
+import { InstanceLockedError, instanceLockPath, type InstanceLockRecord } from '../../src/store/instance-lock.js';
+import { isAlive, TOY, waitFor } from '../helpers/gateway.js';
 import { spawnCliIn, type CliRun } from '../helpers/home-cli.js';
-
-const RACER = join(ROOT, 'test/fixtures/lock-racer.ts');
+import { raceForLock } from '../helpers/lock-race.js';
+import { exitedPid } from '../helpers/processes.js';
 
 const exists = (path: string) =>
   stat(path).then(
@@ -248,35 +244,21 @@ describe('one gateway per data folder (cortex-gateway serve)', { timeout: 120_00
 describe('the gateway lock across processes', { timeout: 120_000 }, () => {
   it('lets exactly one of several processes racing for a stale lock take it', async () => {
     const dataDir = await mkdtemp(join(tmpdir(), 'cortex-race-'));
-    const contenders: ChildProcess[] = [];
     try {
-      const dead = spawn(process.execPath, ['-e', '']);
-      await new Promise((resolve) => dead.once('exit', resolve));
-      const stale = { id: 'crashed', pid: dead.pid!, startedAt: '2026-01-01T00:00:00.000Z', app: 'cli', dataDir };
+      const stale = {
+        id: 'crashed',
+        pid: await exitedPid(),
+        startedAt: '2026-01-01T00:00:00.000Z',
+        app: 'cli',
+        dataDir,
+      };
       await writeFile(instanceLockPath(dataDir), JSON.stringify(stale));
-      const goFile = join(dataDir, 'go');
-      const outputs: string[] = [];
-      for (let i = 0; i < 4; i++) {
-        const child = spawn(process.execPath, ['--import', 'tsx', RACER, dataDir, goFile], {
-          stdio: ['pipe', 'pipe', 'inherit'],
-        });
-        outputs.push('');
-        child.stdout!.on('data', (c: Buffer) => (outputs[i] += c.toString()));
-        contenders.push(child);
-      }
-      await waitFor(() => outputs.every((o) => o.includes('ready')), 'every contender loaded', 60_000);
-      await writeFile(goFile, '');
-      const results = await waitFor(() => {
-        const last = outputs.map((o) => o.trim().split('\n').at(-1));
-        return last.every((l) => l !== 'ready') ? last : undefined;
-      }, 'every contender decided');
+      await using race = await raceForLock('gateway', dataDir, join(dataDir, 'go'));
+      const { results } = race;
       expect(results.filter((r) => r === 'won')).toHaveLength(1);
       expect(results.filter((r) => r === 'already_running')).toHaveLength(3);
-      const winner = contenders[results.indexOf('won')]!;
-      expect((await readLock(dataDir)).pid).toBe(winner.pid);
+      expect((await readLock(dataDir)).pid).toBe(race.winner);
     } finally {
-      for (const child of contenders) child.stdin!.end();
-      await Promise.all(contenders.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : null)));
       await rm(dataDir, { recursive: true, force: true });
     }
   });

@@ -6,12 +6,12 @@ import { join } from 'node:path';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { childrenDir, type ChildRecord } from '../../src/backends/child-registry.js';
-import { createProcessTable, processStartTime } from '../../src/backends/processes.js';
+import { processRunning, processStartTime, systemProcesses } from '../../src/shared/processes.js';
 import { CLI, connectClient, nodeBackend, ROOT, startGateway, text, waitFor } from '../helpers/gateway.js';
+import { exitedPid } from '../helpers/processes.js';
 
 const BIG = join(ROOT, 'test/fixtures/big-server.mjs');
 const MiB = 1024 * 1024;
-const processes = createProcessTable();
 const posix = process.platform !== 'win32';
 
 describe('stdio backends: message size', () => {
@@ -66,7 +66,7 @@ describe.skipIf(!posix)('stdio backends: process groups and leftovers', () => {
   afterEach(async () => {
     for (const child of spawned.splice(0))
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    for (const pid of pids) processes.signal(pid, 'SIGKILL');
+    for (const pid of pids) systemProcesses.signal(pid, 'SIGKILL');
     pids.clear();
     await rm(dir, { recursive: true, force: true });
   });
@@ -78,13 +78,6 @@ describe.skipIf(!posix)('stdio backends: process groups and leftovers', () => {
     return child;
   }
 
-  /** The pid of a process that has exited: a gateway that is gone. */
-  async function deadPid(): Promise<number> {
-    const child = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' });
-    await new Promise((resolve) => child.once('exit', resolve));
-    return child.pid!;
-  }
-
   async function writeRecord(dataDir: string, record: Partial<ChildRecord> & { pid: number }): Promise<string> {
     const folder = childrenDir(dataDir);
     await mkdir(folder, { recursive: true });
@@ -94,7 +87,7 @@ describe.skipIf(!posix)('stdio backends: process groups and leftovers', () => {
       startTime: null,
       command: 'node',
       backend: 'old',
-      gatewayPid: await deadPid(),
+      gatewayPid: await exitedPid(),
       gatewayStartTime: 'long ago',
       spawnedAt: new Date().toISOString(),
       ...record,
@@ -115,9 +108,9 @@ describe.skipIf(!posix)('stdio backends: process groups and leftovers', () => {
     await using session = await connectClient(gw.mcpUrl);
     const helper = Number(text(await session.client.callTool({ name: 'big__helper_pid', arguments: {} })));
     pids.add(helper);
-    expect(await processes.running(helper)).toBe(true);
+    expect(await processRunning(helper)).toBe(true);
     await gw.gateway.stop();
-    expect(await processes.running(helper)).toBe(false);
+    expect(await processRunning(helper)).toBe(false);
   });
 
   it('records each running child in the data folder and removes the record when it stops', async () => {
@@ -150,7 +143,7 @@ describe.skipIf(!posix)('stdio backends: process groups and leftovers', () => {
     const path = await writeRecord(dataDir, { pid: stranger.pid!, pgid: stranger.pid!, startTime: 'another process' });
     await using gw = await startGateway({}, {}, { dataDir });
     expect(gw.address.port).toBeGreaterThan(0);
-    expect(await processes.running(stranger.pid!)).toBe(true);
+    expect(await processRunning(stranger.pid!)).toBe(true);
     // The record described a process that is gone: it is removed.
     expect(await exists(path)).toBe(false);
   });
@@ -169,7 +162,7 @@ describe.skipIf(!posix)('stdio backends: process groups and leftovers', () => {
     });
     await using gw = await startGateway({}, {}, { dataDir });
     expect(gw.address.port).toBeGreaterThan(0);
-    expect(await processes.running(child.pid!)).toBe(true);
+    expect(await processRunning(child.pid!)).toBe(true);
     expect(await exists(path)).toBe(true);
   });
 
@@ -216,11 +209,11 @@ describe.skipIf(!posix)('stdio backends: process groups and leftovers', () => {
     // It survived its gateway: reparented (to PID 1 or a subreaper), still running.
     const ppid = async () => Number((await readFile(`/proc/${orphan}/stat`, 'utf8')).split(') ')[1]!.split(' ')[1]);
     if (process.platform === 'linux') await waitFor(async () => (await ppid()) !== first.child.pid, 'reparented');
-    expect(await processes.running(orphan!)).toBe(true);
+    expect(await processRunning(orphan!)).toBe(true);
     expect(backendPids()).toEqual([orphan]);
 
     const second = await serve('second');
-    await waitFor(async () => !(await processes.running(orphan!)), `the orphan stopped (${second.stderr()})`);
+    await waitFor(async () => !(await processRunning(orphan!)), `the orphan stopped (${second.stderr()})`);
     const [fresh] = await waitFor(async () => {
       const running = backendPids();
       return running.length === 1 && running[0] !== orphan ? running : undefined;
@@ -233,7 +226,7 @@ describe.skipIf(!posix)('stdio backends: process groups and leftovers', () => {
     const exited = new Promise((resolve) => second.child.once('exit', resolve));
     second.child.kill('SIGTERM');
     await exited;
-    expect(await processes.running(fresh!)).toBe(false);
+    expect(await processRunning(fresh!)).toBe(false);
     expect(await recorded()).toEqual([]);
   });
 });
