@@ -118,15 +118,21 @@ describe.each(DISK_KINDS)('a full disk under a running gateway (%s)', (kind) => 
         callOwnerApi({ mcpUrl: `${gw.origin}/mcp`, ownerToken: gw.gateway.ownerToken }, 'POST', '/api/keys/rotate'),
       ).rejects.toMatchObject({ code: 'disk_full', field: oauthPath });
 
-      // A backend with a secret: the first secret needs the key file, which cannot be written.
+      // A backend with a secret. On a really full disk the edit's first write is its lock file
+      // (config edits take turns across processes, src/config/file-lock.ts), so that is the file
+      // named; through the seam (store writes only) it is the key file the first secret needs.
+      const configLock = join(dataDir, 'cortex.config.json.lock');
       const saved = await gw.api('PUT', '/api/backends/notes', notesEntry);
       expect(saved.status).toBe(507);
-      expect(saved.body.error).toMatchObject({ code: 'disk_full', field: join(dataDir, SECRETS_KEY_FILE_NAME) });
+      expect(saved.body.error).toMatchObject({
+        code: 'disk_full',
+        field: disk.kind === 'tmpfs' ? configLock : join(dataDir, SECRETS_KEY_FILE_NAME),
+      });
       if (disk.kind === 'tmpfs') {
-        // The config file itself (written without the seam, so only on a really full disk).
+        // A plain edit (no secret, written without the seam, so only on a really full disk).
         const plain = await gw.api('PUT', '/api/backends/plain', { ...nodeBackend(TOY), enabled: false });
         expect(plain.status).toBe(507);
-        expect(plain.body.error).toMatchObject({ code: 'disk_full', field: join(dataDir, 'cortex.config.json') });
+        expect(plain.body.error).toMatchObject({ code: 'disk_full', field: configLock });
       }
       expect((await gw.api('GET', '/api/backends')).body.value).toEqual([]);
 
