@@ -145,7 +145,7 @@ export class AuthorizationServer {
       refreshTokenTtlSeconds: 90 * 24 * 3600,
       refreshGraceMs: 30_000,
       prompter: BROWSER_PROMPTER,
-      clientMetadata: new ClientMetadataFetcher(),
+      clientMetadata: new ClientMetadataFetcher({ logger: options.logger, now: () => options.clock.now() }),
       ...options,
     };
     this.verify = createTokenVerifier({
