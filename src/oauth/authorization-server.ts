@@ -128,6 +128,23 @@ function appendParams(uri: string, params: Record<string, string | undefined>): 
 }
 
 /**
+ * RFC 6749 §2.3.1: Basic credentials are the form-urlencoded client id and secret, joined by a
+ * colon, in base64. Anything else (no colon, a broken percent escape, not base64) is undefined.
+ */
+function parseBasic(encoded: string): { clientId: string; secret: string } | undefined {
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded)) return undefined;
+  const decoded = Buffer.from(encoded, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon === -1) return undefined;
+  const formDecode = (value: string) => decodeURIComponent(value.replace(/\+/g, ' '));
+  try {
+    return { clientId: formDecode(decoded.slice(0, colon)), secret: formDecode(decoded.slice(colon + 1)) };
+  } catch {
+    return undefined; // URIError: a malformed percent escape
+  }
+}
+
+/**
  * The authorization server's logic, free of HTTP framework concerns: each endpoint is a method
  * taking the parsed request and returning what to send, or throwing an OAuthError.
  */
@@ -550,12 +567,12 @@ export class AuthorizationServer {
   ): Promise<ClientRecord> {
     let clientId = form.client_id;
     let secret = form.client_secret;
-    if (authorization?.startsWith('Basic ')) {
-      const decoded = Buffer.from(authorization.slice(6), 'base64').toString('utf8');
-      const colon = decoded.indexOf(':');
-      if (colon === -1) throw new OAuthError('invalid_client', 'Malformed Basic credentials');
-      clientId = decodeURIComponent(decoded.slice(0, colon));
-      secret = decodeURIComponent(decoded.slice(colon + 1));
+    // RFC 7235 §2.1: the scheme name is case-insensitive.
+    if (authorization && /^basic /i.test(authorization)) {
+      const basic = parseBasic(authorization.slice(6).trim());
+      // RFC 6749 §5.2: failed client authentication is invalid_client (401), whatever the cause.
+      if (!basic) throw new OAuthError('invalid_client', 'Malformed Basic credentials');
+      ({ clientId, secret } = basic);
     }
     const client = clientId ? await this.#client(clientId) : undefined;
     if (!client) throw new OAuthError('invalid_client', 'Unknown client');
