@@ -7,6 +7,7 @@ import { ClientMetadataFetcher, isMetadataClientId } from './client-metadata.js'
 import { renderConsentPage, renderWaitingPage, type ScopeGroup } from './consent-page.js';
 import { OAuthError } from './errors.js';
 import type { KeyRing } from './keys.js';
+import { RefreshGrace } from './refresh-grace.js';
 import { checkRedirectUri, matchRedirectUri } from './redirect-uri.js';
 import type { ClientRecord, OAuthStore, RefreshFamily } from './store.js';
 import { createTokenVerifier, issueAccessToken, type TokenVerifier } from './tokens.js';
@@ -28,7 +29,10 @@ export interface AuthorizationServerOptions {
   scopeGroups: () => readonly ScopeGroup[];
   accessTokenTtlSeconds?: number;
   refreshTokenTtlSeconds?: number;
-  /** A just-rotated refresh token is accepted again within this window (clients retry). */
+  /**
+   * A just-rotated refresh token presented again within this window gets the same answer as the
+   * first time (clients retry a response they lost); after it, the token's return revokes the grant.
+   */
   refreshGraceMs?: number;
   /** How a request is put to the owner; by default the requester's browser shows the consent page. */
   prompter?: ConsentPrompter;
@@ -75,9 +79,22 @@ interface IssuedCode {
   scopes: string[];
   subject: string;
   expiresAt: number;
-  used: boolean;
-  /** What the code was exchanged for, revoked if the code is presented again (RFC 6749 §4.1.2). */
+  /**
+   * The exchange of this code, under way or done. Set before the first await of the exchange, so
+   * any later presentation, even one arriving at the same moment, finds it and is a replay.
+   * Cleared only when an exchange failed without issuing anything, for the client to retry.
+   */
+  exchange?: Promise<TokenResponse>;
+  /** Presented again: whatever the exchange issued is revoked and given to nobody (RFC 6749 §4.1.2). */
+  replayed: boolean;
+  /** What the code was exchanged for. */
   issued: { familyId?: string; jtis: string[] };
+}
+
+/** A rotation's answer, kept for the grace window with the time its access token expires. */
+interface RotationAnswer {
+  response: TokenResponse;
+  accessExpiresAt: number;
 }
 
 export type AuthorizeOutcome =
@@ -128,6 +145,23 @@ function appendParams(uri: string, params: Record<string, string | undefined>): 
 }
 
 /**
+ * RFC 6749 §2.3.1: Basic credentials are the form-urlencoded client id and secret, joined by a
+ * colon, in base64. Anything else (no colon, a broken percent escape, not base64) is undefined.
+ */
+function parseBasic(encoded: string): { clientId: string; secret: string } | undefined {
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded)) return undefined;
+  const decoded = Buffer.from(encoded, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon === -1) return undefined;
+  const formDecode = (value: string) => decodeURIComponent(value.replace(/\+/g, ' '));
+  try {
+    return { clientId: formDecode(decoded.slice(0, colon)), secret: formDecode(decoded.slice(colon + 1)) };
+  } catch {
+    return undefined; // URIError: a malformed percent escape
+  }
+}
+
+/**
  * The authorization server's logic, free of HTTP framework concerns: each endpoint is a method
  * taking the parsed request and returning what to send, or throwing an OAuthError.
  */
@@ -136,6 +170,7 @@ export class AuthorizationServer {
   readonly #options: Required<Omit<AuthorizationServerOptions, 'logger'>> & { logger: Logger };
   readonly #pending = new Map<string, PendingAuthorization>();
   readonly #codes = new Map<string, IssuedCode>();
+  readonly #refreshGrace: RefreshGrace<RotationAnswer>;
   /** Registration times in the last minute, per listener origin (issuer). */
   readonly #registrations = new Map<string, number[]>();
 
@@ -145,9 +180,10 @@ export class AuthorizationServer {
       refreshTokenTtlSeconds: 90 * 24 * 3600,
       refreshGraceMs: 30_000,
       prompter: BROWSER_PROMPTER,
-      clientMetadata: new ClientMetadataFetcher(),
+      clientMetadata: new ClientMetadataFetcher({ logger: options.logger, now: () => options.clock.now() }),
       ...options,
     };
+    this.#refreshGrace = new RefreshGrace(this.#options.refreshGraceMs);
     this.verify = createTokenVerifier({
       keys: options.keys,
       issuers: () => options.origins().map((o) => o.issuer),
@@ -517,7 +553,7 @@ export class AuthorizationServer {
       scopes,
       subject: OWNER,
       expiresAt: this.#now + CODE_TTL_MS,
-      used: false,
+      replayed: false,
       issued: { jtis: [] },
     });
     return appendParams(pending.redirectUri, { code, state: pending.state, iss: pending.issuer });
@@ -550,12 +586,12 @@ export class AuthorizationServer {
   ): Promise<ClientRecord> {
     let clientId = form.client_id;
     let secret = form.client_secret;
-    if (authorization?.startsWith('Basic ')) {
-      const decoded = Buffer.from(authorization.slice(6), 'base64').toString('utf8');
-      const colon = decoded.indexOf(':');
-      if (colon === -1) throw new OAuthError('invalid_client', 'Malformed Basic credentials');
-      clientId = decodeURIComponent(decoded.slice(0, colon));
-      secret = decodeURIComponent(decoded.slice(colon + 1));
+    // RFC 7235 §2.1: the scheme name is case-insensitive.
+    if (authorization && /^basic /i.test(authorization)) {
+      const basic = parseBasic(authorization.slice(6).trim());
+      // RFC 6749 §5.2: failed client authentication is invalid_client (401), whatever the cause.
+      if (!basic) throw new OAuthError('invalid_client', 'Malformed Basic credentials');
+      ({ clientId, secret } = basic);
     }
     const client = clientId ? await this.#client(clientId) : undefined;
     if (!client) throw new OAuthError('invalid_client', 'Unknown client');
@@ -570,8 +606,15 @@ export class AuthorizationServer {
   async #exchangeCode(client: ClientRecord, form: Record<string, string | undefined>): Promise<TokenResponse> {
     const code = form.code ? this.#codes.get(sha256(form.code)) : undefined;
     if (!code) throw new OAuthError('invalid_grant', 'Unknown or expired authorization code');
-    if (code.used) {
-      // A second presentation means the code leaked: revoke what the first one produced.
+    if (code.exchange) {
+      // RFC 6749 §4.1.2: a code presented twice has leaked, and the server revokes what it issued.
+      // The first exchange may still be under way: wait for it, so what it issues is known here,
+      // and it sees the replay and hands its tokens to nobody.
+      code.replayed = true;
+      this.#options.logger.warn('authorization code presented again; revoking what it issued', {
+        clientId: code.clientId,
+      });
+      await code.exchange.catch(() => undefined);
       await this.#revokeIssued(code);
       throw new OAuthError('invalid_grant', 'Authorization code already used; tokens issued from it are revoked');
     }
@@ -589,20 +632,35 @@ export class AuthorizationServer {
     if (form.resource !== undefined && stripSlash(form.resource) !== stripSlash(code.resource)) {
       throw new OAuthError('invalid_target', 'resource does not match the authorization request');
     }
-    // Marked before the write, so a second presentation meanwhile is caught as a replay.
-    code.used = true;
-    let issued;
+    // No await from the lookup above to here: two presentations cannot both pass the check.
+    const exchange = this.#issueTokens(client.clientId, code.subject, code.scopes, code.resource, undefined).then(
+      (issued) => {
+        code.issued = { familyId: issued.familyId, jtis: [issued.jti] };
+        return issued.response;
+      },
+    );
+    code.exchange = exchange;
+    let response: TokenResponse;
     try {
-      issued = await this.#issueTokens(client.clientId, code.subject, code.scopes, code.resource, undefined);
+      response = await exchange;
     } catch (error) {
-      // Nothing was issued (the grant could not be saved): the client may retry with the same code.
-      code.used = false;
+      // Nothing was issued (the grant could not be saved): the client may retry with the same
+      // code, unless it was presented again meanwhile.
+      if (!code.replayed) delete code.exchange;
       throw error;
     }
-    code.issued = { familyId: issued.familyId, jtis: [issued.jti] };
-    return issued.response;
+    if (code.replayed) {
+      await this.#revokeIssued(code);
+      throw new OAuthError('invalid_grant', 'Authorization code already used; tokens issued from it are revoked');
+    }
+    return response;
   }
 
+  /**
+   * RFC 6749 §6 with rotation (RFC 9700 §4.14.2): each refresh token works once. Presented again
+   * within the grace window it gets the same answer as the first time; after it, or once a later
+   * rotation replaced it, its return means two parties hold the grant, and the grant ends.
+   */
   async #refresh(client: ClientRecord, form: Record<string, string | undefined>): Promise<TokenResponse> {
     const token = form.refresh_token ?? '';
     const familyId = token.split('.')[0] ?? '';
@@ -614,17 +672,28 @@ export class AuthorizationServer {
     const now = this.#now;
     if (now > family.expiresAt) throw new OAuthError('invalid_grant', 'Refresh token expired');
     const hash = sha256(token);
-    const isCurrent = safeEqual(hash, family.currentHash);
-    const inGrace =
-      family.previousHash !== undefined &&
-      safeEqual(hash, family.previousHash) &&
-      family.rotatedAt !== undefined &&
-      now - family.rotatedAt <= this.#options.refreshGraceMs;
-    if (!isCurrent && !inGrace) {
-      // Reuse of a rotated token after the grace window: someone else may hold it. End the family.
-      await this.#options.store.update((state) => {
-        state.refreshFamilies[familyId]!.revokedAt = now;
+    // A retry, or a refresh racing this token's rotation: the same tokens, not a second chain.
+    const earlier = this.#refreshGrace.find(familyId, hash, now);
+    if (earlier) {
+      this.#options.logger.debug('refresh token presented again during its rotation; the same tokens are sent', {
+        clientId: client.clientId,
       });
+      const { response, accessExpiresAt } = await earlier;
+      return { ...response, expires_in: Math.max(0, Math.floor((accessExpiresAt - this.#now) / 1000)) };
+    }
+    if (!safeEqual(hash, family.currentHash)) {
+      const justRotated =
+        family.previousHash !== undefined &&
+        safeEqual(hash, family.previousHash) &&
+        family.rotatedAt !== undefined &&
+        now - family.rotatedAt <= this.#options.refreshGraceMs;
+      if (justRotated) {
+        // Rotated within the window, but its answer is gone (the gateway restarted): nothing to
+        // resend, and a new pair would fork the grant. The client holding the new token goes on.
+        throw new OAuthError('invalid_grant', 'Refresh token was just rotated; use the new one');
+      }
+      // Reuse of a rotated token: someone else may hold it. End the family, access tokens included.
+      await this.#revokeFamilies([familyId], []);
       this.#options.logger.warn('refresh token reuse detected; grant revoked', { clientId: client.clientId });
       throw new OAuthError('invalid_grant', 'Refresh token was already used; the grant is revoked');
     }
@@ -635,7 +704,11 @@ export class AuthorizationServer {
         throw new OAuthError('invalid_scope', 'Requested scope exceeds the grant');
       scopes = asked;
     }
-    return (await this.#issueTokens(client.clientId, family.subject, scopes, family.resource, family)).response;
+    // No await since the lookup above: a concurrent refresh with this token finds this rotation.
+    const rotation = this.#issueTokens(client.clientId, family.subject, scopes, family.resource, family).then(
+      (issued) => ({ response: issued.response, accessExpiresAt: issued.accessExpiresAt }),
+    );
+    return (await this.#refreshGrace.start(familyId, hash, now, rotation)).response;
   }
 
   async #issueTokens(
@@ -644,7 +717,7 @@ export class AuthorizationServer {
     scopes: string[],
     resource: string,
     family: RefreshFamily | undefined,
-  ): Promise<{ response: TokenResponse; familyId: string; jti: string }> {
+  ): Promise<{ response: TokenResponse; familyId: string; jti: string; accessExpiresAt: number }> {
     const now = this.#now;
     const issuer = this.#issuerFor(resource);
     const access = await issueAccessToken(this.#options.keys, issuer, this.#options.clock, {
@@ -656,13 +729,17 @@ export class AuthorizationServer {
     });
     const familyId = family?.id ?? randomUUID();
     const refresh = `${familyId}.${randomBytes(32).toString('base64url')}`;
+    const issuedAccess = { jti: access.jti, expiresAt: access.expiresAt };
     await this.#options.store.update((state) => {
       const existing = state.refreshFamilies[familyId];
+      // Revoked while this rotation was being signed (a replayed code, the owner): it issues nothing.
+      if (existing?.revokedAt !== undefined) throw new OAuthError('invalid_grant', 'Unknown or revoked refresh token');
       if (existing) {
         existing.previousHash = existing.currentHash;
         existing.currentHash = sha256(refresh);
         existing.rotatedAt = now;
         existing.lastUsedAt = now;
+        existing.accessTokens = [...(existing.accessTokens ?? []).filter((t) => t.expiresAt > now), issuedAccess];
       } else {
         state.refreshFamilies[familyId] = {
           id: familyId,
@@ -671,6 +748,7 @@ export class AuthorizationServer {
           scopes: family?.scopes ?? scopes,
           resource,
           currentHash: sha256(refresh),
+          accessTokens: [issuedAccess],
           createdAt: now,
           lastUsedAt: now,
           expiresAt: now + this.#options.refreshTokenTtlSeconds * 1000,
@@ -682,6 +760,7 @@ export class AuthorizationServer {
     return {
       familyId,
       jti: access.jti,
+      accessExpiresAt: access.expiresAt,
       response: {
         access_token: access.token,
         token_type: 'Bearer',
@@ -697,13 +776,28 @@ export class AuthorizationServer {
     return match?.issuer ?? new URL(resource).origin;
   }
 
+  /** Everything a code was exchanged for: its refresh family with every access token issued in it. */
   async #revokeIssued(code: IssuedCode): Promise<void> {
+    await this.#revokeFamilies(code.issued.familyId ? [code.issued.familyId] : [], code.issued.jtis);
+  }
+
+  /**
+   * Ends refresh families and the access tokens issued in them that have not expired, plus the
+   * given access token ids (expiring with the access token lifetime), in one write.
+   */
+  async #revokeFamilies(familyIds: readonly string[], jtis: readonly string[]): Promise<void> {
     const now = this.#now;
+    for (const id of familyIds) this.#refreshGrace.forget(id);
     await this.#options.store.update((state) => {
-      if (code.issued.familyId && state.refreshFamilies[code.issued.familyId]) {
-        state.refreshFamilies[code.issued.familyId]!.revokedAt = now;
+      for (const id of familyIds) {
+        const family = state.refreshFamilies[id];
+        if (!family) continue;
+        family.revokedAt ??= now;
+        for (const access of family.accessTokens ?? []) {
+          if (access.expiresAt > now) state.revokedJtis[access.jti] = access.expiresAt;
+        }
       }
-      for (const jti of code.issued.jtis) state.revokedJtis[jti] = now + this.#options.accessTokenTtlSeconds * 1000;
+      for (const jti of jtis) state.revokedJtis[jti] ??= now + this.#options.accessTokenTtlSeconds * 1000;
     });
   }
 
@@ -713,11 +807,9 @@ export class AuthorizationServer {
     const client = await this.#authenticateClient(form, authorization);
     const token = form.token ?? '';
     const family = this.#options.store.state.refreshFamilies[token.split('.')[0] ?? ''];
-    const now = this.#now;
     if (family && family.clientId === client.clientId && safeEqual(sha256(token), family.currentHash)) {
-      await this.#options.store.update((state) => {
-        state.refreshFamilies[family.id]!.revokedAt = now;
-      });
+      // RFC 7009 §2.1: revoking a refresh token also invalidates the access tokens of its grant.
+      await this.#revokeFamilies([family.id], []);
       return;
     }
     // An access token: only its own client may revoke it. Unknown tokens are not an error (§2.2).

@@ -1,63 +1,31 @@
 import { lookup as dnsLookup } from 'node:dns/promises';
 import { request as httpsRequest } from 'node:https';
-import type { IncomingMessage, RequestOptions } from 'node:http';
-import { BlockList, isIP } from 'node:net';
+import type { ClientRequest, IncomingMessage, RequestOptions } from 'node:http';
+import { isIP } from 'node:net';
+import { silentLogger, type Logger } from '../shared/logger.js';
 import { OAuthError } from './errors.js';
+import { isPublicAddress } from './public-address.js';
 import { checkRedirectUri } from './redirect-uri.js';
 import type { ClientRecord } from './store.js';
+
+export { isPublicAddress } from './public-address.js';
 
 /**
  * Client ID Metadata Documents: a client whose client_id is an https URL is described by the JSON
  * document at that URL, fetched by us. That is a server-side request to an address the internet
  * chooses, so it is fenced: https only, public addresses only (checked after DNS resolution and
- * pinned for the connection, so a rebinding DNS answer cannot swap it), no redirects, a size and
- * a time cap, and a cache.
+ * pinned for the connection, so a rebinding DNS answer cannot swap it), no redirects, a size cap,
+ * one deadline for the whole fetch, a rate limit, and a cache. Whoever asked learns only that the
+ * document could not be had; what went wrong on the network (addresses, ports, errno) goes to the
+ * log, or the error page would be a port scanner for the internal network.
  */
-
-const PRIVATE = new BlockList();
-for (const [net, prefix] of [
-  ['0.0.0.0', 8],
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10],
-  ['127.0.0.0', 8],
-  ['169.254.0.0', 16],
-  ['172.16.0.0', 12],
-  ['192.0.0.0', 24],
-  ['192.0.2.0', 24],
-  ['192.168.0.0', 16],
-  ['198.18.0.0', 15],
-  ['198.51.100.0', 24],
-  ['203.0.113.0', 24],
-  ['224.0.0.0', 4],
-  ['240.0.0.0', 4],
-] as const) {
-  PRIVATE.addSubnet(net, prefix, 'ipv4');
-}
-for (const [net, prefix] of [
-  ['::', 128],
-  ['::1', 128],
-  ['fc00::', 7],
-  ['fe80::', 10],
-  ['ff00::', 8],
-  ['2001:db8::', 32],
-] as const) {
-  PRIVATE.addSubnet(net, prefix, 'ipv6');
-}
-
-/** Whether an address is routable on the public internet (not loopback, private, link-local…). */
-export function isPublicAddress(address: string): boolean {
-  const family = isIP(address);
-  if (family === 0) return false;
-  if (family === 6) {
-    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-    if (mapped) return isPublicAddress(mapped[1]!);
-    return !PRIVATE.check(address, 'ipv6');
-  }
-  return !PRIVATE.check(address, 'ipv4');
-}
 
 /** An https URL with a path, no fragment, no credentials: the shape of a metadata-document client_id. */
 export function isMetadataClientId(clientId: string): boolean {
+  // The URL parser drops tabs and newlines silently; an id that needs that is not the URL it names.
+  if (/\s/.test(clientId) || [...clientId].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f)) {
+    return false;
+  }
   let url: URL;
   try {
     url = new URL(clientId);
@@ -73,16 +41,42 @@ export interface MetadataFetcherOptions {
   /** Which resolved addresses may be contacted; public ones only by default. */
   allowAddress?: (address: string) => boolean;
   /** The connection itself; https by default. Tests inject a plain-http connector. */
-  request?: (options: RequestOptions, onResponse: (res: IncomingMessage) => void) => ReturnType<typeof httpsRequest>;
+  request?: (options: RequestOptions, onResponse: (res: IncomingMessage) => void) => ClientRequest;
+  /** One deadline for the whole fetch: DNS, connect, TLS, headers and body together. */
   timeoutMs?: number;
+  /** The largest document accepted, in bytes. */
   maxBytes?: number;
   cacheMs?: number;
+  /**
+   * Fetches of one client id per `limitWindowMs`. A document that cannot be had is not cached, so
+   * this is what spaces out the retries of a broken (or hostile) one.
+   */
+  perClientLimit?: number;
+  /**
+   * Fetches of all client ids together per `limitWindowMs`: anyone who can reach /authorize (the
+   * tunnel) can name a new URL each time, and each one would otherwise be a fetch.
+   */
+  totalLimit?: number;
+  limitWindowMs?: number;
   now?: () => number;
+  /** Where the details of a refused document go (never to the requester). */
+  logger?: Logger;
 }
+
+/** Why a fetch failed, for the log only. */
+class FetchFailure extends Error {}
+
+/** What the requester is told when the document could not be had, whatever the reason. */
+const UNREACHABLE = 'the document could not be fetched';
 
 export class ClientMetadataFetcher {
   readonly #options: Required<MetadataFetcherOptions>;
   readonly #cache = new Map<string, { record: ClientRecord; until: number }>();
+  /** Fetches under way, so that simultaneous requests for one client id share one fetch. */
+  readonly #inflight = new Map<string, Promise<ClientRecord>>();
+  /** Start times of recent fetches, per client id and overall. */
+  readonly #recent = new Map<string, number[]>();
+  #recentTotal: number[] = [];
 
   constructor(options: MetadataFetcherOptions = {}) {
     this.#options = {
@@ -92,33 +86,126 @@ export class ClientMetadataFetcher {
       timeoutMs: 5_000,
       maxBytes: 64 * 1024,
       cacheMs: 60 * 60_000,
+      perClientLimit: 5,
+      totalLimit: 30,
+      limitWindowMs: 60_000,
       now: Date.now,
+      logger: silentLogger,
       ...options,
     };
   }
 
   /** The client described by the document at `clientId`, fetched or from the cache. */
   async client(clientId: string): Promise<ClientRecord> {
+    if (!isMetadataClientId(clientId)) throw refused('client_id is not an https URL with a path');
     const now = this.#options.now();
     const cached = this.#cache.get(clientId);
     if (cached && cached.until > now) return cached.record;
-    const record = toClientRecord(clientId, await this.#fetch(clientId), now);
+    const running = this.#inflight.get(clientId);
+    if (running) return running;
+    this.#spend(clientId, now);
+    const loading = this.#load(clientId, now);
+    this.#inflight.set(clientId, loading);
+    try {
+      return await loading;
+    } finally {
+      this.#inflight.delete(clientId);
+    }
+  }
+
+  async #load(clientId: string, now: number): Promise<ClientRecord> {
+    let document: unknown;
+    try {
+      document = await this.#fetch(clientId);
+    } catch (error) {
+      if (!(error instanceof FetchFailure)) throw error;
+      // The URL is logged as parsed (percent-encoded), so a client_id cannot forge log lines.
+      this.#options.logger.warn('client metadata document could not be fetched', {
+        clientId: new URL(clientId).href,
+        reason: error.message,
+      });
+      throw refused(UNREACHABLE);
+    }
+    const record = toClientRecord(clientId, document, now);
     if (this.#cache.size >= 500) this.#cache.delete(this.#cache.keys().next().value!);
     this.#cache.set(clientId, { record, until: now + this.#options.cacheMs });
     return record;
   }
 
+  /** Counts a fetch against the limits, or refuses it (nothing is fetched then). */
+  #spend(clientId: string, now: number): void {
+    const { perClientLimit, totalLimit, limitWindowMs } = this.#options;
+    const live = (times: number[]) => times.filter((t) => now - t < limitWindowMs);
+    this.#recentTotal = live(this.#recentTotal);
+    for (const [id, times] of this.#recent) {
+      const kept = live(times);
+      if (kept.length === 0) this.#recent.delete(id);
+      else this.#recent.set(id, kept);
+    }
+    const mine = this.#recent.get(clientId) ?? [];
+    if (mine.length >= perClientLimit || this.#recentTotal.length >= totalLimit) {
+      this.#options.logger.warn('client metadata fetch rate-limited', {
+        clientId: new URL(clientId).href,
+        recentForClient: mine.length,
+        recentTotal: this.#recentTotal.length,
+      });
+      throw new OAuthError(
+        'temporarily_unavailable',
+        'Too many client metadata documents were fetched recently; try again in a minute',
+        429,
+      );
+    }
+    mine.push(now);
+    this.#recent.set(clientId, mine);
+    this.#recentTotal.push(now);
+  }
+
+  /** The document, within one deadline for everything; a FetchFailure (for the log) otherwise. */
   async #fetch(clientId: string): Promise<unknown> {
-    if (!isMetadataClientId(clientId)) throw refused('client_id is not an https URL with a path');
-    const url = new URL(clientId);
-    const hostname = url.hostname.replace(/^\[|\]$/g, '');
-    const addresses = isIP(hostname) ? [hostname] : await this.#options.lookup(hostname).catch(() => []);
-    if (addresses.length === 0) throw refused(`cannot resolve ${hostname}`);
-    // Every answer must be allowed, or a name could mix a public and a private address.
-    const blocked = addresses.find((address) => !this.#options.allowAddress(address));
-    if (blocked !== undefined) throw refused(`${hostname} resolves to a non-public address`);
-    const address = addresses[0]!;
+    const deadline = new AbortController();
+    const timer = setTimeout(
+      () => deadline.abort(new FetchFailure(`no complete answer within ${this.#options.timeoutMs} ms`)),
+      this.#options.timeoutMs,
+    );
+    try {
+      const url = new URL(clientId);
+      const hostname = url.hostname.replace(/^\[|\]$/g, '');
+      const addresses = isIP(hostname)
+        ? [hostname]
+        : await beforeDeadline(
+            this.#options.lookup(hostname).catch((error: unknown) => {
+              throw new FetchFailure(`cannot resolve ${hostname}: ${String((error as Error)?.message ?? error)}`);
+            }),
+            deadline.signal,
+          );
+      if (addresses.length === 0) throw new FetchFailure(`cannot resolve ${hostname}`);
+      // Every answer must be allowed, or a name could mix a public and a private address.
+      const blocked = addresses.filter((address) => !this.#options.allowAddress(address));
+      if (blocked.length > 0) {
+        throw new FetchFailure(`${hostname} resolves to a non-public address (${blocked.join(', ')})`);
+      }
+      return await this.#get(url, hostname, addresses[0]!, deadline.signal);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  #get(url: URL, hostname: string, address: string, deadline: AbortSignal): Promise<unknown> {
+    const { maxBytes } = this.#options;
+    const tooLarge = () => refused(`the document is larger than ${maxBytes} bytes`);
     return new Promise((resolve, reject) => {
+      let settled = false;
+      const onDeadline = () => fail(deadline.reason as FetchFailure);
+      /** Ends the fetch once, whatever comes first; the connection is dropped either way. */
+      const settle = (outcome: () => void) => {
+        if (settled) return;
+        settled = true;
+        deadline.removeEventListener('abort', onDeadline);
+        req.destroy();
+        outcome();
+      };
+      const fail = (reason: string | FetchFailure) =>
+        settle(() => reject(typeof reason === 'string' ? new FetchFailure(reason) : reason));
       const req = this.#options.request(
         {
           host: address,
@@ -127,46 +214,58 @@ export class ClientMetadataFetcher {
           method: 'GET',
           servername: isIP(hostname) ? undefined : hostname,
           headers: { host: url.host, accept: 'application/json' },
-          timeout: this.#options.timeoutMs,
         } as RequestOptions,
         (res) => {
-          if ((res.statusCode ?? 0) >= 300 && (res.statusCode ?? 0) < 400) {
-            res.resume();
-            return reject(refused('the metadata document URL redirects; redirects are not followed'));
-          }
-          if (res.statusCode !== 200) {
-            res.resume();
-            return reject(refused(`the metadata document answered HTTP ${res.statusCode}`));
-          }
+          const status = res.statusCode ?? 0;
+          if (status >= 300 && status < 400) return fail(`answered HTTP ${status}; redirects are not followed`);
+          if (status !== 200) return fail(`answered HTTP ${status}`);
+          // The content is the client's own to fix, so what is wrong with it may be said.
+          if (Number(res.headers['content-length']) > maxBytes) return settle(() => reject(tooLarge()));
           const chunks: Buffer[] = [];
           let size = 0;
           res.on('data', (chunk: Buffer) => {
             size += chunk.length;
-            if (size > this.#options.maxBytes) {
-              req.destroy();
-              reject(refused(`the metadata document is larger than ${this.#options.maxBytes} bytes`));
-              return;
-            }
+            if (size > maxBytes) return settle(() => reject(tooLarge()));
             chunks.push(chunk);
           });
-          res.once('end', () => {
-            try {
-              resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-            } catch {
-              reject(refused('the metadata document is not JSON'));
-            }
-          });
-          res.once('error', () => reject(refused('the metadata document could not be read')));
+          res.once('end', () =>
+            settle(() => {
+              try {
+                resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+              } catch {
+                reject(refused('the document is not JSON'));
+              }
+            }),
+          );
+          res.once('error', (error) => fail(`reading the document failed: ${error.message}`));
+          res.once('close', () => fail('the connection closed before the document ended'));
         },
       );
-      req.once('timeout', () => {
-        req.destroy();
-        reject(refused('the metadata document did not arrive in time'));
-      });
-      req.once('error', (error) => reject(refused(`the metadata document could not be fetched: ${error.message}`)));
+      req.once('error', (error) => fail(`the connection failed: ${error.message}`));
+      if (deadline.aborted) return onDeadline();
+      deadline.addEventListener('abort', onDeadline, { once: true });
       req.end();
     });
   }
+}
+
+/** Waits for `work`, or rejects with the deadline's reason once it passes. */
+function beforeDeadline<T>(work: Promise<T>, deadline: AbortSignal): Promise<T> {
+  if (deadline.aborted) return Promise.reject(deadline.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(deadline.reason as Error);
+    deadline.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        deadline.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        deadline.removeEventListener('abort', onAbort);
+        reject(error as Error);
+      },
+    );
+  });
 }
 
 function refused(reason: string): OAuthError {

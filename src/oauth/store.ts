@@ -42,6 +42,11 @@ export interface RefreshFamily {
   /** The token it replaced, accepted again for a short grace window (clients retry a rotation). */
   previousHash?: string;
   rotatedAt?: number;
+  /**
+   * The access tokens issued in this family that may not have expired yet: revoking the family
+   * (a replayed code or refresh token) revokes them too (RFC 6749 §4.1.2, §10.4).
+   */
+  accessTokens?: Array<{ jti: string; expiresAt: number }>;
   createdAt: number;
   lastUsedAt: number;
   expiresAt: number;

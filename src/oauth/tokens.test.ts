@@ -160,6 +160,44 @@ describe('access tokens', () => {
     expect(keys.jwks().keys).toHaveLength(2);
   });
 
+  describe('a token verified before its key was dropped at rotation', () => {
+    const verifiedThenRotated = async (rotations: number) => {
+      const ring = await KeyRing.open(OAuthStore.memory());
+      const verify = createTokenVerifier({
+        keys: ring,
+        issuers: () => [ISSUER],
+        resources: () => [RESOURCE],
+        clock: frozen(T0),
+        isRevoked: () => false,
+      });
+      const { token } = await issueAccessToken(ring, ISSUER, frozen(T0), {
+        subject: 'owner',
+        clientId: 'client-1',
+        scopes: ['mcp:toy:read'],
+        resource: RESOURCE,
+        ttlSeconds: 3600,
+      });
+      await expect(verify(token)).resolves.toMatchObject({ clientId: 'client-1' });
+      for (let i = 0; i < rotations; i++) await ring.rotate(T0);
+      return { verify, token, ring };
+    };
+
+    it('keeps working while its key is still published', async () => {
+      const { verify, token } = await verifiedThenRotated(2);
+      await expect(verify(token)).resolves.toMatchObject({ clientId: 'client-1' });
+    });
+
+    it('is refused on its next use once the key is no longer published, though it was cached', async () => {
+      // The ring keeps the signing key and two retired ones: the third rotation drops this key.
+      const { verify, token, ring } = await verifiedThenRotated(3);
+      const kid = JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()).kid as string;
+      expect(ring.jwks().keys.map((k) => k.kid)).not.toContain(kid);
+      await expect(verify(token)).rejects.toMatchObject({ code: 'invalid_token', description: 'Unknown signing key' });
+      // And stays refused (not put back in the cache by the failed check).
+      await expect(verify(token)).rejects.toMatchObject({ description: 'Unknown signing key' });
+    });
+  });
+
   it('verifies after a restart with the persisted keys', async () => {
     const path = join(await mkdtemp(join(tmpdir(), 'cortex-keys-')), 'oauth.json');
     const first = await KeyRing.open(await OAuthStore.open(path));

@@ -61,6 +61,14 @@ export interface VerifierOptions {
   isRevoked: (token: { jti: string; clientId: string; issuedAt: number }) => boolean;
 }
 
+/** A verification remembered: the claims, with what each later use checks again. */
+interface Verified {
+  claims: VerifiedToken;
+  /** The key that signed it, which must still be in the key ring. */
+  kid: string;
+  issuedAt: number;
+}
+
 /**
  * Checks, in order: our algorithm only (no `none`, no HMAC with a public key), `typ: at+jwt` (an ID
  * token is not an access token), a key we published, the signature, issuer, expiry, audience, the
@@ -68,30 +76,34 @@ export interface VerifierOptions {
  */
 export function createTokenVerifier(options: VerifierOptions): TokenVerifier {
   // Signature checks cost more than the rest of a relayed call; a token that verified once is
-  // remembered (bounded), while expiry and revocation are still checked on every use.
-  const verified = new Map<string, VerifiedToken & { issuedAt: number }>();
+  // remembered (bounded), while on every use expiry and revocation are checked again, and that its
+  // signing key is still published: a key dropped at rotation takes its tokens with it.
+  const verified = new Map<string, Verified>();
   const CACHE_LIMIT = 1000;
   return async (token) => {
     const hit = verified.get(token);
     if (hit) {
-      if (options.clock.now() >= hit.expiresAt) {
+      if (!options.keys.publicKey(hit.kid)) {
+        verified.delete(token);
+        throw new OAuthError('invalid_token', 'Unknown signing key');
+      }
+      const { claims } = hit;
+      if (options.clock.now() >= claims.expiresAt) {
         verified.delete(token);
         throw new OAuthError('invalid_token', 'Token expired');
       }
-      if (options.isRevoked({ jti: hit.jti, clientId: hit.clientId, issuedAt: hit.issuedAt })) {
+      if (options.isRevoked({ jti: claims.jti, clientId: claims.clientId, issuedAt: hit.issuedAt })) {
         throw new OAuthError('invalid_token', 'Token revoked');
       }
-      const { issuedAt: _issuedAt, ...result } = hit;
-      return result;
+      return { ...claims };
     }
     const result = await verifyFully(token);
     if (verified.size >= CACHE_LIMIT) verified.delete(verified.keys().next().value!);
     verified.set(token, result);
-    const { issuedAt: _issuedAt, ...claims } = result;
-    return claims;
+    return { ...result.claims };
   };
 
-  async function verifyFully(token: string): Promise<VerifiedToken & { issuedAt: number }> {
+  async function verifyFully(token: string): Promise<Verified> {
     let header;
     try {
       header = decodeProtectedHeader(token);
@@ -128,14 +140,14 @@ export function createTokenVerifier(options: VerifierOptions): TokenVerifier {
     if (options.isRevoked({ jti: payload.jti!, clientId: payload.client_id, issuedAt: payload.iat! * 1000 })) {
       throw new OAuthError('invalid_token', 'Token revoked');
     }
-    return {
+    const claims: VerifiedToken = {
       subject: payload.sub!,
       clientId: payload.client_id,
       scopes: payload.scope.split(' ').filter(Boolean),
       jti: payload.jti!,
       expiresAt: payload.exp! * 1000,
       audience,
-      issuedAt: payload.iat! * 1000,
     };
+    return { claims, kid: header.kid!, issuedAt: payload.iat! * 1000 };
   }
 }

@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createServer, request } from 'node:http';
-import { describe, expect, it } from 'vitest';
-import { ClientMetadataFetcher } from '../../src/oauth/client-metadata.js';
+import { createServer, request, type Server } from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ClientMetadataFetcher, type MetadataFetcherOptions } from '../../src/oauth/client-metadata.js';
+import { createConsoleLogger } from '../../src/shared/logger.js';
 import { startGateway } from '../helpers/gateway.js';
 import { approve, openConsent } from '../helpers/oauth.js';
 
@@ -72,20 +73,112 @@ describe('Client ID Metadata Documents', () => {
     }
   });
 
-  it('shows an error page, not a redirect, when the document cannot be had', async () => {
-    await using gw = await startGateway({});
-    const url = new URL('/authorize', gw.mcpUrl);
-    // The default fence: a metadata URL on a loopback address is never fetched.
+  /** An authorization request naming `clientId`, as a browser would send it. */
+  const authorizeUrl = (mcpUrl: URL, clientId: string) => {
+    const url = new URL('/authorize', mcpUrl);
     url.search = new URLSearchParams({
-      client_id: 'https://127.0.0.1/client.json',
+      client_id: clientId,
       redirect_uri: 'http://127.0.0.1:1/cb',
       response_type: 'code',
       code_challenge: 'x'.repeat(43),
       code_challenge_method: 'S256',
     }).toString();
-    const res = await fetch(url, { redirect: 'manual' });
-    expect(res.status).toBe(400);
-    expect(res.headers.get('location')).toBeNull();
-    expect(await res.text()).toContain('non-public address');
+    return url;
+  };
+  const GENERIC = 'Client metadata document refused: the document could not be fetched';
+
+  for (const [form, host] of Object.entries({
+    loopback: '127.0.0.1',
+    'NAT64 (64:ff9b::/96) to loopback': '[64:ff9b::7f00:1]',
+    'IPv4-mapped loopback': '[::ffff:127.0.0.1]',
+    '6to4 (2002::/16) to a private address': '[2002:a00:1::1]',
+    'Teredo to loopback': '[2001:0:7f00:1::]',
+  })) {
+    it(`shows a generic error page, not a redirect, for a ${form} host; the log has the detail`, async () => {
+      const lines: string[] = [];
+      // The default fence: a metadata URL on a non-public address is never fetched.
+      await using gw = await startGateway(
+        {},
+        {},
+        { logger: createConsoleLogger({ level: 'debug', write: (line) => lines.push(line) }) },
+      );
+      const res = await fetch(authorizeUrl(gw.mcpUrl, `https://${host}/client.json`), { redirect: 'manual' });
+      expect(res.status).toBe(400);
+      expect(res.headers.get('location')).toBeNull();
+      const page = await res.text();
+      expect(page).toContain(GENERIC);
+      expect(page).not.toMatch(/non-public|resolves/);
+      expect(lines.join('\n')).toMatch(/client metadata document could not be fetched.*non-public address/);
+    });
+  }
+
+  describe('with documents served locally', () => {
+    const CLIENT = 'https://app.test';
+    let docServer: Server;
+    let port = 0;
+    let hits = 0;
+    const lines: string[] = [];
+    const logger = createConsoleLogger({ level: 'debug', write: (line) => lines.push(line) });
+
+    beforeAll(async () => {
+      docServer = createServer((req, res) => {
+        hits++;
+        if (req.url === '/drip.json') {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.write('{');
+          const drip = setInterval(() => res.write(' '), 20);
+          res.once('close', () => clearInterval(drip));
+          return;
+        }
+        if (req.url === '/big.json') return void res.writeHead(200).end('x'.repeat(70 * 1024));
+        res.writeHead(404).end();
+      });
+      await new Promise<void>((resolve) => docServer.listen(0, '127.0.0.1', resolve));
+      port = (docServer.address() as { port: number }).port;
+    });
+    afterAll(() => docServer.close());
+
+    /** app.test resolves to the local document server, the only address let through the fence. */
+    const fetcher = (options: Partial<MetadataFetcherOptions> = {}) =>
+      new ClientMetadataFetcher({
+        lookup: async () => ['127.0.0.1'],
+        allowAddress: (address) => address === '127.0.0.1',
+        request: (opts, onResponse) => request({ ...opts, port }, onResponse),
+        logger,
+        ...options,
+      });
+
+    it('cuts a document dripping a byte at a time at the total deadline, and tells the requester nothing more', async () => {
+      await using gw = await startGateway({}, {}, { clientMetadata: fetcher({ timeoutMs: 500 }) });
+      const started = Date.now();
+      const res = await fetch(authorizeUrl(gw.mcpUrl, `${CLIENT}/drip.json`), { redirect: 'manual' });
+      const elapsed = Date.now() - started;
+      const page = await res.text();
+      expect(res.status).toBe(400);
+      expect(page).toContain(GENERIC);
+      expect(page).not.toContain(String(port));
+      expect(elapsed).toBeGreaterThanOrEqual(490);
+      expect(elapsed).toBeLessThan(10_000);
+      expect(lines.join('\n')).toContain('no complete answer within 500 ms');
+    });
+
+    it('refuses a document over the size cap', async () => {
+      await using gw = await startGateway({}, {}, { clientMetadata: fetcher() });
+      const res = await fetch(authorizeUrl(gw.mcpUrl, `${CLIENT}/big.json`), { redirect: 'manual' });
+      expect(res.status).toBe(400);
+      expect(await res.text()).toContain(`larger than ${64 * 1024} bytes`);
+    });
+
+    it('stops fetching when a flood of distinct client ids arrives', async () => {
+      await using gw = await startGateway({}, {}, { clientMetadata: fetcher({ totalLimit: 5 }) });
+      const before = hits;
+      const pages: string[] = [];
+      for (let i = 0; i < 8; i++) {
+        const res = await fetch(authorizeUrl(gw.mcpUrl, `${CLIENT}/flood-${i}.json`), { redirect: 'manual' });
+        pages.push(await res.text());
+      }
+      expect(hits - before).toBe(5);
+      expect(pages.slice(5).every((page) => page.includes('Too many client metadata documents'))).toBe(true);
+    });
   });
 });
