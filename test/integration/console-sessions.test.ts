@@ -77,6 +77,18 @@ describe('console sessions across gateway restarts', () => {
     expect(res.headers.get('cache-control')).toBe('no-store');
   });
 
+  it('serves the sign-in link as the console page, sends no Referer from it, and leaves the token to the page to spend', async () => {
+    await using gw = await start();
+    const link = gw.gateway.consoleLoginUrl();
+    const page = await fetch(link);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<title>Cortex</title>');
+    expect(page.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(page.headers.getSetCookie()).toEqual([]);
+    // Opening the link (a preview, a prefetch) did not spend it: the page's POST does.
+    expect((await redeemLink(link)).status).toBe(200);
+  });
+
   it('refuses a signed-out session after a restart', async () => {
     let port: number;
     let session: ConsoleSession;
