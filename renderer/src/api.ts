@@ -1,6 +1,9 @@
-// The renderer's only way to the core: the console API over HTTP on the same origin (the session
-// cookie authenticates it). Shapes come from the contract, as types only.
+// The renderer's only way to the core: the console API over HTTP on the same origin, signed in with
+// the session secret this origin keeps in localStorage and sends as X-Cortex-Session (no cookie:
+// cookies reach every port of 127.0.0.1). Shapes come from the contract, as types only.
 import type {
+  CONSOLE_SESSION_HEADER,
+  CONSOLE_SESSION_STORAGE_KEY,
   ActivityEntry,
   ApiResult,
   DesktopBridge,
@@ -15,6 +18,8 @@ import type {
   TunnelStatus,
   BackendStatus,
   ClientView,
+  ConsoleSessionView,
+  ConsoleSignIn,
   CreatePersonalTokenInput,
   CreatedPersonalToken,
   PendingConsentView,
@@ -28,8 +33,41 @@ import type {
 
 export class SignedOutError extends Error {}
 
-/** Dispatched on `window` when the API answers 401: the session cookie expired or the gateway restarted. */
+// The contract's names, spelled here (the contract reaches the renderer as types only) and checked
+// against it by the compiler.
+const SESSION_HEADER: typeof CONSOLE_SESSION_HEADER = 'X-Cortex-Session';
+const STORAGE_KEY: typeof CONSOLE_SESSION_STORAGE_KEY = 'cortex.console.session';
+
+/** Dispatched on `window` when the API answers 401: the session expired or ended on the server. */
 export const SIGNED_OUT_EVENT = 'cortex:signed-out';
+
+/**
+ * The session secret in this origin's localStorage. Storage can be unavailable (disabled, a
+ * sandboxed frame); then there is no session, and the sign-in page shows.
+ */
+const stored = {
+  get(): string | undefined {
+    try {
+      return window.localStorage.getItem(STORAGE_KEY) ?? undefined;
+    } catch {
+      return undefined;
+    }
+  },
+  set(secret: string): void {
+    window.localStorage.setItem(STORAGE_KEY, secret);
+  },
+  /** Forgets the secret, unless another tab has stored a newer one meanwhile. */
+  clear(secret: string | undefined): void {
+    try {
+      if (stored.get() === secret) window.localStorage.removeItem(STORAGE_KEY);
+    } catch {
+      // Nothing stored, nothing to forget.
+    }
+  },
+};
+
+const sessionHeader = (secret: string | undefined): Record<string, string> =>
+  secret ? { [SESSION_HEADER]: secret } : {};
 
 /** A refusal from the API, with the JSON path of the field at fault when there is one. */
 export class ApiError extends Error {
@@ -42,14 +80,24 @@ export class ApiError extends Error {
 }
 
 async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const secret = stored.get();
   const res = await fetch(path, {
     method,
+    // The header is the credential; the gateway reads no cookie. Same-origin (fetch's default) only
+    // so that sign-out's answer can expire the cookie older versions set.
     credentials: 'same-origin',
-    headers: { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      accept: 'application/json',
+      ...sessionHeader(secret),
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   if (res.status === 401) {
-    // The whole console depends on the session: tell the shell once, whichever page asked.
+    // The secret is dead (expired, signed out elsewhere, a gateway without a data folder restarted):
+    // forget it, so a reload shows the sign-in page. The whole console depends on the session: tell
+    // the shell once, whichever page asked.
+    stored.clear(secret);
     window.dispatchEvent(new Event(SIGNED_OUT_EVENT));
     throw new SignedOutError('Sign-in required');
   }
@@ -64,9 +112,58 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
   throw new ApiError(`The gateway answered HTTP ${res.status}${res.status >= 500 ? ' (details are in its log)' : ''}`);
 }
 
+/** The sign-in link's one-time token, if this page was opened with one (`/app/login?token=…`). */
+function linkToken(): string | undefined {
+  const url = new URL(window.location.href);
+  return url.pathname === '/app/login' ? (url.searchParams.get('token') ?? undefined) : undefined;
+}
+
+/** How opening the console went: signed in (now or before), no session, or a link that did not work. */
+export type SignInState = { state: 'signed-in' } | { state: 'signed-out' } | { state: 'link-invalid'; message: string };
+
+/**
+ * Runs once when the console opens. A sign-in link's token is spent for a session secret
+ * (`POST /api/session`; a fetch POST carries this page's Origin, which the gateway checks), the
+ * secret kept in localStorage, and the token taken out of the address bar (and so out of a bookmark
+ * or a shared screen). A link that fails leaves a session already stored in place.
+ */
+export async function openConsole(): Promise<SignInState> {
+  const token = linkToken();
+  if (token !== undefined) {
+    // Gone from the address bar whatever happens next: spent or not, it is no use to keep.
+    window.history.replaceState(null, '', `/app/${window.location.hash}`);
+    const previous = stored.get();
+    const res = await fetch('/api/session', {
+      method: 'POST',
+      // Lets the answer expire the cookie older versions set (a browser ignores Set-Cookie with 'omit').
+      credentials: 'same-origin',
+      headers: { accept: 'application/json', 'content-type': 'application/json', ...sessionHeader(previous) },
+      body: JSON.stringify({ token }),
+    });
+    const result = (await res.json().catch(() => undefined)) as ApiResult<ConsoleSignIn> | undefined;
+    if (result?.ok) {
+      stored.set(result.value.secret);
+      return { state: 'signed-in' };
+    }
+    const message = result?.ok === false ? result.error.message : `The gateway answered HTTP ${res.status}`;
+    if (stored.get() === undefined) return { state: 'link-invalid', message };
+  }
+  return stored.get() === undefined ? { state: 'signed-out' } : { state: 'signed-in' };
+}
+
 export const api = {
+  /** Needs no sign-in: whether the stored session is live, and the CLI command the sign-in page prints. */
+  session: () => call<ConsoleSessionView>('GET', '/api/session'),
   backends: () => call<BackendStatus[]>('GET', '/api/backends'),
-  logout: () => call<null>('POST', '/api/session/logout'),
+  /** Ends the session on the server; this browser forgets it whatever the answer. */
+  logout: async () => {
+    const secret = stored.get();
+    try {
+      await call<null>('POST', '/api/session/logout');
+    } finally {
+      stored.clear(secret);
+    }
+  },
   connections: () => call<ClientConnectionView[]>('GET', '/api/connections'),
   connect: (client: string) => call<ClientChangeView>('POST', `/api/connections/${encodeURIComponent(client)}`, {}),
   disconnect: (client: string) => call<ClientChangeView>('DELETE', `/api/connections/${encodeURIComponent(client)}`),

@@ -53,7 +53,7 @@ export function App() {
         <button
           type="button"
           className="link sign-out"
-          // After signing out, /app/ itself answers with the sign-in page.
+          // Signed out, with nothing stored any more, the console opens on the sign-in page.
           onClick={() => void api.logout().finally(() => window.location.assign('/app/'))}
         >
           Sign out
@@ -64,8 +64,8 @@ export function App() {
           <section className="card signed-out" role="alert">
             <h2>Your console session has ended</h2>
             <p>
-              The gateway restarted or the session expired, so nothing on this page is current. Open a new sign-in link:
-              run <code>{cli} login</code> and open the link it prints, or choose Open Cortex in the tray.
+              It expired or was signed out, so nothing on this page is current. Open a new sign-in link: run{' '}
+              <code>{cli} login</code> and open the link it prints, or choose Open Cortex in the tray.
             </p>
           </section>
         ) : (

@@ -274,6 +274,30 @@ export interface GatewayStatusView {
   cliCommand: string;
 }
 
+/**
+ * The console's sign-in. The session secret lives in the browser's `localStorage` under
+ * `CONSOLE_SESSION_STORAGE_KEY`, which is per exact origin (scheme, host and port), and travels only
+ * in the `CONSOLE_SESSION_HEADER` request header: never in a cookie (cookies ignore the port, so any
+ * other local web server would receive it), a URL or a log line.
+ */
+export const CONSOLE_SESSION_HEADER = 'X-Cortex-Session';
+export const CONSOLE_SESSION_STORAGE_KEY = 'cortex.console.session';
+
+/** `GET /api/session` (no sign-in needed): whether this request's session is live, and what the sign-in page prints. */
+export interface ConsoleSessionView {
+  signedIn: boolean;
+  /** As in `GatewayStatusView`: the sign-in page tells the owner to run `<cliCommand> login`. */
+  cliCommand: string;
+}
+
+/** `POST /api/session`: takes `{ token }` (the one-time login link's), from the console's own origin. */
+export interface ConsoleSignIn {
+  /** Kept by the console in localStorage and sent as `X-Cortex-Session`; the gateway keeps only its hash. */
+  secret: string;
+  /** Epoch ms. */
+  expiresAt: number;
+}
+
 /** One server configured in a client app, as an import would bring it into the gateway. */
 export interface ImportCandidateView {
   /** Its name in the client's config. */
@@ -317,7 +341,7 @@ export interface ImportResult {
   replaced?: ClientChangeView;
 }
 
-/** Routes of the HTTP form of the API (headless), all owner-only. */
+/** Routes of the HTTP form of the API (headless), owner-only except the sign-in (`session`, `signIn`). */
 export const API_ROUTES = {
   backends: 'GET /api/backends',
   backendStderr: 'GET /api/backends/:name/stderr',
@@ -329,7 +353,11 @@ export const API_ROUTES = {
   restartBackend: 'POST /api/backends/:name/restart',
   testBackend: 'POST /api/backends/:name/test',
   loginLink: 'POST /api/login-links',
-  /** Ends the console session the cookie carries and clears the cookie. */
+  /** `ConsoleSessionView`; needs no sign-in (the sign-in page asks it). */
+  session: 'GET /api/session',
+  /** Spends a login link's token for a session secret (`ConsoleSignIn`); needs the console's exact Origin. */
+  signIn: 'POST /api/session',
+  /** Ends the console session `X-Cortex-Session` carries. */
   logout: 'POST /api/session/logout',
   catalogNotes: 'GET /api/catalog/notes',
   gateway: 'GET /api/gateway',

@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Express, NextFunction, Request, Response } from 'express';
 import type expressModule from 'express';
@@ -16,6 +17,8 @@ import type {
   GatewayStatusView,
   BackendTestResult,
   ConsentDecisionInput,
+  ConsoleSessionView,
+  ConsoleSignIn,
   CreatePersonalTokenInput,
   ScopeView,
   ToolOverrideInput,
@@ -26,9 +29,8 @@ import type { Identity } from '../mcp/builtins.js';
 import type { AuthorizationServer, Origin } from '../oauth/authorization-server.js';
 import { OAuthError } from '../oauth/errors.js';
 import type { VerifiedToken } from '../oauth/tokens.js';
-import { PAGE_HEADERS, renderErrorPage } from '../oauth/consent-page.js';
 import { readJsonBody } from './body.js';
-import { CONSOLE_COOKIE, type ConsoleSessions } from './console-auth.js';
+import { isOwnOrigin, LEGACY_CONSOLE_COOKIE, type ConsoleSessions } from './console-auth.js';
 import { answer, expectedStatus, failureBody } from './api-answer.js';
 import { mountOAuthRoutes } from './oauth-routes.js';
 import { mountSettingsRoutes, type OwnerSettings } from './settings-routes.js';
@@ -40,7 +42,7 @@ export interface HttpAppOptions {
   endpoint: McpEndpoint;
   settings: Pick<GatewaySettings, 'allowedHosts' | 'allowedOrigins' | 'maxBodyBytes'>;
   logger: Logger;
-  /** Bearer accepted on /api/* until the console login lands; kept in the 0600 runtime file. */
+  /** The CLI's bearer for /api/*, kept in the 0600 runtime file. */
   ownerToken: string;
   statuses: () => BackendStatus[];
   /** Renames and collisions in the federated catalog. */
@@ -50,7 +52,7 @@ export interface HttpAppOptions {
   version: string;
   /** Built console (renderer) to serve at /app, if present. */
   consoleDir?: string;
-  /** Owner sign-in for the console (login links and session cookies). */
+  /** Owner sign-in for the console (login links and sessions bound to the console's origin). */
   consoleSessions: ConsoleSessions;
   /** How the owner runs the CLI here, as the sign-in pages print it (`cortex-gateway` by default). */
   cliCommand?: string;
@@ -234,21 +236,29 @@ function createExpressApp(
     res.json({ status: 'ok', version: options.version });
   });
 
-  // The owner: the CLI with the runtime file's token, or the console with its session cookie. A
-  // cookie rides along on any request the browser makes, so state changes made with it must come
-  // from the console's own page (same Origin) on top of SameSite=Strict.
+  // The owner API is for the console's own page and the CLI: no other origin may call it, so no
+  // CORS preflight is ever approved (Fetch §4.8). That is what keeps another page from sending the
+  // console's session header, so it is answered here, explicitly, rather than left to a default.
+  app.options(['/api', '/api/*path'], (_req, res) => {
+    res.status(403).json({ ok: false, error: { code: 'forbidden', message: 'The owner API allows no other origin' } });
+  });
+
+  // The owner: the CLI with the runtime file's token, or the console with its session header (no
+  // cookie proves anything: a cookie for 127.0.0.1 reaches every port). See ConsoleSessions#check.
   const ownerOnly = (req: Request, res: Response, next: NextFunction) => {
     if (bearerMatches(req.headers.authorization, options.ownerToken)) return next();
-    if (options.consoleSessions.authenticated(req)) {
-      const safe = req.method === 'GET' || req.method === 'HEAD';
-      if (safe || req.headers.origin === `${req.protocol}://${req.headers.host}`) return next();
-      res
-        .status(403)
-        .json({ ok: false, error: { code: 'forbidden', message: 'Console changes must come from the console page' } });
-      return;
-    }
-    res.status(401).json({ ok: false, error: { code: 'unauthorized', message: 'Owner sign-in required' } });
+    const verdict = options.consoleSessions.check(req);
+    if (verdict.ok) return next();
+    res.status(verdict.status).json({ ok: false, error: { code: verdict.code, message: verdict.message } });
   };
+  // Routes that run a command (or save one that will run) ask again when they act, after the body
+  // has arrived and in the edit's turn: a session signed out in between no longer counts.
+  const ownerStillPresent = (req: Request) => {
+    if (bearerMatches(req.headers.authorization, options.ownerToken)) return;
+    if (options.consoleSessions.ownerPresent(req)) return;
+    throw new GatewayError('unauthorized', 'Owner sign-in required: the console session ended before the change ran');
+  };
+  const cli = options.cliCommand ?? 'cortex-gateway';
 
   app.get('/api/backends', ownerOnly, (_req, res) => {
     res.json({ ok: true, value: options.statuses() });
@@ -282,7 +292,12 @@ function createExpressApp(
   if (options.testBackend) {
     const test = options.testBackend;
     app.post('/api/backends/:name/test', ownerOnly, express.json({ limit: '64kb' }), async (req, res) => {
-      await answer(res, () => invalidAsArgument(() => test(String(req.params.name), req.body)));
+      await answer(res, () =>
+        invalidAsArgument(async () => {
+          ownerStillPresent(req);
+          return test(String(req.params.name), req.body);
+        }),
+      );
     });
   }
 
@@ -303,6 +318,8 @@ function createExpressApp(
     app.put('/api/backends/:name', ownerOnly, express.json({ limit: '64kb' }), async (req, res) => {
       const name = String(req.params.name);
       await apply(res, (servers) => {
+        // Its command runs once saved: the owner must still be there when the edit's turn comes.
+        ownerStillPresent(req);
         servers[name] = req.body;
       });
     });
@@ -372,9 +389,51 @@ function createExpressApp(
     });
   }
 
+  // Whether the console's stored session is live, and what its sign-in page prints; no sign-in
+  // needed (the answer says nothing without a live secret, and no other origin can read it).
+  app.get('/api/session', (req, res) => {
+    const view: ConsoleSessionView = { signedIn: options.consoleSessions.check(req).ok, cliCommand: cli };
+    res.json({ ok: true, value: view });
+  });
+
+  // Signing in: the console page spends the one-time link's token for a session secret. The token
+  // comes in the body and the secret goes back in the body, so neither is left in a server log or
+  // the secret in a URL; from the console's own origin only (a fetch POST always sends Origin).
+  app.post('/api/session', express.json({ limit: '4kb' }), async (req, res) => {
+    res.set('Cache-Control', 'no-store');
+    forgetLegacyCookie(res);
+    if (!isOwnOrigin(req)) {
+      return void res.status(403).json({
+        ok: false,
+        error: { code: 'forbidden', message: 'Sign in from the console page of this gateway (its exact origin)' },
+      });
+    }
+    const token = (req.body as { token?: unknown } | undefined)?.token;
+    const session = typeof token === 'string' && token ? await options.consoleSessions.redeem(token) : undefined;
+    if (!session) {
+      return void res.status(401).json({
+        ok: false,
+        error: {
+          code: 'unauthorized',
+          message: `This sign-in link was already used or has expired. Run "${cli} login" for a new one.`,
+          field: 'token',
+        },
+      });
+    }
+    // A browser signing in again (the desktop window opens a fresh link each time) replaces the
+    // session it held: that one ends rather than lingering for its 7 days.
+    await options.consoleSessions
+      .end(req)
+      .catch((error: unknown) =>
+        log.warn('the replaced console session could not be removed', { error: describeError(error) }),
+      );
+    const value: ConsoleSignIn = session;
+    res.json({ ok: true, value });
+  });
+
   // Signing out of the console: the session ends on the server, not just in this browser.
   app.post('/api/session/logout', ownerOnly, async (req, res) => {
-    res.clearCookie(CONSOLE_COOKIE, { httpOnly: true, sameSite: 'strict', path: '/' });
+    forgetLegacyCookie(res);
     await answer(res, async () => {
       await options.consoleSessions.end(req);
       return null;
@@ -500,49 +559,20 @@ function createExpressApp(
     // Only its own scripts, styles and API, and never framed by another page (clickjacking). The
     // same policy as the page's meta tag, sent as a header so it holds before the page is parsed
     // and covers what a meta tag cannot (frame-ancestors).
+    // No Referer either: the sign-in page's URL holds the one-time token until the page removes it.
     app.use('/app', (_req, res, next) => {
       res.setHeader('Content-Security-Policy', CONSOLE_CSP);
       res.setHeader('X-Frame-Options', 'DENY');
       res.setHeader('Cache-Control', 'no-store');
+      res.setHeader('Referrer-Policy', 'no-referrer');
       next();
     });
-    const cli = options.cliCommand ?? 'cortex-gateway';
-    // The one-time link printed by `serve`: spends the token, sets the session cookie, opens the console.
-    app.get('/app/login', async (req, res) => {
-      const token = typeof req.query.token === 'string' ? req.query.token : '';
-      const session = await options.consoleSessions.redeem(token);
-      if (!session) {
-        res
-          .status(401)
-          .set(PAGE_HEADERS)
-          .send(
-            renderErrorPage(
-              'Sign-in link not valid',
-              `This link was already used or has expired. Run "${cli} login" for a new one.`,
-            ),
-          );
-        return;
-      }
-      res.cookie(CONSOLE_COOKIE, session.cookie, {
-        httpOnly: true,
-        sameSite: 'strict',
-        path: '/',
-        maxAge: session.maxAgeSeconds * 1000,
-      });
-      res.redirect(303, '/app/');
-    });
-    app.use('/app', (req, res, next) => {
-      if (options.consoleSessions.authenticated(req)) return next();
-      res
-        .status(401)
-        .set(PAGE_HEADERS)
-        .send(
-          renderErrorPage(
-            'Sign in to Cortex Gateway',
-            `Open the sign-in link printed when the gateway started, or run "${cli} login" for a new one.`,
-          ),
-        );
-    });
+    // The console's files hold no data (the API does), so they are served to anyone who may reach
+    // this listener; without a stored session the page shows how to sign in. The one-time link
+    // printed by `serve` is the console page itself: it spends the token through POST /api/session
+    // (a GET never spends it, so a link preview cannot burn it).
+    const index = join(options.consoleDir, 'index.html');
+    app.get('/app/login', (_req, res) => res.sendFile(index));
     app.use('/app', express.static(options.consoleDir, { index: 'index.html', maxAge: 0 }));
   }
 
@@ -583,6 +613,11 @@ const CONSOLE_CSP = [
   "form-action 'self'",
   "frame-ancestors 'none'",
 ].join('; ');
+
+/** Expires the cookie older versions signed in with, so the browser stops sending it to every local port. */
+function forgetLegacyCookie(res: Response): void {
+  res.clearCookie(LEGACY_CONSOLE_COOKIE, { httpOnly: true, sameSite: 'strict', path: '/' });
+}
 
 const sameResource = (a: string, b: string) => a.replace(/\/$/, '') === b.replace(/\/$/, '');
 

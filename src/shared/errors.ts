@@ -28,6 +28,8 @@ export type GatewayErrorCode =
   | 'permission_denied'
   /** A gateway already runs for this data folder. */
   | 'already_running'
+  /** The owner's proof (CLI token, or console session from the console's own origin) is missing or gone. */
+  | 'unauthorized'
   | 'internal';
 
 /** Every code once, at run time: an error that crossed the owner API keeps its code if it is one of ours. */
@@ -53,6 +55,7 @@ const CODES: Record<GatewayErrorCode, true> = {
   disk_full: true,
   permission_denied: true,
   already_running: true,
+  unauthorized: true,
   internal: true,
 };
 

@@ -5,8 +5,7 @@ import { writeFileAtomic, type WriteFileAtomic } from './atomic.js';
 /**
  * Where signed-in console sessions outlive a gateway restart. It holds what the gateway checks a
  * credential against (a hash) and when it expires, never the credential itself, and knows nothing of
- * how the credential travels (a cookie today), so a credential bound to the console's exact origin
- * can reuse it.
+ * how the credential travels (the `X-Cortex-Session` header, see src/http/console-auth.ts).
  */
 export interface ConsoleSessionStore {
   /** Every persisted session: credential hash → expiry (ms since the epoch). */

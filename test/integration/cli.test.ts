@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CLI, connectClient, isAlive, nodeBackend, ROOT, text, TOY, waitFor } from '../helpers/gateway.js';
+import { consoleSignIn, redeemLink } from '../helpers/console-session.js';
 
 const ENV_SERVER = join(ROOT, 'test/fixtures/env-server.mjs');
 
@@ -151,7 +152,10 @@ describe('cortex-gateway CLI', () => {
     expect(result.code).toBe(0);
     const link = result.stdout.trim();
     expect(link.startsWith(`${origin}/app/login?token=`)).toBe(true);
-    expect((await fetch(link, { redirect: 'manual' })).status).toBe(303);
+    // The console page spends it for a session; a link works once.
+    const session = await consoleSignIn(link);
+    expect((await fetch(`${origin}/api/backends`, { headers: session.headers() })).status).toBe(200);
+    expect((await redeemLink(link)).status).toBe(401);
   });
 
   it('refuses token create when no gateway runs, saying what to do', async () => {

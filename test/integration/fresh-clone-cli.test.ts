@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { VERSION } from '../../src/version.js';
 import { ROOT, waitFor } from '../helpers/gateway.js';
+import { consoleSignIn } from '../helpers/console-session.js';
 import { homeEnv } from '../helpers/home-cli.js';
 
 const run = promisify(execFile);
@@ -77,21 +78,16 @@ describe.skipIf(process.platform === 'win32')('the CLI command printed by a gate
     const { stdout } = await typed(`${printed()!} login`);
     const link = stdout.trim();
     expect(link.startsWith(`${new URL(ready.mcpUrl).origin}/app/login?token=`)).toBe(true);
-    const login = await fetch(link, { redirect: 'manual' });
-    expect(login.status).toBe(303);
-    const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
-    const status = await fetch(new URL('/api/gateway', ready.mcpUrl), { headers: { cookie } });
+    const session = await consoleSignIn(link);
+    const status = await fetch(new URL('/api/gateway', ready.mcpUrl), { headers: session.headers() });
     // The console prints the same command (the signed-out notice, the tokens and settings pages).
     expect(((await status.json()) as { value: { cliCommand: string } }).value.cliCommand).toBe(printed());
   });
 
   it('the sign-in page names the same command', async () => {
-    const page = await fetch(ready.consoleUrl);
-    expect(page.status).toBe(401);
-    const text = await page.text();
-    expect(text).toContain(
-      'run &quot;node ~/&#39;my projects/cortex-gateway-desktop/dist/cortex-gateway.mjs&#39; login&quot;',
-    );
+    // What the console's sign-in page asks before anyone is signed in.
+    const res = await fetch(new URL('/api/session', ready.mcpUrl));
+    expect(await res.json()).toEqual({ ok: true, value: { signedIn: false, cliCommand: printed() } });
   });
 
   it("the README's spelling works in the clone: node dist/cortex-gateway.mjs", async () => {
