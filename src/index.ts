@@ -286,7 +286,7 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
     if (!address) return [];
     const hosts = ['127.0.0.1', 'localhost', '[::1]'].map((h) => `${h}:${address!.port}`);
     hosts.push(...config.gateway.allowedHosts);
-    return hosts.map((host) => ({ issuer: `http://${host}`, resource: `http://${host}/mcp` }));
+    return hosts.map((host) => ({ issuer: `http://${host}`, resource: `http://${host}/mcp`, listener: 'local' }));
   };
   const originOf = (req: IncomingMessage): Origin => {
     const host = (req.headers.host ?? '').toLowerCase();
@@ -306,7 +306,7 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
   tunnel.events.on('state', (status) => events.emit('tunnel-state', status));
   const tunnelOrigin = (): Origin | undefined => {
     const url = tunnel.publicOrigin();
-    return url ? { issuer: url, resource: `${url}/mcp` } : undefined;
+    return url ? { issuer: url, resource: `${url}/mcp`, listener: 'tunnel' } : undefined;
   };
   /** What the authorization server issues for and accepts: the local origins and the tunnel's. */
   const allOrigins = (): Origin[] => {
@@ -584,7 +584,8 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
         version: VERSION,
         auth: {
           server: auth,
-          originOf: () => tunnelOrigin() ?? { issuer: 'https://invalid', resource: 'https://invalid/mcp' },
+          originOf: () =>
+            tunnelOrigin() ?? { issuer: 'https://invalid', resource: 'https://invalid/mcp', listener: 'tunnel' },
           audiences: () => (tunnelOrigin() ? [tunnelOrigin()!.resource] : []),
           supportedScopes: () => supportedScopes(config),
           scopeNeeded,
