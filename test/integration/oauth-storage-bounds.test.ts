@@ -6,8 +6,9 @@ import { delimiter, join } from 'node:path';
 import { decodeProtectedHeader, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClientMetadataFetcher } from '../../src/oauth/client-metadata.js';
+import { SIGNING_KEY_SEAL_ID } from '../../src/oauth/key-sealing.js';
 import { OAUTH_MANIFEST } from '../../src/oauth/store.js';
-import { ROOT, startGateway, waitFor, type RunningGateway } from '../helpers/gateway.js';
+import { nodeBackend, ROOT, startGateway, waitFor, type RunningGateway } from '../helpers/gateway.js';
 import { approve } from '../helpers/oauth.js';
 
 const REDIRECT = 'http://127.0.0.1:5555/cb';
@@ -385,6 +386,24 @@ describe('the OAuth store on disk', () => {
       });
       expect(refreshed.status).toBe(200);
       await expectNoPrivateKeys(dataDir);
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('never hands the key sealing the signing keys to a backend that names it', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'cortex-seal-ref-'));
+    try {
+      const backend = nodeBackend(join(ROOT, 'test/fixtures/env-server.mjs'), [], {
+        STOLEN: `\${secret:${SIGNING_KEY_SEAL_ID}}`,
+      });
+      await using gw = await startGateway({ env: backend }, { maxRestarts: 0 }, { dataDir });
+      const status = await waitFor(
+        () => gw.gateway.backendStatuses().find((s) => s.state !== 'connecting'),
+        'the backend to settle',
+      );
+      expect(status.state).not.toBe('ready');
+      expect(status.lastError).toContain(`the secret "${SIGNING_KEY_SEAL_ID}" is not in the secret store`);
     } finally {
       await rm(dataDir, { recursive: true, force: true });
     }
