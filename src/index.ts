@@ -34,8 +34,10 @@ import type { Identity } from './mcp/builtins.js';
 import { ActivityLog, type ActivityFilter } from './mcp/activity.js';
 import { McpEndpoint } from './mcp/endpoint.js';
 import { AuthorizationServer, type ConsentPrompter, type Origin } from './oauth/authorization-server.js';
+import { sweepOAuthState } from './oauth/client-limits.js';
 import type { ClientMetadataFetcher } from './oauth/client-metadata.js';
 import type { ScopeGroup } from './oauth/consent-page.js';
+import { backendSecretStore, createKeySealer } from './oauth/key-sealing.js';
 import { KeyRing } from './oauth/keys.js';
 import { OAuthStore } from './oauth/store.js';
 import type { VerifiedToken } from './oauth/tokens.js';
@@ -162,6 +164,8 @@ export interface Gateway {
 const PORT_FALLBACK_TRIES = 10;
 /** Signed-in console sessions in the data folder (hashes and expiry only; mode 0600). */
 export const CONSOLE_SESSIONS_FILE = 'console-sessions.json';
+/** The OAuth store's folder in the data folder: a file per collection and a manifest (src/oauth/store.ts). */
+export const OAUTH_DIR = 'oauth';
 
 /** Client connections whose `connect` also warns when the gateway sits on a fallback port. */
 function withFallbackWarning(
@@ -217,9 +221,12 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
   });
   const clientInfo = { name: PRODUCT, version: VERSION };
 
-  const secrets =
+  const allSecrets =
     deps.secretStore ??
     (deps.dataDir ? createKeyFileSecretStore(deps.dataDir, writeOptions) : createMemorySecretStore());
+  // Backends and config edits get the backend secrets only; the gateway's own (the key sealing
+  // the OAuth signing keys) stays out of their reach.
+  const secrets = backendSecretStore(allSecrets);
   const children = deps.dataDir
     ? createChildRegistry({ dir: childrenDir(deps.dataDir), logger: logger.child({ component: 'children' }) })
     : undefined;
@@ -279,7 +286,7 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
     if (!address) return [];
     const hosts = ['127.0.0.1', 'localhost', '[::1]'].map((h) => `${h}:${address!.port}`);
     hosts.push(...config.gateway.allowedHosts);
-    return hosts.map((host) => ({ issuer: `http://${host}`, resource: `http://${host}/mcp` }));
+    return hosts.map((host) => ({ issuer: `http://${host}`, resource: `http://${host}/mcp`, listener: 'local' }));
   };
   const originOf = (req: IncomingMessage): Origin => {
     const host = (req.headers.host ?? '').toLowerCase();
@@ -299,7 +306,7 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
   tunnel.events.on('state', (status) => events.emit('tunnel-state', status));
   const tunnelOrigin = (): Origin | undefined => {
     const url = tunnel.publicOrigin();
-    return url ? { issuer: url, resource: `${url}/mcp` } : undefined;
+    return url ? { issuer: url, resource: `${url}/mcp`, listener: 'tunnel' } : undefined;
   };
   /** What the authorization server issues for and accepts: the local origins and the tunnel's. */
   const allOrigins = (): Origin[] => {
@@ -511,10 +518,24 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
 
   async function buildListener() {
     await removeLeftovers();
+    // The signing keys' private parts are sealed with the secret store, never written in clear.
+    const sealer = createKeySealer(allSecrets);
     const store = deps.dataDir
-      ? await OAuthStore.open(join(deps.dataDir, 'oauth.json'), writeOptions)
+      ? await OAuthStore.open(join(deps.dataDir, OAUTH_DIR), {
+          ...writeOptions,
+          // Earlier versions kept everything in one file: moved in on the first start.
+          legacyFile: join(deps.dataDir, 'oauth.json'),
+          sealPrivateKey: (jwk, kid) => sealer.seal(jwk, kid),
+          now: () => clock.now(),
+        })
       : OAuthStore.memory();
-    const keys = await KeyRing.open(store);
+    const keys = await KeyRing.open(store, { sealer, now: clock.now() });
+    // Clients unused past their time, dead grants and expired revocations go (also on each registration).
+    await store
+      .update((state) => void sweepOAuthState(state, clock.now()))
+      .catch((error: unknown) =>
+        logger.warn('could not remove expired OAuth clients', { error: describeError(error) }),
+      );
     await consoleSessions.load();
     oauth = new AuthorizationServer({
       store,
@@ -563,7 +584,8 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
         version: VERSION,
         auth: {
           server: auth,
-          originOf: () => tunnelOrigin() ?? { issuer: 'https://invalid', resource: 'https://invalid/mcp' },
+          originOf: () =>
+            tunnelOrigin() ?? { issuer: 'https://invalid', resource: 'https://invalid/mcp', listener: 'tunnel' },
           audiences: () => (tunnelOrigin() ? [tunnelOrigin()!.resource] : []),
           supportedScopes: () => supportedScopes(config),
           scopeNeeded,

@@ -3,12 +3,13 @@ import type { ClientView, PendingConsentView } from '../api/contract.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import { isStorageError } from '../store/fs-errors.js';
+import { cleanClientName, makeRoomForCimdClient, makeRoomForDcrClient, sweepOAuthState } from './client-limits.js';
 import { ClientMetadataFetcher, isMetadataClientId } from './client-metadata.js';
 import { renderConsentPage, renderWaitingPage, type ScopeGroup } from './consent-page.js';
 import { OAuthError } from './errors.js';
 import type { KeyRing } from './keys.js';
 import { RefreshGrace } from './refresh-grace.js';
-import { checkRedirectUri, matchRedirectUri } from './redirect-uri.js';
+import { checkRedirectUris, matchRedirectUri } from './redirect-uri.js';
 import type { ClientRecord, OAuthStore, RefreshFamily } from './store.js';
 import { createTokenVerifier, issueAccessToken, type TokenVerifier } from './tokens.js';
 
@@ -16,6 +17,11 @@ import { createTokenVerifier, issueAccessToken, type TokenVerifier } from './tok
 export interface Origin {
   issuer: string;
   resource: string;
+  /**
+   * The listener the request came in on (`local`: every loopback spelling and allowed host;
+   * `tunnel`). Budgets such as the registration limit are per listener, whatever Host was used.
+   */
+  listener?: 'local' | 'tunnel';
 }
 
 export interface AuthorizationServerOptions {
@@ -171,7 +177,7 @@ export class AuthorizationServer {
   readonly #pending = new Map<string, PendingAuthorization>();
   readonly #codes = new Map<string, IssuedCode>();
   readonly #refreshGrace: RefreshGrace<RotationAnswer>;
-  /** Registration times in the last minute, per listener origin (issuer). */
+  /** Registration times in the last minute, per listener. */
   readonly #registrations = new Map<string, number[]>();
 
   constructor(options: AuthorizationServerOptions) {
@@ -250,10 +256,11 @@ export class AuthorizationServer {
 
   async register(body: unknown, origin?: Origin): Promise<Record<string, unknown>> {
     // A local gateway sees every registration from 127.0.0.1 (and, behind a tunnel, so does every
-    // internet client), so the limit is per listener origin rather than per address: a flood
-    // through the public tunnel cannot lock out the clients on this machine.
+    // internet client), so the limit is per listener rather than per address: a flood through the
+    // public tunnel cannot lock out the clients on this machine. Per listener, not per Host
+    // spelling: 127.0.0.1, localhost and [::1] reach the same listener and share its budget.
     const now = this.#now;
-    const key = origin?.issuer ?? '';
+    const key = origin?.listener ?? origin?.issuer ?? '';
     const recent = (this.#registrations.get(key) ?? []).filter((t) => now - t <= 60_000);
     this.#registrations.set(key, recent);
     if (recent.length >= 30) {
@@ -263,14 +270,8 @@ export class AuthorizationServer {
       throw new OAuthError('invalid_client_metadata', 'Registration body must be a JSON object');
     }
     const input = body as Record<string, unknown>;
-    const uris = input.redirect_uris;
-    if (!Array.isArray(uris) || uris.length === 0) {
-      throw new OAuthError('invalid_redirect_uri', 'redirect_uris must be a non-empty array');
-    }
-    for (const uri of uris) {
-      const verdict = checkRedirectUri(uri);
-      if (!verdict.ok) throw new OAuthError('invalid_redirect_uri', `redirect_uris: ${verdict.reason}`);
-    }
+    const uris = checkRedirectUris(input.redirect_uris);
+    if (!uris.ok) throw new OAuthError('invalid_redirect_uri', uris.reason);
     const requested = input.token_endpoint_auth_method;
     const method =
       requested === 'client_secret_post' || requested === 'client_secret_basic'
@@ -293,17 +294,20 @@ export class AuthorizationServer {
     const secret = method === 'none' ? undefined : randomBytes(32).toString('base64url');
     const record: ClientRecord = {
       clientId,
-      redirectUris: uris as string[],
+      redirectUris: uris.uris,
       tokenEndpointAuthMethod: method,
       source: 'dcr',
       createdAt: now,
     };
-    if (typeof input.client_name === 'string' && input.client_name.trim())
-      record.clientName = input.client_name.trim().slice(0, 100);
+    // Cleaned once, here: pages and logs never get bidi overrides or line breaks from a name.
+    const name = cleanClientName(input.client_name);
+    if (name) record.clientName = name;
     if (typeof input.client_uri === 'string') record.clientUri = input.client_uri.slice(0, 500);
     if (secret) record.clientSecretHash = sha256(secret);
     recent.push(now);
     await this.#options.store.update((state) => {
+      sweepOAuthState(state, now);
+      makeRoomForDcrClient(state, now);
       state.clients[clientId] = record;
     });
     this.#options.logger.info('client registered', { clientId, name: record.clientName });
@@ -327,14 +331,26 @@ export class AuthorizationServer {
     const known = this.#options.store.state.clients[clientId];
     if (known && known.source !== 'cimd') return known;
     if (!isMetadataClientId(clientId)) return known;
-    const fetched = await this.#options.clientMetadata.client(clientId);
+    // Its name cleaned here, at storage time, whatever the fetcher returned.
+    const { clientName, ...document } = await this.#options.clientMetadata.client(clientId);
+    const name = cleanClientName(clientName);
+    const fetched: ClientRecord = { ...document, ...(name ? { clientName: name } : {}) };
     if (
       !known ||
       JSON.stringify(known.redirectUris) !== JSON.stringify(fetched.redirectUris) ||
       known.clientName !== fetched.clientName
     ) {
+      const now = this.#now;
       await this.#options.store.update((state) => {
-        state.clients[clientId] = { ...fetched, createdAt: known?.createdAt ?? fetched.createdAt };
+        sweepOAuthState(state, now);
+        const stored = state.clients[clientId];
+        // A new one needs a place among the stored metadata-document clients (or is refused).
+        if (!stored) makeRoomForCimdClient(state, now);
+        state.clients[clientId] = {
+          ...fetched,
+          createdAt: stored?.createdAt ?? fetched.createdAt,
+          ...(stored?.lastUsedAt !== undefined ? { lastUsedAt: stored.lastUsedAt } : {}),
+        };
       });
     }
     return this.#options.store.state.clients[clientId];

@@ -3,9 +3,10 @@ import { request as httpsRequest } from 'node:https';
 import type { ClientRequest, IncomingMessage, RequestOptions } from 'node:http';
 import { isIP } from 'node:net';
 import { silentLogger, type Logger } from '../shared/logger.js';
+import { cleanClientName } from './client-limits.js';
 import { OAuthError } from './errors.js';
 import { isPublicAddress } from './public-address.js';
-import { checkRedirectUri } from './redirect-uri.js';
+import { checkRedirectUris } from './redirect-uri.js';
 import type { ClientRecord } from './store.js';
 
 export { isPublicAddress } from './public-address.js';
@@ -276,24 +277,21 @@ function toClientRecord(clientId: string, document: unknown, now: number): Clien
   if (typeof document !== 'object' || document === null) throw refused('not a JSON object');
   const doc = document as Record<string, unknown>;
   if (doc.client_id !== clientId) throw refused('its client_id does not match the URL it was fetched from');
-  const uris = doc.redirect_uris;
-  if (!Array.isArray(uris) || uris.length === 0) throw refused('redirect_uris must be a non-empty array');
-  for (const uri of uris) {
-    const verdict = checkRedirectUri(uri);
-    if (!verdict.ok) throw refused(`redirect_uris: ${verdict.reason}`);
-  }
+  // The same rules as registration (count, length, schemes).
+  const uris = checkRedirectUris(doc.redirect_uris);
+  if (!uris.ok) throw refused(uris.reason);
   const method = doc.token_endpoint_auth_method ?? 'none';
   // A document is public: it cannot carry a shared secret, so only public clients are accepted.
   if (method !== 'none') throw refused(`token_endpoint_auth_method ${String(method)} is not supported`);
   const record: ClientRecord = {
     clientId,
-    redirectUris: uris as string[],
+    redirectUris: uris.uris,
     tokenEndpointAuthMethod: 'none',
     source: 'cimd',
     createdAt: now,
   };
-  if (typeof doc.client_name === 'string' && doc.client_name.trim())
-    record.clientName = doc.client_name.trim().slice(0, 100);
+  const name = cleanClientName(doc.client_name);
+  if (name) record.clientName = name;
   if (typeof doc.client_uri === 'string') record.clientUri = doc.client_uri.slice(0, 500);
   return record;
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, importJWK, type CryptoKey, type JSONWebKeySet, type JWK } from 'jose';
+import { createMemoryKeySealer, KeyUnsealError, type KeySealer } from './key-sealing.js';
 import type { OAuthStore, StoredKey } from './store.js';
 
 export const SIGNING_ALG = 'ES256';
@@ -9,26 +10,54 @@ export interface SigningKey {
   privateKey: CryptoKey;
 }
 
-/** ES256 signing keys: persisted, the newest signs, older ones keep verifying until their tokens expire. */
+export interface KeyRingOptions {
+  /** Seals the private keys the store holds. Default: a key that lives as long as the process (tests). */
+  sealer?: KeySealer;
+  now?: number;
+}
+
+/**
+ * ES256 signing keys: persisted, the newest signs, older ones keep verifying until their tokens
+ * expire. The store holds each private key sealed (key-sealing.ts), never in clear; the public
+ * keys are published anyway and stay readable.
+ */
 export class KeyRing {
   #active: SigningKey | undefined;
   #public = new Map<string, CryptoKey>();
 
-  private constructor(private readonly store: OAuthStore) {}
+  private constructor(
+    private readonly store: OAuthStore,
+    private readonly sealer: KeySealer,
+  ) {}
 
-  static async open(store: OAuthStore): Promise<KeyRing> {
-    const ring = new KeyRing(store);
-    if (!store.state.keys.some((k) => k.active)) await ring.rotate();
-    else await ring.#load();
+  /**
+   * Loads the keys. When the active key cannot be unsealed (its sealing key left the secret store,
+   * say the owner moved the secrets file away), a new key takes over; the old one stays published,
+   * so tokens it signed verify until they expire. A secret store that cannot be read at all is an
+   * error: a new key would only hide that the store is broken.
+   */
+  static async open(store: OAuthStore, options: KeyRingOptions = {}): Promise<KeyRing> {
+    const ring = new KeyRing(store, options.sealer ?? createMemoryKeySealer());
+    await ring.#load();
+    if (!ring.#active) await ring.rotate(options.now);
     return ring;
   }
 
   async #load(): Promise<void> {
     this.#public.clear();
+    this.#active = undefined;
     for (const key of this.store.state.keys) {
       this.#public.set(key.kid, (await importJWK(key.publicJwk, SIGNING_ALG)) as CryptoKey);
-      if (key.active)
-        this.#active = { kid: key.kid, privateKey: (await importJWK(key.privateJwk, SIGNING_ALG)) as CryptoKey };
+      if (key.active && key.sealedPrivateJwk !== undefined) {
+        let privateJwk: JWK;
+        try {
+          privateJwk = await this.sealer.unseal(key.sealedPrivateJwk, key.kid);
+        } catch (error) {
+          if (error instanceof KeyUnsealError) continue;
+          throw error;
+        }
+        this.#active = { kid: key.kid, privateKey: (await importJWK(privateJwk, SIGNING_ALG)) as CryptoKey };
+      }
     }
   }
 
@@ -38,13 +67,14 @@ export class KeyRing {
     const kid = randomUUID();
     const stored: StoredKey = {
       kid,
-      privateJwk: { ...(await exportJWK(privateKey)), kid, alg: SIGNING_ALG },
+      sealedPrivateJwk: await this.sealer.seal({ ...(await exportJWK(privateKey)), kid, alg: SIGNING_ALG }, kid),
       publicJwk: { ...(await exportJWK(publicKey)), kid, alg: SIGNING_ALG, use: 'sig' },
       createdAt: now,
       active: true,
     };
     await this.store.update((state) => {
-      for (const key of state.keys) key.active = false;
+      // Retired keys only verify: their sealed private parts have no use any more.
+      state.keys = state.keys.map(({ sealedPrivateJwk: _sealed, ...key }) => ({ ...key, active: false }));
       // Keep the last few retired keys only: tokens are short-lived.
       state.keys = [stored, ...state.keys].slice(0, 3);
     });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load.js';
 import { createGateway } from '../../src/index.js';
+import { backendSecretStore } from '../../src/oauth/key-sealing.js';
 import { createConsoleLogger } from '../../src/shared/logger.js';
 import { createKeyFileSecretStore } from '../../src/store/secrets.js';
 import {
@@ -140,9 +141,11 @@ describe('backend secrets through the owner API', () => {
   it('deletes the secrets of a removed backend from the store', async () => {
     await using gw = await start();
     await owner(gw, 'PUT', '/api/backends/gh', envBackend({ GH_TOKEN: { secret: TOKEN } }));
-    expect(await createKeyFileSecretStore(dir).ids()).toEqual(['gh.env.GH_TOKEN']);
+    // The backend secrets (the store also holds the key sealing the OAuth signing keys).
+    const backendSecrets = () => backendSecretStore(createKeyFileSecretStore(dir));
+    expect(await backendSecrets().ids()).toEqual(['gh.env.GH_TOKEN']);
     expect((await owner(gw, 'DELETE', '/api/backends/gh')).status).toBe(200);
-    expect(await createKeyFileSecretStore(dir).ids()).toEqual([]);
+    expect(await backendSecrets().ids()).toEqual([]);
   });
 
   it('starts the backend with its secret after a gateway restart', async () => {

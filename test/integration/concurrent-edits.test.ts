@@ -5,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ToolView } from '../../src/api/contract.js';
 import type { BackendStatus } from '../../src/backends/types.js';
 import { referencedSecrets } from '../../src/config/secret-refs.js';
+import { backendSecretStore } from '../../src/oauth/key-sealing.js';
 import { createKeyFileSecretStore } from '../../src/store/secrets.js';
 import {
   connectClient,
@@ -104,7 +105,8 @@ describe('concurrent config edits through the owner API', () => {
 
   it('never leaves a backend referring to a missing secret when a DELETE races a PUT, and the backend starts whenever it stays', async () => {
     await using gw = await gatewayWith({});
-    const store = () => createKeyFileSecretStore(dir);
+    // The backend secrets (the store also holds the key sealing the OAuth signing keys).
+    const store = () => backendSecretStore(createKeyFileSecretStore(dir));
     const entry = (token: unknown, round: number, enabled = true) => ({
       ...nodeBackend(ENV_SERVER),
       env: { GH_TOKEN: token },

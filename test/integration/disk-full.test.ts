@@ -1,13 +1,14 @@
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { callOwnerApi } from '../../src/cli-common.js';
 import { parseConfig } from '../../src/config/load.js';
 import { createGateway, type Gateway, type GatewayDeps } from '../../src/index.js';
-import { openKeyFileSecretStore, SECRETS_FILE_NAME, SECRETS_KEY_FILE_NAME } from '../../src/store/secrets.js';
+import { SIGNING_KEY_SEAL_ID } from '../../src/oauth/key-sealing.js';
+import { openKeyFileSecretStore, SECRETS_FILE_NAME } from '../../src/store/secrets.js';
 import { DISK_KINDS, testDisk } from '../helpers/disk.js';
 import { TOY, nodeBackend } from '../helpers/gateway.js';
 import { openConsent, submitConsent, type ConsentForm } from '../helpers/oauth.js';
@@ -71,6 +72,18 @@ async function tokenRequest(origin: string, form: Record<string, string>) {
   return { status: res.status, body: (await res.json()) as Record<string, string> };
 }
 
+/** Temp files of unfinished writes in the data folder and in the OAuth store's folder. */
+async function tempsLeft(disk: { dir: string; temps(): Promise<string[]> }): Promise<string[]> {
+  const inOAuth = (await readdir(join(disk.dir, 'oauth'))).filter((name) => /\.\d+\.[0-9a-f]{8}\.tmp$/.test(name));
+  return [...(await disk.temps()), ...inOAuth];
+}
+
+/** The secrets files (the sealing key of the OAuth signing keys is there from the start) and their content. */
+async function secretFiles(dataDir: string): Promise<Record<string, string>> {
+  const names = (await readdir(dataDir)).filter((n) => n.startsWith('secrets')).sort();
+  return Object.fromEntries(await Promise.all(names.map(async (n) => [n, await readFile(join(dataDir, n), 'utf8')])));
+}
+
 /** The secret-bearing backend the owner adds (disabled: nothing to spawn). */
 const notesEntry = { ...nodeBackend(TOY), enabled: false, env: { NOTES_TOKEN: { secret: 'tok-123' } } };
 
@@ -80,7 +93,9 @@ describe.each(DISK_KINDS)('a full disk under a running gateway (%s)', (kind) => 
     const dataDir = disk.dir;
     await writeFile(join(dataDir, 'cortex.config.json'), JSON.stringify({ mcpServers: {} }));
     const deps: GatewayDeps = { writeFile: disk.writeFile };
-    const oauthPath = join(dataDir, 'oauth.json');
+    // A change writes the collection it changed (src/oauth/store.ts): that file is the one named.
+    const oauthFile = (collection: string) =>
+      expect.stringMatching(new RegExp(`^${join(dataDir, 'oauth', collection)}\\.\\d+\\.json$`));
     let port: number;
     let refreshToken: string;
     let clientId: string;
@@ -102,6 +117,7 @@ describe.each(DISK_KINDS)('a full disk under a running gateway (%s)', (kind) => 
       }))
         authorize.searchParams.set(k, v);
       const form: ConsentForm = await openConsent(authorize);
+      const secretsBefore = await secretFiles(dataDir);
 
       await disk.fill();
 
@@ -110,23 +126,28 @@ describe.each(DISK_KINDS)('a full disk under a running gateway (%s)', (kind) => 
       expect(created.status).toBe(507);
       expect(created.body).toEqual({
         ok: false,
-        error: { code: 'disk_full', message: expect.stringContaining(oauthPath), field: oauthPath },
+        error: {
+          code: 'disk_full',
+          message: expect.stringContaining('personal-tokens'),
+          field: oauthFile('personal-tokens'),
+        },
       });
       expect((await gw.api('GET', '/api/tokens')).body.value).toEqual([]);
       // The CLI keeps the API's code and the file at fault.
       await expect(
         callOwnerApi({ mcpUrl: `${gw.origin}/mcp`, ownerToken: gw.gateway.ownerToken }, 'POST', '/api/keys/rotate'),
-      ).rejects.toMatchObject({ code: 'disk_full', field: oauthPath });
+      ).rejects.toMatchObject({ code: 'disk_full', field: oauthFile('keys') });
 
       // A backend with a secret. On a really full disk the edit's first write is its lock file
       // (config edits take turns across processes, src/config/file-lock.ts), so that is the file
-      // named; through the seam (store writes only) it is the key file the first secret needs.
+      // named; through the seam (store writes only) it is the secrets file (its key exists since the
+      // start: it seals the OAuth signing keys).
       const configLock = join(dataDir, 'cortex.config.json.lock');
       const saved = await gw.api('PUT', '/api/backends/notes', notesEntry);
       expect(saved.status).toBe(507);
       expect(saved.body.error).toMatchObject({
         code: 'disk_full',
-        field: disk.kind === 'tmpfs' ? configLock : join(dataDir, SECRETS_KEY_FILE_NAME),
+        field: disk.kind === 'tmpfs' ? configLock : join(dataDir, SECRETS_FILE_NAME),
       });
       if (disk.kind === 'tmpfs') {
         // A plain edit (no secret, written without the seam, so only on a really full disk).
@@ -146,8 +167,8 @@ describe.each(DISK_KINDS)('a full disk under a running gateway (%s)', (kind) => 
       expect(consent.status).toBe(500);
       expect(await consent.text()).toMatch(/disk is full/);
 
-      expect(await disk.temps()).toEqual([]);
-      expect((await readdir(dataDir)).filter((n) => n.startsWith('secrets'))).toEqual([]);
+      expect(await tempsLeft(disk)).toEqual([]);
+      expect(await secretFiles(dataDir)).toEqual(secretsBefore);
 
       // Space again: the same consent form goes through, and a code whose exchange failed still works.
       await disk.free();
@@ -185,7 +206,7 @@ describe.each(DISK_KINDS)('a full disk under a running gateway (%s)', (kind) => 
         201,
       );
       expect((await gw.api('PUT', '/api/backends/notes', notesEntry)).status).toBe(200);
-      expect(await disk.temps()).toEqual([]);
+      expect(await tempsLeft(disk)).toEqual([]);
     }
 
     // A restart on the same folder finds what was answered as saved, and nothing that was refused.
@@ -205,7 +226,8 @@ describe.each(DISK_KINDS)('a full disk under a running gateway (%s)', (kind) => 
       env: { NOTES_TOKEN: { secret: true } },
     });
     const secrets = await openKeyFileSecretStore(dataDir);
-    expect(await Promise.all((await secrets.ids()).map((id) => secrets.get(id)))).toEqual(['tok-123']);
+    const backendIds = (await secrets.ids()).filter((id) => id !== SIGNING_KEY_SEAL_ID);
+    expect(await Promise.all(backendIds.map((id) => secrets.get(id)))).toEqual(['tok-123']);
     expect((await readdir(dataDir)).filter((n) => n === SECRETS_FILE_NAME)).toHaveLength(1);
   });
 });
@@ -219,13 +241,17 @@ describe('temp files of unfinished writes', () => {
       const dead = `oauth.json.${exited}.0a1b2c3d.tmp`;
       const deadConfig = `cortex.config.json.${exited}.1a2b3c4d.tmp`;
       const kept = `secrets.enc.json.${live.pid}.0a1b2c3d.tmp`;
-      for (const name of [dead, deadConfig, kept]) await writeFile(join(dataDir, name), '{"half":');
+      // The OAuth store's own folder too.
+      const deadOAuth = join('oauth', `clients.3.json.${exited}.2a3b4c5d.tmp`);
+      await mkdir(join(dataDir, 'oauth'));
+      for (const name of [dead, deadConfig, kept, deadOAuth]) await writeFile(join(dataDir, name), '{"half":');
       await writeFile(join(dataDir, 'cortex.config.json'), JSON.stringify({ mcpServers: {} }));
       await using _gw = await start(dataDir, {});
       const names = await readdir(dataDir);
       expect(names).toContain(kept);
       expect(names).not.toContain(dead);
       expect(names).not.toContain(deadConfig);
+      expect((await readdir(join(dataDir, 'oauth'))).filter((n) => n.endsWith('.tmp'))).toEqual([]);
     } finally {
       live.kill();
       await rm(dataDir, { recursive: true, force: true });
