@@ -552,6 +552,8 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
           },
           maxBodyBytes: config.gateway.maxBodyBytes,
         },
+        // Pages arrive here only under the public origin, which is in the allowed list above.
+        ownOrigins: () => [],
         logger: logger.child({ listener: 'tunnel' }),
         // No owner surface here: the surface refuses /api and /app, and this listener has neither a
         // usable owner token nor console sessions in case a route ever slipped through.
@@ -575,6 +577,7 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
     return createRequestListener({
       endpoint,
       settings: config.gateway,
+      mcpCors: true,
       logger,
       ownerToken,
       consoleSessions,
