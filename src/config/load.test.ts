@@ -63,6 +63,20 @@ describe('parseConfig', () => {
     expect(() => parseConfig({ mcpServers: {}, gateway: { prot: 1 } })).toThrow(/prot/);
   });
 
+  it('refuses a whole-request limit shorter than the headers limit, naming the field', () => {
+    expect(() => parseConfig({ mcpServers: {}, gateway: { headersTimeoutMs: 5000, receiveTimeoutMs: 2000 } })).toThrow(
+      expect.objectContaining({ field: 'gateway.receiveTimeoutMs' }),
+    );
+  });
+
+  it('defaults the listener limits', () => {
+    expect(parseConfig({ mcpServers: {} }).gateway).toMatchObject({
+      headersTimeoutMs: 30_000,
+      receiveTimeoutMs: 120_000,
+      maxConnections: 512,
+    });
+  });
+
   it('rejects two names that map to the same namespace', () => {
     expect(() => parseConfig({ mcpServers: { 'my server': { command: 'a' }, my_server: { command: 'b' } } })).toThrow(
       /same namespace "my_server"/,

@@ -79,6 +79,14 @@ export function parseConfig(input: unknown, source = 'config'): GatewayConfig {
       },
     );
   }
+  if (gateway.receiveTimeoutMs < gateway.headersTimeoutMs) {
+    // The headers are part of the request: a shorter whole-request limit would make theirs moot.
+    throw new GatewayError(
+      'config_invalid',
+      `${source}: gateway.receiveTimeoutMs: must be at least gateway.headersTimeoutMs`,
+      { field: 'gateway.receiveTimeoutMs' },
+    );
+  }
   return Object.freeze({ gateway: Object.freeze(gateway), backends: Object.freeze(backends) });
 }
 
