@@ -11,6 +11,7 @@ const STATUS: Partial<Record<GatewayErrorCode, number>> = {
   node_unavailable: 409,
   conflict: 409,
   already_running: 409,
+  too_large: 413,
   // RFC 4918 §11.5: the server cannot store what the request needs.
   disk_full: 507,
   permission_denied: 500,

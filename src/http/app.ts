@@ -27,7 +27,7 @@ import type { AuthorizationServer, Origin } from '../oauth/authorization-server.
 import { OAuthError } from '../oauth/errors.js';
 import type { VerifiedToken } from '../oauth/tokens.js';
 import { PAGE_HEADERS, renderErrorPage } from '../oauth/consent-page.js';
-import { readJsonBody } from './body.js';
+import { clientBodyFailure, readJsonBody } from './body.js';
 import { CONSOLE_COOKIE, type ConsoleSessions } from './console-auth.js';
 import { answer, expectedStatus, failureBody } from './api-answer.js';
 import { mountOAuthRoutes } from './oauth-routes.js';
@@ -571,6 +571,17 @@ function createExpressApp(
   // refused write, a conflict) are answered with their code and message, which name the file at
   // fault; anything unexpected is logged and answered server_error, its details never sent.
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    // A body the parser refused (too large: 413, malformed: 400) is the client's fault, not ours.
+    const refused = clientBodyFailure(error);
+    if (refused && !res.headersSent) {
+      const code = refused.status === 413 ? 'too_large' : 'invalid_argument';
+      if (req.path.startsWith('/api/')) {
+        res.status(refused.status).json({ ok: false, error: { code, message: refused.message, field: 'body' } });
+      } else {
+        res.status(refused.status).json({ error: 'invalid_request', error_description: refused.message });
+      }
+      return;
+    }
     const status = expectedStatus(error);
     if (status && req.path.startsWith('/api/')) {
       if (status >= 500) log.error('request failed', { path: req.path, error: describeError(error) });

@@ -28,6 +28,8 @@ export type GatewayErrorCode =
   | 'permission_denied'
   /** A gateway already runs for this data folder. */
   | 'already_running'
+  /** A request body over the route's limit. */
+  | 'too_large'
   | 'internal';
 
 /** Every code once, at run time: an error that crossed the owner API keeps its code if it is one of ours. */
@@ -53,6 +55,7 @@ const CODES: Record<GatewayErrorCode, true> = {
   disk_full: true,
   permission_denied: true,
   already_running: true,
+  too_large: true,
   internal: true,
 };
 
