@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { claudeDesktop } from './claude-desktop.js';
 import { cursor } from './cursor.js';
 import { geminiCli } from './gemini-cli.js';
-import { backendNameFor, convertEntry, looksSecret } from './import.js';
+import { backendNameFor, convertEntry } from './import.js';
 import { windsurf } from './windsurf.js';
 
 describe('converting a client entry into a backend', () => {
@@ -60,17 +60,6 @@ describe('converting a client entry into a backend', () => {
   it('refuses an entry with neither a command nor an http(s) URL', () => {
     expect(convertEntry(cursor, { foo: 1 })).toEqual({ problem: 'neither a command nor a URL' });
     expect(convertEntry(cursor, { url: 'ftp://x' })).toEqual({ problem: '"ftp://x" is not an http(s) URL' });
-  });
-});
-
-describe('secret detection', () => {
-  it('knows credential names and credential-looking values', () => {
-    expect(looksSecret('OPENAI_API_KEY', 'x')).toBe(true);
-    expect(looksSecret('Authorization', 'x')).toBe(true);
-    expect(looksSecret('DB_PASSWORD', 'x')).toBe(true);
-    expect(looksSecret('WHATEVER', 'sk-abc')).toBe(true);
-    expect(looksSecret('LOG_LEVEL', 'debug')).toBe(false);
-    expect(looksSecret('API_KEY', '')).toBe(false);
   });
 });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createConsoleLogger, escapeLogText } from './logger.js';
+import { createConsoleLogger, escapeLogText, maskingLogger } from './logger.js';
+import { createSecretMasker } from './redact.js';
 
 function capture(json = false) {
   const lines: string[] = [];
@@ -69,5 +70,28 @@ describe('console logger', () => {
     const parsed = JSON.parse(lines[0]!) as Record<string, unknown>;
     expect(parsed.clientName).toBe(name);
     expect(parsed.message).toBe('hi\u2029');
+  });
+});
+
+describe('maskingLogger', () => {
+  it("masks a component's own secrets in the message, nested fields, errors and child fields", () => {
+    const { logger, lines } = capture(true);
+    const secret = 'my-backend-key-123';
+    const masked = maskingLogger(logger, createSecretMasker([secret])).child({ note: `k=${secret}` });
+    masked.warn(`failed with ${secret}`, {
+      error: new Error(`refused ${Buffer.from(secret).toString('base64')}`),
+      nested: { list: [secret] },
+      count: 2,
+    });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).not.toContain(secret);
+    expect(lines[0]).not.toContain(Buffer.from(secret).toString('base64'));
+    expect(JSON.parse(lines[0]!)).toMatchObject({
+      message: 'failed with ••••',
+      note: 'k=••••',
+      error: { message: 'refused ••••' },
+      nested: { list: ['••••'] },
+      count: 2,
+    });
   });
 });

@@ -71,6 +71,32 @@ export function createConsoleLogger(options: ConsoleLoggerOptions = {}, bound: L
   };
 }
 
+/**
+ * A logger that passes every message and string field (nested ones and error messages included)
+ * through `mask` first: for a component that knows secret values the shared redaction cannot
+ * recognise, such as a backend's own tokens (see `createSecretMasker`).
+ */
+export function maskingLogger(logger: Logger, mask: (text: string) => string): Logger {
+  const clean = (fields?: LogFields) => (fields ? (maskStrings(fields, mask, 0) as LogFields) : undefined);
+  const emit = (level: LogLevel) => (message: string, fields?: LogFields) =>
+    logger[level](mask(message), clean(fields));
+  return {
+    debug: emit('debug'),
+    info: emit('info'),
+    warn: emit('warn'),
+    error: emit('error'),
+    child: (fields) => maskingLogger(logger.child(clean(fields)!), mask),
+  };
+}
+
+function maskStrings(value: unknown, mask: (text: string) => string, depth: number): unknown {
+  if (typeof value === 'string') return mask(value);
+  if (depth > 6 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((item) => maskStrings(item, mask, depth + 1));
+  if (value instanceof Error) return { name: value.name, message: mask(value.message) };
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, maskStrings(v, mask, depth + 1)]));
+}
+
 export const silentLogger: Logger = {
   debug() {},
   info() {},
