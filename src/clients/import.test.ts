@@ -67,6 +67,8 @@ describe('backend names', () => {
   it('replaces characters the gateway does not accept', () => {
     expect(backendNameFor('github')).toBe('github');
     expect(backendNameFor('my/server:1')).toBe('my-server-1');
+    expect(backendNameFor('my__server')).toBe('my-server');
+    expect(backendNameFor('a._b  c')).toBe('a-b-c');
     expect(backendNameFor('x'.repeat(80))).toHaveLength(64);
   });
 });

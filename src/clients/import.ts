@@ -30,6 +30,8 @@ export interface ImportOptions extends EngineOptions {
 export function backendNameFor(name: string): string {
   const cleaned = name
     .replace(/[^A-Za-z0-9_.\- ]/g, '-')
+    // Two of "_", "." and space in a row become "__" in the backend's id, which names may not hold.
+    .replace(/[_. ]{2,}/g, '-')
     .trim()
     .slice(0, 64);
   return backendNamePattern.test(cleaned) ? cleaned : 'server';

@@ -229,6 +229,11 @@ export const gatewaySchema = z
   })
   .strict();
 
+/**
+ * The characters of a backend name (the key in `mcpServers`). Besides this pattern, a name may not
+ * contain "__", nor two of "_", "." and space in a row (they become "__" in its id): see
+ * parseConfig, which says so naming the field.
+ */
 export const backendNamePattern = /^[A-Za-z0-9_.\- ]{1,64}$/;
 
 export const configSchema = z
