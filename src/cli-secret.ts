@@ -5,11 +5,10 @@
  */
 import type { Write } from './cli-common.js';
 import { callOwnerApi, parseCommand, usageError } from './cli-common.js';
-import { looksSecret } from './clients/import.js';
 import { createConfigEditor } from './config/editor.js';
 import { readServerEntry } from './config/file.js';
 import { loadConfig } from './config/load.js';
-import { secretRefId } from './config/secret-refs.js';
+import { looksSecret, secretRefId } from './config/secret-refs.js';
 import { readRuntimeInfo } from './runtime-file.js';
 import { GatewayError } from './shared/errors.js';
 import { openKeyFileSecretStore } from './store/secrets.js';

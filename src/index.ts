@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { basename, dirname, join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { SharedBackendOptions } from './backends/backend.js';
@@ -44,6 +44,7 @@ import type { VerifiedToken } from './oauth/tokens.js';
 import { systemClock, type Clock } from './shared/clock.js';
 import { describeError, GatewayError } from './shared/errors.js';
 import { silentLogger, type Logger } from './shared/logger.js';
+import { createHttpServer } from './shared/http-server.js';
 import { createSerialQueue } from './shared/serial-queue.js';
 import { createConsoleSessionFile } from './store/console-sessions.js';
 import { removeStaleTempFiles, type WriteFileAtomic } from './store/atomic.js';
@@ -300,6 +301,7 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
     provider: deps.tunnelProvider ?? configuredTunnelProvider(config.gateway.tunnel, { logger, clock, deps }),
     handler: (req, res) => tunnelListener!(req, res),
     port: config.gateway.tunnel.port,
+    limits: config.gateway,
     logger: logger.child({ component: 'tunnel' }),
     clock,
   });
@@ -573,6 +575,8 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
           },
           maxBodyBytes: config.gateway.maxBodyBytes,
         },
+        // Pages arrive here only under the public origin, which is in the allowed list above.
+        ownOrigins: () => [],
         logger: logger.child({ listener: 'tunnel' }),
         // No owner surface here: the surface refuses /api and /app, and this listener has neither a
         // usable owner token nor console sessions in case a route ever slipped through.
@@ -597,6 +601,7 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
     return createRequestListener({
       endpoint,
       settings: config.gateway,
+      mcpCors: true,
       logger,
       ownerToken,
       consoleSessions,
@@ -654,10 +659,11 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
 
   const listen = (port: number) =>
     new Promise<Server>((resolve, reject) => {
-      const candidate = createServer((req, res) => listener!(req, res));
-      // Long tool calls stream over SSE; keep idle keep-alive sockets short so shutdown is quick.
-      candidate.keepAliveTimeout = 5_000;
-      candidate.requestTimeout = 0;
+      const candidate = createHttpServer(
+        (req, res) => listener!(req, res),
+        config.gateway,
+        logger.child({ component: 'http' }),
+      );
       candidate.once('error', reject);
       candidate.listen(port, config.gateway.host, () => {
         candidate.off('error', reject);

@@ -26,10 +26,11 @@ import {
 } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import type { GatewaySettings, NamedBackendConfig } from '../config/schema.js';
-import { resolveSecretRefs } from '../config/secret-refs.js';
+import { plainSecretValues, resolveSecretRefs } from '../config/secret-refs.js';
 import type { Clock } from '../shared/clock.js';
 import { describeError, GatewayError } from '../shared/errors.js';
-import type { Logger } from '../shared/logger.js';
+import { maskingLogger, type Logger } from '../shared/logger.js';
+import { createSecretMasker } from '../shared/redact.js';
 import { RingBuffer } from '../shared/ring-buffer.js';
 import type { SecretStore } from '../store/secrets.js';
 import { backoffDelay } from './backoff.js';
@@ -146,8 +147,11 @@ export class Backend extends EventEmitter<BackendEvents> {
   #restartTimer: NodeJS.Timeout | undefined;
   #pingTimer: NodeJS.Timeout | undefined;
   #fetch: NodeFetch | undefined;
-  /** Secret values handed to the backend at its last connect: masked in stderr and errors shown. */
-  #secretValues: string[] = [];
+  /**
+   * Masks the secrets handed to the backend at its last connect (stored ones, and credential-looking
+   * values written in plain text) in every form they may be printed in: its stderr, its errors, its log lines.
+   */
+  #mask: (text: string) => string = (text) => text;
   #refreshing = new Map<keyof BackendCatalog, Promise<void>>();
   #refreshAgain = new Set<keyof BackendCatalog>();
 
@@ -157,7 +161,7 @@ export class Backend extends EventEmitter<BackendEvents> {
     this.#config = options.config;
     this.name = options.config.name;
     this.id = options.config.id;
-    this.#log = options.logger.child({ backend: this.name });
+    this.#log = maskingLogger(options.logger.child({ backend: this.name }), (text) => this.#mask(text));
     this.#state = options.config.enabled ? 'connecting' : 'disabled';
     this.#since = options.clock.now();
   }
@@ -397,9 +401,9 @@ export class Backend extends EventEmitter<BackendEvents> {
   async #open(generation: number): Promise<{ client: Client; transport: Transport; kind: BackendStatus['transport'] }> {
     const config = this.config;
     if (config.type === 'stdio') {
-      const found: string[] = [];
+      const found = plainSecretValues(config.env);
       const env = await resolveSecretRefs(config.env, this.#options.secrets, 'env', found);
-      this.#secretValues = found;
+      this.#mask = createSecretMasker(found);
       const cwd = await backendWorkingDir(config, {
         dataDir: this.#options.dataDir,
         configDir: this.#options.configDir,
@@ -411,9 +415,9 @@ export class Backend extends EventEmitter<BackendEvents> {
       return { client, transport, kind: 'stdio' };
     }
     const url = new URL(config.url);
-    const found: string[] = [];
+    const found = plainSecretValues(config.headers);
     const headers = await resolveSecretRefs(config.headers, this.#options.secrets, 'headers', found);
-    this.#secretValues = found;
+    this.#mask = createSecretMasker(found);
     const sse = async () => {
       // Legacy HTTP+SSE servers are rare; the SDK's transport over our node:http fetch serves them.
       this.#fetch ??= createNodeFetch();
@@ -614,13 +618,6 @@ export class Backend extends EventEmitter<BackendEvents> {
     void this.#failed(reason);
   }
 
-  #mask(text: string): string {
-    let out = text;
-    // Very short values would mask ordinary text and hide little; skip them.
-    for (const secret of this.#secretValues) if (secret.length >= 4) out = out.split(secret).join('••••');
-    return out;
-  }
-
   /** Marks the backend down, drops its connection and schedules a restart with backoff. */
   async #failed(unsafeReason: string): Promise<void> {
     const reason = this.#mask(unsafeReason);
@@ -704,7 +701,7 @@ export class Backend extends EventEmitter<BackendEvents> {
         return;
       }
       this.#pingFailures++;
-      this.#lastError = `ping failed: ${describeError(error)}`;
+      this.#lastError = this.#mask(`ping failed: ${describeError(error)}`);
       if (this.#pingFailures >= PING_FAILURES_BEFORE_RESTART) {
         await this.#failed(`${this.#lastError} (${this.#pingFailures} times in a row)`);
         return;
@@ -773,12 +770,16 @@ export class Backend extends EventEmitter<BackendEvents> {
           { cause: error },
         );
       }
-      // The backend's own JSON-RPC error: relay it as is.
-      return error;
+      // The backend's own JSON-RPC error: relayed as is, but for its own secrets (a server may
+      // quote the key it was refused with). McpError prefixes "MCP error <code>: " to the message.
+      const masked = this.#mask(error.message);
+      if (masked === error.message) return error;
+      const prefix = `MCP error ${error.code}: `;
+      return new McpError(error.code, masked.startsWith(prefix) ? masked.slice(prefix.length) : masked, error.data);
     }
     return new GatewayError(
       'backend_unavailable',
-      `Backend "${this.name}": ${method} failed: ${describeError(error)}`,
+      this.#mask(`Backend "${this.name}": ${method} failed: ${describeError(error)}`),
       {
         cause: error,
       },

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { claudeDesktop } from './claude-desktop.js';
 import { cursor } from './cursor.js';
 import { geminiCli } from './gemini-cli.js';
-import { backendNameFor, convertEntry, looksSecret } from './import.js';
+import { backendNameFor, convertEntry } from './import.js';
 import { windsurf } from './windsurf.js';
 
 describe('converting a client entry into a backend', () => {
@@ -63,21 +63,12 @@ describe('converting a client entry into a backend', () => {
   });
 });
 
-describe('secret detection', () => {
-  it('knows credential names and credential-looking values', () => {
-    expect(looksSecret('OPENAI_API_KEY', 'x')).toBe(true);
-    expect(looksSecret('Authorization', 'x')).toBe(true);
-    expect(looksSecret('DB_PASSWORD', 'x')).toBe(true);
-    expect(looksSecret('WHATEVER', 'sk-abc')).toBe(true);
-    expect(looksSecret('LOG_LEVEL', 'debug')).toBe(false);
-    expect(looksSecret('API_KEY', '')).toBe(false);
-  });
-});
-
 describe('backend names', () => {
   it('replaces characters the gateway does not accept', () => {
     expect(backendNameFor('github')).toBe('github');
     expect(backendNameFor('my/server:1')).toBe('my-server-1');
+    expect(backendNameFor('my__server')).toBe('my-server');
+    expect(backendNameFor('a._b  c')).toBe('a-b-c');
     expect(backendNameFor('x'.repeat(80))).toHaveLength(64);
   });
 });

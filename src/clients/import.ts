@@ -1,5 +1,6 @@
 import type { ClientChangeView, ImportCandidateView, ImportPreview, ImportResult } from '../api/contract.js';
 import { backendNamePattern, type NamedBackendConfig } from '../config/schema.js';
+import { CLIENT_PLACEHOLDER, looksSecret } from '../config/secret-refs.js';
 import { GatewayError } from '../shared/errors.js';
 import { editClientServers, ENTRY_NAME, getClient, listClientServers, type EngineOptions } from './engine.js';
 import type { JsonValue } from './jsonc.js';
@@ -25,23 +26,12 @@ export interface ImportOptions extends EngineOptions {
   existing: ExistingBackends;
 }
 
-// Names that usually hold credentials, and values that look like one whatever their name.
-const SECRET_NAME =
-  /(token|secret|passw(or)?d|pwd|api[-_]?key|apikey|access[-_]?key|private[-_]?key|credential|auth|cookie|session)/i;
-const SECRET_VALUE = /^(bearer|basic)\s|^(sk-|sk_|ghp_|gho_|ghs_|github_pat_|glpat-|xox[abpr]-|AKIA)/i;
-// ${input:…}, ${env:…}, ${workspaceFolder}: only the client app expands these.
-const PLACEHOLDER = /\$\{[^}]+\}/;
-
-/** Whether an env variable or header holds a secret that belongs in the secret store. */
-export function looksSecret(name: string, value: string): boolean {
-  if (!value || PLACEHOLDER.test(value)) return false;
-  return SECRET_NAME.test(name) || SECRET_VALUE.test(value);
-}
-
 /** A backend name the gateway accepts, as close to the client's as possible. */
 export function backendNameFor(name: string): string {
   const cleaned = name
     .replace(/[^A-Za-z0-9_.\- ]/g, '-')
+    // Two of "_", "." and space in a row become "__" in the backend's id, which names may not hold.
+    .replace(/[_. ]{2,}/g, '-')
     .trim()
     .slice(0, 64);
   return backendNamePattern.test(cleaned) ? cleaned : 'server';
@@ -101,7 +91,7 @@ export function convertEntry(adapter: ClientAdapter, raw: JsonValue): Converted 
   const warnings: string[] = [];
   const ignored = Object.keys(raw).filter((key) => !KNOWN_KEYS.has(key));
   if (ignored.length) warnings.push(`ignored settings the gateway has no use for: ${ignored.join(', ')}`);
-  if (JSON.stringify(raw).match(PLACEHOLDER)) {
+  if (JSON.stringify(raw).match(CLIENT_PLACEHOLDER)) {
     warnings.push(`contains \${…} placeholders that only ${adapter.name} expands; check the values after importing`);
   }
   const disabled = raw.disabled === true || raw.enabled === false ? { enabled: false } : {};

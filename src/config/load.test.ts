@@ -63,6 +63,40 @@ describe('parseConfig', () => {
     expect(() => parseConfig({ mcpServers: {}, gateway: { prot: 1 } })).toThrow(/prot/);
   });
 
+  it('refuses a whole-request limit shorter than the headers limit, naming the field', () => {
+    expect(() => parseConfig({ mcpServers: {}, gateway: { headersTimeoutMs: 5000, receiveTimeoutMs: 2000 } })).toThrow(
+      expect.objectContaining({ field: 'gateway.receiveTimeoutMs' }),
+    );
+  });
+
+  it('defaults the listener limits', () => {
+    expect(parseConfig({ mcpServers: {} }).gateway).toMatchObject({
+      headersTimeoutMs: 30_000,
+      receiveTimeoutMs: 120_000,
+      maxConnections: 512,
+    });
+  });
+
+  it('refuses a backend name containing "__", naming the field, rather than renaming it', () => {
+    for (const name of ['a__b', 'a._b', 'my  server', 'x. y']) {
+      let error: unknown;
+      try {
+        parseConfig({ mcpServers: { [name]: { command: 'a' } } });
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error, name).toMatchObject({ code: 'config_invalid', field: `mcpServers.${name}` });
+      expect((error as Error).message, name).toContain(`mcpServers.${name}: backend names may not contain "__"`);
+    }
+  });
+
+  it('accepts names with single separators, and ones ending in "_"', () => {
+    const config = parseConfig({
+      mcpServers: { 'my server': { command: 'a' }, a_b: { command: 'b' }, c_: { command: 'c' } },
+    });
+    expect(config.backends.map((b) => b.id)).toEqual(['my_server', 'a_b', 'c_']);
+  });
+
   it('rejects two names that map to the same namespace', () => {
     expect(() => parseConfig({ mcpServers: { 'my server': { command: 'a' }, my_server: { command: 'b' } } })).toThrow(
       /same namespace "my_server"/,

@@ -38,7 +38,8 @@ function describeIssues(error: z.ZodError): string {
 
 /**
  * Namespace prefix for a backend: its name with characters outside `[A-Za-z0-9_-]` replaced, capped
- * at 32 characters so a federated `<prefix>__<tool>` keeps room for the tool's own name.
+ * at 32 characters so a federated `<prefix>__<tool>` keeps room for the tool's own name. A name
+ * whose prefix would contain "__" is refused (parseConfig).
  */
 export function backendId(name: string): string {
   return name.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 32);
@@ -58,6 +59,16 @@ export function parseConfig(input: unknown, source = 'config'): GatewayConfig {
   const backends: NamedBackendConfig[] = [];
   for (const [name, backend] of Object.entries(parsed.data.mcpServers)) {
     const id = backendId(name);
+    if (id.includes('__')) {
+      // "__" ends the backend's part of a federated name (`<backend>__<tool>`): a backend named
+      // "a__b" could take the names of backend "a"'s tools "b__…". Refused, never renamed quietly:
+      // the id is also in the scopes clients were granted.
+      throw new GatewayError(
+        'config_invalid',
+        `${source}: mcpServers.${name}: backend names may not contain "__" (nor two of "_", "." and space in a row, which become "__"): it separates the backend from the tool in federated names; rename it`,
+        { field: `mcpServers.${name}` },
+      );
+    }
     const previous = seen.get(id);
     if (previous !== undefined) {
       throw new GatewayError(
@@ -77,6 +88,14 @@ export function parseConfig(input: unknown, source = 'config'): GatewayConfig {
       {
         field: 'gateway.restartMaxMs',
       },
+    );
+  }
+  if (gateway.receiveTimeoutMs < gateway.headersTimeoutMs) {
+    // The headers are part of the request: a shorter whole-request limit would make theirs moot.
+    throw new GatewayError(
+      'config_invalid',
+      `${source}: gateway.receiveTimeoutMs: must be at least gateway.headersTimeoutMs`,
+      { field: 'gateway.receiveTimeoutMs' },
     );
   }
   return Object.freeze({ gateway: Object.freeze(gateway), backends: Object.freeze(backends) });

@@ -127,7 +127,12 @@ export const gatewaySchema = z
     host: z.string().min(1).default('127.0.0.1'),
     /** Extra Host header values to accept besides loopback names (e.g. a server's own name behind a proxy). */
     allowedHosts: z.array(z.string().min(1)).default([]),
-    /** Extra browser Origins allowed to call /mcp besides loopback origins. */
+    /**
+     * Browser Origins allowed besides the listener's own (`http://127.0.0.1:<port>`, `localhost`,
+     * `[::1]`, same port): a page on another local port, such as the MCP Inspector's in its direct
+     * mode (`http://localhost:6274`), is refused unless listed here; a listed one also gets CORS on
+     * /mcp. Requests without an Origin (not a browser) are not affected.
+     */
     allowedOrigins: z.array(z.string().min(1)).default([]),
     /** Largest accepted request body in bytes. Default 4 MiB. */
     maxBodyBytes: z
@@ -135,6 +140,35 @@ export const gatewaySchema = z
       .int()
       .positive()
       .default(4 * 1024 * 1024),
+    /**
+     * A client must send a request's headers within this, or gets 408 and is disconnected (a
+     * slowloris client dribbling headers holds nothing for long). Applies to every listener (the
+     * local one and the tunnel's). Default 30 s.
+     */
+    headersTimeoutMs: z
+      .number()
+      .int()
+      .min(1000)
+      .max(10 * 60 * 1000)
+      .default(30_000),
+    /**
+     * A client must send a whole request, headers and body, within this, or gets 408 and is
+     * disconnected. It bounds receiving the request only: a long tool call or an event stream
+     * answers for as long as it needs (see `requestTimeoutMs`). At least `headersTimeoutMs`.
+     * Default 2 min.
+     */
+    receiveTimeoutMs: z
+      .number()
+      .int()
+      .min(1000)
+      .max(60 * 60 * 1000)
+      .default(120_000),
+    /**
+     * Open connections per listener; a connection beyond it is closed as it arrives, until others
+     * end. Each client session holds about one (its event stream) plus one per call in flight.
+     * Default 512.
+     */
+    maxConnections: z.number().int().min(1).max(65_535).default(512),
     /**
      * Page size for tools/prompts/resources lists sent to clients; 0 sends everything in one page.
      * Default 0, because several popular clients never follow `nextCursor` and would silently lose tools.
@@ -195,6 +229,11 @@ export const gatewaySchema = z
   })
   .strict();
 
+/**
+ * The characters of a backend name (the key in `mcpServers`). Besides this pattern, a name may not
+ * contain "__", nor two of "_", "." and space in a row (they become "__" in its id): see
+ * parseConfig, which says so naming the field.
+ */
 export const backendNamePattern = /^[A-Za-z0-9_.\- ]{1,64}$/;
 
 export const configSchema = z

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { createMemorySecretStore } from '../store/secrets.js';
 import {
+  looksSecret,
   maskSecrets,
+  plainSecretValues,
   referencedSecrets,
   resolveSecretRefs,
   sealSecretInputs,
@@ -75,5 +77,24 @@ describe('secret references', () => {
     await expect(resolveSecretRefs({ T: '${secret:gone}' }, createMemorySecretStore(), 'env')).rejects.toThrow(
       'env.T: the secret "gone" is not in the secret store',
     );
+  });
+});
+
+describe('looksSecret', () => {
+  it('knows credential names and credential-looking values', () => {
+    expect(looksSecret('OPENAI_API_KEY', 'x')).toBe(true);
+    expect(looksSecret('Authorization', 'x')).toBe(true);
+    expect(looksSecret('DB_PASSWORD', 'x')).toBe(true);
+    expect(looksSecret('WHATEVER', 'sk-abc')).toBe(true);
+    expect(looksSecret('LOG_LEVEL', 'debug')).toBe(false);
+    expect(looksSecret('API_KEY', '')).toBe(false);
+  });
+});
+
+describe('plainSecretValues', () => {
+  it('lists the credential-looking values written in plain text, not references or ordinary values', () => {
+    expect(
+      plainSecretValues({ API_KEY: 'k-123', LOG_LEVEL: 'debug', TOKEN: '${secret:gh.env.TOKEN}', X: 'ghp_abc' }),
+    ).toEqual(['k-123', 'ghp_abc']);
   });
 });

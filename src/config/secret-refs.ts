@@ -8,6 +8,29 @@ import type { SecretStore } from '../store/secrets.js';
  * only when a backend is spawned or connected.
  */
 
+// Names that usually hold credentials, and values that look like one whatever their name.
+const SECRET_NAME =
+  /(token|secret|passw(or)?d|pwd|api[-_]?key|apikey|access[-_]?key|private[-_]?key|credential|auth|cookie|session)/i;
+const SECRET_VALUE = /^(bearer|basic)\s|^(sk-|sk_|ghp_|gho_|ghs_|github_pat_|glpat-|xox[abpr]-|AKIA)/i;
+/** `${input:…}`, `${env:…}`, `${workspaceFolder}`: placeholders only a client app expands. */
+export const CLIENT_PLACEHOLDER = /\$\{[^}]+\}/;
+
+/** Whether an env variable or header holds a secret that belongs in the secret store. */
+export function looksSecret(name: string, value: string): boolean {
+  if (!value || CLIENT_PLACEHOLDER.test(value)) return false;
+  return SECRET_NAME.test(name) || SECRET_VALUE.test(value);
+}
+
+/**
+ * The values of an `env` or `headers` map written in plain text that look like credentials (not
+ * yet sealed in the secret store): masked like stored secrets in what the backend prints.
+ */
+export function plainSecretValues(values: Readonly<Record<string, string>>): string[] {
+  return Object.entries(values)
+    .filter(([key, value]) => secretRefId(value) === undefined && looksSecret(key, value))
+    .map(([, value]) => value);
+}
+
 /** The maps whose values may be secrets. */
 export const SECRET_FIELDS = ['env', 'headers'] as const;
 export type SecretField = (typeof SECRET_FIELDS)[number];

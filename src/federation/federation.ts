@@ -6,7 +6,7 @@ import { GatewayError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { BackendState } from '../backends/types.js';
 import { buildCatalog, type FederatedCatalog } from './catalog.js';
-import { SEPARATOR } from './naming.js';
+import { namespaceOf } from './naming.js';
 
 export type ListKind = 'tools' | 'prompts' | 'resources';
 
@@ -69,12 +69,9 @@ export class Federation extends EventEmitter<FederationEvents> {
    * for a backend that is ready (or gave up): there "Unknown tool" is the true answer.
    */
   startingBackend(name: string): StartingBackend | undefined {
-    let owner: Backend | undefined;
-    for (const backend of this.#pool.backends) {
-      if (!backend.config.enabled || !name.startsWith(backend.id + SEPARATOR)) continue;
-      // Ids may themselves contain "__" ("a b" → "a__b"): the longest matching prefix owns the name.
-      if (!owner || backend.id.length > owner.id.length) owner = backend;
-    }
+    // A name's namespace is unambiguous (naming.ts): exactly one backend id can own it.
+    const id = namespaceOf(name);
+    const owner = this.#pool.backends.find((backend) => backend.config.enabled && backend.id === id);
     if (!owner?.starting) return undefined;
     const state = owner.state;
     return {

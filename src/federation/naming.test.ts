@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { assignNames, NAME_PATTERN } from './naming.js';
+import { assignNames, NAME_PATTERN, namespaceOf } from './naming.js';
 
 describe('assignNames', () => {
   it('joins prefix and tool name with a double underscore', () => {
@@ -39,12 +39,44 @@ describe('assignNames', () => {
     expect(names[0]!.note).toMatch(/collision/);
   });
 
-  it('resolves a collision across backends ("a" + "b__c" vs "a__b" + "c")', () => {
+  it('keeps a tool named "b__c" inside its own backend\'s namespace', () => {
+    const [name] = assignNames([{ prefix: 'a', original: 'b__c' }]);
+    expect(name!.name).toBe('a__b__c');
+    expect(namespaceOf(name!.name)).toBe('a');
+  });
+
+  it('cannot let backend "a" with tool "_b" take the name of backend "a_" with tool "b"', () => {
     const names = assignNames([
-      { prefix: 'a', original: 'b__c' },
-      { prefix: 'a__b', original: 'c' },
+      { prefix: 'a', original: '_b' },
+      { prefix: 'a_', original: 'b' },
     ]);
-    expect(new Set(names.map((n) => n.name)).size).toBe(2);
+    expect(names[1]!.name).toBe('a___b');
+    expect(names[0]!.name).toBe('a__-b');
+    expect(names[0]!.note).toMatch(/leading "_" replaced/);
+    expect(names.map((n) => namespaceOf(n.name))).toEqual(['a', 'a_']);
+  });
+
+  it('keeps the prefix whole and adds a stable hash when shortening to 64 characters', () => {
+    const prefix = 'p'.repeat(32);
+    const original = 'verb_' + 'x'.repeat(100);
+    const [first] = assignNames([{ prefix, original }]);
+    expect(first!.name).toHaveLength(64);
+    expect(first!.name.startsWith(`${prefix}__verb_`)).toBe(true);
+    expect(first!.name).toMatch(/_[0-9a-f]{6}$/);
+    expect(namespaceOf(first!.name)).toBe(prefix);
+    expect(assignNames([{ prefix, original }])[0]!.name).toBe(first!.name);
+  });
+
+  it('keeps names distinct, each in its own namespace, when they collide after shortening', () => {
+    const long = 'y'.repeat(60);
+    const names = assignNames([
+      { prefix: 'a', original: long + '1' },
+      { prefix: 'a', original: long + '2' },
+      { prefix: 'a_', original: long + '1' },
+      { prefix: 'a_', original: '_' + long + '1' },
+    ]);
+    expect(new Set(names.map((n) => n.name)).size).toBe(4);
+    expect(names.map((n) => namespaceOf(n.name))).toEqual(['a', 'a', 'a_', 'a_']);
   });
 
   it('does not depend on the order of the requests', () => {
@@ -76,5 +108,43 @@ describe('assignNames', () => {
     const names = assignNames(unique).map((n) => n.name);
     for (const name of names) expect(name).toMatch(NAME_PATTERN);
     expect(new Set(names).size).toBe(names.length);
+  });
+
+  it("never lets one backend produce a name in another backend's namespace (adversarial tool names)", () => {
+    let seed = 11;
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    const pick = (alphabet: string, max: number) =>
+      Array.from(
+        { length: 1 + Math.floor(random() * max) },
+        () => alphabet[Math.floor(random() * alphabet.length)],
+      ).join('');
+    // Backend ids as the config allows them: no "__", but may start or end with "_".
+    const prefixes = ['a', 'a_', '_', '_a', 'a_b', 'b', 'x'.repeat(32), 'x'.repeat(31) + '_'];
+    const requests = Array.from({ length: 400 }, (_, i) => ({
+      prefix: prefixes[i % prefixes.length]!,
+      original: pick('_a_b-._ ', 70),
+    }));
+    const unique = requests.filter(
+      (r, i) => requests.findIndex((o) => o.prefix === r.prefix && o.original === r.original) === i,
+    );
+    const names = assignNames(unique);
+    for (const name of names) {
+      expect(name.name).toMatch(NAME_PATTERN);
+      expect(namespaceOf(name.name), name.name).toBe(name.prefix);
+    }
+    expect(new Set(names.map((n) => n.name)).size).toBe(names.length);
+  });
+});
+
+describe('namespaceOf', () => {
+  it('reads the backend id of a federated name', () => {
+    expect(namespaceOf('github__create_issue')).toBe('github');
+    expect(namespaceOf('a___b')).toBe('a_');
+    expect(namespaceOf('___b')).toBe('_');
+  });
+  it('answers undefined for a name no backend could have produced', () => {
+    expect(namespaceOf('whoami')).toBeUndefined();
+    expect(namespaceOf('__x')).toBeUndefined();
+    expect(namespaceOf('a____b')).toBeUndefined();
   });
 });

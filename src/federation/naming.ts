@@ -14,8 +14,29 @@ function sanitize(name: string): string {
   return cleaned.length > 0 ? cleaned : '_';
 }
 
+/**
+ * The tool's part of a federated name never starts with "_". Backend ids contain no "__" (the
+ * config refuses such names) but may end with "_"; were a tool part allowed to start with one,
+ * backend "a_" with tool "b" and backend "a" with tool "_b" would both be "a___b". With both
+ * rules, the first run of underscores in a name is two long (or three, when the id ends with "_")
+ * and ends the backend's id, so no backend's tool can ever take a name in another's namespace.
+ */
+function unambiguous(base: string): string {
+  return base.startsWith('_') ? '-' + base.slice(1) : base;
+}
+
+/** The backend id a federated name belongs to (see `unambiguous`), or undefined if it is not one. */
+export function namespaceOf(name: string): string | undefined {
+  const start = name.indexOf(SEPARATOR);
+  if (start === -1) return undefined;
+  let end = start;
+  while (name[end] === '_') end++;
+  const id = end - start === 2 ? name.slice(0, start) : end - start === 3 ? name.slice(0, start + 1) : '';
+  return id || undefined;
+}
+
 export interface NameRequest {
-  /** Namespace prefix of the owning backend (already valid, at most 32 characters). */
+  /** Namespace prefix of the owning backend (already valid: at most 32 characters, no "__"). */
   prefix: string;
   /** The backend's own name for the tool or prompt. */
   original: string;
@@ -44,7 +65,7 @@ function fit(prefix: string, base: string, original: string, forceHash: boolean)
  */
 export function assignNames(requests: readonly NameRequest[]): AssignedName[] {
   const order = requests
-    .map((request, index) => ({ request, index, base: sanitize(request.original) }))
+    .map((request, index) => ({ request, index, base: unambiguous(sanitize(request.original)) }))
     .sort((a, b) => {
       const aExact = a.base === a.request.original ? 0 : 1;
       const bExact = b.base === b.request.original ? 0 : 1;
@@ -59,7 +80,9 @@ export function assignNames(requests: readonly NameRequest[]): AssignedName[] {
     const { prefix, original } = request;
     let name = fit(prefix, base, original, false);
     const notes: string[] = [];
-    if (base !== original) notes.push('characters outside [A-Za-z0-9_-] replaced');
+    if (sanitize(original) !== original) notes.push('characters outside [A-Za-z0-9_-] replaced');
+    if (sanitize(original).startsWith('_'))
+      notes.push('leading "_" replaced by "-", which keeps the backend prefix unambiguous');
     if (name !== prefix + SEPARATOR + base) notes.push('shortened to 64 characters');
     if (taken.has(name)) {
       name = fit(prefix, base, original, true);

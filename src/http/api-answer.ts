@@ -12,6 +12,7 @@ const STATUS: Partial<Record<GatewayErrorCode, number>> = {
   conflict: 409,
   already_running: 409,
   unauthorized: 401,
+  too_large: 413,
   // RFC 4918 §11.5: the server cannot store what the request needs.
   disk_full: 507,
   permission_denied: 500,

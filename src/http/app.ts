@@ -29,18 +29,27 @@ import type { Identity } from '../mcp/builtins.js';
 import type { AuthorizationServer, Origin } from '../oauth/authorization-server.js';
 import { OAuthError } from '../oauth/errors.js';
 import type { VerifiedToken } from '../oauth/tokens.js';
-import { readJsonBody } from './body.js';
+import { clientBodyFailure, readJsonBody } from './body.js';
 import { isOwnOrigin, LEGACY_CONSOLE_COOKIE, type ConsoleSessions } from './console-auth.js';
 import { answer, expectedStatus, failureBody } from './api-answer.js';
 import { mountOAuthRoutes } from './oauth-routes.js';
 import { mountSettingsRoutes, type OwnerSettings } from './settings-routes.js';
 import { mountConnectionRoutes, type ClientConnections } from './connection-routes.js';
 import { mountImportRoutes, type Importer } from './import-routes.js';
-import { checkHost, checkOrigin } from './guards.js';
+import { checkHost, checkOrigin, originListed, ownLoopbackOrigins } from './guards.js';
+import { applyMcpCors } from './mcp-cors.js';
 
 export interface HttpAppOptions {
   endpoint: McpEndpoint;
   settings: Pick<GatewaySettings, 'allowedHosts' | 'allowedOrigins' | 'maxBodyBytes'>;
+  /**
+   * The origins of the pages this listener serves, which browsers may send besides
+   * `settings.allowedOrigins`. Default: the loopback spellings with the port the request came in
+   * on. The tunnel listener has none of its own: its public origin is in its allowed list.
+   */
+  ownOrigins?: (req: IncomingMessage) => readonly string[];
+  /** Answer CORS on /mcp for `settings.allowedOrigins` (the tunnel's surface answers its own). */
+  mcpCors?: boolean;
   logger: Logger;
   /** The CLI's bearer for /api/*, kept in the 0600 runtime file. */
   ownerToken: string;
@@ -108,9 +117,14 @@ export interface HttpAuth {
  */
 export function createRequestListener(options: HttpAppOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const log = options.logger.child({ component: 'http' });
+  const ownOrigins = options.ownOrigins ?? ((req: IncomingMessage) => ownLoopbackOrigins(req.socket.localPort ?? 0));
+  // Every route, not only /mcp and /register: none is meant to be driven by a page on another
+  // port, and the CORS-open discovery documents are of no use to one that cannot go on to /mcp.
   const guard = (req: IncomingMessage, res: ServerResponse): boolean => {
     const host = checkHost(req.headers.host, options.settings.allowedHosts);
-    const verdict = host.ok ? checkOrigin(req.headers.origin, options.settings.allowedOrigins) : host;
+    const verdict = host.ok
+      ? checkOrigin(req.headers.origin, { own: ownOrigins(req), extra: options.settings.allowedOrigins })
+      : host;
     if (verdict.ok) return true;
     log.warn('request refused', { reason: verdict.message, path: (req.url ?? '').split('?')[0] });
     const payload = JSON.stringify({ error: 'forbidden', message: verdict.message });
@@ -136,6 +150,9 @@ export function createRequestListener(options: HttpAppOptions): (req: IncomingMe
       return;
     }
     if (!guard(req, res)) return;
+    if (options.mcpCors && applyMcpCors(req, res, (origin) => originListed(origin, options.settings.allowedOrigins))) {
+      return;
+    }
     handleMcp(req, res, options).catch((error: unknown) => {
       log.error('unhandled /mcp error', { error: describeError(error) });
       sendJsonRpcError(res, 500, -32603, 'Internal error');
@@ -584,6 +601,17 @@ function createExpressApp(
   // refused write, a conflict) are answered with their code and message, which name the file at
   // fault; anything unexpected is logged and answered server_error, its details never sent.
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    // A body the parser refused (too large: 413, malformed: 400) is the client's fault, not ours.
+    const refused = clientBodyFailure(error);
+    if (refused && !res.headersSent) {
+      const code = refused.status === 413 ? 'too_large' : 'invalid_argument';
+      if (req.path.startsWith('/api/')) {
+        res.status(refused.status).json({ ok: false, error: { code, message: refused.message, field: 'body' } });
+      } else {
+        res.status(refused.status).json({ error: 'invalid_request', error_description: refused.message });
+      }
+      return;
+    }
     const status = expectedStatus(error);
     if (status && req.path.startsWith('/api/')) {
       if (status >= 500) log.error('request failed', { path: req.path, error: describeError(error) });

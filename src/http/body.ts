@@ -48,3 +48,33 @@ export function readJsonBody(req: IncomingMessage, limit: number): Promise<BodyR
     );
   });
 }
+
+/** What the express body parsers (body-parser) throw, by their `type`, and what to tell the client. */
+const PARSER_FAILURES: Readonly<Record<string, string>> = {
+  'entity.too.large': 'Request body is too large',
+  'entity.parse.failed': 'Malformed request body',
+  'parameters.too.many': 'Request body has too many parameters',
+  'charset.unsupported': 'Unsupported request body charset',
+  'encoding.unsupported': 'Unsupported request body encoding',
+  'request.aborted': 'Request body was cut short',
+  'request.size.invalid': 'Request body does not match its Content-Length',
+};
+
+/**
+ * A body parser's refusal of what the client sent (too large, malformed, an odd encoding): the
+ * client's fault, answered with the parser's 4xx status (413 for too large) and a short reason,
+ * not a server error. Undefined for anything else.
+ */
+export function clientBodyFailure(error: unknown): { status: number; message: string } | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { type, status, limit } = error as { type?: unknown; status?: unknown; limit?: unknown };
+  if (typeof type !== 'string' || !Object.hasOwn(PARSER_FAILURES, type)) return undefined;
+  if (typeof status !== 'number' || status < 400 || status > 499) return undefined;
+  const message = PARSER_FAILURES[type]!;
+  return {
+    status,
+    message: type === 'entity.too.large' && typeof limit === 'number' ? `${message} (limit ${kib(limit)})` : message,
+  };
+}
+
+const kib = (bytes: number) => (bytes % 1024 === 0 ? `${bytes / 1024} KiB` : `${bytes} bytes`);

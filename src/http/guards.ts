@@ -37,21 +37,47 @@ export function checkHost(host: string | undefined, extraHosts: readonly string[
   return { ok: false, message: `Host not allowed: ${hostname}` };
 }
 
+/** How this listener is spelt on loopback: a page it serves has one of these hosts, with its port. */
+const LOOPBACK_SPELLINGS = ['127.0.0.1', 'localhost', '[::1]'] as const;
+
 /**
- * Requests without Origin come from non-browser clients and pass. A browser Origin must be a
- * loopback page (a local inspector, the console) or one the owner allowed explicitly.
+ * The origins of pages this listener serves itself: each loopback spelling with its own port,
+ * serialized as a browser sends them (RFC 6454 §6.1: lowercase host, default port left out).
  */
-export function checkOrigin(origin: string | undefined, extraOrigins: readonly string[]): Verdict {
+export function ownLoopbackOrigins(port: number): string[] {
+  return LOOPBACK_SPELLINGS.map((host) => new URL(`http://${host}:${port}`).origin);
+}
+
+/**
+ * Requests without Origin come from non-browser clients and pass. A browser Origin must be this
+ * listener's own origin exactly (port included) or one the owner allowed: browsers share cookies
+ * and loopback trust across ports, so a page on another local port (any local app or dev server
+ * the owner visits) is a different site and may not drive the gateway.
+ */
+export function checkOrigin(
+  origin: string | undefined,
+  allowed: { own: readonly string[]; extra: readonly string[] },
+): Verdict {
   if (origin === undefined) return { ok: true };
-  if (extraOrigins.includes(origin)) return { ok: true };
-  let url: URL;
-  try {
-    url = new URL(origin);
-  } catch {
-    return { ok: false, message: `Origin not allowed: ${origin}` };
-  }
-  if ((url.protocol === 'http:' || url.protocol === 'https:') && isLoopbackHostname(url.hostname.toLowerCase())) {
-    return { ok: true };
-  }
+  // The opaque origin (sandboxed frames, file: pages, data: URLs of any site) is nobody in particular.
+  if (origin === 'null') return { ok: false, message: 'Origin not allowed: null' };
+  if (allowed.own.includes(origin) || originListed(origin, allowed.extra)) return { ok: true };
   return { ok: false, message: `Origin not allowed: ${origin}` };
+}
+
+/**
+ * Whether an Origin header is in a list the owner wrote (`allowedOrigins`). An entry is forgiven a
+ * trailing slash or upper case (`https://Claude.ai/`); the header must already be a serialized
+ * origin, as browsers send it, so a URL with a path never matches.
+ */
+export function originListed(origin: string, list: readonly string[]): boolean {
+  if (origin === 'null') return false;
+  return list.some((entry) => {
+    if (entry === origin) return true;
+    try {
+      return new URL(entry).origin === origin;
+    } catch {
+      return false;
+    }
+  });
 }

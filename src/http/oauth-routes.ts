@@ -6,6 +6,7 @@ import { OAuthError } from '../oauth/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { describeError } from '../shared/errors.js';
 import { isStorageError } from '../store/fs-errors.js';
+import { clientBodyFailure } from './body.js';
 
 /** CORS for the endpoints browser-based clients (the MCP Inspector) call; never on authorize or consent. */
 function cors(req: Request, res: Response, next: NextFunction): void {
@@ -151,9 +152,18 @@ export function mountOAuthRoutes(
           .json({ error: 'server_error', error_description: description });
         return;
       }
-      const body = (error as { type?: string }).type === 'entity.parse.failed';
-      if (body) {
-        res.status(400).json({ error: 'invalid_request', error_description: 'Malformed request body' });
+      // A body too large, malformed or oddly encoded is the client's fault: its 4xx (413 for too
+      // large), in the RFC 6749 §5.2 shape; a browser step (the consent form) gets a page.
+      const refused = clientBodyFailure(error);
+      if (refused) {
+        if (req.baseUrl === '/consent') {
+          res.status(refused.status).set(PAGE_HEADERS).send(renderErrorPage('Request refused', refused.message));
+          return;
+        }
+        res
+          .status(refused.status)
+          .set('Cache-Control', 'no-store')
+          .json({ error: 'invalid_request', error_description: refused.message });
         return;
       }
       logger.error('oauth endpoint failed', { path: req.path, error: describeError(error) });

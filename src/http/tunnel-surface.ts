@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../shared/logger.js';
+import { applyMcpCors } from './mcp-cors.js';
 
 /** Browser origins of the hosted clients that reach the gateway through the tunnel. */
 export const TUNNEL_CORS_ORIGINS: readonly string[] = Object.freeze(['https://claude.ai', 'https://claude.com']);
@@ -73,24 +74,7 @@ export function createTunnelSurface(
       refuse(res, 404, 'not_found', 'Not available through the tunnel');
       return;
     }
-    if (path === '/mcp') {
-      const origin = req.headers.origin;
-      if (origin && options.corsOrigins.includes(origin)) {
-        res.setHeader('Access-Control-Allow-Origin', origin);
-        res.setHeader('Vary', 'Origin');
-        res.setHeader('Access-Control-Expose-Headers', 'mcp-session-id, mcp-protocol-version, www-authenticate');
-        if (req.method === 'OPTIONS') {
-          res.setHeader('Access-Control-Allow-Methods', 'GET, POST, DELETE, OPTIONS');
-          res.setHeader(
-            'Access-Control-Allow-Headers',
-            'authorization, content-type, accept, mcp-session-id, mcp-protocol-version, last-event-id',
-          );
-          res.setHeader('Access-Control-Max-Age', '600');
-          res.writeHead(204).end();
-          return;
-        }
-      }
-    }
+    if (path === '/mcp' && applyMcpCors(req, res, (origin) => options.corsOrigins.includes(origin))) return;
     inner(req, res);
   };
 }

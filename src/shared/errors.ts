@@ -30,6 +30,8 @@ export type GatewayErrorCode =
   | 'already_running'
   /** The owner's proof (CLI token, or console session from the console's own origin) is missing or gone. */
   | 'unauthorized'
+  /** A request body over the route's limit. */
+  | 'too_large'
   | 'internal';
 
 /** Every code once, at run time: an error that crossed the owner API keeps its code if it is one of ours. */
@@ -56,6 +58,7 @@ const CODES: Record<GatewayErrorCode, true> = {
   permission_denied: true,
   already_running: true,
   unauthorized: true,
+  too_large: true,
   internal: true,
 };
 

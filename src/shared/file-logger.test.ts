@@ -31,6 +31,16 @@ describe('file logger', () => {
     for (const secret of ['abc.def', 'tok_123', 'xyz']) expect(text).not.toContain(secret);
   });
 
+  it('writes one line per call, a newline or bidi control in a field escaped', async () => {
+    const logger = createFileLogger({ path: join(dir, 'gw.log') });
+    logger.info('client registered', { clientName: 'Claude\r\n2026-12-01 error  forged\u202e' });
+    logger.info('next');
+    await logger.close();
+    const lines = (await readFile(join(dir, 'gw.log'), 'utf8')).split('\n').filter(Boolean);
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toContain('clientName="Claude\\r\\n2026-12-01 error  forged\\u202e"');
+  });
+
   it.skipIf(process.platform === 'win32')('creates the file readable by the user only', async () => {
     const logger = createFileLogger({ path: join(dir, 'gw.log') });
     logger.info('hello');

@@ -1,9 +1,10 @@
 import { EventEmitter } from 'node:events';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { TunnelStatus } from '../api/contract.js';
 import type { Clock } from '../shared/clock.js';
 import { describeError } from '../shared/errors.js';
+import { createHttpServer, type ListenerLimits } from '../shared/http-server.js';
 import type { Logger } from '../shared/logger.js';
 import type { TunnelProvider, TunnelProviderStatus } from './provider.js';
 
@@ -15,6 +16,8 @@ export interface TunnelControllerOptions {
   host?: string;
   /** Port of the dedicated listener; 0 picks a free one. Default 0. */
   port?: number;
+  /** Timeouts and connection cap of the dedicated listener, as on the local one. */
+  limits: ListenerLimits;
   logger: Logger;
   clock: Clock;
 }
@@ -120,9 +123,7 @@ export class TunnelController {
 
   #listen(): Promise<Server> {
     return new Promise((resolve, reject) => {
-      const server = createServer(this.#options.handler);
-      server.keepAliveTimeout = 5_000;
-      server.requestTimeout = 0;
+      const server = createHttpServer(this.#options.handler, this.#options.limits, this.#options.logger);
       server.once('error', reject);
       server.listen(this.#options.port ?? 0, this.#options.host ?? '127.0.0.1', () => {
         server.off('error', reject);

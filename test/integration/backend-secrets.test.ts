@@ -208,6 +208,75 @@ describe('backend secrets through the owner API', () => {
     expect(logs.join('\n')).not.toContain(TOKEN);
   });
 
+  it('masks the secret in its encoded forms too: base64, inside a Basic header, URL-encoded, hex', async () => {
+    await using gw = await start();
+    const env = { GH_TOKEN: { secret: TOKEN }, ENV_PRINT: 'GH_TOKEN', ENV_PRINT_ENCODED: '1', ENV_EXIT: '1' };
+    await owner(gw, 'PUT', '/api/backends/gh', envBackend(env));
+    const down = await waitFor(
+      () => gw.gateway.backendStatuses().find((s) => s.name === 'gh' && s.lastError),
+      'gh failed',
+    );
+    expect(down.lastStderr).toEqual([
+      'GH_TOKEN=••••',
+      'base64=••••',
+      expect.stringMatching(/^Authorization: Basic dXNlcj.*••••/),
+      'GET /api?key=••••',
+      'hex=••••',
+    ]);
+    const forms = [
+      TOKEN,
+      Buffer.from(TOKEN).toString('base64'),
+      Buffer.from(`user:${TOKEN}`).toString('base64'),
+      encodeURIComponent(TOKEN),
+      Buffer.from(TOKEN).toString('hex'),
+    ];
+    const stderr = (await owner(gw, 'GET', '/api/backends/gh/stderr')).text;
+    for (const form of forms) {
+      expect(JSON.stringify(down)).not.toContain(form);
+      expect(stderr).not.toContain(form);
+      expect(logs.join('\n')).not.toContain(form);
+    }
+    // What is left of the Basic header no longer decodes to the secret.
+    const basic = down.lastStderr![2]!.slice('Authorization: Basic '.length).split('••••').join('');
+    expect(Buffer.from(basic, 'base64').toString('latin1')).not.toContain(TOKEN.slice(2, -2));
+  });
+
+  it('masks a credential written in plain text in the config file like a stored one', async () => {
+    const plain = 'plain-api-key-0123456789';
+    const servers = { gh: envBackend({ OPENAI_API_KEY: plain, ENV_PRINT: 'OPENAI_API_KEY', ENV_PRINT_ENCODED: '1' }) };
+    await writeFile(configPath, JSON.stringify({ mcpServers: servers }));
+    await using gw = await startGateway(
+      servers,
+      {},
+      {
+        configPath,
+        dataDir: dir,
+        logger: createConsoleLogger({ level: 'debug', write: (line) => logs.push(line) }),
+      },
+    );
+    await waitFor(() => gw.gateway.backendStatuses()[0]?.state === 'ready', 'gh ready');
+    await waitFor(() => logs.some((line) => line.includes('hex=')), 'its stderr logged');
+    const stderr = (await owner(gw, 'GET', '/api/backends/gh/stderr')).text;
+    expect(stderr).toContain('OPENAI_API_KEY=••••');
+    for (const form of [plain, Buffer.from(plain).toString('base64'), Buffer.from(plain).toString('hex')]) {
+      expect(stderr).not.toContain(form);
+      expect(logs.join('\n')).not.toContain(form);
+    }
+  });
+
+  it('masks the secret in a JSON-RPC error the backend relays to a client', async () => {
+    await using gw = await start();
+    await owner(gw, 'PUT', '/api/backends/gh', envBackend({ GH_TOKEN: { secret: TOKEN } }));
+    await waitFor(() => gw.gateway.backendStatuses().find((s) => s.name === 'gh')?.state === 'ready', 'gh ready');
+    await using session = await connectClient(gw.mcpUrl);
+    const error = await session.client.getPrompt({ name: 'gh__refuse', arguments: { name: 'GH_TOKEN' } }).then(
+      () => undefined,
+      (e: unknown) => e as Error,
+    );
+    expect(error?.message).toContain('upstream refused the key ••••');
+    expect(error?.message).not.toContain(TOKEN);
+  });
+
   it('stops `serve` with the path of a damaged secrets file, leaving the file as it was', async () => {
     await writeFile(join(dir, 'secrets.enc.json'), '{"version":1,"cipher":"aes-256-gcm+keyfile","data":"AAAA"}');
     const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', '--data-dir', dir, '--port', '0'], {

@@ -84,9 +84,11 @@ describe('endpoint security', () => {
     expect(res.status).toBe(403);
   });
 
-  it('accepts a loopback Origin (a local inspector page)', async () => {
+  it('refuses a loopback Origin on another port (another local site), accepts its own', async () => {
     const res = await raw(gw.mcpUrl, { headers: { origin: 'http://localhost:6274' }, body: initialize });
-    expect(res.status).toBe(200);
+    expect(res.status).toBe(403);
+    const own = await raw(gw.mcpUrl, { headers: { origin: `http://localhost:${gw.address.port}` }, body: initialize });
+    expect(own.status).toBe(200);
   });
 
   it('accepts localhost and [::1] spellings of the Host', async () => {
