@@ -29,7 +29,8 @@ import type { Importer } from './http/import-routes.js';
 import type { OwnerSettings } from './http/settings-routes.js';
 import { ConsoleSessions } from './http/console-auth.js';
 import { createTunnelSurface, TUNNEL_CORS_ORIGINS } from './http/tunnel-surface.js';
-import { backendScope, grantOf, requiredScope, supportedScopes } from './federation/scopes.js';
+import { needOf, scopeNeeded as neededScope } from './federation/method-grants.js';
+import { backendScope, grantOf, supportedScopes } from './federation/scopes.js';
 import type { Identity } from './mcp/builtins.js';
 import { ActivityLog, type ActivityFilter } from './mcp/activity.js';
 import { McpEndpoint } from './mcp/endpoint.js';
@@ -42,6 +43,7 @@ import type { VerifiedToken } from './oauth/tokens.js';
 import { systemClock, type Clock } from './shared/clock.js';
 import { describeError, GatewayError } from './shared/errors.js';
 import { silentLogger, type Logger } from './shared/logger.js';
+import { maskErrorText } from './shared/mask-error.js';
 import { createSerialQueue } from './shared/serial-queue.js';
 import { createConsoleSessionFile } from './store/console-sessions.js';
 import { removeStaleTempFiles, type WriteFileAtomic } from './store/atomic.js';
@@ -257,6 +259,16 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
     : undefined;
   const federation = new Federation(pool, logger);
   const activity = new ActivityLog({ recordArguments: config.gateway.activityArguments, now: () => clock.now() });
+  /**
+   * A backend's error text as a client may see it (`whoami`): its secret values masked, those from
+   * the secret store (the backend knows them) and the plain ones in its entry, then anything
+   * credential-shaped.
+   */
+  const maskError = (name: string, text: string): string => {
+    const entry = config.backends.find((b) => b.name === name);
+    const plain = entry ? Object.values(entry.type === 'stdio' ? entry.env : entry.headers) : [];
+    return maskErrorText(pool.get(name)?.maskSecrets(text) ?? text, plain);
+  };
   const endpoint = new McpEndpoint({
     activity,
     federation,
@@ -269,6 +281,7 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
     maxSessions: config.gateway.maxSessions,
     maxSessionsPerClient: config.gateway.maxSessionsPerClient,
     clock,
+    maskError,
   });
   let server: Server | undefined;
   let address: GatewayAddress | undefined;
@@ -377,33 +390,24 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
 
   /**
    * For a request outside the grant, the scope that would allow it (answered 403 by the HTTP
-   * layer): tools need their read or write scope, prompts and resources their backend's read.
+   * layer), from the method table (method-grants.ts). Requests it lacks pass on to the session,
+   * which refuses them per message (-32601), so one in a batch does not fail the others.
    */
   const scopeNeeded = (identity: Identity, body: unknown): string | undefined => {
     const grant = grantOf(identity.scopes);
     const catalog = federation.catalog;
     for (const message of Array.isArray(body) ? body : [body]) {
-      const request = message as { method?: unknown; params?: { name?: unknown; uri?: unknown } } | null;
-      const name = request?.params?.name;
-      const uri = request?.params?.uri;
-      if (request?.method === 'tools/call' && typeof name === 'string') {
-        const tool = catalog.tool(name);
-        if (tool && !grant.allowsTool(tool)) {
-          const needed = requiredScope(tool);
-          // Refused before any session sees it (HTTP 403), so recorded here for the Activity page.
-          activity.start({ ...callerOf(identity), tool: name, backend: tool.backend })('refused', `needs ${needed}`);
-          return needed;
-        }
-      } else if (request?.method === 'prompts/get' && typeof name === 'string') {
-        const prompt = catalog.prompt(name);
-        if (prompt && !grant.allowsRead(prompt.backendId)) return backendScope(prompt.backendId, 'read');
-      } else if (
-        (request?.method === 'resources/read' || request?.method === 'resources/subscribe') &&
-        typeof uri === 'string'
-      ) {
-        const owner = catalog.resourceOwner(uri);
-        if (owner && !grant.allowsRead(owner.id)) return backendScope(owner.id, 'read');
+      const request = message as { method?: unknown; params?: unknown; id?: unknown } | null;
+      if (typeof request?.method !== 'string' || !('id' in request)) continue;
+      const params = typeof request.params === 'object' && request.params !== null ? request.params : undefined;
+      const need = needOf(request.method, params as Record<string, unknown> | undefined, catalog);
+      const needed = neededScope(grant, need);
+      if (!needed) continue;
+      if (need?.kind === 'backend' && need.target === 'tool') {
+        // Refused before any session sees it (HTTP 403), so recorded here for the Activity page.
+        activity.start({ ...callerOf(identity), tool: need.name, backend: need.backend })('refused', `needs ${needed}`);
       }
+      return needed;
     }
     return undefined;
   };

@@ -614,6 +614,11 @@ export class Backend extends EventEmitter<BackendEvents> {
     void this.#failed(reason);
   }
 
+  /** Text about this backend with the secret values it was last started with masked (for clients' eyes). */
+  maskSecrets(text: string): string {
+    return this.#mask(text);
+  }
+
   #mask(text: string): string {
     let out = text;
     // Very short values would mask ordinary text and hide little; skip them.
