@@ -13,6 +13,7 @@ import { readGatewaySettings, readServerEntry } from './config/file.js';
 import { maskSecrets } from './config/secret-refs.js';
 import type { GatewayConfig, ToolOverride, TunnelSettings } from './config/schema.js';
 import type {
+  ClientView,
   PendingConsentView,
   ScopeView,
   SettingsInput,
@@ -37,12 +38,14 @@ import { McpEndpoint } from './mcp/endpoint.js';
 import { AuthorizationServer, type ConsentPrompter, type Origin } from './oauth/authorization-server.js';
 import type { ClientMetadataFetcher } from './oauth/client-metadata.js';
 import type { ScopeGroup } from './oauth/consent-page.js';
+import { forgetRemovedServers, grantedScopes, setGrant } from './oauth/grants.js';
 import { KeyRing } from './oauth/keys.js';
 import { OAuthStore } from './oauth/store.js';
 import type { VerifiedToken } from './oauth/tokens.js';
 import { systemClock, type Clock } from './shared/clock.js';
 import { describeError, GatewayError } from './shared/errors.js';
 import { silentLogger, type Logger } from './shared/logger.js';
+import { formatPath } from './config/load.js';
 import { maskErrorText } from './shared/mask-error.js';
 import { createSerialQueue } from './shared/serial-queue.js';
 import { createConsoleSessionFile } from './store/console-sessions.js';
@@ -247,6 +250,22 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
   const applyEdit = async (edit: ConfigEdit) => {
     config = Object.freeze({ ...edit.config, gateway: config.gateway });
     await pool.reconcile(config.backends, new Set(edit.secretsChanged));
+    await forgetRemovedGrants();
+  };
+  /** OAuth state (clients, consents, keys), once the listener is built. */
+  let oauthStore: OAuthStore | undefined;
+  /**
+   * Grants to servers no longer configured are forgotten (grants.ts), so a server added later under
+   * the same name starts off for every application. A failed write leaves them (they grant nothing
+   * while the server is gone) and does not fail the edit that removed the server.
+   */
+  const forgetRemovedGrants = async () => {
+    if (!oauthStore) return;
+    try {
+      await forgetRemovedServers(oauthStore, new Set(config.backends.map((b) => b.id)));
+    } catch (error) {
+      logger.warn('could not forget the grants of removed servers', { error: describeError(error) });
+    }
   };
   const editor = deps.configPath
     ? createConfigEditor({
@@ -281,6 +300,9 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
     maxSessions: config.gateway.maxSessions,
     maxSessionsPerClient: config.gateway.maxSessionsPerClient,
     clock,
+    // What a session's caller has now: the owner's current decision (grants.ts), so a change in the
+    // console applies to open sessions at once.
+    liveScopes: (identity) => (oauthStore ? grantedScopes(oauthStore.state, identity) : identity.scopes),
     maskError,
   });
   let server: Server | undefined;
@@ -412,6 +434,35 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
     return undefined;
   };
 
+  /**
+   * The owner sets what an application may use (the console's per-app access). Every scope must be
+   * one of a configured server (enabled or not); the change applies to the app's next request and
+   * its open sessions are told their lists changed.
+   */
+  async function setClientScopes(clientId: string, scopes: readonly string[]): Promise<ClientView> {
+    if (!oauthStore || !oauth) throw new GatewayError('not_running', 'Start the gateway before changing access');
+    const known = new Set(config.backends.flatMap((b) => [backendScope(b.id, 'read'), backendScope(b.id, 'write')]));
+    const unknown = scopes.findIndex((scope) => !known.has(scope));
+    if (unknown !== -1) {
+      throw new GatewayError(
+        'invalid_argument',
+        `${formatPath(['scopes', unknown])}: "${scopes[unknown]}" is not a scope of a configured server (mcp:<server>:read or mcp:<server>:write)`,
+        { field: formatPath(['scopes', unknown]) },
+      );
+    }
+    const outcome = await setGrant(oauthStore, clientId, scopes, clock.now());
+    if (outcome === 'missing') throw new GatewayError('not_found', `No application with client id "${clientId}"`);
+    if (outcome === 'no-grant') {
+      throw new GatewayError(
+        'conflict',
+        `Application "${clientId}" has no access to change: it must sign in and be approved first`,
+      );
+    }
+    logger.info('access changed by the owner', { clientId, scopes: scopes.join(' ') });
+    endpoint.grantsChanged();
+    return oauth.clients().find((c) => c.clientId === clientId)!;
+  }
+
   function setPaused(paused: boolean): void {
     if (endpoint.paused === paused) return;
     endpoint.paused = paused;
@@ -519,6 +570,9 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
       ? await OAuthStore.open(join(deps.dataDir, 'oauth.json'), writeOptions)
       : OAuthStore.memory();
     const keys = await KeyRing.open(store);
+    oauthStore = store;
+    // Servers removed while the gateway was stopped (a hand edit of the file) lose their grants too.
+    await forgetRemovedGrants();
     await consoleSessions.load();
     oauth = new AuthorizationServer({
       store,
@@ -532,6 +586,8 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
       ...(deps.clientMetadata ? { clientMetadata: deps.clientMetadata } : {}),
     });
     const auth = oauth;
+    // Who a token's holder is, and what it may use now: the owner's current decision for an OAuth
+    // client, a personal token's own scopes (grants.ts). The one place a token becomes a grant.
     const identify = (token: VerifiedToken): Identity => {
       const state = store.state;
       const name = state.clients[token.clientId]?.clientName ?? state.personalTokens[token.clientId]?.name;
@@ -539,7 +595,7 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
         subject: token.subject,
         clientId: token.clientId,
         ...(name ? { clientName: name } : {}),
-        scopes: token.scopes,
+        scopes: grantedScopes(state, token),
       };
     };
     tunnelListener = createTunnelSurface(
@@ -597,6 +653,7 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
       ownerSettings,
       activity: (filter: ActivityFilter) => activity.list(filter),
       ...(editor ? { setToolOverride } : {}),
+      setClientScopes,
       auth: {
         server: auth,
         originOf,
@@ -659,6 +716,7 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
       serial(async () => {
         config = Object.freeze({ ...next, gateway: config.gateway });
         const changes = await pool.reconcile(config.backends);
+        await forgetRemovedGrants();
         logger.info('backends reconfigured', { ...changes });
         return changes;
       }),
