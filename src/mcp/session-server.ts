@@ -182,7 +182,11 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
       enforce(message.method, message.params);
       return undefined;
     } catch (error) {
-      const refusal = error as WireError;
+      if (!(error instanceof WireError)) {
+        options.logger.error('grant check failed', { method: message.method, error: describeError(error) });
+        return { code: ErrorCode.InternalError, message: 'Internal gateway error' };
+      }
+      const refusal = error;
       return {
         code: refusal.code,
         message: refusal.message,
