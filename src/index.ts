@@ -13,6 +13,7 @@ import { readGatewaySettings, readServerEntry } from './config/file.js';
 import { maskSecrets } from './config/secret-refs.js';
 import type { GatewayConfig, ToolOverride, TunnelSettings } from './config/schema.js';
 import type {
+  ClientView,
   PendingConsentView,
   ScopeView,
   SettingsInput,
@@ -29,7 +30,8 @@ import type { Importer } from './http/import-routes.js';
 import type { OwnerSettings } from './http/settings-routes.js';
 import { ConsoleSessions } from './http/console-auth.js';
 import { createTunnelSurface, TUNNEL_CORS_ORIGINS } from './http/tunnel-surface.js';
-import { backendScope, grantOf, requiredScope, supportedScopes } from './federation/scopes.js';
+import { needOf, scopeNeeded as neededScope } from './federation/method-grants.js';
+import { backendScope, grantOf, supportedScopes } from './federation/scopes.js';
 import type { Identity } from './mcp/builtins.js';
 import { ActivityLog, type ActivityFilter } from './mcp/activity.js';
 import { McpEndpoint } from './mcp/endpoint.js';
@@ -38,13 +40,16 @@ import { sweepOAuthState } from './oauth/client-limits.js';
 import type { ClientMetadataFetcher } from './oauth/client-metadata.js';
 import type { ScopeGroup } from './oauth/consent-page.js';
 import { backendSecretStore, createKeySealer } from './oauth/key-sealing.js';
+import { forgetRemovedServers, grantedScopes, setGrant } from './oauth/grants.js';
 import { KeyRing } from './oauth/keys.js';
 import { OAuthStore } from './oauth/store.js';
 import type { VerifiedToken } from './oauth/tokens.js';
 import { systemClock, type Clock } from './shared/clock.js';
 import { describeError, GatewayError } from './shared/errors.js';
 import { silentLogger, type Logger } from './shared/logger.js';
+import { formatPath } from './config/load.js';
 import { createHttpServer } from './shared/http-server.js';
+import { maskErrorText } from './shared/mask-error.js';
 import { createSerialQueue } from './shared/serial-queue.js';
 import { createConsoleSessionFile } from './store/console-sessions.js';
 import { removeStaleTempFiles, type WriteFileAtomic } from './store/atomic.js';
@@ -253,6 +258,22 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
   const applyEdit = async (edit: ConfigEdit) => {
     config = Object.freeze({ ...edit.config, gateway: config.gateway });
     await pool.reconcile(config.backends, new Set(edit.secretsChanged));
+    await forgetRemovedGrants();
+  };
+  /** OAuth state (clients, consents, keys), once the listener is built. */
+  let oauthStore: OAuthStore | undefined;
+  /**
+   * Grants to servers no longer configured are forgotten (grants.ts), so a server added later under
+   * the same name starts off for every application. A failed write leaves them (they grant nothing
+   * while the server is gone) and does not fail the edit that removed the server.
+   */
+  const forgetRemovedGrants = async () => {
+    if (!oauthStore) return;
+    try {
+      await forgetRemovedServers(oauthStore, new Set(config.backends.map((b) => b.id)));
+    } catch (error) {
+      logger.warn('could not forget the grants of removed servers', { error: describeError(error) });
+    }
   };
   const editor = deps.configPath
     ? createConfigEditor({
@@ -265,6 +286,16 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
     : undefined;
   const federation = new Federation(pool, logger);
   const activity = new ActivityLog({ recordArguments: config.gateway.activityArguments, now: () => clock.now() });
+  /**
+   * A backend's error text as a client may see it (`whoami`): its secret values masked, those from
+   * the secret store (the backend knows them) and the plain ones in its entry, then anything
+   * credential-shaped.
+   */
+  const maskError = (name: string, text: string): string => {
+    const entry = config.backends.find((b) => b.name === name);
+    const plain = entry ? Object.values(entry.type === 'stdio' ? entry.env : entry.headers) : [];
+    return maskErrorText(pool.get(name)?.maskSecrets(text) ?? text, plain);
+  };
   const endpoint = new McpEndpoint({
     activity,
     federation,
@@ -277,6 +308,10 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
     maxSessions: config.gateway.maxSessions,
     maxSessionsPerClient: config.gateway.maxSessionsPerClient,
     clock,
+    // What a session's caller has now: the owner's current decision (grants.ts), so a change in the
+    // console applies to open sessions at once.
+    liveScopes: (identity) => (oauthStore ? grantedScopes(oauthStore.state, identity) : identity.scopes),
+    maskError,
   });
   let server: Server | undefined;
   let address: GatewayAddress | undefined;
@@ -386,36 +421,56 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
 
   /**
    * For a request outside the grant, the scope that would allow it (answered 403 by the HTTP
-   * layer): tools need their read or write scope, prompts and resources their backend's read.
+   * layer), from the method table (method-grants.ts). Requests it lacks pass on to the session,
+   * which refuses them per message (-32601), so one in a batch does not fail the others.
    */
   const scopeNeeded = (identity: Identity, body: unknown): string | undefined => {
     const grant = grantOf(identity.scopes);
     const catalog = federation.catalog;
     for (const message of Array.isArray(body) ? body : [body]) {
-      const request = message as { method?: unknown; params?: { name?: unknown; uri?: unknown } } | null;
-      const name = request?.params?.name;
-      const uri = request?.params?.uri;
-      if (request?.method === 'tools/call' && typeof name === 'string') {
-        const tool = catalog.tool(name);
-        if (tool && !grant.allowsTool(tool)) {
-          const needed = requiredScope(tool);
-          // Refused before any session sees it (HTTP 403), so recorded here for the Activity page.
-          activity.start({ ...callerOf(identity), tool: name, backend: tool.backend })('refused', `needs ${needed}`);
-          return needed;
-        }
-      } else if (request?.method === 'prompts/get' && typeof name === 'string') {
-        const prompt = catalog.prompt(name);
-        if (prompt && !grant.allowsRead(prompt.backendId)) return backendScope(prompt.backendId, 'read');
-      } else if (
-        (request?.method === 'resources/read' || request?.method === 'resources/subscribe') &&
-        typeof uri === 'string'
-      ) {
-        const owner = catalog.resourceOwner(uri);
-        if (owner && !grant.allowsRead(owner.id)) return backendScope(owner.id, 'read');
+      const request = message as { method?: unknown; params?: unknown; id?: unknown } | null;
+      if (typeof request?.method !== 'string' || !('id' in request)) continue;
+      const params = typeof request.params === 'object' && request.params !== null ? request.params : undefined;
+      const need = needOf(request.method, params as Record<string, unknown> | undefined, catalog);
+      const needed = neededScope(grant, need);
+      if (!needed) continue;
+      if (need?.kind === 'backend' && need.target === 'tool') {
+        // Refused before any session sees it (HTTP 403), so recorded here for the Activity page.
+        activity.start({ ...callerOf(identity), tool: need.name, backend: need.backend })('refused', `needs ${needed}`);
       }
+      return needed;
     }
     return undefined;
   };
+
+  /**
+   * The owner sets what an application may use (the console's per-app access). Every scope must be
+   * one of a configured server (enabled or not); the change applies to the app's next request and
+   * its open sessions are told their lists changed.
+   */
+  async function setClientScopes(clientId: string, scopes: readonly string[]): Promise<ClientView> {
+    if (!oauthStore || !oauth) throw new GatewayError('not_running', 'Start the gateway before changing access');
+    const known = new Set(config.backends.flatMap((b) => [backendScope(b.id, 'read'), backendScope(b.id, 'write')]));
+    const unknown = scopes.findIndex((scope) => !known.has(scope));
+    if (unknown !== -1) {
+      throw new GatewayError(
+        'invalid_argument',
+        `${formatPath(['scopes', unknown])}: "${scopes[unknown]}" is not a scope of a configured server (mcp:<server>:read or mcp:<server>:write)`,
+        { field: formatPath(['scopes', unknown]) },
+      );
+    }
+    const outcome = await setGrant(oauthStore, clientId, scopes, clock.now());
+    if (outcome === 'missing') throw new GatewayError('not_found', `No application with client id "${clientId}"`);
+    if (outcome === 'no-grant') {
+      throw new GatewayError(
+        'conflict',
+        `Application "${clientId}" has no access to change: it must sign in and be approved first`,
+      );
+    }
+    logger.info('access changed by the owner', { clientId, scopes: scopes.join(' ') });
+    endpoint.grantsChanged();
+    return oauth.clients().find((c) => c.clientId === clientId)!;
+  }
 
   function setPaused(paused: boolean): void {
     if (endpoint.paused === paused) return;
@@ -538,6 +593,9 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
       .catch((error: unknown) =>
         logger.warn('could not remove expired OAuth clients', { error: describeError(error) }),
       );
+    oauthStore = store;
+    // Servers removed while the gateway was stopped (a hand edit of the file) lose their grants too.
+    await forgetRemovedGrants();
     await consoleSessions.load();
     oauth = new AuthorizationServer({
       store,
@@ -551,6 +609,8 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
       ...(deps.clientMetadata ? { clientMetadata: deps.clientMetadata } : {}),
     });
     const auth = oauth;
+    // Who a token's holder is, and what it may use now: the owner's current decision for an OAuth
+    // client, a personal token's own scopes (grants.ts). The one place a token becomes a grant.
     const identify = (token: VerifiedToken): Identity => {
       const state = store.state;
       const name = state.clients[token.clientId]?.clientName ?? state.personalTokens[token.clientId]?.name;
@@ -558,7 +618,7 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
         subject: token.subject,
         clientId: token.clientId,
         ...(name ? { clientName: name } : {}),
-        scopes: token.scopes,
+        scopes: grantedScopes(state, token),
       };
     };
     tunnelListener = createTunnelSurface(
@@ -620,6 +680,7 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
       ownerSettings,
       activity: (filter: ActivityFilter) => activity.list(filter),
       ...(editor ? { setToolOverride } : {}),
+      setClientScopes,
       auth: {
         server: auth,
         originOf,
@@ -683,6 +744,7 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
       serial(async () => {
         config = Object.freeze({ ...next, gateway: config.gateway });
         const changes = await pool.reconcile(config.backends);
+        await forgetRemovedGrants();
         logger.info('backends reconfigured', { ...changes });
         return changes;
       }),

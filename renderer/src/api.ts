@@ -25,6 +25,7 @@ import type {
   PendingConsentView,
   PersonalTokenView,
   ScopeView,
+  SetClientScopesInput,
   SettingsInput,
   SettingsView,
   ToolOverrideInput,
@@ -186,6 +187,8 @@ export const api = {
     call<ToolView[]>('PUT', `/api/tools/${encodeURIComponent(backend)}/${encodeURIComponent(tool)}`, change),
   clients: () => call<ClientView[]>('GET', '/api/clients'),
   revokeClient: (id: string) => call<null>('DELETE', `/api/clients/${encodeURIComponent(id)}`),
+  setClientScopes: (id: string, scopes: string[]) =>
+    call<ClientView>('PUT', `/api/clients/${encodeURIComponent(id)}/scopes`, { scopes } satisfies SetClientScopesInput),
   scopes: () => call<ScopeView[]>('GET', '/api/scopes'),
   tokens: () => call<PersonalTokenView[]>('GET', '/api/tokens'),
   createToken: (input: CreatePersonalTokenInput) => call<CreatedPersonalToken>('POST', '/api/tokens', input),

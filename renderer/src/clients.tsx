@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { ClientView } from '../../src/api/contract.js';
+import type { ClientView, ScopeView } from '../../src/api/contract.js';
 import { api } from './api.js';
 import { PendingApprovals } from './approvals.js';
 import { PersonalTokens } from './tokens.js';
@@ -20,9 +20,77 @@ export function Clients() {
   );
 }
 
-/** Applications that signed in, what they were granted, and a way to cut them off. */
+type Level = 'off' | 'read' | 'write';
+
+/**
+ * What an application may use, server by server: off, read (read-only tools, prompts, resources)
+ * or write (every tool). A change applies to the application's next request; a server added later
+ * starts off for it. Scopes of servers not listed here (disabled ones) are kept as they are.
+ */
+function AccessEditor({
+  client,
+  scopes,
+  onChanged,
+}: {
+  client: ClientView;
+  scopes: readonly ScopeView[];
+  onChanged: () => void;
+}) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | undefined>();
+  const backends = [...new Set(scopes.map((s) => s.backend))];
+  const scopeOf = (backend: string, access: 'read' | 'write') =>
+    scopes.find((s) => s.backend === backend && s.access === access)?.scope;
+  const levelOf = (backend: string): Level => {
+    const write = scopeOf(backend, 'write');
+    const read = scopeOf(backend, 'read');
+    if (write && client.scopes.includes(write)) return 'write';
+    return read && client.scopes.includes(read) ? 'read' : 'off';
+  };
+  const change = async (backend: string, level: Level) => {
+    const own = new Set(scopes.filter((s) => s.backend === backend).map((s) => s.scope));
+    const next = client.scopes.filter((scope) => !own.has(scope));
+    const chosen = level === 'off' ? undefined : scopeOf(backend, level);
+    if (chosen) next.push(chosen);
+    setBusy(true);
+    setError(undefined);
+    try {
+      await api.setClientScopes(client.clientId, next);
+      onChanged();
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  if (backends.length === 0) return <span className="muted-text">No servers yet: built-in tools only.</span>;
+  const label = client.clientName ?? client.clientId;
+  return (
+    <div className="access">
+      {backends.map((backend) => (
+        <label key={backend} className="access-row">
+          <span className="name">{backend}</span>
+          <select
+            value={levelOf(backend)}
+            disabled={busy}
+            onChange={(e) => void change(backend, e.target.value as Level)}
+            aria-label={`${label}: access to ${backend}`}
+          >
+            <option value="off">Off</option>
+            <option value="read">Read</option>
+            <option value="write">Write</option>
+          </select>
+        </label>
+      ))}
+      {error && <span className="field-error">{error}</span>}
+    </div>
+  );
+}
+
+/** Applications that signed in, what they may use (changeable per server), and a way to cut them off. */
 function Applications() {
   const { value: clients, error: loadError, reload } = usePolled(api.clients, 3000);
+  const { value: scopes } = usePolled(api.scopes, 10_000);
   const [revokeError, setError] = useState<string | undefined>();
   const error = revokeError ?? loadError;
 
@@ -42,7 +110,7 @@ function Applications() {
       {clients && clients.length === 0 && (
         <p className="muted-text">
           None yet. When an application connects to the MCP endpoint, you approve it on a consent page and it appears
-          here.
+          here. Servers you add later start off for every application: turn them on here, per application.
         </p>
       )}
       {clients && clients.length > 0 && (
@@ -68,14 +136,8 @@ function Applications() {
                     <span className="badge badge-connecting">Not signed in yet</span>
                   ) : c.activeGrants === 0 ? (
                     <span className="badge badge-disabled">Revoked</span>
-                  ) : c.scopes.length === 0 ? (
-                    <span className="muted-text">built-in tools only</span>
                   ) : (
-                    c.scopes.map((s) => (
-                      <span key={s} className="scope">
-                        {s}
-                      </span>
-                    ))
+                    <AccessEditor client={c} scopes={scopes ?? []} onChanged={reload} />
                   )}
                 </td>
                 <td className="muted-text">{when(c.lastUsedAt)}</td>

@@ -43,8 +43,17 @@ export interface ClientView {
   source: 'dcr' | 'cimd' | 'pat';
   createdAt: number;
   lastUsedAt?: number;
+  /**
+   * What the owner grants it now (its consent): what it may use on its next request. Servers added
+   * since are not in it: they stay off for the application until the owner turns them on.
+   */
   scopes: string[];
   activeGrants: number;
+}
+
+/** `PUT /api/clients/:id/scopes`: the application's whole grant, e.g. `["mcp:files:read"]` (`[]`: built-in tools only). */
+export interface SetClientScopesInput {
+  scopes: string[];
 }
 
 export interface PersonalTokenView {
@@ -367,6 +376,12 @@ export const API_ROUTES = {
   setToolOverride: 'PUT /api/tools/:backend/:tool',
   clients: 'GET /api/clients',
   revokeClient: 'DELETE /api/clients/:id',
+  /**
+   * Takes a `SetClientScopesInput`: the application's grant, scopes of configured servers only (400
+   * naming the entry, e.g. `scopes[1]`); applies to its next request; 404 for an unknown client, 409
+   * for one the owner never approved. Answers its `ClientView`.
+   */
+  setClientScopes: 'PUT /api/clients/:id/scopes',
   tokens: 'GET /api/tokens',
   createToken: 'POST /api/tokens',
   revokeToken: 'DELETE /api/tokens/:id',

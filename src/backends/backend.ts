@@ -618,6 +618,11 @@ export class Backend extends EventEmitter<BackendEvents> {
     void this.#failed(reason);
   }
 
+  /** Text about this backend with the secret values it was last started with masked (for clients' eyes). */
+  maskSecrets(text: string): string {
+    return this.#mask(text);
+  }
+
   /** Marks the backend down, drops its connection and schedules a restart with backoff. */
   async #failed(unsafeReason: string): Promise<void> {
     const reason = this.#mask(unsafeReason);

@@ -7,6 +7,18 @@ const MSIX_PACKAGE = 'Claude_pzs8sxrjxfjjc';
 const CONFIG_FILE = 'claude_desktop_config.json';
 
 /**
+ * What mcp-remote registers and asks for, given with `--static-oauth-client-metadata` (merged over
+ * its defaults; mcp-remote README, "Static OAuth Client Metadata"):
+ * - `client_name`: the owner sees "Claude Desktop" on the consent page and in the console, not
+ *   mcp-remote's own "MCP CLI Proxy".
+ * - `scope`: one the gateway does not list, so it grants nothing by itself. Left alone, mcp-remote
+ *   asks for the scopes the gateway lists, and signs in again (a browser window) whenever that
+ *   list changes, which is whenever a server is added. Pinned, what it asks for never changes; what
+ *   it gets is what the owner grants, on the consent page the first time and in the console after.
+ */
+export const CLAUDE_DESKTOP_CLIENT_METADATA = JSON.stringify({ client_name: 'Claude Desktop', scope: 'mcp' });
+
+/**
  * Claude Desktop launches only stdio commands from its config, so the entry runs `mcp-remote` (the
  * stdio ↔ Streamable HTTP bridge that also does the OAuth sign-in) through an absolute npx.
  */
@@ -43,7 +55,11 @@ export const claudeDesktop: ClientAdapter = {
   serversKey: ['mcpServers'],
   async entry(url, environment) {
     const runtime = await requireNodeRuntime(environment);
-    const value: { [key: string]: JsonValue } = { command: runtime.npx, args: ['-y', 'mcp-remote', url] };
+    const args = ['-y', 'mcp-remote', url];
+    // Claude Desktop on Windows starts npx.cmd through cmd.exe, which mangles arguments with spaces
+    // and quotes (mcp-remote README): there the entry stays plain (the app shows as "MCP CLI Proxy").
+    if (environment.platform !== 'win32') args.push('--static-oauth-client-metadata', CLAUDE_DESKTOP_CLIENT_METADATA);
+    const value: { [key: string]: JsonValue } = { command: runtime.npx, args };
     // Claude Desktop, opened from the Dock or a menu, lacks the shell's PATH; npx's shebang needs node on it.
     if (runtime.path) value.env = { PATH: runtime.path };
     return { value, warnings: runtime.warnings };

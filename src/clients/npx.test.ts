@@ -75,7 +75,7 @@ describe.skipIf(process.platform === 'win32')('finding npx and Node for Claude D
     await expect(requireNodeRuntime(windows)).rejects.toThrow(/no npx was found.*Install Node\.js 18 or newer/);
   });
 
-  it('Claude Desktop entry: absolute npx, then -y mcp-remote <url>, with the PATH npx needs', async () => {
+  it('Claude Desktop entry: absolute npx, -y mcp-remote <url> named Claude Desktop, with the PATH npx needs', async () => {
     await fakeNode(join(dir, 'ok'), 'v20.11.0');
     const entry = await claudeDesktop.entry(
       'http://127.0.0.1:3590/mcp',
@@ -83,7 +83,13 @@ describe.skipIf(process.platform === 'win32')('finding npx and Node for Claude D
     );
     expect(entry.value).toEqual({
       command: join(dir, 'ok', 'npx'),
-      args: ['-y', 'mcp-remote', 'http://127.0.0.1:3590/mcp'],
+      args: [
+        '-y',
+        'mcp-remote',
+        'http://127.0.0.1:3590/mcp',
+        '--static-oauth-client-metadata',
+        '{"client_name":"Claude Desktop","scope":"mcp"}',
+      ],
       env: { PATH: `${join(dir, 'ok')}:/usr/local/bin:/usr/bin:/bin` },
     });
   });

@@ -63,6 +63,8 @@ export interface FederatedCatalog {
   prompt(name: string): FederatedPrompt | undefined;
   /** The backend that owns a resource URI: announced URIs first, then templates. */
   resourceOwner(uri: string): Owner | undefined;
+  /** The backend that announced a resource template (`uriTemplate` as listed); the first one when several did. */
+  templateOwner(uriTemplate: string): Owner | undefined;
 }
 
 /** `readOnlyHint: true` means read; anything else, including no annotation, counts as write. */
@@ -157,6 +159,10 @@ export function buildCatalog(sources: readonly CatalogSource[]): FederatedCatalo
     }
   }
 
+  const templateIndex = new Map<string, Owner>();
+  resourceTemplates.forEach((template, i) => {
+    if (!templateIndex.has(template.uriTemplate)) templateIndex.set(template.uriTemplate, templateOwners[i]!);
+  });
   const toolIndex = new Map(tools.map((tool) => [tool.name, tool]));
   const promptIndex = new Map(prompts.map((prompt) => [prompt.name, prompt]));
   return Object.freeze({
@@ -169,6 +175,7 @@ export function buildCatalog(sources: readonly CatalogSource[]): FederatedCatalo
     notes,
     tool: (name: string) => toolIndex.get(name),
     prompt: (name: string) => promptIndex.get(name),
+    templateOwner: (uriTemplate: string) => templateIndex.get(uriTemplate),
     resourceOwner(uri: string) {
       const owner = uriOwner.get(uri);
       if (owner !== undefined) return owner;

@@ -5,15 +5,16 @@ import type { Backend, CallOptions } from '../backends/backend.js';
 import { GatewayError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { BackendState } from '../backends/types.js';
-import { buildCatalog, type FederatedCatalog } from './catalog.js';
+import { buildCatalog, type FederatedCatalog, type Owner } from './catalog.js';
 import { namespaceOf } from './naming.js';
 
 export type ListKind = 'tools' | 'prompts' | 'resources';
 
 export interface FederationEvents {
   'list-changed': [ListKind];
-  log: [backend: string, params: LoggingMessageNotification['params']];
-  'resource-updated': [backend: string, uri: string];
+  /** A backend's log message; who may see it depends on the grant for that backend (method-grants.ts). */
+  log: [backend: Owner, params: LoggingMessageNotification['params']];
+  'resource-updated': [backend: Owner, uri: string];
 }
 
 /** A call to a backend that is still starting: answered with a retryable error, not "Unknown tool". */
@@ -53,8 +54,9 @@ export class Federation extends EventEmitter<FederationEvents> {
 
   #attach(backend: Backend): void {
     backend.on('catalog', () => this.#scheduleRebuild());
-    backend.on('log', (params) => this.emit('log', backend.name, params));
-    backend.on('resource-updated', (uri) => this.emit('resource-updated', backend.name, uri));
+    const owner: Owner = { name: backend.name, id: backend.id };
+    backend.on('log', (params) => this.emit('log', owner, params));
+    backend.on('resource-updated', (uri) => this.emit('resource-updated', owner, uri));
   }
 
   get catalog(): FederatedCatalog {
@@ -119,11 +121,10 @@ export class Federation extends EventEmitter<FederationEvents> {
       });
     }
     if (ref.type === 'ref/resource' && typeof ref.uri === 'string') {
-      const template = this.#pool.backends.find((b) =>
-        b.catalog.resourceTemplates.some((t) => t.uriTemplate === ref.uri),
-      );
-      if (!template) throw new GatewayError('unknown_resource', `No backend serves resource template ${ref.uri}`);
-      return template.request('completion/complete', params);
+      // The federated catalog's owner, the one the grant check (method-grants.ts) asked about.
+      const owner = this.#catalog.templateOwner(ref.uri);
+      if (!owner) throw new GatewayError('unknown_resource', `No backend serves resource template ${ref.uri}`);
+      return this.#backend(owner.name).request('completion/complete', params);
     }
     throw new GatewayError('invalid_argument', `Unsupported completion reference type: ${ref.type}`);
   }

@@ -36,6 +36,7 @@ import { mountOAuthRoutes } from './oauth-routes.js';
 import { mountSettingsRoutes, type OwnerSettings } from './settings-routes.js';
 import { mountConnectionRoutes, type ClientConnections } from './connection-routes.js';
 import { mountImportRoutes, type Importer } from './import-routes.js';
+import { mountGrantRoutes, type SetClientScopes } from './grant-routes.js';
 import { checkHost, checkOrigin, originListed, ownLoopbackOrigins } from './guards.js';
 import { applyMcpCors } from './mcp-cors.js';
 
@@ -89,6 +90,8 @@ export interface HttpAppOptions {
   connections?: ClientConnections;
   /** Servers of a client app brought in as backends; absent without a config file. */
   importer?: Importer;
+  /** The owner changes what an application is granted (`PUT /api/clients/:id/scopes`). */
+  setClientScopes?: SetClientScopes;
   /** Pause and resume serving clients. */
   gateway?: { status(): GatewayStatusView; setPaused(paused: boolean): GatewayStatusView };
   /** The public tunnel, started and stopped by the owner. */
@@ -100,7 +103,7 @@ export interface HttpAuth {
   /** The issuer and resource for the origin this request used (loopback spellings differ). */
   originOf: (req: IncomingMessage) => Origin;
   identify: (token: VerifiedToken) => Identity;
-  /** For a tools/call outside the grant, the scope that would allow it. */
+  /** For a request outside the grant, the scope that would allow it (the method table decides). */
   scopeNeeded: (identity: Identity, body: unknown) => string | undefined;
   supportedScopes: () => readonly string[];
   /**
@@ -517,6 +520,7 @@ function createExpressApp(
       if (!(await auth.server.revokeClient(String(req.params.id)))) return void notFound(res, 'such client');
       res.json({ ok: true, value: null });
     });
+    if (options.setClientScopes) mountGrantRoutes(app, express, ownerOnly, options.setClientScopes);
     app.post('/api/keys/rotate', ownerOnly, async (_req, res) => {
       res.json({ ok: true, value: { kid: await auth.server.rotateKeys() } });
     });

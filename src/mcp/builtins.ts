@@ -1,6 +1,7 @@
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
 import type { BackendStatus } from '../backends/types.js';
 import { searchTools, type FederatedCatalog } from '../federation/catalog.js';
+import type { Grant } from '../federation/scopes.js';
 
 /** Who is calling, as far as the endpoint knows. Until OAuth is wired, every caller is the local owner. */
 export interface Identity {
@@ -22,7 +23,7 @@ export const BUILTIN_TOOLS: readonly Tool[] = Object.freeze<Tool[]>([
     name: 'whoami',
     title: 'Who am I',
     description:
-      'Returns the identity and client this session is authorized as, the scopes granted, and the health of every backend behind the gateway (state, tool count, latency, last error).',
+      'Returns the identity and client this session is authorized as, the scopes granted, and the health of every backend it is granted (state, tool count, latency, last error).',
     inputSchema: { type: 'object', properties: {}, additionalProperties: false },
     annotations: { readOnlyHint: true, openWorldHint: false },
   },
@@ -46,19 +47,61 @@ export const BUILTIN_TOOLS: readonly Tool[] = Object.freeze<Tool[]>([
 
 export const BUILTIN_NAMES = new Set(BUILTIN_TOOLS.map((tool) => tool.name));
 
-export function whoami(identity: Identity, backends: readonly BackendStatus[]) {
-  const report = {
-    subject: identity.subject,
-    client: { id: identity.clientId, ...(identity.clientName ? { name: identity.clientName } : {}) },
-    scopes: [...identity.scopes],
-    backends: backends.map((b) => ({
+/** What kind of failure a backend's last error is, so a caller can tell without parsing the text. */
+export type ErrorCategory = 'exited' | 'not_started' | 'timeout' | 'auth' | 'connection' | 'unresponsive' | 'error';
+
+/** One backend as `whoami` shows it to a caller granted that backend. */
+export interface BackendReport {
+  name: string;
+  state: BackendStatus['state'];
+  toolCount: number;
+  latencyMs?: number;
+  /** Why it last failed: a category, and the error text with anything secret-looking masked. */
+  lastError?: { category: ErrorCategory; message: string };
+  restartCount: number;
+}
+
+/** Sorts a backend's error text into a category (the text itself is passed on masked). */
+export function errorCategory(text: string): ErrorCategory {
+  if (/ping failed/i.test(text)) return 'unresponsive';
+  if (/\b(exited|killed by)\b/i.test(text)) return 'exited';
+  if (/command not found|ENOENT|not a folder|secret .* (missing|not found)/i.test(text)) return 'not_started';
+  if (/timed? ?out|timeout|within \d+ ?ms/i.test(text)) return 'timeout';
+  if (/\b(401|403)\b|unauthori[sz]ed|forbidden|credential|api.?key|invalid.{0,20}token/i.test(text)) return 'auth';
+  if (/ECONN\w+|ENOTFOUND|EHOSTUNREACH|EAI_AGAIN|fetch failed|connection|socket/i.test(text)) return 'connection';
+  return 'error';
+}
+
+/**
+ * The backends a caller may see, each in full: only those its grant covers (read of that backend),
+ * so an application learns nothing of servers the owner did not give it. Errors always go through
+ * `mask`, as a backend's error may quote its own credentials.
+ */
+export function reportBackends(
+  statuses: readonly BackendStatus[],
+  grant: Grant,
+  mask: (backend: string, text: string) => string,
+): BackendReport[] {
+  return statuses
+    .filter((b) => grant.allowsRead(b.id))
+    .map((b) => ({
       name: b.name,
       state: b.state,
       toolCount: b.toolCount,
       ...(b.latencyMs !== undefined ? { latencyMs: b.latencyMs } : {}),
-      ...(b.lastError !== undefined ? { lastError: b.lastError } : {}),
+      ...(b.lastError !== undefined
+        ? { lastError: { category: errorCategory(b.lastError), message: mask(b.name, b.lastError) } }
+        : {}),
       restartCount: b.restartCount,
-    })),
+    }));
+}
+
+export function whoami(identity: Identity, scopes: readonly string[], backends: readonly BackendReport[]) {
+  const report = {
+    subject: identity.subject,
+    client: { id: identity.clientId, ...(identity.clientName ? { name: identity.clientName } : {}) },
+    scopes: [...scopes],
+    backends,
   };
   return { content: [{ type: 'text' as const, text: JSON.stringify(report, null, 2) }], structuredContent: report };
 }

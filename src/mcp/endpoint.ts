@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LoggingLevel } from '@modelcontextprotocol/sdk/types.js';
 import type { BackendStatus } from '../backends/types.js';
 import type { Federation, ListKind } from '../federation/federation.js';
+import { sendsNotification } from '../federation/method-grants.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { describeError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
@@ -28,6 +29,14 @@ export interface McpEndpointOptions {
   activity?: ActivityLog;
   /** Session idleness, eviction order and request deadlines are measured on it. Default: system time. */
   clock?: Clock;
+  /**
+   * The scopes a session's caller has now (the owner's current decision for an OAuth client), read
+   * at every check so a change applies at once. Default: the scopes of the identity the session
+   * started with.
+   */
+  liveScopes?: (identity: Identity) => readonly string[];
+  /** Masks the secrets of a backend in its error text (for `whoami`). */
+  maskError?: (backend: string, text: string) => string;
 }
 
 interface Session {
@@ -81,8 +90,11 @@ export class McpEndpoint {
       unsubscribe: (server, uri) => this.#unsubscribe(server, uri),
     };
     const { federation } = options;
+    // list_changed only to sessions whose filtered view changed: a backend they are not granted
+    // changing is none of their business (method-grants.ts, NOTIFICATIONS).
     const announce = (kind: ListKind) => () => {
       for (const session of this.#sessions.values()) {
+        if (!session.mcp.viewChanged(kind)) continue;
         const server = session.mcp.server;
         const send =
           kind === 'tools'
@@ -99,16 +111,24 @@ export class McpEndpoint {
       resources: createThrottle(LIST_CHANGED_WINDOW_MS, announce('resources')),
     };
     federation.on('list-changed', (kind) => this.#listChanged[kind].trigger());
+    // A backend's log message reaches only sessions granted read of that backend, on their
+    // standalone stream: a backend's messages name no request of ours to relate them to.
     federation.on('log', (backend, params) => {
-      const logger = params.logger ? `${backend}/${params.logger}` : backend;
+      const logger = params.logger ? `${backend.name}/${params.logger}` : backend.name;
       for (const session of this.#sessions.values()) {
+        if (!session.mcp.grant().allowsRead(backend.id)) continue;
         if (!session.mcp.wantsLog(params.level as LoggingLevel)) continue;
         void session.mcp.server.sendLoggingMessage({ ...params, logger }).catch(() => {});
       }
     });
-    federation.on('resource-updated', (_backend, uri) => {
+    // An update reaches subscribed sessions still granted read of the backend that sent it and of
+    // the resource's owner (the grant may have been turned off since they subscribed).
+    federation.on('resource-updated', (backend, uri) => {
+      const owner = federation.catalog.resourceOwner(uri);
       for (const session of this.#sessions.values()) {
         if (!session.subscriptions.has(uri)) continue;
+        const grant = session.mcp.grant();
+        if (!grant.allowsRead(backend.id) || (owner && !grant.allowsRead(owner.id))) continue;
         void session.mcp.server.sendResourceUpdated({ uri }).catch(() => {});
       }
     });
@@ -116,6 +136,14 @@ export class McpEndpoint {
 
   get sessionCount(): number {
     return this.#sessions.size;
+  }
+
+  /**
+   * The owner changed what some client is granted: sessions whose lists now differ are told
+   * list_changed, so an app sees a server turned on (or off) without signing in again.
+   */
+  grantsChanged(): void {
+    for (const throttle of Object.values(this.#listChanged)) throttle.trigger();
   }
 
   /** Handles POST, GET and DELETE on the MCP path; `body` is the already-parsed JSON for POST. */
@@ -181,6 +209,8 @@ export class McpEndpoint {
       statuses: this.#options.statuses,
       serverInfo: this.#options.serverInfo,
       identity,
+      ...(this.#options.liveScopes ? { scopes: () => this.#options.liveScopes!(identity) } : {}),
+      ...(this.#options.maskError ? { maskError: this.#options.maskError } : {}),
       listPageSize: this.#options.listPageSize,
       subscriptions: this.#subscriptions,
       instructions: INSTRUCTIONS,
@@ -193,6 +223,8 @@ export class McpEndpoint {
       requestTimeoutMs: this.#options.requestTimeoutMs,
     });
     transport.direct = mcp.direct;
+    transport.admit = mcp.admit;
+    transport.sends = sendsNotification;
     const session: Session = { id: transport.sessionId, transport, mcp, identity, subscriptions: new Set() };
     this.#sessions.set(session.id, session);
     transport.onclose = () => {

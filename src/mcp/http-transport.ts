@@ -6,6 +6,7 @@ import {
   ErrorCode,
   SUPPORTED_PROTOCOL_VERSIONS,
   type JSONRPCMessage,
+  type JSONRPCNotification,
   type JSONRPCRequest,
   type MessageExtraInfo,
   type RequestId,
@@ -41,6 +42,12 @@ interface InFlight {
  * request (the SDK then does).
  */
 export type DirectHandler = (request: JSONRPCRequest, signal: AbortSignal) => Promise<unknown> | undefined;
+
+/**
+ * Judges a well-formed client message before anything acts on it (the session's grant gate):
+ * undefined lets it through; a fault refuses a request with that error, and drops a notification.
+ */
+export type Admission = (message: JSONRPCRequest | JSONRPCNotification) => (WireFault & { data?: unknown }) | undefined;
 
 export interface TransportOptions {
   sessionId: string;
@@ -98,6 +105,13 @@ export class NodeStreamableHttpTransport implements Transport {
   onmessage?: (message: JSONRPCMessage, extra?: MessageExtraInfo) => void;
   /** Takes a lone request (not in a batch) before the SDK sees it, when it can; see DirectHandler. */
   direct?: DirectHandler;
+  /** Every accepted request and notification passes it before the SDK or `direct` sees it; see Admission. */
+  admit?: Admission;
+  /**
+   * Whether a notification the server sends may go out at all (deny by default: the session's
+   * table of notifications); others are not sent. Undefined: all go out.
+   */
+  sends?: (method: string) => boolean;
 
   readonly #now: () => number;
   readonly #requestTimeoutMs: number;
@@ -181,12 +195,21 @@ export class NodeStreamableHttpTransport implements Transport {
           );
           continue;
         }
+        const refusal = this.admit?.(checked.message);
+        if (refusal) {
+          refusals.push(errorResponse(id, refusal));
+          continue;
+        }
         requests.push(checked.message);
         accepted.push(checked.message);
       } else if (checked.kind === 'refused') {
         refusals.push(errorResponse(checked.id, checked.error));
       } else if (checked.kind === 'dropped') {
         dropped ??= checked.error;
+      } else if (checked.kind === 'notification') {
+        // A notification the session does not act on is dropped like a faulty one, yet unlike one it
+        // is valid input: the POST is still accepted (202).
+        if (!this.admit?.(checked.message)) accepted.push(checked.message);
       } else {
         accepted.push(checked.message);
       }
@@ -374,6 +397,7 @@ export class NodeStreamableHttpTransport implements Transport {
       if (entry.stream) this.#answer(entry.stream, message);
       return;
     }
+    if (this.sends && 'method' in message && !('id' in message) && !this.sends(message.method)) return;
     // Notifications and server requests: on the stream of the request they relate to when it is
     // an SSE stream, otherwise on the standalone stream if the client opened one. Either way the
     // request shows life (progress, a question to the user), which pushes its backstop back: the

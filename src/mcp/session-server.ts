@@ -15,6 +15,7 @@ import {
   SetLevelRequestSchema,
   SubscribeRequestSchema,
   UnsubscribeRequestSchema,
+  type JSONRPCNotification,
   type JSONRPCRequest,
   type LoggingLevel,
   type ServerNotification,
@@ -24,13 +25,15 @@ import {
 import type { BackendStatus } from '../backends/types.js';
 import type { FederatedCatalog } from '../federation/catalog.js';
 import type { ActivityLog } from './activity.js';
-import { grantOf } from '../federation/scopes.js';
-import type { Federation, RouteOptions } from '../federation/federation.js';
+import { acceptsNotification, allows, needOf, type Need } from '../federation/method-grants.js';
+import { grantOf, type Grant } from '../federation/scopes.js';
+import type { Federation, ListKind, RouteOptions } from '../federation/federation.js';
 import { describeError, GatewayError } from '../shared/errors.js';
 import { PRESERIALIZED } from '../shared/json-rpc.js';
-import type { DirectHandler } from './http-transport.js';
+import { maskErrorText } from '../shared/mask-error.js';
+import type { Admission, DirectHandler } from './http-transport.js';
 import type { Logger } from '../shared/logger.js';
-import { BUILTIN_NAMES, BUILTIN_TOOLS, findTools, whoami, type Identity } from './builtins.js';
+import { BUILTIN_NAMES, BUILTIN_TOOLS, findTools, reportBackends, whoami, type Identity } from './builtins.js';
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
@@ -65,6 +68,14 @@ export interface SessionServerOptions {
   statuses: () => BackendStatus[];
   serverInfo: { name: string; version: string };
   identity: Identity;
+  /**
+   * The caller's scopes now: for an OAuth client, the owner's current decision for it. Read at every
+   * check, so a change the owner makes applies to this session's next message. Default: the
+   * identity's scopes, fixed.
+   */
+  scopes?: () => readonly string[];
+  /** Masks secrets in a backend's error text before `whoami` shows it. Default: generic masking only. */
+  maskError?: (backend: string, text: string) => string;
   listPageSize: number;
   subscriptions: SubscriptionRegistry;
   logger: Logger;
@@ -83,6 +94,18 @@ export interface SessionServer {
   server: Server;
   /** Answers a plain tools/call without the SDK's protocol layer; undefined for any other request. */
   direct: DirectHandler;
+  /**
+   * The gate every client message passes before any handler (the transport calls it): a method
+   * missing from the grant table (method-grants.ts) is refused, and so is a request outside the grant.
+   */
+  admit: Admission;
+  /** The caller's grant now. */
+  grant(): Grant;
+  /**
+   * Whether what this session would list of `kind` changed since it was last asked (the first time:
+   * since the session opened); remembers the current view. Sessions are told list_changed only then.
+   */
+  viewChanged(kind: ListKind): boolean;
   /** Minimum level of backend log messages this session wants; set by `logging/setLevel`. */
   logLevel(): LoggingLevel;
   wantsLog(level: LoggingLevel): boolean;
@@ -103,24 +126,81 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
   });
   let level: LoggingLevel = 'info';
   const relay = relayWith(options.logger);
-  // Tools are filtered by the session's grant (the local owner's wildcard sees everything).
-  // Sessions with equal grants share a visibility key, and with it the cached tool list.
-  const grant = grantOf(identity.scopes);
+  // Everything is filtered by the session's grant (the local owner's wildcard sees everything),
+  // read afresh each time: the owner may change it while the session lasts. Sessions with equal
+  // grants share a visibility key, and with it the cached tool list.
+  const scopesNow = options.scopes ?? (() => identity.scopes);
+  let current: { scopes: readonly string[]; grant: Grant } | undefined;
+  const grant = (): Grant => {
+    const scopes = scopesNow();
+    if (current?.scopes !== scopes) current = { scopes, grant: grantOf(scopes) };
+    return current.grant;
+  };
   const visible = (name: string) => {
     const tool = federation.catalog.tool(name);
-    return tool !== undefined && grant.allowsTool(tool);
+    return tool !== undefined && grant().allowsTool(tool);
   };
-  const visibilityKey = grant.key;
+  const mask = options.maskError ?? ((_backend: string, text: string) => maskErrorText(text, []));
   const caller = {
     clientId: identity.clientId,
     ...(identity.clientName !== undefined ? { clientName: identity.clientName } : {}),
   };
 
+  /**
+   * The grant check of the method table, for the gate and again in each handler that reaches a
+   * backend (sessions without the gate, such as in-memory ones, get the same answers). A method
+   * the table lacks is not served (JSON-RPC 2.0 §5.1: -32601); a request outside the grant is
+   * answered as if what it names did not exist, as the lists hide it.
+   */
+  const enforce = (method: string, params: Record<string, unknown> | undefined): void => {
+    const need = needOf(method, params, federation.catalog);
+    if (!need) throw new WireError(ErrorCode.MethodNotFound, `Method not found: ${method}`);
+    if (allows(grant(), need)) return;
+    throw outsideGrant(need as Extract<Need, { kind: 'backend' }>);
+  };
+  const outsideGrant = (need: Extract<Need, { kind: 'backend' }>): WireError => {
+    switch (need.target) {
+      case 'tool':
+        options.activity?.start({ ...caller, tool: need.name, backend: need.backend })(
+          'refused',
+          'unknown tool, or outside the grant',
+        );
+        return new WireError(ErrorCode.InvalidParams, `Unknown tool: ${need.name}`);
+      case 'prompt':
+        return new WireError(ErrorCode.InvalidParams, `Unknown prompt: ${need.name}`);
+      case 'template':
+        // As federation.complete answers a template nobody serves.
+        return new WireError(-32002, `No backend serves resource template ${need.name}`);
+      case 'resource':
+        // MCP spec: resource not found is -32002.
+        return new WireError(-32002, `Resource not found: ${need.name}`);
+    }
+  };
+  const admit: Admission = (message: JSONRPCRequest | JSONRPCNotification) => {
+    if (!('id' in message)) return acceptsNotification(message.method) ? undefined : NOT_ACTED_ON;
+    try {
+      enforce(message.method, message.params);
+      return undefined;
+    } catch (error) {
+      if (!(error instanceof WireError)) {
+        options.logger.error('grant check failed', { method: message.method, error: describeError(error) });
+        return { code: ErrorCode.InternalError, message: 'Internal gateway error' };
+      }
+      const refusal = error;
+      return {
+        code: refusal.code,
+        message: refusal.message,
+        ...(refusal.data !== undefined && { data: refusal.data }),
+      };
+    }
+  };
+
   server.setRequestHandler(ListToolsRequestSchema, (request) => {
     const catalog = federation.catalog;
     const cursor = request.params?.cursor;
-    if (cursor === undefined && options.listPageSize === 0) return fullToolList(catalog, visibilityKey, visible);
-    const tools = catalog.tools.filter((tool) => visible(tool.name)).map((tool) => tool.definition);
+    const granted = grant();
+    if (cursor === undefined && options.listPageSize === 0) return fullToolList(catalog, granted);
+    const tools = visibleTools(catalog, granted);
     const { items, nextCursor } = paginate([...BUILTIN_TOOLS, ...tools], cursor, options.listPageSize);
     return nextCursor ? { tools: items, nextCursor } : { tools: items };
   });
@@ -131,17 +211,21 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
     args: Record<string, unknown> | undefined,
     route: (call: (options: RouteOptions) => Promise<Record<string, unknown>>) => Promise<Record<string, unknown>>,
   ): unknown => {
+    enforce('tools/call', { name });
     const tool = federation.catalog.tool(name);
     const done = options.activity?.start({ ...caller, tool: name, args, ...(tool ? { backend: tool.backend } : {}) });
     if (BUILTIN_NAMES.has(name)) {
       done?.('ok');
-      if (name === 'whoami') return whoami(identity, options.statuses());
+      if (name === 'whoami') {
+        const scopes = scopesNow();
+        return whoami(identity, scopes, reportBackends(options.statuses(), grant(), mask));
+      }
       return findTools(federation.catalog, visible, args);
     }
-    if (!tool || !visible(name)) {
+    if (!tool) {
       // A backend still starting has no tools listed yet: retryable, but only for a client granted that backend.
-      const starting = tool ? undefined : federation.startingBackend(name);
-      if (starting && grant.allowsRead(starting.backendId)) {
+      const starting = federation.startingBackend(name);
+      if (starting && grant().allowsRead(starting.backendId)) {
         done?.('error', starting.message);
         throw new WireError(GATEWAY_ERROR_CODES.backendUnavailable, starting.message, starting.data);
       }
@@ -190,33 +274,18 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
     }
   };
 
-  // Prompts and resources need the read grant of the backend that owns them.
-  const promptVisible = (name: string) => {
-    const prompt = federation.catalog.prompt(name);
-    return prompt !== undefined && grant.allowsRead(prompt.backendId);
-  };
-  const resourceVisible = (uri: string) => {
-    const owner = federation.catalog.resourceOwner(uri);
-    return owner === undefined || grant.allowsRead(owner.id);
-  };
-  const refuseResource = (uri: string) => {
-    // MCP spec: resource not found is -32002; a resource outside the grant does not exist for this client.
-    if (!resourceVisible(uri)) throw new WireError(-32002, `Resource not found: ${uri}`);
-  };
-
   server.setRequestHandler(ListPromptsRequestSchema, (request) => {
-    const prompts = federation.catalog.prompts
-      .filter((prompt) => grant.allowsRead(prompt.backendId))
-      .map((prompt) => prompt.definition);
+    const prompts = visiblePrompts(federation.catalog, grant());
     const { items, nextCursor } = paginate(prompts, request.params?.cursor, options.listPageSize);
     return nextCursor ? { prompts: items, nextCursor } : { prompts: items };
   });
 
   server.setRequestHandler(GetPromptRequestSchema, (request, extra) => {
     const { name } = request.params;
-    if (!promptVisible(name)) {
-      const starting = federation.catalog.prompt(name) ? undefined : federation.startingBackend(name);
-      if (starting && grant.allowsRead(starting.backendId)) {
+    enforce('prompts/get', request.params);
+    if (!federation.catalog.prompt(name)) {
+      const starting = federation.startingBackend(name);
+      if (starting && grant().allowsRead(starting.backendId)) {
         throw new WireError(GATEWAY_ERROR_CODES.backendUnavailable, starting.message, starting.data);
       }
       throw new WireError(ErrorCode.InvalidParams, `Unknown prompt: ${name}`);
@@ -225,26 +294,24 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
   });
 
   server.setRequestHandler(ListResourcesRequestSchema, (request) => {
-    const { resources, resourceOwners } = federation.catalog;
-    const allowed = resources.filter((_, i) => grant.allowsRead(resourceOwners[i]!.id));
+    const allowed = visibleResources(federation.catalog, grant());
     const { items, nextCursor } = paginate(allowed, request.params?.cursor, options.listPageSize);
     return nextCursor ? { resources: items, nextCursor } : { resources: items };
   });
 
   server.setRequestHandler(ListResourceTemplatesRequestSchema, (request) => {
-    const { resourceTemplates, templateOwners } = federation.catalog;
-    const allowed = resourceTemplates.filter((_, i) => grant.allowsRead(templateOwners[i]!.id));
+    const allowed = visibleTemplates(federation.catalog, grant());
     const { items, nextCursor } = paginate(allowed, request.params?.cursor, options.listPageSize);
     return nextCursor ? { resourceTemplates: items, nextCursor } : { resourceTemplates: items };
   });
 
   server.setRequestHandler(ReadResourceRequestSchema, (request, extra) => {
-    refuseResource(request.params.uri);
+    enforce('resources/read', request.params);
     return relay(() => relayed(extra, (route) => federation.readResource(request.params.uri, route)));
   });
 
   server.setRequestHandler(SubscribeRequestSchema, async (request) => {
-    refuseResource(request.params.uri);
+    enforce('resources/subscribe', request.params);
     await relay(() => options.subscriptions.subscribe(server, request.params.uri));
     return {};
   });
@@ -255,12 +322,23 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
   });
 
   server.setRequestHandler(CompleteRequestSchema, (request) => {
-    const params = request.params as Parameters<Federation['complete']>[0];
-    if (params.ref.type === 'ref/prompt' && typeof params.ref.name === 'string' && !promptVisible(params.ref.name)) {
-      throw new WireError(ErrorCode.InvalidParams, `Unknown prompt: ${params.ref.name}`);
-    }
-    return relay(() => federation.complete(params));
+    enforce('completion/complete', request.params);
+    return relay(() => federation.complete(request.params as Parameters<Federation['complete']>[0]));
   });
+
+  // What the session last saw of each list: its catalog and grant, compared by content only when
+  // either changed (most list_changed events concern other sessions' backends).
+  const seen = {} as Record<ListKind, { catalog: FederatedCatalog; key: string }>;
+  for (const kind of ['tools', 'prompts', 'resources'] as const) {
+    seen[kind] = { catalog: federation.catalog, key: grant().key };
+  }
+  const viewChanged = (kind: ListKind): boolean => {
+    const now = { catalog: federation.catalog, key: grant().key };
+    const before = seen[kind];
+    seen[kind] = now;
+    if (now.catalog === before.catalog && now.key === before.key) return false;
+    return viewSignature(kind, before.catalog, before.key, grant) !== viewSignature(kind, now.catalog, now.key, grant);
+  };
 
   server.setRequestHandler(SetLevelRequestSchema, (request) => {
     level = request.params.level;
@@ -270,9 +348,53 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
   return {
     server,
     direct,
+    admit,
+    grant,
+    viewChanged,
     logLevel: () => level,
     wantsLog: (messageLevel) => LOG_LEVELS.indexOf(messageLevel) >= LOG_LEVELS.indexOf(level),
   };
+}
+
+/** A client notification the gateway does not act on: dropped (JSON-RPC 2.0 §4.1 forbids answering it). */
+const NOT_ACTED_ON = { code: ErrorCode.MethodNotFound, message: 'Notification not handled' } as const;
+
+const visibleTools = (catalog: FederatedCatalog, grant: Grant) =>
+  catalog.tools.filter((tool) => grant.allowsTool(tool)).map((tool) => tool.definition);
+const visiblePrompts = (catalog: FederatedCatalog, grant: Grant) =>
+  catalog.prompts.filter((prompt) => grant.allowsRead(prompt.backendId)).map((prompt) => prompt.definition);
+const visibleResources = (catalog: FederatedCatalog, grant: Grant) =>
+  catalog.resources.filter((_, i) => grant.allowsRead(catalog.resourceOwners[i]!.id));
+const visibleTemplates = (catalog: FederatedCatalog, grant: Grant) =>
+  catalog.resourceTemplates.filter((_, i) => grant.allowsRead(catalog.templateOwners[i]!.id));
+
+const viewCache = new WeakMap<FederatedCatalog, Map<string, string>>();
+
+/**
+ * What a grant lists of one kind in one catalog version, as a string to compare: cached per catalog
+ * (immutable, so old versions are collected) and grant key, so sessions with equal grants share it.
+ * A key other than the current grant's is rebuilt into its grant (a key lists the scopes).
+ */
+function viewSignature(kind: ListKind, catalog: FederatedCatalog, key: string, current: () => Grant): string {
+  let byKey = viewCache.get(catalog);
+  if (!byKey) {
+    byKey = new Map();
+    viewCache.set(catalog, byKey);
+  }
+  const cacheKey = `${kind}\u0000${key}`;
+  let signature = byKey.get(cacheKey);
+  if (signature === undefined) {
+    const grant = current().key === key ? current() : grantOf(key ? key.split(' ') : []);
+    const view =
+      kind === 'tools'
+        ? visibleTools(catalog, grant)
+        : kind === 'prompts'
+          ? visiblePrompts(catalog, grant)
+          : [visibleResources(catalog, grant), visibleTemplates(catalog, grant)];
+    signature = JSON.stringify(view);
+    byKey.set(cacheKey, signature);
+  }
+  return signature;
 }
 
 type ToolList = { tools: Tool[]; [PRESERIALIZED]: string };
@@ -283,17 +405,17 @@ const toolListCache = new WeakMap<FederatedCatalog, Map<string, ToolList>>();
  * of grants that decides which tools a session sees): catalogs are immutable and rebuilt on
  * change, so the catalog object itself keys the cache and old versions are collected.
  */
-function fullToolList(catalog: FederatedCatalog, visibilityKey: string, visible: (name: string) => boolean): ToolList {
+function fullToolList(catalog: FederatedCatalog, grant: Grant): ToolList {
   let byVisibility = toolListCache.get(catalog);
   if (!byVisibility) {
     byVisibility = new Map();
     toolListCache.set(catalog, byVisibility);
   }
-  let entry = byVisibility.get(visibilityKey);
+  let entry = byVisibility.get(grant.key);
   if (!entry) {
-    const tools = [...BUILTIN_TOOLS, ...catalog.tools.filter((tool) => visible(tool.name)).map((t) => t.definition)];
+    const tools = [...BUILTIN_TOOLS, ...visibleTools(catalog, grant)];
     entry = { tools, [PRESERIALIZED]: JSON.stringify({ tools }) };
-    byVisibility.set(visibilityKey, entry);
+    byVisibility.set(grant.key, entry);
   }
   return entry;
 }

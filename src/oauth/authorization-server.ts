@@ -7,6 +7,7 @@ import { cleanClientName, makeRoomForCimdClient, makeRoomForDcrClient, sweepOAut
 import { ClientMetadataFetcher, isMetadataClientId } from './client-metadata.js';
 import { renderConsentPage, renderWaitingPage, type ScopeGroup } from './consent-page.js';
 import { OAuthError } from './errors.js';
+import { rememberedGrant } from './grants.js';
 import type { KeyRing } from './keys.js';
 import { RefreshGrace } from './refresh-grace.js';
 import { checkRedirectUris, matchRedirectUri } from './redirect-uri.js';
@@ -415,19 +416,13 @@ export class AuthorizationServer {
       mode: this.#options.prompter.mode(origin),
     };
 
-    // The owner decided for this client before: a request within that decision needs no new consent.
-    // Only where the requesting browser is the owner's ('page'): through a tunnel anyone may start an
-    // authorization with a known client id (a metadata-document id is a public URL), so each waits.
-    const remembered = this.#options.store.state.consents[client.clientId];
-    if (pending.mode === 'page' && remembered && pending.requestedScopes.every((s) => remembered.scopes.includes(s))) {
-      const scopes = pending.requestedScopes.length > 0 ? pending.requestedScopes : remembered.scopes;
-      return {
-        kind: 'redirect',
-        location: this.#issueCode(
-          pending,
-          scopes.filter((s) => supported.includes(s)),
-        ),
-      };
+    // The owner decided for this client before: it gets that decision, whatever it asks for now
+    // (grants.ts), so a server added since does not send it through consent again. Only where the
+    // requesting browser is the owner's ('page'): through a tunnel anyone may start an authorization
+    // with a known client id (a metadata-document id is a public URL), so each waits.
+    const remembered = rememberedGrant(this.#options.store.state.consents[client.clientId], supported);
+    if (pending.mode === 'page' && remembered) {
+      return { kind: 'redirect', location: this.#issueCode(pending, remembered) };
     }
 
     if (pending.mode === 'owner' && this.pendingConsents().length >= MAX_OWNER_PENDING) {

@@ -136,7 +136,7 @@ describe.skipIf(!hasChromium && !process.env.CI)('console sign-in (headless, in 
     expect(gw.gateway.backendStatuses().map((s) => s.name)).toEqual(['toy']);
   });
 
-  it('shows an application after its OAuth consent, and revoking it there refuses its next call', async () => {
+  it('shows an application after its OAuth consent, changes its access per server, and revoking it there refuses its next call', async () => {
     await using gw = await consoleGateway();
     const provider = new MemoryOAuthProvider('http://127.0.0.1:53999/callback', 'Console Test App');
     const first = new StreamableHTTPClientTransport(new URL(gw.address.mcpUrl), { authProvider: provider });
@@ -151,8 +151,17 @@ describe.skipIf(!hasChromium && !process.env.CI)('console sign-in (headless, in 
     const { page } = browser;
     await openPage(page, 'Clients & access');
     const row = page.getByRole('row', { name: /Console Test App/ });
-    await row.getByText('mcp:toy:read').waitFor({ timeout: 10_000 });
+    const access = row.getByRole('combobox', { name: 'Console Test App: access to toy' });
+    await expect.poll(() => access.inputValue(), { timeout: 10_000 }).toBe('read');
     await page.screenshot({ path: join(ROOT, 'test-results', 'console-clients.png') });
+    // The owner gives it write access there: its next request sees every tool, without a new sign-in.
+    expect((await client.listTools()).tools.map((t) => t.name)).not.toContain('toy__add_tool');
+    await access.selectOption('write');
+    await waitFor(
+      async () => (await client.listTools()).tools.some((t) => t.name === 'toy__add_tool'),
+      'write access applied',
+    );
+    await expect.poll(() => access.inputValue(), { timeout: 10_000 }).toBe('write');
     page.once('dialog', (dialog) => void dialog.accept());
     await row.getByRole('button', { name: 'Revoke' }).click();
     await row.getByText('Revoked').waitFor({ timeout: 10_000 });

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { launchChromium } from './browser.js';
@@ -12,6 +13,8 @@ export async function recordingBrowser(dir: string): Promise<{
   script: string;
   /** Waits for the URL the client opened. */
   opened: (what: () => string, timeoutMs?: number) => Promise<string>;
+  /** Whether the client has opened the browser so far. */
+  wasOpened: () => boolean;
 }> {
   const urlFile = join(dir, 'browser-url.txt');
   const script = join(dir, 'browser.sh');
@@ -19,6 +22,7 @@ export async function recordingBrowser(dir: string): Promise<{
   await chmod(script, 0o755);
   return {
     script,
+    wasOpened: () => existsSync(urlFile),
     async opened(what, timeoutMs = 30_000) {
       try {
         return await waitFor(

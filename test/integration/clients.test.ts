@@ -4,6 +4,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CLAUDE_DESKTOP_CLIENT_METADATA } from '../../src/clients/claude-desktop.js';
 import { parseJsonc, toValue } from '../../src/clients/jsonc.js';
 import { startGateway, waitFor } from '../helpers/gateway.js';
 import { homeEnv, runCliIn, spawnCliIn } from '../helpers/home-cli.js';
@@ -31,7 +32,10 @@ const cases: Case[] = [
     config: '.config/Claude/claude_desktop_config.json',
     serversKey: 'mcpServers',
     marker: '.local/share/applications/claude-desktop.desktop',
-    entry: (url) => ({ command: expect.stringMatching(/[/\\]npx(\.cmd)?$/), args: ['-y', 'mcp-remote', url] }),
+    entry: (url) => ({
+      command: expect.stringMatching(/[/\\]npx(\.cmd)?$/),
+      args: ['-y', 'mcp-remote', url, '--static-oauth-client-metadata', CLAUDE_DESKTOP_CLIENT_METADATA],
+    }),
   },
   {
     client: 'claude-code',
