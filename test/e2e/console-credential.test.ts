@@ -123,8 +123,9 @@ describe.skipIf(!hasChromium && !process.env.CI)('the console credential from an
       (res) => res.url() === `${origin}/api/tokens` && res.request().isNavigationRequest(),
     );
     await attacker.evaluate('document.forms[0].submit()');
-    expect((await form).status()).toBe(401);
-    expect(await attacker.textContent('body')).toContain('Owner sign-in required');
+    // Refused before any owner check: a browser Origin must be the gateway's own, port included.
+    expect((await form).status()).toBe(403);
+    expect(await attacker.textContent('body')).toContain('Origin not allowed');
 
     // Every attempt that reached the gateway was refused.
     expect(answers.filter((a) => a.method === 'POST').length).toBeGreaterThanOrEqual(2);

@@ -584,7 +584,7 @@ describe.skipIf(!hasChromium && !process.env.CI)('console sign-in (headless, in 
       await page.getByText('/data/logs', { exact: true }).waitFor();
       expect(await page.getByText('Start at login is a setting of the desktop app').count()).toBe(0);
       await toggle.click();
-      await page.waitForFunction('window.cortexCalls.length === 1');
+      await page.waitForFunction(() => (globalThis as unknown as { cortexCalls: unknown[] }).cortexCalls.length === 1);
       expect(await toggle.isChecked()).toBe(true);
       expect(await page.evaluate('window.cortexCalls')).toEqual([{ startAtLogin: true }]);
       await page.screenshot({ path: join(ROOT, 'test-results', 'console-settings-desktop.png'), fullPage: true });
