@@ -4,11 +4,10 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Page } from 'playwright-core';
 import { CONSOLE_SESSION_STORAGE_KEY } from '../../src/api/contract.js';
 import { parseConfig } from '../../src/config/load.js';
 import { createGateway } from '../../src/index.js';
-import { hasChromium, launchChromium } from '../helpers/browser.js';
+import { consoleSignedIn, hasChromium, launchChromium } from '../helpers/browser.js';
 import { ROOT, tempDir } from '../helpers/gateway.js';
 
 const CONSOLE = join(ROOT, 'dist/renderer');
@@ -59,10 +58,6 @@ async function otherLocalApp(gatewayOrigin: string) {
     [Symbol.asyncDispose]: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
-
-/** The console page has spent its link: the secret is stored and the token is out of the address bar. */
-const consoleSignedIn = (page: Page) =>
-  page.waitForFunction(`location.pathname === '/app/' && !!localStorage.getItem('${CONSOLE_SESSION_STORAGE_KEY}')`);
 
 // Finding 1 of issue 9: a cookie for 127.0.0.1 reaches every port, so the console's credential
 // must not be one. These run in the owner's own browser, signed in, with the other app open.

@@ -10,7 +10,7 @@ import { createGateway, type Gateway, type GatewayDeps } from '../../src/index.j
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Page } from 'playwright-core';
-import { hasChromium, launchChromium } from '../helpers/browser.js';
+import { consoleSignedIn, hasChromium, launchChromium } from '../helpers/browser.js';
 import { approve, MemoryOAuthProvider } from '../helpers/oauth.js';
 import { connectClient, nodeBackend, ROOT, TOY, waitFor } from '../helpers/gateway.js';
 
@@ -53,13 +53,6 @@ async function signedIn(gateway: Gateway, viewport?: { width: number; height: nu
   await page.goto(gateway.consoleLoginUrl());
   await consoleSignedIn(page);
   return { page, browser, [Symbol.asyncDispose]: () => browser.close() };
-}
-
-/** The console page has spent its link: the secret is stored and the token is out of the address bar. */
-async function consoleSignedIn(page: Page) {
-  await page.waitForFunction(
-    `location.pathname === '/app/' && !!localStorage.getItem('${CONSOLE_SESSION_STORAGE_KEY}')`,
-  );
 }
 
 /** The session secret the console page keeps. */
@@ -296,7 +289,8 @@ describe.skipIf(!hasChromium && !process.env.CI)('console sign-in (headless, in 
       expect(after.globalShortcut).toBe('Ctrl+Space');
       expect(after.mcpServers.mine).toEqual(before.mcpServers.mine);
       const ours = Object.values(after.mcpServers).find((e) => e.args?.includes('mcp-remote'));
-      expect(ours?.args?.at(-1)).toBe(gateway.address!.mcpUrl);
+      // npx -y mcp-remote <url> [--static-oauth-client-metadata …]: the URL follows the package name.
+      expect(ours?.args?.[ours.args.indexOf('mcp-remote') + 1]).toBe(gateway.address!.mcpUrl);
 
       await page.getByRole('button', { name: 'Start public URL' }).click();
       await page.getByText(/https:\/\/[a-z0-9-]+\.trycloudflare\.com\/mcp/).waitFor({ timeout: 20_000 });
