@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { basename } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OAUTH_MANIFEST } from '../../src/oauth/store.js';
 import { createConsoleLogger } from '../../src/shared/logger.js';
 import { writeFileAtomic, type WriteFileAtomic } from '../../src/store/atomic.js';
 import { startGateway, tempDir, waitFor, type RunningGateway, type TempDir } from '../helpers/gateway.js';
@@ -9,7 +10,7 @@ import { approve } from '../helpers/oauth.js';
 /**
  * The token lifecycle against a real gateway: a code is exchanged once, a refresh token rotates
  * once and a retry gets the same answer, a replay revokes, a dropped key takes its tokens with it.
- * Races are made certain, not left to luck: writes of oauth.json can be held, so one request is
+ * Races are made certain, not left to luck: the OAuth store's commits can be held, so one request is
  * still issuing when the next arrives, and the gateway's log says when that next one got there.
  */
 
@@ -18,11 +19,14 @@ const REDIRECT = 'http://127.0.0.1:5555/cb';
 /** A controllable clock shared with the gateway, to step past the refresh grace window. */
 const clock = { offset: 0, now: () => Date.now() + clock.offset };
 
-/** writeFileAtomic, with the writes of oauth.json held while `hold()` is in force. */
+/**
+ * writeFileAtomic, with the OAuth store's commits held while `hold()` is in force: each change is
+ * committed by writing the manifest `state.json` last (src/oauth/store.ts), so that is the write held.
+ */
 function gatedWrites() {
   let held: Array<() => void> | undefined;
   const writeFile: WriteFileAtomic = async (path, data, mode, options) => {
-    if (held && basename(path) === 'oauth.json') await new Promise<void>((resolve) => held!.push(resolve));
+    if (held && basename(path) === OAUTH_MANIFEST) await new Promise<void>((resolve) => held!.push(resolve));
     await writeFileAtomic(path, data, mode, options);
   };
   return {
