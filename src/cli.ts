@@ -6,13 +6,14 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BackendPool } from './backends/pool.js';
 import { resolveCliCommand } from './cli-command.js';
-import { approvalsCommand, startServeTunnel, tunnelCommand } from './cli-tunnel.js';
+import { announceApprovals, approvalsCommand, startServeTunnel, tunnelCommand } from './cli-tunnel.js';
 import { clientsCommand, connectCommand, disconnectCommand } from './cli-clients.js';
 import { importCommand } from './cli-import.js';
 import type { BackendStatus } from './backends/types.js';
 import { formatTable, parseCommand, ownerCall } from './cli-common.js';
 import { plainSecrets, secretCommand } from './cli-secret.js';
 import { loadConfig, withGateway } from './config/load.js';
+import { nonLoopbackWarning } from './http/exposure.js';
 import { startGatewayInstance } from './gateway-instance.js';
 import { createGateway } from './index.js';
 import { readRuntimeInfo } from './runtime-file.js';
@@ -43,9 +44,9 @@ Commands:
   token list | token revoke ID
              Personal access tokens of the running gateway
   login      Print a new one-time sign-in link to the running gateway's console
-  approvals [list] | approvals approve ID [--scope S…] | approvals deny ID
-             Sign-ins through the tunnel waiting for the owner (approve grants what was asked
-             unless --scope narrows it)
+  approvals [list] | approvals approve CODE [--scope S…] | approvals deny CODE
+             Sign-ins waiting for the owner, each with the code its browser shows (approve
+             grants read access to what was asked unless --scope says which scopes)
   tunnel [status|start|stop]
              The running gateway's public tunnel (for claude.ai connectors)
   clients    MCP client apps found here (Claude Desktop, Claude Code, Cursor, VS Code, Windsurf,
@@ -103,7 +104,7 @@ async function main(argv: string[]): Promise<number> {
     case 'login':
       return login(rest);
     case 'approvals':
-      return approvalsCommand(rest, (text) => process.stdout.write(text));
+      return approvalsCommand(rest, (text) => process.stdout.write(text), await typedCommand());
     case 'tunnel':
       return tunnelCommand(rest, (text) => process.stdout.write(text));
     case 'clients':
@@ -258,6 +259,10 @@ async function serve(args: string[]): Promise<number> {
   if (explicitPort === false && address.port !== config.gateway.port) {
     logger.warn(`port ${config.gateway.port} was busy; listening on ${address.port} instead`);
   }
+  const exposed = nonLoopbackWarning(config.gateway.host, cliCommand);
+  if (exposed) logger.warn(exposed);
+  // Each sign-in waiting for approval is printed here (the headless notification), with its code.
+  announceApprovals(running, (text) => process.stdout.write(text), cliCommand);
   let tunnelLine = '';
   if (flags.tunnel) {
     try {

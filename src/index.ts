@@ -29,6 +29,7 @@ import { createRequestListener } from './http/app.js';
 import type { Importer } from './http/import-routes.js';
 import type { OwnerSettings } from './http/settings-routes.js';
 import { ConsoleSessions } from './http/console-auth.js';
+import { exposureOf } from './http/exposure.js';
 import { createTunnelSurface, TUNNEL_CORS_ORIGINS } from './http/tunnel-surface.js';
 import { needOf, scopeNeeded as neededScope } from './federation/method-grants.js';
 import { backendScope, grantOf, supportedScopes } from './federation/scopes.js';
@@ -90,7 +91,11 @@ export interface GatewayDeps {
    * (`resolveCliCommand` in cli-command.ts computes it). Default: `cortex-gateway`.
    */
   cliCommand?: string;
-  /** How authorization requests are put to the owner; the browser consent page by default. */
+  /**
+   * Where sign-ins on the local listener may be approved (the page of a browser signed in to the
+   * console, or only the approval list) and who is told one waits. Listeners reachable from
+   * elsewhere always use the approval list, whatever this says.
+   */
   consentPrompter?: ConsentPrompter;
   /** Fetcher of Client ID Metadata Documents (tests point it at local servers). */
   clientMetadata?: ClientMetadataFetcher;
@@ -127,7 +132,7 @@ export interface GatewayEvents {
   /** The owner paused (true) or resumed (false) serving clients. */
   paused: [boolean];
   'tunnel-state': [TunnelStatus];
-  /** An authorization request (through the tunnel) waits for the owner: notify. */
+  /** A sign-in waits in the owner's approval list (any listener): notify, with its code. */
   'consent-requested': [PendingConsentView];
 }
 
@@ -350,11 +355,16 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
     const publicOrigin = tunnelOrigin();
     return publicOrigin ? [...origins(), publicOrigin] : origins();
   };
-  // Only the local listener's browser is the owner's: a request from any other origin (the tunnel,
-  // open to the internet) waits for the owner to decide in the app.
+  // Every sign-in waits in the owner's approval list. On a listener only this machine reaches, a
+  // browser signed in to the console may also approve on the page. Where a request may come from
+  // elsewhere (the tunnel; this listener with allowedHosts or bound to a non-loopback address),
+  // only the list decides: the requester there is anyone.
+  const exposed = exposureOf(config.gateway).length > 0;
   const prompter: ConsentPrompter = {
     mode: (origin) =>
-      origins().some((o) => o.issuer === origin.issuer) ? (deps.consentPrompter?.mode(origin) ?? 'page') : 'owner',
+      !exposed && origin.listener !== 'tunnel' && origins().some((o) => o.issuer === origin.issuer)
+        ? (deps.consentPrompter?.mode(origin) ?? 'page')
+        : 'owner',
     requested: (request) => {
       deps.consentPrompter?.requested?.(request);
       events.emit('consent-requested', request);
@@ -606,6 +616,7 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
       supportedScopes: () => supportedScopes(config),
       scopeGroups,
       prompter,
+      cliCommand,
       ...(deps.clientMetadata ? { clientMetadata: deps.clientMetadata } : {}),
     });
     const auth = oauth;

@@ -126,7 +126,7 @@ function wireGatewayEvents(
     show({ backends });
   });
   gateway.events.on('paused', (paused) => show({ gateway: paused ? 'paused' : 'running' }));
-  // Requests through the tunnel wait for the owner: say so, and count them in the tray.
+  // Sign-ins wait in the owner's approval list: say so, with the code to compare, and count them in the tray.
   const pendingCount = () => gateway.authorizationServer?.pendingConsents().length ?? 0;
   gateway.events.on('consent-requested', (request) => {
     const note = approvalNotification(request);

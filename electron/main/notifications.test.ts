@@ -27,11 +27,32 @@ describe('backendNotifications', () => {
 });
 
 describe('approvalNotification', () => {
-  it('names the client and where it returns to', () => {
-    expect(approvalNotification({ id: 'r1', clientName: 'claude.ai', redirectHost: 'claude.ai' })).toEqual({
+  it('names the client, the code to compare and where it returns to', () => {
+    expect(
+      approvalNotification({
+        id: 'r1',
+        userCode: 'WDJB-MJHT',
+        clientName: 'Claude',
+        redirectHost: 'claude.ai',
+        listener: 'tunnel',
+      }),
+    ).toEqual({
       key: 'approval:r1',
-      title: 'claude.ai asks for access',
-      body: 'It will return to claude.ai. Open Cortex to approve or deny.',
+      title: 'Claude asks for access',
+      body:
+        'Code WDJB-MJHT through the public tunnel; it will return to claude.ai. ' +
+        'Open Cortex to approve or deny, if the sign-in page shows the same code.',
     });
+  });
+
+  it('does not mention the tunnel for a sign-in on this machine', () => {
+    const note = approvalNotification({
+      id: 'r2',
+      userCode: 'BCDF-GHJK',
+      clientName: 'Cursor',
+      redirectHost: 'cursor:',
+      listener: 'local',
+    });
+    expect(note.body).toMatch(/^Code BCDF-GHJK; it will return to cursor:\./);
   });
 });

@@ -39,15 +39,23 @@ export function backendNotifications(
   return out;
 }
 
-/** A client asking for access that needs the owner's approval in the app. */
+/**
+ * A sign-in waiting for the owner's approval, with the code its browser shows: the owner approves
+ * it in the console after checking that the codes match (another requester may use the same name).
+ */
 export function approvalNotification(request: {
   id: string;
+  userCode: string;
   clientName: string;
   redirectHost: string;
+  listener: 'local' | 'tunnel';
 }): DesktopNotification {
+  const where = request.listener === 'tunnel' ? ' through the public tunnel' : '';
   return {
     key: `approval:${request.id}`,
     title: `${request.clientName} asks for access`,
-    body: `It will return to ${request.redirectHost}. Open Cortex to approve or deny.`,
+    body:
+      `Code ${request.userCode}${where}; it will return to ${request.redirectHost}. ` +
+      'Open Cortex to approve or deny, if the sign-in page shows the same code.',
   };
 }

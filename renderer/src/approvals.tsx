@@ -44,7 +44,40 @@ export function scopeLabel(scope: string, known: readonly ScopeView[]): { title:
     : { title: `${view.backend}: write`, detail: `every tool (${tools}), includes read` };
 }
 
-/** One waiting request: who asks, where it returns to, and the scopes the owner may narrow. */
+/** Where a waiting request came from: listener and address, browser, and how the client is known. */
+function Origin({ request }: { request: PendingConsentView }) {
+  const client =
+    request.clientSource === 'cimd'
+      ? `metadata document at ${request.clientDomain ?? request.clientId}`
+      : 'registered through /register';
+  return (
+    <dl className="request-origin">
+      <dt>Came in</dt>
+      <dd>
+        {request.listener === 'tunnel' ? 'through the public tunnel' : "on this machine's listener"} (
+        <code>{request.origin}</code>) from <code>{request.remoteAddress ?? 'an unknown address'}</code>
+      </dd>
+      <dt>Browser</dt>
+      <dd>
+        <bdi>{request.userAgent ?? 'not given'}</bdi>
+      </dd>
+      <dt>Client</dt>
+      <dd>
+        {client}
+        {request.clientRegisteredAt !== undefined && <>, {ago(request.clientRegisteredAt)}</>}
+      </dd>
+      <dt>Returns to</dt>
+      <dd>
+        <code className="scope">{request.redirectHost}</code>
+      </dd>
+    </dl>
+  );
+}
+
+/**
+ * One waiting request: its code (the owner checks it is the one their sign-in page shows), who
+ * asks and from where, and the scopes: read access ticked, write access only if the owner ticks it.
+ */
 function Approval({
   request,
   scopes,
@@ -54,7 +87,9 @@ function Approval({
   scopes: readonly ScopeView[];
   onDecided: () => void;
 }) {
-  const [chosen, setChosen] = useState<ReadonlySet<string>>(() => new Set(request.requestedScopes));
+  const [chosen, setChosen] = useState<ReadonlySet<string>>(() => new Set(request.suggestedScopes));
+  // What the owner may grant here: what the client asked for, and the read access offered instead.
+  const offered = [...new Set([...request.suggestedScopes, ...request.requestedScopes])].sort();
   const [error, setError] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
   const toggle = (scope: string, on: boolean) => {
@@ -82,19 +117,26 @@ function Approval({
     <div className="approval" role="group" aria-label={`Request from ${request.clientName}`}>
       <div className="approval-head">
         <div>
-          <div className="name">{request.clientName}</div>
-          <div className="kind">
-            returns to <code className="scope">{request.redirectHost}</code> · asked {ago(request.createdAt)}
+          <div className="name">
+            <bdi>{request.clientName}</bdi>
           </div>
+          <div className="kind">asked {ago(request.createdAt)}</div>
         </div>
         <span className="badge badge-degraded">Waiting</span>
       </div>
+      <div className="request-code">
+        <span className="muted-text">Request code</span>
+        <code aria-label="Request code">{request.userCode}</code>
+        <span className="muted-text">Approve only if the sign-in page in your browser shows this same code.</span>
+      </div>
+      <Origin request={request} />
       <fieldset className="checks">
-        <legend>It asks for (untick what it should not get):</legend>
-        {request.requestedScopes.length === 0 && (
-          <span className="muted-text">No server scopes: only the built-in tools.</span>
-        )}
-        {request.requestedScopes.map((scope) => {
+        <legend>
+          It asks for {request.requestedScopes.length ? request.requestedScopes.join(', ') : 'no scope in particular'}.
+          Grant:
+        </legend>
+        {offered.length === 0 && <span className="muted-text">No server scopes: only the built-in tools.</span>}
+        {offered.map((scope) => {
           const label = scopeLabel(scope, scopes);
           return (
             <label key={scope} className="check">
@@ -119,7 +161,7 @@ function Approval({
           Deny
         </button>
         <button type="button" disabled={busy} onClick={() => void decide('approve')}>
-          {chosen.size === request.requestedScopes.length ? 'Approve' : 'Approve selected'}
+          Approve
         </button>
       </div>
     </div>
@@ -127,8 +169,9 @@ function Approval({
 }
 
 /**
- * Authorization requests that wait for the owner: those that arrive through the public tunnel, where
- * anyone could open the consent page. The client's browser continues by itself once decided.
+ * Sign-ins that wait for the owner: every one the owner did not approve on its own page (from a
+ * browser signed in to the console), and all that came from elsewhere (the tunnel). The client's
+ * browser continues by itself once decided.
  */
 export function PendingApprovals() {
   const { pending, reload } = usePendingApprovals();
@@ -150,9 +193,9 @@ export function PendingApprovals() {
       </div>
       {pending && waiting === 0 && (
         <p className="muted-text">
-          Nothing is waiting. Applications that connect through the public tunnel (such as a claude.ai connector) ask
-          here first; approve them with only the access they need. Requests from this computer are approved on the
-          consent page in your browser.
+          Nothing is waiting. Every application that signs in waits here (and in a desktop notification) with a code its
+          sign-in page shows: approve it when the codes match, with only the access it needs. In a browser signed in to
+          this console, a sign-in on this computer can also be approved on its own page.
         </p>
       )}
       {pending?.map((request) => (

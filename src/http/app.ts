@@ -534,7 +534,14 @@ function createExpressApp(
           .status(400)
           .json({ ok: false, error: { code: 'invalid_argument', message: 'decision: must be "approve" or "deny"' } });
       }
-      const scopes = Array.isArray(input.scopes) ? input.scopes.filter((s): s is string => typeof s === 'string') : [];
+      if (input.scopes !== undefined && !Array.isArray(input.scopes)) {
+        return void res.status(400).json({
+          ok: false,
+          error: { code: 'invalid_argument', message: 'scopes: must be a list of scopes', field: 'scopes' },
+        });
+      }
+      // Without scopes, the request's suggested ones: read access at most.
+      const scopes = input.scopes?.filter((s): s is string => typeof s === 'string');
       if (!auth.server.decideAsOwner(String(req.params.id), input.decision === 'approve', scopes)) {
         return void notFound(res, 'pending request with that id');
       }
@@ -573,7 +580,14 @@ function createExpressApp(
 
   if (options.auth) {
     const auth = options.auth;
-    mountOAuthRoutes(app, express, auth.server, (req) => auth.originOf(req), log);
+    mountOAuthRoutes(
+      app,
+      express,
+      auth.server,
+      (req) => auth.originOf(req),
+      log,
+      (req) => options.consoleSessions.ownerPresent(req),
+    );
   }
 
   if (options.consoleDir && existsSync(options.consoleDir)) {

@@ -1,8 +1,11 @@
 import type { Express, NextFunction, Request, Response } from 'express';
 import type expressModule from 'express';
+import { CONSOLE_SESSION_HEADER } from '../api/contract.js';
 import type { AuthorizationServer, AuthorizeOutcome, Origin } from '../oauth/authorization-server.js';
-import { PAGE_HEADERS, renderErrorPage } from '../oauth/consent-page.js';
+import { CONSENT_SCRIPT_PATH, PAGE_HEADERS, renderErrorPage } from '../oauth/consent-page.js';
+import { CONSENT_SCRIPT } from '../oauth/consent-script.js';
 import { OAuthError } from '../oauth/errors.js';
+import { requesterOf } from '../oauth/requester.js';
 import type { Logger } from '../shared/logger.js';
 import { describeError } from '../shared/errors.js';
 import { isStorageError } from '../store/fs-errors.js';
@@ -31,6 +34,35 @@ function sendOutcome(res: Response, outcome: AuthorizeOutcome): void {
   res.send(outcome.kind === 'page' ? outcome.html : renderErrorPage(outcome.title, outcome.message));
 }
 
+/**
+ * The consent page's script gets its decision as JSON: a redirect it could not read through fetch
+ * (an opaque redirect), and an error it shows on the page.
+ */
+function sendDecision(res: Response, outcome: AuthorizeOutcome): void {
+  res.setHeader('Cache-Control', 'no-store');
+  if (outcome.kind === 'redirect') {
+    res.json({ ok: true, value: { location: outcome.location } });
+    return;
+  }
+  if (outcome.kind === 'error-page') {
+    res.status(outcome.status).json({
+      ok: false,
+      error: { code: outcome.code ?? 'refused', message: `${outcome.title}: ${outcome.message}` },
+    });
+    return;
+  }
+  res.status(500).json({ ok: false, error: { code: 'internal', message: 'Unexpected answer' } });
+}
+
+/** What the requester is told when the grant could not be saved (the path stays in the log). */
+function storageDescription(error: { code: string }): string {
+  return error.code === 'disk_full'
+    ? "The gateway's disk is full, so this could not be saved; try again once the owner has freed some space"
+    : 'The gateway could not save this (its data folder refused the write); the owner must fix its permissions';
+}
+
+const SESSION_HEADER = CONSOLE_SESSION_HEADER.toLowerCase();
+
 function flat(query: Request['query']): Record<string, string | undefined> {
   const out: Record<string, string | undefined> = {};
   for (const [key, value] of Object.entries(query)) out[key] = typeof value === 'string' ? value : undefined;
@@ -45,13 +77,17 @@ function formOf(body: unknown): Record<string, string | undefined> {
   return out;
 }
 
-/** Mounts discovery, registration, authorization, consent, token, revocation and JWKS. */
+/**
+ * Mounts discovery, registration, authorization, consent, token, revocation and JWKS.
+ * `ownerPresent` is the proof a consent decision on the page needs (ConsoleSessions#ownerPresent).
+ */
 export function mountOAuthRoutes(
   app: Express,
   express: typeof expressModule,
   server: AuthorizationServer,
   originOf: (req: Request) => Origin,
   logger: Logger,
+  ownerPresent: (req: Request) => boolean,
 ): void {
   const form = express.urlencoded({ extended: false, limit: '64kb' });
   const json = express.json({ limit: '64kb' });
@@ -75,7 +111,13 @@ export function mountOAuthRoutes(
 
   app.get('/authorize', async (req, res, next) => {
     try {
-      sendOutcome(res, await server.authorize(flat(req.query), originOf(req)));
+      const origin = originOf(req);
+      const requester = requesterOf({
+        listener: origin.listener ?? 'local',
+        socketAddress: req.socket.remoteAddress,
+        headers: req.headers,
+      });
+      sendOutcome(res, await server.authorize(flat(req.query), origin, requester));
     } catch (error) {
       next(error);
     }
@@ -89,11 +131,36 @@ export function mountOAuthRoutes(
     }
   });
 
+  // The consent page's own script: served from this origin, the only script its policy allows.
+  app.get(CONSENT_SCRIPT_PATH, (_req, res) => {
+    res
+      .status(200)
+      .set({
+        'content-type': 'text/javascript; charset=utf-8',
+        'cache-control': 'no-store',
+        'x-content-type-options': 'nosniff',
+      })
+      .send(CONSENT_SCRIPT);
+  });
+
+  // A decision on the consent page. The page's script sends it with the owner's console session
+  // and gets JSON; anything else (a plain form POST) is refused with a page: only the owner decides.
   app.post('/consent', form, async (req, res, next) => {
+    const fromScript = req.headers[SESSION_HEADER] !== undefined;
     try {
       const body = (req.body ?? {}) as Record<string, string | string[] | undefined>;
-      sendOutcome(res, await server.decide(body));
+      const outcome = await server.decide(body, ownerPresent(req));
+      if (fromScript) sendDecision(res, outcome);
+      else sendOutcome(res, outcome);
     } catch (error) {
+      if (fromScript && isStorageError(error)) {
+        logger.error('oauth endpoint could not save', { path: '/consent', error: error.message });
+        res
+          .status(500)
+          .set('Cache-Control', 'no-store')
+          .json({ ok: false, error: { code: error.code, message: storageDescription(error) } });
+        return;
+      }
       next(error);
     }
   });
@@ -135,10 +202,7 @@ export function mountOAuthRoutes(
         // The grant could not be saved, so nothing was issued. The path stays in the log: these
         // endpoints also answer through the public tunnel.
         logger.error('oauth endpoint could not save', { path: req.originalUrl.split('?')[0], error: error.message });
-        const description =
-          error.code === 'disk_full'
-            ? "The gateway's disk is full, so this could not be saved; try again once the owner has freed some space"
-            : 'The gateway could not save this (its data folder refused the write); the owner must fix its permissions';
+        const description = storageDescription(error);
         if (req.baseUrl === '/authorize' || req.baseUrl === '/consent') {
           // Browser steps: a page. The request is kept, so the same step can be tried again.
           res.status(500).set(PAGE_HEADERS).send(renderErrorPage('Could not save', description));

@@ -1,16 +1,17 @@
-import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { ClientView, PendingConsentView } from '../api/contract.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import { isStorageError } from '../store/fs-errors.js';
 import { cleanClientName, makeRoomForCimdClient, makeRoomForDcrClient, sweepOAuthState } from './client-limits.js';
 import { ClientMetadataFetcher, isMetadataClientId } from './client-metadata.js';
-import { renderConsentPage, renderWaitingPage, type ScopeGroup } from './consent-page.js';
+import { renderRequestPage, type ScopeGroup } from './consent-page.js';
 import { OAuthError } from './errors.js';
 import { rememberedGrant } from './grants.js';
 import type { KeyRing } from './keys.js';
 import { RefreshGrace } from './refresh-grace.js';
 import { checkRedirectUris, matchRedirectUri } from './redirect-uri.js';
+import { newUserCode, type Requester } from './requester.js';
 import type { ClientRecord, OAuthStore, RefreshFamily } from './store.js';
 import { createTokenVerifier, issueAccessToken, type TokenVerifier } from './tokens.js';
 
@@ -41,20 +42,25 @@ export interface AuthorizationServerOptions {
    * first time (clients retry a response they lost); after it, the token's return revokes the grant.
    */
   refreshGraceMs?: number;
-  /** How a request is put to the owner; by default the requester's browser shows the consent page. */
+  /** Where a request may be approved, and who is told it waits; see `ConsentPrompter`. */
   prompter?: ConsentPrompter;
+  /** How the owner types the CLI here, as the local listener's pages print it. Default: `cortex-gateway`. */
+  cliCommand?: string;
   /** Fetches Client ID Metadata Documents (https client ids); fenced against SSRF by default. */
   clientMetadata?: ClientMetadataFetcher;
 }
 
-/**
- * The consent step as a port. `page`: the browser that made the request shows the consent form,
- * right for the local listener, where that browser is the owner's. `owner`: the browser waits
- * while the owner decides in the app (a request that came through a public tunnel could come
- * from anyone); `requested` is told so the app can notify.
- */
 export type { PendingConsentView } from '../api/contract.js';
+export type { Requester } from './requester.js';
 
+/**
+ * The consent step as a port. Whatever the mode, a request waits in the owner's approval list
+ * (console, tray, `approvals` CLI) with a short code its page shows, and `requested` is told so
+ * the app can notify. `page`: besides, a browser signed in to the console (the owner's own) may
+ * approve on the page itself; right for a listener only this machine reaches. `owner`: the list is
+ * the only way, for listeners reachable from elsewhere (the tunnel, `allowedHosts`, a non-loopback
+ * bind), where a console session in the requesting browser proves too little.
+ */
 export interface ConsentPrompter {
   mode(origin: Origin): 'page' | 'owner';
   requested?(request: PendingConsentView): void;
@@ -76,6 +82,15 @@ interface PendingAuthorization {
   mode: 'page' | 'owner';
   /** The owner's decision in the app, collected by the waiting browser on its next poll. */
   decision?: { approve: boolean; scopes: string[] };
+}
+
+/** A request in the owner's approval list: who made it, and the code its page shows. */
+interface WaitingRequest extends PendingAuthorization {
+  userCode: string;
+  listener: 'local' | 'tunnel';
+  requester: Requester;
+  /** What approving grants unless the owner chooses: read access at most. */
+  suggestedScopes: string[];
 }
 
 interface IssuedCode {
@@ -106,7 +121,7 @@ interface RotationAnswer {
 
 export type AuthorizeOutcome =
   | { kind: 'page'; status: number; html: string }
-  | { kind: 'error-page'; status: number; title: string; message: string }
+  | { kind: 'error-page'; status: number; title: string; message: string; code?: string }
   | { kind: 'redirect'; location: string };
 
 export interface TokenResponse {
@@ -121,20 +136,26 @@ const OWNER = 'owner';
 const CODE_TTL_MS = 60_000;
 const PENDING_TTL_MS = 10 * 60_000;
 /**
- * Requests waiting for the owner at once. They come through a public tunnel, where anyone can
- * start one (a metadata-document client needs no registration): a cap keeps a flood from growing
- * memory and burying the owner in approval prompts.
+ * The owner's approval list is open to anyone who can reach a listener (a metadata-document client
+ * needs no registration), so what one requester can put in it is capped: in all, per client and
+ * per address. A request over a cap is not listed and notifies nobody. Where an owner session in
+ * the browser may approve on the page, it is still served, as an unlisted request the gateway keeps
+ * nothing of (its page carries it, sealed): nothing can fill that up, so the owner's own sign-in
+ * can always be approved from a browser signed in to the console. Elsewhere it is refused (429).
  */
-const MAX_OWNER_PENDING = 20;
+const LISTED_CAPS = { total: 20, perClient: 3, perAddress: 5 } as const;
+/** An unlisted request's page is good for this long. */
+const UNLISTED_TTL_MS = 10 * 60_000;
 const VERIFIER_PATTERN = /^[A-Za-z0-9\-._~]{43,128}$/;
 
-const errorPage = (title: string, message: string, status = 400): AuthorizeOutcome => ({
+const errorPage = (title: string, message: string, status = 400, code?: string): AuthorizeOutcome => ({
   kind: 'error-page',
   status,
   title,
   message,
+  ...(code ? { code } : {}),
 });
-const EXPIRED = () => errorPage('Request expired', 'Start the sign-in again from your application.');
+const EXPIRED = () => errorPage('Request expired', 'Start the sign-in again from your application.', 400, 'expired');
 
 const sha256 = (value: string) => createHash('sha256').update(value).digest('base64url');
 const stripSlash = (value: string) => (value.endsWith('/') ? value.slice(0, -1) : value);
@@ -175,11 +196,18 @@ function parseBasic(encoded: string): { clientId: string; secret: string } | und
 export class AuthorizationServer {
   readonly verify: TokenVerifier;
   readonly #options: Required<Omit<AuthorizationServerOptions, 'logger'>> & { logger: Logger };
-  readonly #pending = new Map<string, PendingAuthorization>();
+  readonly #pending = new Map<string, WaitingRequest>();
   readonly #codes = new Map<string, IssuedCode>();
   readonly #refreshGrace: RefreshGrace<RotationAnswer>;
   /** Registration times in the last minute, per listener. */
   readonly #registrations = new Map<string, number[]>();
+  /** Signs unlisted requests, which only their page carries (a new key per process). */
+  readonly #sealKey = randomBytes(32);
+  /**
+   * Unlisted requests already decided, until they expire: each is decided once. Only the owner adds
+   * to it (a decision needs the owner present), so nobody else can grow it.
+   */
+  readonly #decidedUnlisted = new Map<string, number>();
 
   constructor(options: AuthorizationServerOptions) {
     this.#options = {
@@ -187,6 +215,7 @@ export class AuthorizationServer {
       refreshTokenTtlSeconds: 90 * 24 * 3600,
       refreshGraceMs: 30_000,
       prompter: BROWSER_PROMPTER,
+      cliCommand: 'cortex-gateway',
       clientMetadata: new ClientMetadataFetcher({ logger: options.logger, now: () => options.clock.now() }),
       ...options,
     };
@@ -359,7 +388,11 @@ export class AuthorizationServer {
 
   // --- authorization endpoint ---------------------------------------------------------------------
 
-  async authorize(query: Record<string, string | undefined>, origin: Origin): Promise<AuthorizeOutcome> {
+  async authorize(
+    query: Record<string, string | undefined>,
+    origin: Origin,
+    requester: Requester = {},
+  ): Promise<AuthorizeOutcome> {
     this.#expirePending();
     // RFC 6749 §4.1.2.1: until client and redirect URI are known good, errors are shown, never redirected.
     let client: ClientRecord | undefined;
@@ -425,76 +458,180 @@ export class AuthorizationServer {
       return { kind: 'redirect', location: this.#issueCode(pending, remembered) };
     }
 
-    if (pending.mode === 'owner' && this.pendingConsents().length >= MAX_OWNER_PENDING) {
-      return errorPage(
-        'Too many sign-ins waiting',
-        'The owner has too many sign-ins to approve; try again later.',
-        429,
-      );
+    return this.#ask(pending, client, origin, requester);
+  }
+
+  /**
+   * A request the owner must decide (after any remembered consent). It waits in the owner's list,
+   * with a code its page shows and the approval view repeats, so the owner approves the request
+   * their own browser made and not a look-alike. Over the caps it is unlisted (see LISTED_CAPS).
+   */
+  #ask(request: PendingAuthorization, client: ClientRecord, origin: Origin, requester: Requester): AuthorizeOutcome {
+    const suggestedScopes = this.#readOnlyDefault(request.requestedScopes);
+    if (this.#overCaps(request.clientId, requester.address)) {
+      if (request.mode !== 'page') {
+        this.#options.logger.warn('sign-in refused: too many waiting for the owner', { clientId: client.clientId });
+        return errorPage(
+          'Too many sign-ins waiting',
+          'The owner has too many sign-ins to approve; try again later.',
+          429,
+          'too_many_waiting',
+        );
+      }
+      this.#options.logger.warn('sign-in not listed: too many waiting for the owner', { clientId: client.clientId });
+      return this.#page(request, client, suggestedScopes, undefined);
     }
-    this.#pending.set(pending.id, pending);
-    if (pending.mode === 'owner') {
-      this.#options.prompter.requested?.(this.#view(pending));
-      return { kind: 'page', status: 200, html: renderWaitingPage(pending.id, pending.csrf) };
-    }
-    const checked = new Set(pending.requestedScopes.length > 0 ? pending.requestedScopes : supported);
-    const html = renderConsentPage({
-      requestId: pending.id,
-      csrf: pending.csrf,
+    let userCode = newUserCode();
+    while ([...this.#pending.values()].some((p) => p.userCode === userCode)) userCode = newUserCode();
+    const waiting: WaitingRequest = {
+      ...request,
+      userCode,
+      listener: origin.listener ?? 'local',
+      requester,
+      suggestedScopes,
+    };
+    this.#pending.set(waiting.id, waiting);
+    const view = this.#view(waiting);
+    this.#options.logger.info('sign-in waits for the owner', {
+      clientId: client.clientId,
+      listener: view.listener,
+      requestCode: userCode,
+    });
+    this.#options.prompter.requested?.(view);
+    return this.#page(waiting, client, suggestedScopes, userCode);
+  }
+
+  /** The page of a listed request (with its code), or of an unlisted one (sealed into its form). */
+  #page(
+    request: PendingAuthorization,
+    client: ClientRecord,
+    suggestedScopes: readonly string[],
+    userCode: string | undefined,
+  ): AuthorizeOutcome {
+    const redirect = new URL(request.redirectUri);
+    const html = renderRequestPage({
       clientName: client.clientName ?? 'An unnamed application',
       clientId: client.clientId,
-      redirectHost: new URL(redirectUri).host || new URL(redirectUri).protocol,
-      groups: this.#options.scopeGroups(),
-      checked,
+      redirectHost: redirect.host || redirect.protocol,
+      // The CLI's spelling may name the owner's home folder: only for pages this machine alone reaches.
+      cli: request.mode === 'page' ? this.#options.cliCommand : 'cortex-gateway',
+      ...(userCode
+        ? {
+            userCode,
+            waitUrl: `/authorize/wait?request=${encodeURIComponent(request.id)}&token=${encodeURIComponent(request.csrf)}`,
+          }
+        : {}),
+      ...(request.mode === 'page'
+        ? {
+            form: {
+              requestId: userCode ? request.id : this.#seal(request),
+              csrf: request.csrf,
+              groups: this.#options.scopeGroups(),
+              checked: new Set(suggestedScopes),
+            },
+          }
+        : {}),
     });
     return { kind: 'page', status: 200, html };
   }
 
-  /** The owner's answer on the consent page. CSRF-checked against the pending request. */
-  async decide(form: Record<string, string | string[] | undefined>): Promise<AuthorizeOutcome> {
+  /**
+   * The owner's answer on the consent page, sent by the page's script. Only the owner decides here:
+   * `ownerPresent` is the proof (a live console session in the request's header, from this
+   * listener's exact origin). A form POST without it is refused, whatever CSRF token it carries:
+   * the token is in the page, which any process that started the request can read.
+   */
+  async decide(form: Record<string, string | string[] | undefined>, ownerPresent: boolean): Promise<AuthorizeOutcome> {
     this.#expirePending();
-    const id = typeof form.request_id === 'string' ? form.request_id : '';
-    const pending = this.#pending.get(id);
-    if (!pending) {
-      return EXPIRED();
+    if (!ownerPresent) {
+      return errorPage(
+        'Only the owner can approve',
+        'Approving a sign-in needs the owner of this gateway: a browser signed in to its console, at the same ' +
+          'address, or the approval list (the console’s Clients & access, the desktop notification, or ' +
+          '"cortex-gateway approvals").',
+        403,
+        'owner_required',
+      );
     }
+    const id = typeof form.request_id === 'string' ? form.request_id : '';
+    const unlisted = id.startsWith('u.') ? this.#unseal(id) : undefined;
+    const listed = unlisted ? undefined : this.#pending.get(id);
+    const pending = unlisted ?? listed;
+    if (!pending || (unlisted && this.#decidedUnlisted.has(unlisted.id))) return EXPIRED();
     if (typeof form.csrf !== 'string' || !safeEqual(form.csrf, pending.csrf)) {
-      return errorPage('Request refused', 'The consent form was not valid for this request.', 403);
+      return errorPage('Request refused', 'The consent form was not valid for this request.', 403, 'invalid_form');
     }
     if (pending.mode !== 'page') {
-      return errorPage('Request refused', 'This request waits for the owner.', 403);
+      return errorPage(
+        'Request refused',
+        'This request came in where only the approval list may decide it.',
+        403,
+        'approval_list_only',
+      );
     }
-    this.#pending.delete(id);
-    return this.#finishOrRestore(pending, form.decision === 'approve', [form.scope ?? []].flat());
+    if (listed?.decision) {
+      return errorPage(
+        'Already decided',
+        'The owner decided this request in the approval list.',
+        409,
+        'already_decided',
+      );
+    }
+    const approve = form.decision === 'approve';
+    const scopes = [form.scope ?? []].flat();
+    if (listed) {
+      this.#pending.delete(id);
+      return this.#finishOrRestore(listed, approve, scopes, () => this.#pending.set(id, listed));
+    }
+    this.#decidedUnlisted.set(pending.id, pending.createdAt + UNLISTED_TTL_MS);
+    return this.#finishOrRestore(pending, approve, scopes, () => this.#decidedUnlisted.delete(pending.id));
   }
 
-  /** Requests waiting for the owner's decision in the app. */
+  /** Requests waiting for the owner's decision, oldest first. */
   pendingConsents(): PendingConsentView[] {
     this.#expirePending();
-    return [...this.#pending.values()].filter((p) => p.mode === 'owner' && !p.decision).map((p) => this.#view(p));
+    return [...this.#pending.values()].filter((p) => !p.decision).map((p) => this.#view(p));
   }
 
-  /** The owner's decision made in the app; the waiting browser picks it up on its next poll. */
-  decideAsOwner(id: string, approve: boolean, scopes: readonly string[] = []): boolean {
+  /**
+   * The owner's decision in the approval list; the waiting browser picks it up on its next poll.
+   * Without `scopes` the request gets its suggested scopes: read access at most.
+   */
+  decideAsOwner(id: string, approve: boolean, scopes?: readonly string[]): boolean {
+    this.#expirePending();
     const pending = this.#pending.get(id);
-    if (!pending || pending.mode !== 'owner' || pending.decision) return false;
-    pending.decision = { approve, scopes: [...scopes] };
+    if (!pending || pending.decision) return false;
+    pending.decision = { approve, scopes: [...(scopes ?? pending.suggestedScopes)] };
+    this.#options.logger.info(approve ? 'owner approved a sign-in' : 'owner denied a sign-in', {
+      clientId: pending.clientId,
+      requestCode: pending.userCode,
+    });
     return true;
   }
 
-  /** The waiting page polls here (CSRF token as the secret): the decision once made, else wait on. */
+  /**
+   * The waiting page polls here, with the request's secret (its CSRF token, which only the page
+   * that made the request was given): the decision once made, else the page again. The answer
+   * with the code goes to that page only, once: the request is gone after it.
+   */
   async wait(query: Record<string, string | undefined>): Promise<AuthorizeOutcome> {
     this.#expirePending();
     const pending = query.request ? this.#pending.get(query.request) : undefined;
-    if (!pending || pending.mode !== 'owner') {
+    if (!pending) {
       return EXPIRED();
     }
     if (!query.token || !safeEqual(query.token, pending.csrf)) {
       return errorPage('Request refused', 'This page is not the one that made the request.', 403);
     }
-    if (!pending.decision) return { kind: 'page', status: 200, html: renderWaitingPage(pending.id, pending.csrf) };
+    if (!pending.decision) {
+      const client = this.#options.store.state.clients[pending.clientId];
+      if (!client) return EXPIRED();
+      return this.#page(pending, client, pending.suggestedScopes, pending.userCode);
+    }
     this.#pending.delete(pending.id);
-    return this.#finishOrRestore(pending, pending.decision.approve, pending.decision.scopes);
+    return this.#finishOrRestore(pending, pending.decision.approve, pending.decision.scopes, () =>
+      this.#pending.set(pending.id, pending),
+    );
   }
 
   /**
@@ -505,11 +642,12 @@ export class AuthorizationServer {
     pending: PendingAuthorization,
     approve: boolean,
     chosenScopes: readonly unknown[],
+    restore: () => void,
   ): Promise<AuthorizeOutcome> {
     try {
       return await this.#finish(pending, approve, chosenScopes);
     } catch (error) {
-      this.#pending.set(pending.id, pending);
+      restore();
       throw error;
     }
   }
@@ -541,17 +679,71 @@ export class AuthorizationServer {
     return { kind: 'redirect', location: this.#issueCode(pending, scopes) };
   }
 
-  #view(pending: PendingAuthorization): PendingConsentView {
+  /** A waiting request as the owner's approval views show it: what it asks and where it came from. */
+  #view(pending: WaitingRequest): PendingConsentView {
     const client = this.#options.store.state.clients[pending.clientId];
     const redirect = new URL(pending.redirectUri);
+    const cimd = client?.source === 'cimd';
     return {
       id: pending.id,
+      userCode: pending.userCode,
       clientId: pending.clientId,
       clientName: client?.clientName ?? 'An unnamed application',
+      clientSource: cimd ? 'cimd' : 'dcr',
+      ...(cimd ? { clientDomain: new URL(pending.clientId).host } : {}),
+      ...(client ? { clientRegisteredAt: client.createdAt } : {}),
       redirectHost: redirect.host || redirect.protocol,
       requestedScopes: pending.requestedScopes,
+      suggestedScopes: pending.suggestedScopes,
+      listener: pending.listener,
+      origin: pending.issuer,
+      ...(pending.requester.address ? { remoteAddress: pending.requester.address } : {}),
+      ...(pending.requester.userAgent ? { userAgent: pending.requester.userAgent } : {}),
       createdAt: pending.createdAt,
     };
+  }
+
+  /**
+   * What the consent form ticks and an approval without a choice grants: read access at most. A
+   * write scope asked for becomes its server's read scope; a client that names none gets every
+   * server's read scope. Write access is the owner's explicit choice.
+   */
+  #readOnlyDefault(requested: readonly string[]): string[] {
+    const groups = this.#options.scopeGroups();
+    const reads = new Set(groups.map((g) => g.readScope));
+    const chosen =
+      requested.length === 0
+        ? [...reads]
+        : requested.map((s) => groups.find((g) => g.writeScope === s)?.readScope ?? s).filter((s) => reads.has(s));
+    const supported = this.#options.supportedScopes();
+    return [...new Set(chosen)].filter((s) => supported.includes(s));
+  }
+
+  /** Whether the owner's list holds as many undecided requests as LISTED_CAPS allow, for this requester. */
+  #overCaps(clientId: string, address: string | undefined): boolean {
+    const listed = [...this.#pending.values()].filter((p) => !p.decision);
+    return (
+      listed.length >= LISTED_CAPS.total ||
+      listed.filter((p) => p.clientId === clientId).length >= LISTED_CAPS.perClient ||
+      (address !== undefined && listed.filter((p) => p.requester.address === address).length >= LISTED_CAPS.perAddress)
+    );
+  }
+
+  #mac(payload: string): string {
+    return createHmac('sha256', this.#sealKey).update(payload).digest('base64url');
+  }
+
+  /** An unlisted request, signed, for its page to carry: the gateway keeps nothing of it. */
+  #seal(request: PendingAuthorization): string {
+    const payload = Buffer.from(JSON.stringify(request)).toString('base64url');
+    return `u.${payload}.${this.#mac(payload)}`;
+  }
+
+  #unseal(sealed: string): PendingAuthorization | undefined {
+    const [, payload = '', mac = ''] = sealed.split('.');
+    if (!safeEqual(mac, this.#mac(payload))) return undefined;
+    const request = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as PendingAuthorization;
+    return this.#now - request.createdAt > UNLISTED_TTL_MS ? undefined : request;
   }
 
   #issueCode(pending: PendingAuthorization, scopes: string[]): string {
@@ -573,6 +765,7 @@ export class AuthorizationServer {
   #expirePending(): void {
     const now = this.#now;
     for (const [id, pending] of this.#pending) if (now - pending.createdAt > PENDING_TTL_MS) this.#pending.delete(id);
+    for (const [id, expiresAt] of this.#decidedUnlisted) if (now > expiresAt) this.#decidedUnlisted.delete(id);
     for (const [hash, code] of this.#codes) if (now > code.expiresAt + 10 * CODE_TTL_MS) this.#codes.delete(hash);
   }
 

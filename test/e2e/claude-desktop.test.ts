@@ -7,6 +7,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { parseConfig } from '../../src/config/load.js';
 import { hasChromium } from '../helpers/browser.js';
 import { allowInChromium, recordingBrowser } from '../helpers/consent-browser.js';
+import { ownerSession } from '../helpers/oauth.js';
 import { runCliIn } from '../helpers/home-cli.js';
 import { nodeBackend, ROOT, startGateway, text, TOY, waitFor } from '../helpers/gateway.js';
 
@@ -67,6 +68,7 @@ describe.skipIf(!hasChromium && !process.env.CI)('Claude Desktop through `connec
         const authorizationUrl = await browser.opened(() => `stderr: ${first.output.stderr.slice(-800)}`, 60_000);
         expect(new URL(authorizationUrl).origin).toBe(gw.mcpUrl.origin);
         await allowInChromium(authorizationUrl, (url) => url.pathname === '/oauth/callback', {
+          owner: await ownerSession(gw.gateway),
           context: () => first.output.stderr.slice(-800),
         });
         await first.connecting;

@@ -6,12 +6,13 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { CONSOLE_SESSION_STORAGE_KEY } from '../../src/api/contract.js';
-import { createGateway, type Gateway, type GatewayDeps } from '../../src/index.js';
+import { createGateway, type GatewayDeps } from '../../src/index.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Page } from 'playwright-core';
-import { consoleSignedIn, hasChromium, launchChromium } from '../helpers/browser.js';
-import { approve, MemoryOAuthProvider } from '../helpers/oauth.js';
+import { hasChromium, launchChromium } from '../helpers/browser.js';
+import { approve, MemoryOAuthProvider, ownerSession } from '../helpers/oauth.js';
+import { consoleSignedIn, signedIn } from '../helpers/console-browser.js';
 import { connectClient, nodeBackend, ROOT, TOY, waitFor } from '../helpers/gateway.js';
 
 const CONSOLE = join(ROOT, 'dist/renderer');
@@ -43,16 +44,6 @@ async function initializeWith(mcpUrl: string, token: string): Promise<number> {
   });
   await res.body?.cancel();
   return res.status;
-}
-
-/** Chromium signed in to a gateway's console with its one-time link; closed when the scope ends. */
-async function signedIn(gateway: Gateway, viewport?: { width: number; height: number }) {
-  const browser = await launchChromium();
-  const page = await browser.newPage();
-  if (viewport) await page.setViewportSize(viewport);
-  await page.goto(gateway.consoleLoginUrl());
-  await consoleSignedIn(page);
-  return { page, browser, [Symbol.asyncDispose]: () => browser.close() };
 }
 
 /** The session secret the console page keeps. */
@@ -134,7 +125,7 @@ describe.skipIf(!hasChromium && !process.env.CI)('console sign-in (headless, in 
     const provider = new MemoryOAuthProvider('http://127.0.0.1:53999/callback', 'Console Test App');
     const first = new StreamableHTTPClientTransport(new URL(gw.address.mcpUrl), { authProvider: provider });
     await new Client({ name: 'app', version: '1' }).connect(first).catch(() => {});
-    const callback = await approve(provider.authorizationUrl!, ['mcp:toy:read']);
+    const callback = await approve(provider.authorizationUrl!, await ownerSession(gw.gateway), ['mcp:toy:read']);
     await first.finishAuth(callback.searchParams.get('code')!);
     const client = new Client({ name: 'app', version: '1' });
     await client.connect(new StreamableHTTPClientTransport(new URL(gw.address.mcpUrl), { authProvider: provider }));
@@ -485,7 +476,7 @@ describe.skipIf(!hasChromium && !process.env.CI)('console sign-in (headless, in 
     expect(await initializeWith(gw.address.mcpUrl, token)).toBe(401);
   });
 
-  it('shows a request waiting for the owner; approving it with fewer scopes completes the sign-in with only those', async () => {
+  it("shows a waiting request with its page's code, read access ticked; approving completes the sign-in with only that", async () => {
     await using gw = await consoleGateway({ consentPrompter: { mode: () => 'owner' } });
     const provider = new MemoryOAuthProvider('http://127.0.0.1:53998/callback', 'Remote Connector');
     const first = new StreamableHTTPClientTransport(new URL(gw.address.mcpUrl), { authProvider: provider });
@@ -495,6 +486,7 @@ describe.skipIf(!hasChromium && !process.env.CI)('console sign-in (headless, in 
     const waiting = await (await fetch(provider.authorizationUrl!)).text();
     expect(waiting).toContain("Waiting for the owner's approval");
     const refresh = /http-equiv="refresh" content="2;url=([^"]+)"/.exec(waiting)![1]!.replace(/&amp;/g, '&');
+    const code = /id="request-code">([^<]+)</.exec(waiting)![1]!;
     const poll = new URL(refresh, gw.address.origin);
 
     await using browser = await signedIn(gw.gateway, { width: 1100, height: 900 });
@@ -504,10 +496,12 @@ describe.skipIf(!hasChromium && !process.env.CI)('console sign-in (headless, in 
     await openPage(page, 'Clients & access');
     const request = page.getByRole('group', { name: 'Request from Remote Connector' });
     await request.getByText('127.0.0.1:53998').waitFor({ timeout: 10_000 });
-    expect(await request.getByLabel('mcp:toy:write', { exact: true }).isChecked()).toBe(true);
-    await request.getByLabel('mcp:toy:write', { exact: true }).uncheck();
+    expect(await request.getByLabel('Request code').textContent()).toBe(code);
+    // It asked for read and write: read is ticked, write only if the owner ticks it.
+    expect(await request.getByLabel('mcp:toy:read', { exact: true }).isChecked()).toBe(true);
+    expect(await request.getByLabel('mcp:toy:write', { exact: true }).isChecked()).toBe(false);
     await page.screenshot({ path: join(ROOT, 'test-results', 'console-approval.png'), fullPage: true });
-    await request.getByRole('button', { name: 'Approve selected' }).click();
+    await request.getByRole('button', { name: 'Approve', exact: true }).click();
     await page.getByText('Nothing is waiting').waitFor({ timeout: 10_000 });
     await page.locator('.nav-badge').waitFor({ state: 'detached', timeout: 10_000 });
     await page.screenshot({ path: join(ROOT, 'test-results', 'console-approval-done.png'), fullPage: true });

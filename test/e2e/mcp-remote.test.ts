@@ -8,6 +8,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { hasChromium } from '../helpers/browser.js';
 import { allowInChromium, recordingBrowser } from '../helpers/consent-browser.js';
+import { ownerSession } from '../helpers/oauth.js';
 import { nodeBackend, ROOT, startGateway, text, TOY, waitFor } from '../helpers/gateway.js';
 
 const require = createRequire(import.meta.url);
@@ -52,6 +53,7 @@ describe.skipIf(!hasChromium && !process.env.CI)('mcp-remote (as Claude Desktop 
     const authorizationUrl = await browser.opened(() => `stderr: ${stderr.slice(-500)}`);
     expect(new URL(authorizationUrl).pathname).toBe('/authorize');
     await allowInChromium(authorizationUrl, (url) => url.port === String(callbackPort), {
+      owner: await ownerSession(gw.gateway),
       // Kept as a test artifact: the page a user sees when a client asks for access.
       screenshot: join(ROOT, 'test-results', 'consent-page.png'),
       context: () => stderr.slice(-800),

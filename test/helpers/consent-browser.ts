@@ -1,7 +1,10 @@
 import { existsSync } from 'node:fs';
 import { chmod, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { CONSOLE_SESSION_STORAGE_KEY } from '../../src/api/contract.js';
 import { launchChromium } from './browser.js';
+import type { ConsoleSession } from './console-session.js';
 import { waitFor } from './gateway.js';
 
 /**
@@ -39,21 +42,37 @@ export async function recordingBrowser(dir: string): Promise<{
 }
 
 /**
- * Opens the consent page in headless Chromium, clicks Allow, and waits until the browser lands on
- * the client's redirect (`landed`). Failures say where the browser was and show the page.
+ * The owner's browser, signed in to the console: the session the console page would keep is put in
+ * this origin's localStorage (the console itself is not served by every test gateway). The consent
+ * page's script finds it there, shows the form, and sends the decision with it.
+ */
+async function holdOwnerSession(page: Page, origin: string, owner: ConsoleSession): Promise<void> {
+  await page.goto(new URL('/healthz', origin).href);
+  await page.evaluate(
+    `localStorage.setItem(${JSON.stringify(CONSOLE_SESSION_STORAGE_KEY)}, ${JSON.stringify(owner.secret)})`,
+  );
+}
+
+/**
+ * Opens the consent page in headless Chromium as the owner (signed in to the console in that
+ * browser), clicks Allow, and waits until the browser lands on the client's redirect (`landed`).
+ * Failures say where the browser was and show the page.
  */
 export async function allowInChromium(
   authorizationUrl: string,
   landed: (url: URL) => boolean,
-  options: { screenshot?: string; context?: () => string } = {},
+  options: { owner: ConsoleSession; screenshot?: string; context?: () => string },
 ): Promise<void> {
   const browser = await launchChromium();
   try {
     const page = await browser.newPage();
     await page.setViewportSize({ width: 900, height: 700 });
+    await holdOwnerSession(page, new URL(authorizationUrl).origin, options.owner);
     await page.goto(authorizationUrl);
+    const allow = page.getByRole('button', { name: 'Allow' });
+    await allow.waitFor({ state: 'visible', timeout: 15_000 });
     if (options.screenshot) await page.screenshot({ path: options.screenshot });
-    await page.getByRole('button', { name: 'Allow' }).click();
+    await allow.click();
     try {
       await page.waitForURL(landed, { timeout: 15_000 });
     } catch (error) {

@@ -1,4 +1,7 @@
 import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
+import { CONSOLE_SESSION_HEADER } from '../../src/api/contract.js';
+import type { Gateway } from '../../src/index.js';
+import { consoleSignIn, type ConsoleSession } from './console-session.js';
 import type {
   OAuthClientInformationMixed,
   OAuthClientMetadata,
@@ -59,14 +62,19 @@ export class MemoryOAuthProvider implements OAuthClientProvider {
 
 export interface ConsentForm {
   action: string;
+  /** The request's id (listed) or its sealed form (unlisted); empty when the page has no form. */
   requestId: string;
   csrf: string;
   scopes: Array<{ value: string; checked: boolean }>;
+  /** The code the waiting page shows (absent for an unlisted request). */
+  userCode: string | undefined;
+  /** Where the waiting page polls (its refresh), absolute; absent for an unlisted request. */
+  waitUrl: URL | undefined;
   html: string;
   headers: Headers;
 }
 
-/** Opens the authorization URL like a browser and reads the consent form (no JavaScript needed). */
+/** Opens the authorization URL like a browser and reads the page: code, polling URL, consent form. */
 export async function openConsent(authorizationUrl: URL): Promise<ConsentForm> {
   const res = await fetch(authorizationUrl, { redirect: 'manual' });
   const html = await res.text();
@@ -76,22 +84,44 @@ export async function openConsent(authorizationUrl: URL): Promise<ConsentForm> {
     value: m[1]!,
     checked: Boolean(m[2]),
   }));
+  const refresh = /http-equiv="refresh" content="2;url=([^"]+)"/.exec(html)?.[1]?.replace(/&amp;/g, '&');
   return {
     action: new URL('/consent', authorizationUrl).href,
     requestId: field('request_id'),
     csrf: field('csrf'),
     scopes,
+    userCode: /id="request-code">([^<]+)</.exec(html)?.[1],
+    waitUrl: refresh ? new URL(refresh, authorizationUrl) : undefined,
     html,
     headers: res.headers,
   };
 }
 
-/** Submits the consent form as the owner would, returning the redirect the browser would follow. */
+const ownerSessions = new WeakMap<Gateway, Promise<ConsoleSession>>();
+
+/**
+ * The owner signed in to the gateway's console (one session per gateway, as a browser keeps it):
+ * what proves the owner is present when the consent page's script sends a decision.
+ */
+export function ownerSession(gateway: Gateway): Promise<ConsoleSession> {
+  let session = ownerSessions.get(gateway);
+  if (!session) {
+    session = consoleSignIn(gateway.consoleLoginUrl());
+    ownerSessions.set(gateway, session);
+  }
+  return session;
+}
+
+/**
+ * Submits the consent form. With `owner`, as the consent page's script does in a browser signed in
+ * to the console: the session in its header, from the page's own origin (the answer is JSON, see
+ * `decisionLocation`). Without, as a plain form POST, which the gateway refuses.
+ */
 export async function submitConsent(
   form: ConsentForm,
   decision: 'approve' | 'deny',
   scopes: string[] = form.scopes.filter((s) => s.checked).map((s) => s.value),
-  overrides: { csrf?: string; requestId?: string } = {},
+  overrides: { csrf?: string; requestId?: string; owner?: ConsoleSession; origin?: string } = {},
 ): Promise<Response> {
   const body = new URLSearchParams({
     request_id: overrides.requestId ?? form.requestId,
@@ -102,16 +132,27 @@ export async function submitConsent(
   return fetch(form.action, {
     method: 'POST',
     redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', origin: new URL(form.action).origin },
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      origin: overrides.origin ?? new URL(form.action).origin,
+      ...(overrides.owner ? { [CONSOLE_SESSION_HEADER]: overrides.owner.secret, accept: 'application/json' } : {}),
+    },
     body,
   });
 }
 
-/** Runs the owner's side of a consent: open, approve (optionally narrowing), return the callback URL. */
-export async function approve(authorizationUrl: URL, scopes?: string[]): Promise<URL> {
+/** Where the consent page's script is sent after a decision (the callback with the code or the error). */
+export async function decisionLocation(res: Response): Promise<URL> {
+  const body = (await res.json()) as { ok: boolean; value?: { location: string }; error?: unknown };
+  if (res.status !== 200 || !body.ok) throw new Error(`consent answered ${res.status}: ${JSON.stringify(body)}`);
+  return new URL(body.value!.location);
+}
+
+/**
+ * The owner's side of a consent, in a browser signed in to the console: open the page, approve
+ * (the scopes it ticks, read access at most, unless given), return the callback URL.
+ */
+export async function approve(authorizationUrl: URL, owner: ConsoleSession, scopes?: string[]): Promise<URL> {
   const form = await openConsent(authorizationUrl);
-  const res = await submitConsent(form, 'approve', scopes);
-  const location = res.headers.get('location');
-  if (res.status !== 302 || !location) throw new Error(`consent answered ${res.status}`);
-  return new URL(location);
+  return decisionLocation(await submitConsent(form, 'approve', scopes, { owner }));
 }

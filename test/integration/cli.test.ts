@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -105,12 +106,46 @@ describe('cortex-gateway CLI', () => {
     expect(result.stderr).toMatch(/--prot/);
   });
 
+  it('warns in one line when bound to an address other machines reach, and prints each sign-in waiting', async () => {
+    const path = await writeConfig({ mcpServers: { toy: nodeBackend(TOY) } });
+    const { ready, output } = await serve(path, ['--port', '0', '--host', '0.0.0.0']);
+    await waitFor(() => output().stderr.includes('other machines can reach'), 'the warning');
+    const warning = output()
+      .stderr.split('\n')
+      .filter((line) => line.includes('other machines can reach'));
+    expect(warning).toHaveLength(1);
+    expect(warning[0]).toMatch(/ warn +listening on 0\.0\.0\.0, which other machines can reach: .* approvals"/);
+
+    // A sign-in there waits for the owner, and the terminal says so with the code the page shows.
+    const reg = (await (
+      await fetch(new URL('/register', ready.mcpUrl), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ redirect_uris: ['http://127.0.0.1:5558/cb'], client_name: 'Remote App' }),
+      })
+    ).json()) as { client_id: string };
+    const url = new URL('/authorize', ready.mcpUrl);
+    url.search = new URLSearchParams({
+      client_id: reg.client_id,
+      redirect_uri: 'http://127.0.0.1:5558/cb',
+      response_type: 'code',
+      code_challenge: createHash('sha256').update('verifier').digest('base64url'),
+      code_challenge_method: 'S256',
+    }).toString();
+    const page = await (await fetch(url)).text();
+    const code = /id="request-code">([^<]+)</.exec(page)![1]!;
+    expect(page).not.toContain('name="csrf"');
+    await waitFor(() => output().stdout.includes(`code ${code}`), 'the approval notice');
+    expect(output().stdout).toContain('Approval needed: Remote App (returns to 127.0.0.1:5558, on this machine)');
+  });
+
   it('serves, prints the MCP URL and writes the ready file', async () => {
     const path = await writeConfig({ mcpServers: { toy: nodeBackend(TOY) } });
     const { ready, output } = await serve(path, ['--port', '0']);
     expect(ready.mcpUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/mcp$/);
     expect(ready.consoleUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/app\/$/);
     expect(output().stdout).toContain(ready.mcpUrl);
+    expect(output().stderr).not.toContain('other machines can reach');
     const created = await run([
       'token',
       'create',

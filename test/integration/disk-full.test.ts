@@ -11,7 +11,7 @@ import { SIGNING_KEY_SEAL_ID } from '../../src/oauth/key-sealing.js';
 import { openKeyFileSecretStore, SECRETS_FILE_NAME } from '../../src/store/secrets.js';
 import { DISK_KINDS, testDisk } from '../helpers/disk.js';
 import { TOY, nodeBackend } from '../helpers/gateway.js';
-import { openConsent, submitConsent, type ConsentForm } from '../helpers/oauth.js';
+import { decisionLocation, openConsent, ownerSession, submitConsent, type ConsentForm } from '../helpers/oauth.js';
 import { exitedPid } from '../helpers/processes.js';
 
 const REDIRECT = 'http://127.0.0.1:53682/callback';
@@ -117,6 +117,8 @@ describe.each(DISK_KINDS)('a full disk under a running gateway (%s)', (kind) => 
       }))
         authorize.searchParams.set(k, v);
       const form: ConsentForm = await openConsent(authorize);
+      // The owner, signed in to the console before the disk fills, approves on the consent page.
+      const owner = await ownerSession(gw.gateway);
       const secretsBefore = await secretFiles(dataDir);
 
       await disk.fill();
@@ -163,18 +165,20 @@ describe.each(DISK_KINDS)('a full disk under a running gateway (%s)', (kind) => 
       expect(refused.body).toEqual({ error: 'server_error', error_description: expect.stringMatching(/disk is full/) });
       expect(JSON.stringify(refused.body)).not.toContain(dataDir);
       expect(((await gw.api('GET', '/api/clients')).body.value as unknown[]).length).toBe(1);
-      const consent = await submitConsent(form, 'approve', []);
+      const consent = await submitConsent(form, 'approve', [], { owner });
       expect(consent.status).toBe(500);
-      expect(await consent.text()).toMatch(/disk is full/);
+      expect(await consent.json()).toEqual({
+        ok: false,
+        error: { code: 'disk_full', message: expect.stringMatching(/disk is full/) },
+      });
 
       expect(await tempsLeft(disk)).toEqual([]);
       expect(await secretFiles(dataDir)).toEqual(secretsBefore);
 
       // Space again: the same consent form goes through, and a code whose exchange failed still works.
       await disk.free();
-      const approved = await submitConsent(form, 'approve', []);
-      expect(approved.status).toBe(302);
-      const code = new URL(approved.headers.get('location')!).searchParams.get('code')!;
+      const approved = await submitConsent(form, 'approve', [], { owner });
+      const code = (await decisionLocation(approved)).searchParams.get('code')!;
       const exchange = {
         grant_type: 'authorization_code',
         code,

@@ -6,13 +6,14 @@ import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { parseConfig } from '../../src/config/load.js';
 import { nodeBackend, startGateway, text, TOY, waitFor, type RunningGateway } from '../helpers/gateway.js';
-import { approve, MemoryOAuthProvider } from '../helpers/oauth.js';
+import { approve, MemoryOAuthProvider, ownerSession } from '../helpers/oauth.js';
 
 /** Signs an app in as the SDK does (register, consent with these scopes) and connects it. */
-async function signIn(mcpUrl: URL, provider: MemoryOAuthProvider, scopes: string[]): Promise<Client> {
+async function signIn(gw: RunningGateway, provider: MemoryOAuthProvider, scopes: string[]): Promise<Client> {
+  const mcpUrl = gw.mcpUrl;
   const first = new StreamableHTTPClientTransport(mcpUrl, { authProvider: provider });
   await expect(new Client({ name: 'app', version: '1' }).connect(first)).rejects.toBeInstanceOf(UnauthorizedError);
-  const callback = await approve(provider.authorizationUrl!, scopes);
+  const callback = await approve(provider.authorizationUrl!, await ownerSession(gw.gateway), scopes);
   await first.finishAuth(callback.searchParams.get('code')!);
   const client = new Client({ name: 'app', version: '1' });
   await client.connect(new StreamableHTTPClientTransport(mcpUrl, { authProvider: provider }));
@@ -89,7 +90,7 @@ describe('grants survive catalog changes', () => {
     await using gw = await startGateway(before);
     await waitFor(() => gw.gateway.backendStatuses()[0]!.state === 'ready', 'toy ready');
     const provider = new MemoryOAuthProvider();
-    const client = await signIn(gw.mcpUrl, provider, ['mcp:toy:read']);
+    const client = await signIn(gw, provider, ['mcp:toy:read']);
     let told = 0;
     client.setNotificationHandler(ToolListChangedNotificationSchema, () => void told++);
 
@@ -146,7 +147,7 @@ describe('grants survive catalog changes', () => {
     await using gw = await startGateway({ toy, extra });
     await waitFor(() => gw.gateway.backendStatuses().every((s) => s.state === 'ready'), 'ready');
     const provider = new MemoryOAuthProvider();
-    const client = await signIn(gw.mcpUrl, provider, ['mcp:toy:read', 'mcp:extra:read']);
+    const client = await signIn(gw, provider, ['mcp:toy:read', 'mcp:extra:read']);
     expect(await names(client)).toContain('extra__echo');
 
     await gw.gateway.reconfigure(servers({ toy }));
@@ -166,7 +167,7 @@ describe('the per-app access route (PUT /api/clients/:id/scopes)', () => {
   it('refuses bad input naming the field, an unknown app with 404, and an app the owner never approved with 409', async () => {
     await using gw = await startGateway({ toy: nodeBackend(TOY) });
     const provider = new MemoryOAuthProvider();
-    const client = await signIn(gw.mcpUrl, provider, ['mcp:toy:read']);
+    const client = await signIn(gw, provider, ['mcp:toy:read']);
     const api = ownerApi(gw);
     const path = `/api/clients/${provider.client!.client_id}/scopes`;
 

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClientMetadataFetcher, type MetadataFetcherOptions } from '../../src/oauth/client-metadata.js';
 import { createConsoleLogger } from '../../src/shared/logger.js';
 import { startGateway } from '../helpers/gateway.js';
-import { approve, openConsent } from '../helpers/oauth.js';
+import { approve, openConsent, ownerSession } from '../helpers/oauth.js';
 
 describe('Client ID Metadata Documents', () => {
   it('authorizes a client known only by its metadata document URL', async () => {
@@ -45,7 +45,20 @@ describe('Client ID Metadata Documents', () => {
         code_challenge_method: 'S256',
       }).toString();
       expect((await openConsent(url)).html).toContain('Metadata Client');
-      const callback = await approve(url);
+      // The approval list says how the client is known: by its metadata document, on that domain.
+      const listed = await fetch(new URL('/api/consents', gw.mcpUrl), {
+        headers: { authorization: `Bearer ${gw.gateway.ownerToken}` },
+      });
+      expect(((await listed.json()) as { value: unknown[] }).value).toEqual([
+        expect.objectContaining({
+          clientId: CLIENT_ID,
+          clientName: 'Metadata Client',
+          clientSource: 'cimd',
+          clientDomain: 'app.test',
+          clientRegisteredAt: expect.any(Number),
+        }),
+      ]);
+      const callback = await approve(url, await ownerSession(gw.gateway));
       const tokenRes = await fetch(new URL('/token', gw.mcpUrl), {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { PendingConsentView } from '../../src/oauth/authorization-server.js';
 import { startGateway, type RunningGateway } from '../helpers/gateway.js';
+import { ownerSession } from '../helpers/oauth.js';
 
 const REDIRECT = 'http://127.0.0.1:5556/cb';
 
@@ -37,8 +38,8 @@ async function startRequest(gw: RunningGateway) {
   return { html, wait: new URL(refresh!, gw.mcpUrl) };
 }
 
-// The ConsentPrompter port in "owner" mode, as requests through a tunnel will use it: the browser
-// waits, the owner decides in the app (here through the owner API), the browser continues.
+// The ConsentPrompter port in "owner" mode, as listeners reachable from elsewhere use it: the browser
+// waits, the owner decides in the approval list (here through the owner API), the browser continues.
 describe('owner approval through the ConsentPrompter port', () => {
   const asked: PendingConsentView[] = [];
   const prompter = { mode: () => 'owner' as const, requested: (r: PendingConsentView) => void asked.push(r) };
@@ -85,13 +86,14 @@ describe('owner approval through the ConsentPrompter port', () => {
     expect((await fetch(wait, { redirect: 'manual' })).status).toBe(403);
   });
 
-  it('does not let the consent form decide a request that waits for the owner', async () => {
+  it('does not let the consent page decide a request only the approval list may decide, even for the owner', async () => {
     await using gw = await startGateway(config, { maxRestarts: 1 }, { consentPrompter: prompter });
     const { wait } = await startRequest(gw);
+    const owner = await ownerSession(gw.gateway);
     const res = await fetch(new URL('/consent', gw.mcpUrl), {
       method: 'POST',
       redirect: 'manual',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...owner.headers() },
       body: new URLSearchParams({
         request_id: wait.searchParams.get('request')!,
         csrf: wait.searchParams.get('token')!,
@@ -100,5 +102,6 @@ describe('owner approval through the ConsentPrompter port', () => {
       }),
     });
     expect(res.status).toBe(403);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('approval_list_only');
   });
 });

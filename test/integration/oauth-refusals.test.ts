@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectClient, startGateway, type RunningGateway } from '../helpers/gateway.js';
-import { approve, openConsent, submitConsent } from '../helpers/oauth.js';
+import { approve, decisionLocation, openConsent, ownerSession, submitConsent } from '../helpers/oauth.js';
 
 const REDIRECT = 'http://127.0.0.1:5555/cb';
 
@@ -62,7 +62,7 @@ async function token(gw: RunningGateway, form: Record<string, string>) {
 }
 
 async function codeFor(gw: RunningGateway, f: Flow): Promise<string> {
-  return (await approve(f.url)).searchParams.get('code')!;
+  return (await approve(f.url, await ownerSession(gw.gateway))).searchParams.get('code')!;
 }
 
 async function exchange(gw: RunningGateway, f: Flow, code: string, verifier = f.verifier, clientId = f.clientId) {
@@ -197,31 +197,35 @@ describe('OAuth refusals', () => {
       ]);
     });
 
-    it('refuses a POST without the CSRF token', async () => {
+    it("refuses the owner's decision without the CSRF token", async () => {
       const form = await openConsent(flow(gw, await client(gw)).url);
-      const res = await submitConsent(form, 'approve', undefined, { csrf: '' });
+      const res = await submitConsent(form, 'approve', undefined, { csrf: '', owner: await ownerSession(gw.gateway) });
       expect(res.status).toBe(403);
     });
 
-    it("refuses a POST carrying another request's CSRF token", async () => {
+    it("refuses the owner's decision carrying another request's CSRF token", async () => {
       const id = await client(gw);
       const first = await openConsent(flow(gw, id).url);
       const second = await openConsent(flow(gw, id).url);
-      const res = await submitConsent(first, 'approve', undefined, { csrf: second.csrf });
+      const res = await submitConsent(first, 'approve', undefined, {
+        csrf: second.csrf,
+        owner: await ownerSession(gw.gateway),
+      });
       expect(res.status).toBe(403);
     });
 
     it('sends access_denied when the owner denies', async () => {
       const form = await openConsent(flow(gw, await client(gw)).url);
-      const res = await submitConsent(form, 'deny');
-      const location = new URL(res.headers.get('location')!);
+      const location = await decisionLocation(
+        await submitConsent(form, 'deny', undefined, { owner: await ownerSession(gw.gateway) }),
+      );
       expect(location.searchParams.get('error')).toBe('access_denied');
       expect(location.searchParams.get('iss')).toBe(gw.mcpUrl.origin);
     });
 
     it('remembers the decision: the next request within it skips the page', async () => {
       const id = await client(gw);
-      await approve(flow(gw, id).url);
+      await approve(flow(gw, id).url, await ownerSession(gw.gateway));
       const res = await fetch(flow(gw, id).url, { redirect: 'manual' });
       expect(res.status).toBe(302);
       expect(new URL(res.headers.get('location')!).searchParams.get('code')).toBeTruthy();

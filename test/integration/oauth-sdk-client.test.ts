@@ -3,15 +3,16 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { nodeBackend, startGateway, text, TOY, waitFor } from '../helpers/gateway.js';
-import { approve, MemoryOAuthProvider } from '../helpers/oauth.js';
+import { approve, MemoryOAuthProvider, ownerSession } from '../helpers/oauth.js';
+import type { Gateway } from '../../src/index.js';
 
-async function connectWithOAuth(mcpUrl: URL, provider: MemoryOAuthProvider, chooseScopes?: string[]) {
+async function connectWithOAuth(gateway: Gateway, mcpUrl: URL, provider: MemoryOAuthProvider, chooseScopes?: string[]) {
   const first = new StreamableHTTPClientTransport(mcpUrl, { authProvider: provider });
   const client = new Client({ name: 'oauth-test', version: '1' });
   // No token yet: the client discovers the server, registers, and sends the user to consent.
   await expect(client.connect(first)).rejects.toBeInstanceOf(UnauthorizedError);
   expect(provider.authorizationUrl).toBeDefined();
-  const callback = await approve(provider.authorizationUrl!, chooseScopes);
+  const callback = await approve(provider.authorizationUrl!, await ownerSession(gateway), chooseScopes);
   expect(callback.searchParams.get('iss')).toBe(mcpUrl.origin);
   await first.finishAuth(callback.searchParams.get('code')!);
   const transport = new StreamableHTTPClientTransport(mcpUrl, { authProvider: provider });
@@ -25,7 +26,7 @@ describe('OAuth with the SDK client (OAuthClientProvider)', () => {
     await using gw = await startGateway({ toy: nodeBackend(TOY) });
     await waitFor(() => gw.gateway.backendStatuses()[0]!.state === 'ready', 'toy ready');
     const provider = new MemoryOAuthProvider();
-    const client = await connectWithOAuth(gw.mcpUrl, provider, ['mcp:toy:read']);
+    const client = await connectWithOAuth(gw.gateway, gw.mcpUrl, provider, ['mcp:toy:read']);
     expect(provider.client?.client_id).toBeTruthy();
     expect(provider.saved?.refresh_token).toBeTruthy();
 
@@ -48,7 +49,7 @@ describe('OAuth with the SDK client (OAuthClientProvider)', () => {
     await using gw = await startGateway({ toy: nodeBackend(TOY) });
     await waitFor(() => gw.gateway.backendStatuses()[0]!.state === 'ready', 'toy ready');
     const provider = new MemoryOAuthProvider();
-    const client = await connectWithOAuth(gw.mcpUrl, provider, ['mcp:toy:read']);
+    const client = await connectWithOAuth(gw.gateway, gw.mcpUrl, provider, ['mcp:toy:read']);
     const res = await fetch(gw.mcpUrl, {
       method: 'POST',
       headers: {
@@ -72,7 +73,7 @@ describe('OAuth with the SDK client (OAuthClientProvider)', () => {
   it('refreshes silently, rotating the refresh token', async () => {
     await using gw = await startGateway({ toy: nodeBackend(TOY) });
     const provider = new MemoryOAuthProvider();
-    const client = await connectWithOAuth(gw.mcpUrl, provider);
+    const client = await connectWithOAuth(gw.gateway, gw.mcpUrl, provider);
     await client.close();
     // Expire the access token locally; the SDK refreshes with the refresh token.
     const oldRefresh = provider.saved!.refresh_token;
@@ -86,7 +87,7 @@ describe('OAuth with the SDK client (OAuthClientProvider)', () => {
   it('lists the client for the owner (without secrets), and a revoked client is refused at once', async () => {
     await using gw = await startGateway({ toy: nodeBackend(TOY) });
     const provider = new MemoryOAuthProvider();
-    const client = await connectWithOAuth(gw.mcpUrl, provider, ['mcp:toy:read']);
+    const client = await connectWithOAuth(gw.gateway, gw.mcpUrl, provider, ['mcp:toy:read']);
     const api = (method: string, path: string) =>
       fetch(new URL(path, gw.mcpUrl), { method, headers: { authorization: `Bearer ${gw.gateway.ownerToken}` } });
     const listed = ((await (await api('GET', '/api/clients')).json()) as { value: Array<Record<string, unknown>> })

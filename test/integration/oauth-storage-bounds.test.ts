@@ -9,7 +9,7 @@ import { ClientMetadataFetcher } from '../../src/oauth/client-metadata.js';
 import { SIGNING_KEY_SEAL_ID } from '../../src/oauth/key-sealing.js';
 import { OAUTH_MANIFEST } from '../../src/oauth/store.js';
 import { nodeBackend, ROOT, startGateway, waitFor, type RunningGateway } from '../helpers/gateway.js';
-import { approve } from '../helpers/oauth.js';
+import { approve, ownerSession } from '../helpers/oauth.js';
 
 const REDIRECT = 'http://127.0.0.1:5555/cb';
 const TOY = { toy: { command: 'node', args: ['-e', ''] } };
@@ -75,7 +75,7 @@ async function authorizedClient(gw: RunningGateway, name = 'Authorized') {
     code_challenge: createHash('sha256').update(verifier).digest('base64url'),
     code_challenge_method: 'S256',
   }).toString();
-  const code = (await approve(url)).searchParams.get('code')!;
+  const code = (await approve(url, await ownerSession(gw.gateway))).searchParams.get('code')!;
   const tokens = await tokenRequest(gw, {
     grant_type: 'authorization_code',
     code,

@@ -1,7 +1,7 @@
 import * as oauth from 'oauth4webapi';
 import { describe, expect, it } from 'vitest';
 import { connectClient, nodeBackend, startGateway, text, TOY, waitFor } from '../helpers/gateway.js';
-import { approve } from '../helpers/oauth.js';
+import { approve, ownerSession } from '../helpers/oauth.js';
 
 // oauth4webapi checks every response strictly against the RFCs (issuer identity, RFC 9207 iss,
 // PKCE, token response shape); it only needs leave to talk plain http to loopback.
@@ -49,7 +49,8 @@ describe('OAuth with a strict client (oauth4webapi)', () => {
       code_challenge_method: 'S256',
       resource: gw.mcpUrl.href,
     }).toString();
-    const callback = await approve(url);
+    // Write access is never pre-ticked: the owner ticks it.
+    const callback = await approve(url, await ownerSession(gw.gateway), ['mcp:toy:write']);
     const params = oauth.validateAuthResponse(as, client, callback, state);
 
     const tokens = await oauth.processAuthorizationCodeResponse(

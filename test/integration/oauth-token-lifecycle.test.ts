@@ -6,7 +6,7 @@ import { OAUTH_MANIFEST } from '../../src/oauth/store.js';
 import { createConsoleLogger } from '../../src/shared/logger.js';
 import { writeFileAtomic, type WriteFileAtomic } from '../../src/store/atomic.js';
 import { startGateway, tempDir, waitFor, type RunningGateway, type TempDir } from '../helpers/gateway.js';
-import { approve } from '../helpers/oauth.js';
+import { approve, ownerSession } from '../helpers/oauth.js';
 
 /**
  * The token lifecycle against a real gateway: a code is exchanged once, a refresh token rotates
@@ -100,7 +100,7 @@ describe('token lifecycle', () => {
       code_challenge: createHash('sha256').update(verifier).digest('base64url'),
       code_challenge_method: 'S256',
     }).toString();
-    const code = (await approve(url)).searchParams.get('code')!;
+    const code = (await approve(url, await ownerSession(gw.gateway))).searchParams.get('code')!;
     return { clientId, code, verifier };
   }
 

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
-import type { PendingConsentView, TunnelStatus } from '../../src/api/contract.js';
+import { CONSOLE_SESSION_HEADER, type PendingConsentView, type TunnelStatus } from '../../src/api/contract.js';
+import { ownerSession } from '../helpers/oauth.js';
 import {
   CLI,
   isAlive,
@@ -124,7 +125,7 @@ function claims(jwt: string): Record<string, unknown> {
 }
 
 /** claude.ai's side of the flow, through the tunnel: register, authorize, and the waiting page. */
-async function beginAuthorization(info: FakeInfo, redirect = CLAUDE_AI) {
+async function beginAuthorization(info: FakeInfo, redirect = CLAUDE_AI, headers: Record<string, string> = {}) {
   const reg = await viaTunnel(info, '/register', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -132,10 +133,18 @@ async function beginAuthorization(info: FakeInfo, redirect = CLAUDE_AI) {
   });
   expect(reg.status).toBe(201);
   const clientId = (JSON.parse(reg.body) as { client_id: string }).client_id;
-  return authorizeAgain(info, clientId, redirect);
+  return authorizeAgain(info, clientId, redirect, headers);
 }
 
-async function authorizeAgain(info: FakeInfo, clientId: string, redirect = CLAUDE_AI) {
+/** The browser's address as the tunnel provider reports it (it appends to X-Forwarded-For). */
+const from = (address: string) => ({ 'x-forwarded-for': address });
+
+async function authorizeAgain(
+  info: FakeInfo,
+  clientId: string,
+  redirect = CLAUDE_AI,
+  headers: Record<string, string> = {},
+) {
   const verifier = randomBytes(32).toString('base64url');
   const query = new URLSearchParams({
     client_id: clientId,
@@ -147,9 +156,10 @@ async function authorizeAgain(info: FakeInfo, clientId: string, redirect = CLAUD
     code_challenge: createHash('sha256').update(verifier).digest('base64url'),
     code_challenge_method: 'S256',
   });
-  const page = await viaTunnel(info, `/authorize?${query}`);
+  const page = await viaTunnel(info, `/authorize?${query}`, { headers });
   const wait = /http-equiv="refresh" content="2;url=([^"]+)"/.exec(page.body)?.[1]?.replace(/&amp;/g, '&');
-  return { clientId, verifier, page, wait, redirect };
+  const userCode = /id="request-code">([^<]+)</.exec(page.body)?.[1];
+  return { clientId, verifier, page, wait, userCode, redirect };
 }
 
 async function pendingFor(gw: RunningGateway, clientId: string): Promise<PendingConsentView> {
@@ -284,9 +294,54 @@ describe('public tunnel (cloudflared quick tunnel, faked on PATH)', () => {
     expect(page.status).toBe(200);
     expect(page.body).toContain("Waiting for the owner's approval");
     expect(page.body).not.toContain('name="csrf"');
+    expect(page.body).not.toContain('<script');
     expect(wait).toBeTruthy();
     expect((await viaTunnel(info, wait!)).status).toBe(200);
     expect((await pendingFor(gw, clientId)).redirectHost).toBe('claude.ai');
+  });
+
+  it("shows the owner the request's code, and that it came through the tunnel from the browser's address", async () => {
+    const flow = await beginAuthorization(info, CLAUDE_AI, {
+      ...from('198.51.100.23'),
+      'user-agent': 'Mozilla/5.0 (claude.ai sign-in)',
+    });
+    expect(flow.userCode).toMatch(/^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$/);
+    expect(await pendingFor(gw, flow.clientId)).toMatchObject({
+      userCode: flow.userCode,
+      listener: 'tunnel',
+      origin: tunnel.publicUrl,
+      remoteAddress: '198.51.100.23',
+      userAgent: 'Mozilla/5.0 (claude.ai sign-in)',
+      clientSource: 'dcr',
+      clientRegisteredAt: expect.any(Number),
+    });
+    const pending = await pendingFor(gw, flow.clientId);
+    await owner(gw, 'POST', `/api/consents/${pending.id}`, { decision: 'deny' });
+  });
+
+  it("refuses a decision on the page through the tunnel, even with the owner's console session", async () => {
+    const flow = await beginAuthorization(info);
+    const wait = new URL(flow.wait!, tunnel.publicUrl);
+    const session = await ownerSession(gw.gateway);
+    const res = await viaTunnel(info, '/consent', {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        origin: tunnel.publicUrl!,
+        [CONSOLE_SESSION_HEADER]: session.secret,
+      },
+      body: new URLSearchParams({
+        request_id: wait.searchParams.get('request')!,
+        csrf: wait.searchParams.get('token')!,
+        decision: 'approve',
+        scope: 'mcp:toy:read',
+      }).toString(),
+    });
+    expect(res.status).toBe(403);
+    expect(res.headers.location).toBeUndefined();
+    // Still waiting for the owner's decision in the approval list.
+    expect((await viaTunnel(info, flow.wait!)).status).toBe(200);
+    expect((await pendingFor(gw, flow.clientId)).userCode).toBe(flow.userCode);
   });
 
   it('completes once the owner approves, with a token bound to the public URL', async () => {
@@ -446,20 +501,67 @@ describe("ngrok provider (the user's ngrok agent, faked on PATH)", () => {
 });
 
 describe('sign-ins flooding through the tunnel', () => {
+  const listed = async (gw: RunningGateway) =>
+    ((await owner(gw, 'GET', '/api/consents')).body.value as PendingConsentView[]).length;
+
+  it('lists at most 3 per client and 5 per address; a sign-in from another address is still listed', async () => {
+    await using gw = await startGateway({ toy: nodeBackend(TOY) }, {}, { env: fakeEnv() });
+    const asked: PendingConsentView[] = [];
+    gw.gateway.events.on('consent-requested', (request) => asked.push(request));
+    const info = await fakeInfo((await gw.gateway.tunnel.start()).publicUrl!);
+    const attacker = from('198.51.100.66');
+    const first = await beginAuthorization(info, CLAUDE_AI, attacker);
+    for (let i = 1; i < 3; i++) {
+      expect((await authorizeAgain(info, first.clientId, CLAUDE_AI, attacker)).page.status).toBe(200);
+    }
+    const perClient = await authorizeAgain(info, first.clientId, CLAUDE_AI, attacker);
+    expect(perClient.page.status).toBe(429);
+    expect(perClient.page.body).toContain('Too many sign-ins waiting');
+    // Other clients from the same address: two more are listed, then that address is full.
+    expect((await beginAuthorization(info, CLAUDE_AI, attacker)).page.status).toBe(200);
+    expect((await beginAuthorization(info, CLAUDE_AI, attacker)).page.status).toBe(200);
+    expect((await beginAuthorization(info, CLAUDE_AI, attacker)).page.status).toBe(429);
+    expect(await listed(gw)).toBe(5);
+    expect(asked).toHaveLength(5);
+
+    // The owner's own sign-in, from their browser's address, is listed and can be approved.
+    const own = await beginAuthorization(info, CLAUDE_AI, from('203.0.113.7'));
+    expect(own.page.status).toBe(200);
+    const pending = await pendingFor(gw, own.clientId);
+    expect(pending.userCode).toBe(own.userCode);
+    await owner(gw, 'POST', `/api/consents/${pending.id}`, { decision: 'approve' });
+    expect((await viaTunnel(info, own.wait!)).status).toBe(302);
+  });
+
   it('refuses more than 20 waiting at once, and accepts again once the owner decides one', async () => {
     await using gw = await startGateway({ toy: nodeBackend(TOY) }, {}, { env: fakeEnv() });
     const info = await fakeInfo((await gw.gateway.tunnel.start()).publicUrl!);
-    const first = await beginAuthorization(info);
-    for (let i = 1; i < 20; i++) {
-      expect((await authorizeAgain(info, first.clientId)).page.status).toBe(200);
+    // Six clients from six addresses with three each, and a seventh with two: 20 in all.
+    const flows = [];
+    for (let i = 0; i < 7; i++) {
+      const address = from(`198.51.100.${i + 1}`);
+      const flow = await beginAuthorization(info, CLAUDE_AI, address);
+      flows.push(flow);
+      for (let j = 0; j < (i < 6 ? 2 : 1); j++) {
+        expect((await authorizeAgain(info, flow.clientId, CLAUDE_AI, address)).page.status).toBe(200);
+      }
     }
-    const refused = await authorizeAgain(info, first.clientId);
+    expect(await listed(gw)).toBe(20);
+    const refused = await beginAuthorization(info, CLAUDE_AI, from('203.0.113.99'));
     expect(refused.page.status).toBe(429);
-    expect(refused.page.body).toContain('Too many sign-ins waiting');
 
-    const pending = await pendingFor(gw, first.clientId);
+    const pending = await pendingFor(gw, flows[0]!.clientId);
     await owner(gw, 'POST', `/api/consents/${pending.id}`, { decision: 'deny', scopes: [] });
-    expect((await authorizeAgain(info, first.clientId)).page.status).toBe(200);
+    expect((await authorizeAgain(info, refused.clientId, CLAUDE_AI, from('203.0.113.99'))).page.status).toBe(200);
+  });
+
+  it("never prints the owner's CLI path on a page anyone can open", async () => {
+    const cliCommand = 'node /home/owner-name/src/cortex/dist/cortex-gateway.mjs';
+    await using gw = await startGateway({ toy: nodeBackend(TOY) }, {}, { env: fakeEnv(), cliCommand });
+    const info = await fakeInfo((await gw.gateway.tunnel.start()).publicUrl!);
+    const flow = await beginAuthorization(info);
+    expect(flow.page.body).toContain('cortex-gateway approvals');
+    expect(flow.page.body).not.toContain('/home/owner-name');
   });
 });
 
@@ -641,16 +743,21 @@ describe('CLI: serve --tunnel and approvals', () => {
     expect(stdout).toContain(`Public URL:   ${publicMcpUrl}`);
   });
 
-  it('lists a waiting sign-in and lets "approvals approve" through with the requested scopes', async () => {
+  it('lists a waiting sign-in with its code and lets "approvals approve CODE" through with read access', async () => {
     const flow = await beginAuthorization(info);
-    await waitFor(() => stdout.includes('Approval needed: Claude'), 'the approval notice');
+    await waitFor(() => stdout.includes(`code ${flow.userCode}`), 'the approval notice');
+    expect(stdout).toContain('Approval needed: Claude (returns to claude.ai, through the tunnel)');
     const listed = await run(['approvals']);
     expect(listed.code).toBe(0);
     const id = new RegExp(`^(\\S+)  Claude \\(returns to claude.ai\\)`, 'm').exec(listed.stdout)?.[1];
     expect(id).toBeTruthy();
+    expect(listed.stdout).toContain(`code: ${flow.userCode}`);
+    expect(listed.stdout).toContain(`via the public tunnel (${publicMcpUrl.replace(/\/mcp$/, '')}) from 127.0.0.1`);
+    expect(listed.stdout).toContain('client: registered through /register');
     expect(listed.stdout).toContain('asks for: mcp:toy:read');
 
-    const approved = await run(['approvals', 'approve', id!]);
+    // The owner types the code their sign-in page shows, in any case.
+    const approved = await run(['approvals', 'approve', flow.userCode!.toLowerCase()]);
     expect(approved).toMatchObject({ code: 0 });
     expect(approved.stdout).toContain('with mcp:toy:read');
     const done = await viaTunnel(info, flow.wait!);
