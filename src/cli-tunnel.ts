@@ -39,7 +39,8 @@ function formatPending(list: readonly PendingConsentView[], cli: string): string
           `${p.id}  ${p.clientName} (returns to ${p.redirectHost}), ${age(p.createdAt)}\n` +
           `    code: ${p.userCode}\n` +
           origin(p) +
-          `    asks for: ${p.requestedScopes.join(' ') || '(no scope named)'}\n`,
+          `    asks for: ${p.requestedScopes.join(' ') || '(no scope named)'}\n` +
+          (p.returning ? `    approved before: approving keeps ${p.suggestedScopes.join(' ') || 'no scope'}\n` : ''),
       )
       .join('') +
     `Check that the code is the one the sign-in page shows, then "${cli} approvals approve CODE [--scope S…]" ` +
@@ -87,7 +88,7 @@ export async function approvalsCommand(args: string[], write: Write, cli = 'cort
   // Without --scope: read access to what was asked for (write access is granted only by naming it).
   let scopes = (values.scope ?? []).flatMap((s) => s.split(/[\s,]+/)).filter(Boolean);
   if (scopes.length === 0) {
-    if (pending.requestedScopes.length === 0) {
+    if (pending.requestedScopes.length === 0 && !pending.returning) {
       // Granting every server by default to a client that named nothing is too generous: ask.
       const available = await ownerCall<ScopeView[]>(dataDir, 'GET', '/api/scopes');
       throw usageError(

@@ -130,6 +130,9 @@ function Approval({
         <span className="muted-text">Approve only if the sign-in page in your browser shows this same code.</span>
       </div>
       <Origin request={request} />
+      {request.returning && (
+        <p className="muted-text">You approved this application before: approving keeps the access ticked below.</p>
+      )}
       <fieldset className="checks">
         <legend>
           It asks for {request.requestedScopes.length ? request.requestedScopes.join(', ') : 'no scope in particular'}.

@@ -102,6 +102,8 @@ export interface PendingConsentView {
   requestedScopes: string[];
   /** What approving grants unless the owner chooses otherwise: read access at most. */
   suggestedScopes: string[];
+  /** The owner approved this client before; approving keeps that grant (`suggestedScopes`). */
+  returning?: true;
   /** The listener the request came in on: this machine's, or the public tunnel's. */
   listener: 'local' | 'tunnel';
   /** The origin (issuer) the request used, e.g. `http://127.0.0.1:3590` or the tunnel's URL. */

@@ -89,8 +89,10 @@ interface WaitingRequest extends PendingAuthorization {
   userCode: string;
   listener: 'local' | 'tunnel';
   requester: Requester;
-  /** What approving grants unless the owner chooses: read access at most. */
+  /** What approving grants unless the owner chooses: read access at most, or what the owner granted before. */
   suggestedScopes: string[];
+  /** The owner approved this client before: approving again keeps that grant. */
+  returning: boolean;
 }
 
 interface IssuedCode {
@@ -450,15 +452,13 @@ export class AuthorizationServer {
     };
 
     // The owner decided for this client before: it gets that decision, whatever it asks for now
-    // (grants.ts), so a server added since does not send it through consent again. Only where the
-    // requesting browser is the owner's ('page'): through a tunnel anyone may start an authorization
-    // with a known client id (a metadata-document id is a public URL), so each waits.
+    // (grants.ts), so a server added since does not send it through consent again. It still needs
+    // the owner's presence, never a code handed to whoever asks: any local process may start an
+    // authorization with a known client id and a loopback redirect on a port of its own (RFC 8252
+    // §7.3 lets the port vary), and a metadata-document id is a public URL. So the page continues
+    // by itself in a browser signed in to the console, and waits in the approval list elsewhere.
     const remembered = rememberedGrant(this.#options.store.state.consents[client.clientId], supported);
-    if (pending.mode === 'page' && remembered) {
-      return { kind: 'redirect', location: this.#issueCode(pending, remembered) };
-    }
-
-    return this.#ask(pending, client, origin, requester);
+    return this.#ask(pending, client, origin, requester, remembered);
   }
 
   /**
@@ -466,8 +466,16 @@ export class AuthorizationServer {
    * with a code its page shows and the approval view repeats, so the owner approves the request
    * their own browser made and not a look-alike. Over the caps it is unlisted (see LISTED_CAPS).
    */
-  #ask(request: PendingAuthorization, client: ClientRecord, origin: Origin, requester: Requester): AuthorizeOutcome {
-    const suggestedScopes = this.#readOnlyDefault(request.requestedScopes);
+  #ask(
+    request: PendingAuthorization,
+    client: ClientRecord,
+    origin: Origin,
+    requester: Requester,
+    /** The owner's earlier decision for this client: approving it again needs no choice. */
+    remembered?: string[],
+  ): AuthorizeOutcome {
+    const suggestedScopes = remembered ?? this.#readOnlyDefault(request.requestedScopes);
+    const returning = remembered !== undefined;
     if (this.#overCaps(request.clientId, requester.address)) {
       if (request.mode !== 'page') {
         this.#options.logger.warn('sign-in refused: too many waiting for the owner', { clientId: client.clientId });
@@ -479,7 +487,7 @@ export class AuthorizationServer {
         );
       }
       this.#options.logger.warn('sign-in not listed: too many waiting for the owner', { clientId: client.clientId });
-      return this.#page(request, client, suggestedScopes, undefined);
+      return this.#page(request, client, suggestedScopes, undefined, returning);
     }
     let userCode = newUserCode();
     while ([...this.#pending.values()].some((p) => p.userCode === userCode)) userCode = newUserCode();
@@ -489,6 +497,7 @@ export class AuthorizationServer {
       listener: origin.listener ?? 'local',
       requester,
       suggestedScopes,
+      returning,
     };
     this.#pending.set(waiting.id, waiting);
     const view = this.#view(waiting);
@@ -498,7 +507,7 @@ export class AuthorizationServer {
       requestCode: userCode,
     });
     this.#options.prompter.requested?.(view);
-    return this.#page(waiting, client, suggestedScopes, userCode);
+    return this.#page(waiting, client, suggestedScopes, userCode, returning);
   }
 
   /** The page of a listed request (with its code), or of an unlisted one (sealed into its form). */
@@ -507,6 +516,7 @@ export class AuthorizationServer {
     client: ClientRecord,
     suggestedScopes: readonly string[],
     userCode: string | undefined,
+    returning: boolean,
   ): AuthorizeOutcome {
     const redirect = new URL(request.redirectUri);
     const html = renderRequestPage({
@@ -528,6 +538,7 @@ export class AuthorizationServer {
               csrf: request.csrf,
               groups: this.#options.scopeGroups(),
               checked: new Set(suggestedScopes),
+              returning,
             },
           }
         : {}),
@@ -626,7 +637,7 @@ export class AuthorizationServer {
     if (!pending.decision) {
       const client = this.#options.store.state.clients[pending.clientId];
       if (!client) return EXPIRED();
-      return this.#page(pending, client, pending.suggestedScopes, pending.userCode);
+      return this.#page(pending, client, pending.suggestedScopes, pending.userCode, pending.returning);
     }
     this.#pending.delete(pending.id);
     return this.#finishOrRestore(pending, pending.decision.approve, pending.decision.scopes, () =>
@@ -695,6 +706,7 @@ export class AuthorizationServer {
       redirectHost: redirect.host || redirect.protocol,
       requestedScopes: pending.requestedScopes,
       suggestedScopes: pending.suggestedScopes,
+      ...(pending.returning ? { returning: true } : {}),
       listener: pending.listener,
       origin: pending.issuer,
       ...(pending.requester.address ? { remoteAddress: pending.requester.address } : {}),

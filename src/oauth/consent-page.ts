@@ -19,6 +19,11 @@ export interface ConsentFormView {
   groups: readonly ScopeGroup[];
   /** Scopes ticked when the form shows: read access at most (the owner ticks write). */
   checked: ReadonlySet<string>;
+  /**
+   * The owner approved this client before and `checked` is that grant: the script approves it
+   * again by itself once it has confirmed the owner's session, so a returning app needs no click.
+   */
+  returning?: boolean;
 }
 
 /**
@@ -81,9 +86,13 @@ function consentForm(view: RequestPageView, form: ConsentFormView): string {
     .join('');
   // Hidden until the script has checked that this browser holds a live console session; submitted
   // by the script with that session (a plain form POST is refused: it proves nobody is the owner).
-  return `<form id="consent-form" method="post" action="/consent" hidden>
-<h1>Allow ${isolated(view.clientName)} to use your MCP servers?</h1>
-<p class="sub">It will receive access at <span class="host">${escape(view.redirectHost)}</span>. Read access is ticked; tick write access only if it needs it. You can revoke it at any time.</p>
+  const intro = form.returning
+    ? `<h1>Signing ${isolated(view.clientName)} in again</h1>
+<p class="sub">You allowed it before: it continues with the access ticked below, returning to <span class="host">${escape(view.redirectHost)}</span>. Change its access in the console under Clients &amp; access.</p>`
+    : `<h1>Allow ${isolated(view.clientName)} to use your MCP servers?</h1>
+<p class="sub">It will receive access at <span class="host">${escape(view.redirectHost)}</span>. Read access is ticked; tick write access only if it needs it. You can revoke it at any time.</p>`;
+  return `<form id="consent-form" method="post" action="/consent" hidden${form.returning ? ' data-returning="approve"' : ''}>
+${intro}
 <input type="hidden" name="request_id" value="${escape(form.requestId)}">
 <input type="hidden" name="csrf" value="${escape(form.csrf)}">
 ${groups || '<p class="empty">No MCP servers are configured yet; the client will only see the built-in tools.</p>'}

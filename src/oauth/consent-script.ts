@@ -59,7 +59,7 @@ export const CONSENT_SCRIPT = `'use strict';
     waiting.hidden = false;
     setTimeout(function () {
       ownerHere().then(function (owner) {
-        if (owner) showForm();
+        if (owner) ownerFound();
         else if (next) location.replace(next);
         else keepWaiting();
       });
@@ -71,11 +71,9 @@ export const CONSENT_SCRIPT = `'use strict';
     for (var i = 0; i < buttons.length; i++) buttons[i].disabled = busy;
   }
 
-  form.addEventListener('submit', function (event) {
-    event.preventDefault();
-    var submitter = event.submitter;
+  function send(decision) {
     var body = new URLSearchParams(new FormData(form));
-    body.set('decision', submitter && submitter.value === 'approve' ? 'approve' : 'deny');
+    body.set('decision', decision);
     var headers = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
     headers[HEADER] = secret();
     setBusy(true);
@@ -99,10 +97,22 @@ export const CONSENT_SCRIPT = `'use strict';
         setBusy(false);
         say('The gateway could not be reached; try again.');
       });
+  }
+
+  form.addEventListener('submit', function (event) {
+    event.preventDefault();
+    var submitter = event.submitter;
+    send(submitter && submitter.value === 'approve' ? 'approve' : 'deny');
   });
 
+  /** The owner is here: an app they approved before continues by itself, any other asks. */
+  function ownerFound() {
+    showForm();
+    if (form.getAttribute('data-returning') === 'approve') send('approve');
+  }
+
   ownerHere().then(function (owner) {
-    if (owner) showForm();
+    if (owner) ownerFound();
     else keepWaiting();
   });
 })();

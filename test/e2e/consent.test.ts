@@ -209,4 +209,28 @@ describe.skipIf(!hasChromium && !process.env.CI)('consent in the browser (only t
     // Decided on the page: nothing is left waiting in the approval list.
     expect(await ownerApi(gw.gateway, gw.address.origin, 'GET', '/api/consents')).toEqual([]);
   });
+
+  it("carries an app the owner approved before on by itself in the owner's browser, with no click and no other choice", async () => {
+    await using gw = await consoleGateway();
+    await using callback = await callbackServer();
+    const url = await authorizationUrl(gw.address.origin, callback.redirect, 'Returning App');
+    await using owner = await signedIn(gw.gateway, { width: 900, height: 800 });
+    const { page } = owner;
+    await page.goto(url);
+    await page.getByRole('button', { name: 'Allow' }).click();
+    await page.waitForURL(callback.landed, { timeout: 15_000 });
+    // The app signs in again (a new PKCE challenge, as a client does each time): no click here.
+    const again = new URL(url);
+    again.searchParams.set('state', 'again');
+    again.searchParams.set(
+      'code_challenge',
+      createHash('sha256').update(randomBytes(32).toString('base64url')).digest('base64url'),
+    );
+    await page.goto(again.href);
+    await page.waitForURL((landed) => callback.landed(landed) && landed.searchParams.get('state') === 'again', {
+      timeout: 15_000,
+    });
+    expect(callback.hits.at(-1)!.searchParams.get('code')).toBeTruthy();
+    expect(await ownerApi(gw.gateway, gw.address.origin, 'GET', '/api/consents')).toEqual([]);
+  });
 });

@@ -6,7 +6,14 @@ import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { ToolListChangedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import { parseConfig } from '../../src/config/load.js';
 import { nodeBackend, startGateway, text, TOY, waitFor, type RunningGateway } from '../helpers/gateway.js';
-import { approve, MemoryOAuthProvider, ownerSession } from '../helpers/oauth.js';
+import {
+  approve,
+  decisionLocation,
+  MemoryOAuthProvider,
+  openConsent,
+  ownerSession,
+  submitConsent,
+} from '../helpers/oauth.js';
 
 /** Signs an app in as the SDK does (register, consent with these scopes) and connects it. */
 async function signIn(gw: RunningGateway, provider: MemoryOAuthProvider, scopes: string[]): Promise<Client> {
@@ -22,7 +29,9 @@ async function signIn(gw: RunningGateway, provider: MemoryOAuthProvider, scopes:
 
 /**
  * The app starts a sign-in again asking for every scope the gateway now lists, as mcp-remote does
- * when that list changed: the authorization endpoint's answer, and the token the code is worth.
+ * when that list changed, and the owner's browser (signed in to the console) carries it on as the
+ * page's script does: no choice to make, the earlier grant is what is ticked. Returns the page
+ * (no code without the owner) and the token the code is worth.
  */
 async function signInAgain(gw: RunningGateway, provider: MemoryOAuthProvider) {
   const metadata = (await (await fetch(new URL('/.well-known/oauth-protected-resource/mcp', gw.mcpUrl))).json()) as {
@@ -40,25 +49,24 @@ async function signInAgain(gw: RunningGateway, provider: MemoryOAuthProvider) {
     state: 'again',
     resource: gw.mcpUrl.href,
   }).toString();
-  const answer = await fetch(url, { redirect: 'manual' });
-  const location = answer.headers.get('location');
-  const code = location ? new URL(location).searchParams.get('code') : null;
-  const token = code
-    ? ((await (
-        await fetch(new URL('/token', gw.mcpUrl), {
-          method: 'POST',
-          headers: { 'content-type': 'application/x-www-form-urlencoded' },
-          body: new URLSearchParams({
-            grant_type: 'authorization_code',
-            code,
-            code_verifier: verifier,
-            client_id: provider.client!.client_id,
-            redirect_uri: provider.redirect,
-          }),
-        })
-      ).json()) as { access_token: string; scope: string })
-    : undefined;
-  return { status: answer.status, asked: metadata.scopes_supported, token };
+  const page = await openConsent(url);
+  const location = await decisionLocation(
+    await submitConsent(page, 'approve', undefined, { owner: await ownerSession(gw.gateway) }),
+  );
+  const token = (await (
+    await fetch(new URL('/token', gw.mcpUrl), {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        code: location.searchParams.get('code')!,
+        code_verifier: verifier,
+        client_id: provider.client!.client_id,
+        redirect_uri: provider.redirect,
+      }),
+    })
+  ).json()) as { access_token: string; scope: string };
+  return { returning: page.html.includes('data-returning="approve"'), asked: metadata.scopes_supported, token };
 }
 
 /** The owner API with the owner's bearer (what the CLI uses). */
@@ -100,7 +108,7 @@ describe('grants survive catalog changes', () => {
     // Signing in again, asking for everything listed now: no consent page, a code for what the owner granted.
     const again = await signInAgain(gw, provider);
     expect(again.asked).toContain('mcp:extra:write');
-    expect(again.status).toBe(302);
+    expect(again.returning).toBe(true);
     expect(again.token?.scope).toBe('mcp:toy:read');
     expect(await names(client)).not.toContain('extra__echo');
 

@@ -124,8 +124,12 @@ describe('only the owner approves a sign-in (finding 2)', () => {
       owner: await ownerSession(gw.gateway),
       origin: `http://127.0.0.1:${gw.address.port === 1 ? 2 : gw.address.port - 1}`,
     });
+    // Refused at the door: a browser Origin must be the gateway's own, port included.
     expect(res.status).toBe(403);
-    expect(await res.json()).toMatchObject({ ok: false, error: { code: 'owner_required' } });
+    expect(await res.json()).toMatchObject({
+      error: 'forbidden',
+      message: expect.stringContaining('Origin not allowed'),
+    });
     await clearList(gw);
   });
 

@@ -223,12 +223,38 @@ describe('OAuth refusals', () => {
       expect(location.searchParams.get('iss')).toBe(gw.mcpUrl.origin);
     });
 
-    it('remembers the decision: the next request within it skips the page', async () => {
+    it('remembers the decision: a returning client continues with it where the owner is signed in, with no choice to make', async () => {
       const id = await client(gw);
-      await approve(flow(gw, id).url, await ownerSession(gw.gateway));
-      const res = await fetch(flow(gw, id).url, { redirect: 'manual' });
-      expect(res.status).toBe(302);
-      expect(new URL(res.headers.get('location')!).searchParams.get('code')).toBeTruthy();
+      const owner = await ownerSession(gw.gateway);
+      const first = await openConsent(flow(gw, id).url);
+      const granted = first.scopes.filter((s) => s.checked).map((s) => s.value);
+      await decisionLocation(await submitConsent(first, 'approve', undefined, { owner }));
+      const again = await openConsent(flow(gw, id).url);
+      // The page approves by itself in the owner's browser, the earlier grant ticked.
+      expect(again.html).toContain('data-returning="approve"');
+      expect(again.scopes.filter((s) => s.checked).map((s) => s.value)).toEqual(granted);
+      const location = await decisionLocation(await submitConsent(again, 'approve', undefined, { owner }));
+      expect(location.searchParams.get('code')).toBeTruthy();
+    });
+
+    it('gives a returning client no code without the owner: a process that knows its id and binds its own loopback port waits', async () => {
+      // A gateway of its own, so this request is listed whatever the others here left waiting.
+      await using own = await startGateway({ toy: { command: 'node', args: ['-e', ''] } }, { maxRestarts: 1 });
+      const id = await client(own);
+      await approve(flow(own, id).url, await ownerSession(own.gateway));
+      // RFC 8252 §7.3 lets a loopback redirect's port vary, so another local program can pick one.
+      const theirs = new URL(REDIRECT);
+      theirs.port = '1';
+      const { url } = flow(own, id, { redirect_uri: theirs.href });
+      const res = await fetch(url, { redirect: 'manual' });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('location')).toBeNull();
+      const page = await openConsent(url);
+      expect(page.userCode).toBeTruthy();
+      expect((await submitConsent(page, 'approve')).status).toBe(403);
+      // It waits in the owner's list, marked as approved before.
+      const pending = own.gateway.authorizationServer!.pendingConsents();
+      expect(pending.find((p) => p.userCode === page.userCode)?.returning).toBe(true);
     });
   });
 
