@@ -50,11 +50,17 @@ export async function startGatewayInstance(options: StartGatewayInstanceOptions)
   };
   try {
     gateway = await options.create(lock);
-    const address = await gateway.start();
-    await lock.update({ port: address.port, mcpUrl: address.mcpUrl });
+    // Where it listens is published before the backends start: spawning children blocks the event
+    // loop a moment each, and the file operations below would each wait behind one (measured: the
+    // ready banner came half a second later with ten stdio backends on a slow machine).
+    const address = await gateway.start({ backends: 'later' });
     writer = { pid: process.pid, ownerToken: gateway.ownerToken };
-    // The CLI (login, token, approvals…) finds the running gateway through this file.
-    await writeRuntimeInfo(dataDir, { mcpUrl: address.mcpUrl, consoleUrl: address.consoleUrl, ...writer });
+    await Promise.all([
+      lock.update({ port: address.port, mcpUrl: address.mcpUrl }),
+      // The CLI (login, token, approvals…) finds the running gateway through this file.
+      writeRuntimeInfo(dataDir, { mcpUrl: address.mcpUrl, consoleUrl: address.consoleUrl, ...writer }),
+    ]);
+    gateway.startBackends();
     let stopping: Promise<void> | undefined;
     const instance: GatewayInstance = {
       gateway,

@@ -145,7 +145,14 @@ export interface GatewayTunnel {
 }
 
 export interface Gateway {
-  start(): Promise<GatewayAddress>;
+  /**
+   * Listens, then starts the backends, each connecting on its own (start never waits for them).
+   * `backends: 'later'`: listen only, and start them with `startBackends()` (the host publishes
+   * where the gateway listens first: spawning children competes with that for the event loop).
+   */
+  start(options?: { backends?: 'now' | 'later' }): Promise<GatewayAddress>;
+  /** Starts the backends of a gateway started with `backends: 'later'`; once. */
+  startBackends(): void;
   stop(): Promise<void>;
   backendStatuses(): BackendStatus[];
   restartBackend(name: string): Promise<void>;
@@ -729,6 +736,13 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
     status: () => tunnel.status(),
   };
 
+  let backendsStarted = false;
+  function startBackends(): void {
+    if (backendsStarted) return;
+    backendsStarted = true;
+    pool.start();
+  }
+
   const listen = (port: number) =>
     new Promise<Server>((resolve, reject) => {
       const candidate = createHttpServer(
@@ -764,7 +778,7 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
       if (!backend) throw new GatewayError('invalid_argument', `No backend named "${name}"`);
       await backend.restart();
     },
-    async start() {
+    async start(options = {}) {
       if (address) return address;
       // Children a crashed run left behind are stopped before any backend spawns, or a server that
       // ignores stdin EOF would run twice. Meanwhile the listener comes up.
@@ -802,12 +816,13 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
       address = { origin, port: bound.port, mcpUrl: `${origin}/mcp`, consoleUrl: `${origin}/app/` };
       // Listening first, backends after: the endpoint and builtins answer while backends connect.
       await orphans;
-      pool.start();
+      if (options.backends !== 'later') startBackends();
       logger.info('gateway listening', { mcpUrl: address.mcpUrl, backends: config.backends.length });
       // In the background: a slow or failing tunnel never holds up the local gateway.
       if (config.gateway.tunnel.autostart) void tunnel.start();
       return address;
     },
+    startBackends,
     async stop() {
       // The tunnel first: no new public traffic, and its child process ends with the gateway.
       await tunnel.stop();
