@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -20,6 +20,7 @@ import {
   waitFor,
   type RunningGateway,
 } from '../helpers/gateway.js';
+import { filesUnder } from '../helpers/files.js';
 
 const ENV_SERVER = join(ROOT, 'test/fixtures/env-server.mjs');
 const TOKEN = 'ghp_Integration_Secret_0123456789';
@@ -91,10 +92,9 @@ describe('backend secrets through the owner API', () => {
     await owner(gw, 'PUT', '/api/backends/gh', envBackend({ GH_TOKEN: { secret: TOKEN } }));
     expect(await envOf(gw, 'GH_TOKEN')).toBe(TOKEN);
     // Every file, the backends' own working folders (`servers/<id>/`) included.
-    const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-    const files = entries.filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name));
-    expect(files.length).toBeGreaterThan(0);
-    for (const file of files) expect(await readFile(file, 'utf8')).not.toContain(TOKEN);
+    const files = await filesUnder(dir);
+    expect(Object.keys(files).length).toBeGreaterThan(0);
+    for (const [file, text] of Object.entries(files)) expect(text, file).not.toContain(TOKEN);
   });
 
   it('shows secrets masked in the API, and never in a log line', async () => {

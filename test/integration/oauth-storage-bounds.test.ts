@@ -9,6 +9,7 @@ import { ClientMetadataFetcher } from '../../src/oauth/client-metadata.js';
 import { SIGNING_KEY_SEAL_ID } from '../../src/oauth/key-sealing.js';
 import { OAUTH_MANIFEST } from '../../src/oauth/store.js';
 import { nodeBackend, ROOT, startGateway, waitFor, type RunningGateway } from '../helpers/gateway.js';
+import { filesUnder } from '../helpers/files.js';
 import { approve, ownerSession } from '../helpers/oauth.js';
 
 const REDIRECT = 'http://127.0.0.1:5555/cb';
@@ -114,16 +115,6 @@ async function mcpStatus(gw: RunningGateway, bearer: string): Promise<number> {
   });
   await res.text();
   return res.status;
-}
-
-/** Every file under `dir` with its content. */
-async function filesUnder(dir: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const entry of await readdir(dir, { recursive: true, withFileTypes: true })) {
-    if (entry.isFile())
-      out[join(entry.parentPath, entry.name)] = await readFile(join(entry.parentPath, entry.name), 'utf8');
-  }
-  return out;
 }
 
 /** Fails naming the file when any holds a private JWK member (`"d":`) or one of `secrets`. */
