@@ -18,7 +18,7 @@ import { startGatewayInstance } from './gateway-instance.js';
 import { createGateway } from './index.js';
 import { readRuntimeInfo } from './runtime-file.js';
 import { systemClock } from './shared/clock.js';
-import { describeError, GatewayError } from './shared/errors.js';
+import { describeError, ERROR_TABLE, GatewayError } from './shared/errors.js';
 import { createConsoleLogger, type LogLevel } from './shared/logger.js';
 import { writeFileAtomic } from './store/atomic.js';
 import type { InstanceLock } from './store/instance-lock.js';
@@ -475,7 +475,9 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
     const message = error instanceof CliError || error instanceof GatewayError ? error.message : describeError(error);
-    process.stderr.write(`cortex-gateway: ${message}\n`);
-    process.exit(1);
+    const field =
+      error instanceof GatewayError && error.field && !message.includes(error.field) ? `${error.field}: ` : '';
+    process.stderr.write(`cortex-gateway: ${field}${message}\n`);
+    process.exit(error instanceof GatewayError ? ERROR_TABLE[error.code].exit : 1);
   },
 );

@@ -34,36 +34,41 @@ export type GatewayErrorCode =
   | 'too_large'
   | 'internal';
 
-/** Every code once, at run time: an error that crossed the owner API keeps its code if it is one of ours. */
-const CODES: Record<GatewayErrorCode, true> = {
-  config_invalid: true,
-  config_not_found: true,
-  port_in_use: true,
-  backend_unavailable: true,
-  backend_timeout: true,
-  backend_error: true,
-  unknown_tool: true,
-  unknown_prompt: true,
-  unknown_resource: true,
-  invalid_argument: true,
-  not_running: true,
-  client_not_installed: true,
-  client_config_invalid: true,
-  node_unavailable: true,
-  not_found: true,
-  tunnel_failed: true,
-  secrets_unreadable: true,
-  conflict: true,
-  disk_full: true,
-  permission_denied: true,
-  already_running: true,
-  unauthorized: true,
-  too_large: true,
-  internal: true,
+/**
+ * Every code once, with what each front-end makes of it: the owner API's HTTP status (absent: not an
+ * expected answer, so a logged 500) and the CLI's exit status (sysexits.h, so scripts can tell a usage
+ * mistake from a gateway that is down). The one place a code is mapped; HTTP and CLI both read it.
+ */
+export const ERROR_TABLE: Readonly<Record<GatewayErrorCode, { readonly status?: number; readonly exit: number }>> = {
+  invalid_argument: { status: 400, exit: 64 }, // EX_USAGE
+  config_invalid: { status: 400, exit: 65 }, // EX_DATAERR
+  config_not_found: { exit: 66 }, // EX_NOINPUT
+  not_found: { status: 404, exit: 66 },
+  unknown_tool: { exit: 66 },
+  unknown_prompt: { exit: 66 },
+  unknown_resource: { exit: 66 },
+  port_in_use: { exit: 69 }, // EX_UNAVAILABLE
+  backend_unavailable: { exit: 69 },
+  backend_error: { exit: 69 },
+  not_running: { exit: 69 },
+  tunnel_failed: { exit: 69 },
+  client_not_installed: { status: 409, exit: 69 },
+  node_unavailable: { status: 409, exit: 69 },
+  client_config_invalid: { status: 409, exit: 65 },
+  secrets_unreadable: { exit: 74 }, // EX_IOERR
+  backend_timeout: { exit: 75 }, // EX_TEMPFAIL
+  conflict: { status: 409, exit: 75 },
+  already_running: { status: 409, exit: 75 },
+  too_large: { status: 413, exit: 65 },
+  // RFC 4918 §11.5: the server cannot store what the request needs.
+  disk_full: { status: 507, exit: 73 }, // EX_CANTCREAT
+  permission_denied: { status: 500, exit: 77 }, // EX_NOPERM
+  unauthorized: { status: 401, exit: 77 },
+  internal: { exit: 70 }, // EX_SOFTWARE
 };
 
 export function isGatewayErrorCode(value: unknown): value is GatewayErrorCode {
-  return typeof value === 'string' && Object.hasOwn(CODES, value);
+  return typeof value === 'string' && Object.hasOwn(ERROR_TABLE, value);
 }
 
 export class GatewayError extends Error {

@@ -288,7 +288,7 @@ describe('cortex-gateway connect: details', () => {
     const file = join(home, '.gemini/settings.json');
     await writeFile(file, '{"mcpServers": ["not", "an", "object"]}');
     const result = await run(['connect', 'gemini-cli', '--url', URL_A], home);
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(65); // client_config_invalid: EX_DATAERR
     expect(result.stderr).toContain(`${file}: "mcpServers" is not an object`);
     expect(await readFile(file, 'utf8')).toBe('{"mcpServers": ["not", "an", "object"]}');
   });
@@ -308,7 +308,7 @@ describe('cortex-gateway connect: details', () => {
 
   it('names the clients when the one given is unknown', async () => {
     const result = await run(['connect', 'notepad'], home);
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(66); // not_found
     expect(result.stderr).toContain('unknown client "notepad"; one of: claude-desktop, claude-code, cursor');
   });
 

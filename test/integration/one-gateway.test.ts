@@ -120,7 +120,7 @@ describe('one gateway per data folder (cortex-gateway serve)', { timeout: 120_00
 
     // No --port: the default one, which used to fall back to 3591 with a second set of backends.
     const second = await cli(['serve', '--ready-file', join(home, 'second-ready.json')]);
-    expect(second.code).toBe(1);
+    expect(second.code).toBe(75); // already_running: EX_TEMPFAIL
     const lines = second.stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain(`a gateway is already running for ${dataDir}`);
@@ -204,7 +204,7 @@ describe('one gateway per data folder (cortex-gateway serve)', { timeout: 120_00
     };
     await writeFile(instanceLockPath(dataDir), JSON.stringify(live));
     const refused = await cli(['serve', '--port', '0']);
-    expect(refused.code).toBe(1);
+    expect(refused.code).toBe(75);
     expect(refused.stderr).toContain(`the desktop app, pid ${process.pid}, still starting`);
     expect((await readLock(dataDir)).id).toBe('held-by-the-test');
     expect(await exists(runtimeFilePath(dataDir))).toBe(false);
