@@ -134,6 +134,8 @@ export interface GatewayEvents {
   'tunnel-state': [TunnelStatus];
   /** A sign-in waits in the owner's approval list (any listener): notify, with its code. */
   'consent-requested': [PendingConsentView];
+  /** The approval list changed (joined, decided, expired): recount with `authorizationServer.pendingConsents()`. */
+  'approvals-changed': [];
 }
 
 /** The public tunnel for claude.ai connectors. */
@@ -375,6 +377,10 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
     requested: (request) => {
       deps.consentPrompter?.requested?.(request);
       events.emit('consent-requested', request);
+    },
+    changed: () => {
+      deps.consentPrompter?.changed?.();
+      events.emit('approvals-changed');
     },
   };
   const scopeGroups = (): ScopeGroup[] =>

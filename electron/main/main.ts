@@ -133,9 +133,9 @@ function wireGatewayEvents(
     notify(note.title, note.body);
     show({ pendingApprovals: pendingCount() });
   });
-  setInterval(() => {
+  gateway.events.on('approvals-changed', () => {
     if (state.pendingApprovals !== pendingCount()) show({ pendingApprovals: pendingCount() });
-  }, 3000).unref();
+  });
 }
 
 // Stop the gateway (and its stdio children), remove its runtime file and release the data folder's

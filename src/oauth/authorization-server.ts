@@ -64,6 +64,8 @@ export type { Requester } from './requester.js';
 export interface ConsentPrompter {
   mode(origin: Origin): 'page' | 'owner';
   requested?(request: PendingConsentView): void;
+  /** The approval list changed (a request joined, was decided or expired): the app recounts, not polls. */
+  changed?(): void;
 }
 
 const BROWSER_PROMPTER: ConsentPrompter = { mode: () => 'page' };
@@ -195,10 +197,29 @@ function parseBasic(encoded: string): { clientId: string; secret: string } | und
  * The authorization server's logic, free of HTTP framework concerns: each endpoint is a method
  * taking the parsed request and returning what to send, or throwing an OAuthError.
  */
+/** A Map that reports each set and each delete that removed something. */
+class ReportingMap<K, V> extends Map<K, V> {
+  constructor(readonly report: () => void) {
+    super();
+  }
+  override set(key: K, value: V): this {
+    super.set(key, value);
+    // Map's constructor calls set before `report` exists; nothing to report then.
+    this.report?.();
+    return this;
+  }
+  override delete(key: K): boolean {
+    const removed = super.delete(key);
+    if (removed) this.report();
+    return removed;
+  }
+}
+
 export class AuthorizationServer {
   readonly verify: TokenVerifier;
   readonly #options: Required<Omit<AuthorizationServerOptions, 'logger'>> & { logger: Logger };
-  readonly #pending = new Map<string, WaitingRequest>();
+  /** Sign-ins waiting for the owner; every change is reported to the prompter (tray counts, no polling). */
+  readonly #pending = new ReportingMap<string, WaitingRequest>(() => this.#options.prompter.changed?.());
   readonly #codes = new Map<string, IssuedCode>();
   readonly #refreshGrace: RefreshGrace<RotationAnswer>;
   /** Registration times in the last minute, per listener. */
@@ -500,6 +521,8 @@ export class AuthorizationServer {
       returning,
     };
     this.#pending.set(waiting.id, waiting);
+    // Expiry is otherwise noticed lazily; the app's count must drop when the request does.
+    setTimeout(() => this.#expirePending(), PENDING_TTL_MS + 1000).unref();
     const view = this.#view(waiting);
     this.#options.logger.info('sign-in waits for the owner', {
       clientId: client.clientId,
@@ -613,6 +636,7 @@ export class AuthorizationServer {
     const pending = this.#pending.get(id);
     if (!pending || pending.decision) return false;
     pending.decision = { approve, scopes: [...(scopes ?? pending.suggestedScopes)] };
+    this.#options.prompter.changed?.();
     this.#options.logger.info(approve ? 'owner approved a sign-in' : 'owner denied a sign-in', {
       clientId: pending.clientId,
       requestCode: pending.userCode,

@@ -165,6 +165,21 @@ describe('only the owner approves a sign-in (finding 2)', () => {
     expect((await fetch(form.waitUrl!, { redirect: 'manual' })).status).toBe(400);
   });
 
+  it('reports each change of the approval list as an event, so the tray recounts without polling', async () => {
+    const counts: number[] = [];
+    const recount = () => counts.push(gw.gateway.authorizationServer!.pendingConsents().length);
+    gw.gateway.events.on('approvals-changed', recount);
+    try {
+      const form = await openConsent(flow(gw, await register(gw, 'Counted')).url);
+      expect(counts).toEqual([1]);
+      const request = (await pending(gw)).find((p) => p.userCode === form.userCode)!;
+      await owner(gw, 'POST', `/api/consents/${request.id}`, { decision: 'deny' });
+      expect(counts.at(-1)).toBe(0);
+    } finally {
+      gw.gateway.events.off('approvals-changed', recount);
+    }
+  });
+
   it('sends the code only to the page holding the request secret', async () => {
     const form = await openConsent(flow(gw, await register(gw)).url);
     const request = (await pending(gw)).find((p) => p.userCode === form.userCode)!;
