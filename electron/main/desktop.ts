@@ -1,17 +1,14 @@
 // Desktop facilities main.ts hands to the gateway and the console window: preferences, the log
 // file, the secret store over safeStorage, start at login, and the preload bridge's handlers. The
-// decisions live in pure modules (settings.ts, ipc-handlers.ts, secrets.ts); this file applies them.
+// decisions live in pure modules (settings/, ipc/, secrets.ts); this file applies them.
 import { mkdir, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { app, safeStorage, shell } from 'electron';
 import type { DesktopSettings } from '../../src/api/contract.js';
-import { createFileLogger, type FileLogger } from '../../src/shared/file-logger.js';
-import { writeFileAtomic } from '../../src/store/atomic.js';
-import type { SecretStore } from '../../src/store/secrets.js';
-import { VERSION } from '../../src/version.js';
-import { createIpcHandlers } from './ipc-handlers.js';
-import { registerIpc } from './ipc.js';
+import { createFileLogger, VERSION, writeFileAtomic, type FileLogger, type SecretStore } from '../../src/index.js';
+import { createIpcHandlers } from './ipc/ipc-handlers.js';
+import { registerIpc } from './ipc/ipc.js';
 import { openDesktopSecretStore } from './secrets.js';
 import {
   linuxAutostartEntry,
@@ -19,7 +16,7 @@ import {
   openDesktopSettings,
   opensConsoleAtLaunch,
   settingsToGatewayOptions,
-} from './settings.js';
+} from './settings/settings.js';
 
 export interface Desktop {
   logger: FileLogger;

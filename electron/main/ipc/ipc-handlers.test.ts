@@ -2,10 +2,10 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { IPC_CHANNELS, type DesktopSettings } from '../../src/api/contract.js';
-import { silentLogger } from '../../src/shared/logger.js';
+import { IPC_CHANNELS, type DesktopSettings } from '../../../src/api/contract.js';
+import { silentLogger } from '../../../src/index.js';
 import { createIpcHandlers, isTrustedSender } from './ipc-handlers.js';
-import { openDesktopSettings, SETTINGS_FILE_NAME } from './settings.js';
+import { openDesktopSettings, SETTINGS_FILE_NAME } from '../settings/settings.js';
 
 describe('IPC handlers', () => {
   let dir: string;

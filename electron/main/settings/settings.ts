@@ -3,9 +3,8 @@
 import { join } from 'node:path';
 import type { Settings as LoginItemSettings } from 'electron';
 import { z } from 'zod';
-import type { DesktopSettings } from '../../src/api/contract.js';
-import type { LogLevel } from '../../src/shared/logger.js';
-import { openSettingsStore, type SettingsStore } from '../../src/store/settings.js';
+import type { DesktopSettings } from '../../../src/api/contract.js';
+import { openSettingsStore, type LogLevel, type SettingsStore } from '../../../src/index.js';
 
 export const SETTINGS_FILE_NAME = 'desktop-settings.json';
 export const LOG_FILE_NAME = 'cortex-gateway.log';

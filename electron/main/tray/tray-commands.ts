@@ -2,10 +2,7 @@
  * What each tray menu item does, as plain functions over the gateway: tested in Node with a real
  * gateway; main.ts supplies the Electron pieces (clipboard, window, notifications). No electron import.
  */
-import { connectClient, detectClient } from '../../src/clients/index.js';
-import type { ClientEnvironment } from '../../src/clients/index.js';
-import type { Gateway } from '../../src/index.js';
-import type { Logger } from '../../src/shared/logger.js';
+import { connectClient, detectClient, type ClientEnvironment, type Gateway, type Logger } from '../../../src/index.js';
 import type { TrayState } from './tray-menu.js';
 
 export interface TrayCommandDeps {
