@@ -877,7 +877,6 @@ export { createConsoleLogger, silentLogger, type Logger, type LogLevel } from '.
 export { writeFileAtomic } from './store/atomic.js';
 export { fileSystemError } from './store/fs-errors.js';
 export { InstanceLockedError, type InstanceLockRecord } from './store/instance-lock.js';
-export { openSettingsStore, type SettingsStore } from './store/settings.js';
 export {
   createFileSecretStore,
   createKeyFileCipher,

@@ -10,13 +10,14 @@ import { createFileLogger, VERSION, writeFileAtomic, type FileLogger, type Secre
 import { createIpcHandlers } from './ipc/ipc-handlers.js';
 import { registerIpc } from './ipc/ipc.js';
 import { openDesktopSecretStore } from './secrets.js';
+import { openElectronSettingsFile } from './settings/electron-settings.js';
 import {
   linuxAutostartEntry,
   loginItemSettings,
-  openDesktopSettings,
   opensConsoleAtLaunch,
   settingsToGatewayOptions,
 } from './settings/settings.js';
+import { openDesktopSettings } from './settings/settings-store.js';
 
 export interface Desktop {
   logger: FileLogger;
@@ -40,7 +41,11 @@ export async function setUpDesktop(options: {
   const userData = app.getPath('userData');
   const logsDir = app.getPath('logs');
   const setAside: string[] = [];
-  const settings = await openDesktopSettings(userData, (message) => setAside.push(message));
+  const settings = openDesktopSettings({
+    dir: userData,
+    open: openElectronSettingsFile,
+    onSetAside: (message) => setAside.push(message),
+  });
   const run = settingsToGatewayOptions(settings.get(), { logsDir, explicitPort: options.explicitPort });
   const logger = createFileLogger({ path: run.logFile, level: run.logLevel });
   for (const message of setAside) logger.warn('desktop settings file set aside', { message });

@@ -3,11 +3,12 @@
 // registration (ipc.ts) is a thin loop over these.
 import type { ApiResult, DesktopSettings, PlatformInfo } from '../../../src/api/contract.js';
 import { IPC_CHANNELS } from '../../../src/api/contract.js';
-import { describeError, isGatewayError, type Logger, type SettingsStore } from '../../../src/index.js';
+import { describeError, isGatewayError, type Logger } from '../../../src/index.js';
+import type { DesktopSettingsStore } from '../settings/settings-store.js';
 import { desktopSettingsChangeSchema } from '../settings/settings.js';
 
 export interface DesktopServices {
-  settings: SettingsStore<DesktopSettings>;
+  settings: DesktopSettingsStore;
   /** Applies what takes effect at once (start at login) after a saved change. */
   applySettings: (next: DesktopSettings, previous: DesktopSettings) => Promise<void>;
   platform: () => PlatformInfo;
