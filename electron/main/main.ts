@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, clipboard, dialog, Notification } from 'electron';
 import {
+  connectClient,
   createConsoleLogger,
   createGateway,
   defaultDataDir,
@@ -67,6 +68,7 @@ async function main(): Promise<void> {
     notify,
     show: (next) => show(next),
     logger: () => logger,
+    connectClient: (client) => connectClient(client, gateway!.address!.mcpUrl),
   });
   const tray = createTray({ imagesDir: join(resources, 'tray'), onCommand: (id) => void onCommand(id) }, state);
   const show = (next: Partial<TrayState>) => tray.update((state = { ...state, ...next }));
