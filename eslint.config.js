@@ -22,6 +22,12 @@ const layers = [
     message: 'The renderer reaches the core only through src/api/contract.ts.',
   },
   { target: './renderer', from: './electron', message: 'The renderer talks to main only through the preload bridge.' },
+  {
+    target: './electron',
+    from: './src',
+    except: ['./index.ts', './api/contract.ts'],
+    message: 'The desktop shell reaches the core only through src/index.ts and src/api/contract.ts.',
+  },
 ];
 
 // Package bans by specifier. One rule per folder: a later flat-config block would replace, not extend,

@@ -865,3 +865,25 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
     },
   };
 }
+
+// The desktop shell's surface: electron/ imports src/ only through this module and the contract.
+export { CLI_NAME, isOnPath, resolveCliCommand, SHIM_MARKER, shellWord, shimPath } from './cli-command.js';
+export { connectClient, detectClient, type ClientAppId, type ClientEnvironment } from './clients/index.js';
+export { defaultDataDir, loadConfig, parseConfig } from './config/load.js';
+export { startGatewayInstance, type GatewayInstance } from './gateway-instance.js';
+export { describeError, GatewayError, isGatewayError } from './shared/errors.js';
+export { createFileLogger, type FileLogger } from './shared/file-logger.js';
+export { createConsoleLogger, silentLogger, type Logger, type LogLevel } from './shared/logger.js';
+export { writeFileAtomic } from './store/atomic.js';
+export { fileSystemError } from './store/fs-errors.js';
+export { InstanceLockedError, type InstanceLockRecord } from './store/instance-lock.js';
+export {
+  createFileSecretStore,
+  createKeyFileCipher,
+  createKeyFileSecretStore,
+  SECRETS_FILE_NAME,
+  SECRETS_KEY_FILE_NAME,
+  type SecretCipher,
+  type SecretStore,
+} from './store/secrets.js';
+export { VERSION } from './version.js';

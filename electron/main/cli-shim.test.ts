@@ -4,8 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SHIM_MARKER } from '../../src/cli-command.js';
-import { silentLogger } from '../../src/shared/logger.js';
+import { SHIM_MARKER, silentLogger } from '../../src/index.js';
 import { installCliShim, setUpCliCommand, shimText, stableCliCopy } from './cli-shim.js';
 
 const run = promisify(execFile);

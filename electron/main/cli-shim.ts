@@ -3,10 +3,17 @@
 // installed. Plain Node, no electron import: main.ts calls it, tests run it.
 import { mkdir, readFile } from 'node:fs/promises';
 import { posix, win32 } from 'node:path';
-import { CLI_NAME, isOnPath, resolveCliCommand, SHIM_MARKER, shellWord, shimPath } from '../../src/cli-command.js';
-import { describeError } from '../../src/shared/errors.js';
-import type { Logger } from '../../src/shared/logger.js';
-import { writeFileAtomic } from '../../src/store/atomic.js';
+import {
+  CLI_NAME,
+  describeError,
+  isOnPath,
+  resolveCliCommand,
+  shellWord,
+  SHIM_MARKER,
+  shimPath,
+  writeFileAtomic,
+  type Logger,
+} from '../../src/index.js';
 
 export interface CliShimOptions {
   /** The app's executable (the AppImage file on Linux, whose mount point changes every launch). */

@@ -1,8 +1,11 @@
 // The console window: one at a time, locked down, loading the console the gateway serves at /app.
 import { BrowserWindow, shell } from 'electron';
+import { versionArgument } from '../preload/version-arg.js';
 
 export interface ConsoleWindowOptions {
   preload: string;
+  /** The app's version, which the preload exposes to the console (DesktopBridge.version). */
+  version: string;
 }
 
 export function createConsoleWindow(options: ConsoleWindowOptions): {
@@ -20,7 +23,13 @@ export function createConsoleWindow(options: ConsoleWindowOptions): {
         width: 1100,
         height: 760,
         title: 'Cortex Gateway',
-        webPreferences: { contextIsolation: true, sandbox: true, nodeIntegration: false, preload: options.preload },
+        webPreferences: {
+          contextIsolation: true,
+          sandbox: true,
+          nodeIntegration: false,
+          preload: options.preload,
+          additionalArguments: [versionArgument(options.version)],
+        },
       });
       // Links open in the user's browser, never inside the privileged window.
       window.webContents.setWindowOpenHandler(({ url: target }) => {

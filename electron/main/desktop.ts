@@ -1,25 +1,23 @@
 // Desktop facilities main.ts hands to the gateway and the console window: preferences, the log
 // file, the secret store over safeStorage, start at login, and the preload bridge's handlers. The
-// decisions live in pure modules (settings.ts, ipc-handlers.ts, secrets.ts); this file applies them.
+// decisions live in pure modules (settings/, ipc/, secrets.ts); this file applies them.
 import { mkdir, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { app, safeStorage, shell } from 'electron';
 import type { DesktopSettings } from '../../src/api/contract.js';
-import { createFileLogger, type FileLogger } from '../../src/shared/file-logger.js';
-import { writeFileAtomic } from '../../src/store/atomic.js';
-import type { SecretStore } from '../../src/store/secrets.js';
-import { VERSION } from '../../src/version.js';
-import { createIpcHandlers } from './ipc-handlers.js';
-import { registerIpc } from './ipc.js';
+import { createFileLogger, VERSION, writeFileAtomic, type FileLogger, type SecretStore } from '../../src/index.js';
+import { createIpcHandlers } from './ipc/ipc-handlers.js';
+import { registerIpc } from './ipc/ipc.js';
 import { openDesktopSecretStore } from './secrets.js';
+import { openElectronSettingsFile } from './settings/electron-settings.js';
 import {
   linuxAutostartEntry,
   loginItemSettings,
-  openDesktopSettings,
   opensConsoleAtLaunch,
   settingsToGatewayOptions,
-} from './settings.js';
+} from './settings/settings.js';
+import { openDesktopSettings } from './settings/settings-store.js';
 
 export interface Desktop {
   logger: FileLogger;
@@ -43,7 +41,11 @@ export async function setUpDesktop(options: {
   const userData = app.getPath('userData');
   const logsDir = app.getPath('logs');
   const setAside: string[] = [];
-  const settings = await openDesktopSettings(userData, (message) => setAside.push(message));
+  const settings = openDesktopSettings({
+    dir: userData,
+    open: openElectronSettingsFile,
+    onSetAside: (message) => setAside.push(message),
+  });
   const run = settingsToGatewayOptions(settings.get(), { logsDir, explicitPort: options.explicitPort });
   const logger = createFileLogger({ path: run.logFile, level: run.logLevel });
   for (const message of setAside) logger.warn('desktop settings file set aside', { message });

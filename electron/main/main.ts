@@ -1,22 +1,32 @@
 // The desktop composition root: wires the gateway from src/ to the tray, the window and the app
-// lifecycle. Logic lives in modules Node tests reach (tray-menu.ts, src/).
-import { mkdir } from 'node:fs/promises';
+// lifecycle, and nothing else. What each piece does lives in modules Node tests reach:
+// app-events/ (lifecycle, start-up failure), tray/ (menu, commands, gateway events), ipc/, settings/.
 import { homedir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, clipboard, dialog, Notification } from 'electron';
-import { defaultDataDir, loadConfig } from '../../src/config/load.js';
-import { startGatewayInstance, type GatewayInstance } from '../../src/gateway-instance.js';
-import { createGateway, type Gateway } from '../../src/index.js';
-import { createConsoleLogger, type Logger } from '../../src/shared/logger.js';
+import {
+  connectClient,
+  createConsoleLogger,
+  createGateway,
+  defaultDataDir,
+  loadConfig,
+  startGatewayInstance,
+  VERSION,
+  type Gateway,
+  type GatewayInstance,
+  type Logger,
+} from '../../src/index.js';
+import { wireAppLifecycle } from './app-events/app-events.js';
+import { startupFailureDialog } from './app-events/startup-dialog.js';
 import { setUpCliCommand } from './cli-shim.js';
 import { createConsoleWindow } from './console-window.js';
 import { setUpDesktop, type Desktop } from './desktop.js';
-import { createTray } from './tray.js';
-import { approvalNotification, backendNotifications } from './notifications.js';
-import { startupFailureDialog } from './startup-dialog.js';
-import { claudeDesktopState, createTrayCommands } from './tray-commands.js';
-import type { TrayState } from './tray-menu.js';
+import { followGatewayEvents } from './tray/gateway-events.js';
+import { createTray } from './tray/tray.js';
+import { claudeDesktopState, createTrayCommands } from './tray/tray-commands.js';
+import type { TrayState } from './tray/tray-menu.js';
 
 // Bundled to dist/electron/main/main.js: dist/renderer and dist/electron/preload sit nearby, and
 // resources/ beside dist/ in development (extraResources when packaged).
@@ -32,13 +42,19 @@ let gateway: Gateway | undefined;
 let desktop: Desktop | undefined;
 let instance: GatewayInstance | undefined;
 let state: TrayState = { gateway: 'stopped', backends: [] };
+let openConsole: (page?: string) => void = () => {};
+
+const primary = wireAppLifecycle(app, {
+  secondInstance: () => openConsole(),
+  stop: () => instance?.stop(),
+  logger: () => logger,
+});
 
 async function main(): Promise<void> {
-  if (!app.requestSingleInstanceLock()) return app.quit();
   await app.whenReady();
-  const window = createConsoleWindow({ preload: join(here, '../preload/preload.cjs') });
+  const window = createConsoleWindow({ preload: join(here, '../preload/preload.cjs'), version: VERSION });
   // The window signs in with a fresh one-time link, like the browser does headless.
-  const openConsole = (page?: string) =>
+  openConsole = (page) =>
     window.show(gateway?.address ? gateway.consoleLoginUrl() + (page ? `#/${page}` : '') : undefined, Boolean(page));
   const notify = (title: string, body: string) => {
     if (Notification.isSupported()) new Notification({ title, body }).show();
@@ -52,11 +68,10 @@ async function main(): Promise<void> {
     notify,
     show: (next) => show(next),
     logger: () => logger,
+    connectClient: (client) => connectClient(client, gateway!.address!.mcpUrl),
   });
   const tray = createTray({ imagesDir: join(resources, 'tray'), onCommand: (id) => void onCommand(id) }, state);
   const show = (next: Partial<TrayState>) => tray.update((state = { ...state, ...next }));
-  app.on('second-instance', () => openConsole());
-  app.on('window-all-closed', () => {}); // A tray app keeps running with no window open.
 
   const loaded = await loadConfig({ dataDir: app.getPath('userData'), createIfMissing: true });
   await mkdir(loaded.dataDir, { recursive: true, mode: 0o700 });
@@ -88,7 +103,7 @@ async function main(): Promise<void> {
         home: homedir(),
         logger: logger.child({ component: 'cli-launcher' }),
       });
-      gateway = createGateway(loaded.config, {
+      const created = createGateway(loaded.config, {
         logger,
         secretStore: desktop.secretStore,
         logLocation: desktop.logsDir,
@@ -99,8 +114,14 @@ async function main(): Promise<void> {
         portFallback: desktop.portFallback,
         cliCommand,
       });
-      wireGatewayEvents(gateway, notify, show);
-      return gateway;
+      gateway = created;
+      followGatewayEvents(created, {
+        notify,
+        show,
+        current: () => state,
+        pendingApprovals: () => created.authorizationServer?.pendingConsents().length ?? 0,
+      });
+      return created;
     },
   });
   const { mcpUrl } = instance.address;
@@ -112,48 +133,12 @@ async function main(): Promise<void> {
   if (desktop?.opensConsole) openConsole();
 }
 
-/** Tray and notifications follow the gateway's events. */
-function wireGatewayEvents(
-  gateway: Gateway,
-  notify: (title: string, body: string) => void,
-  show: (next: Partial<TrayState>) => void,
-): void {
-  let lastStates = new Map<string, TrayState['backends'][number]['state']>();
-  gateway.events.on('backend-state', () => {
-    const backends = gateway.backendStatuses();
-    for (const note of backendNotifications(lastStates, backends)) notify(note.title, note.body);
-    lastStates = new Map(backends.map((b) => [b.name, b.state]));
-    show({ backends });
-  });
-  gateway.events.on('paused', (paused) => show({ gateway: paused ? 'paused' : 'running' }));
-  // Sign-ins wait in the owner's approval list: say so, with the code to compare, and count them in the tray.
-  const pendingCount = () => gateway.authorizationServer?.pendingConsents().length ?? 0;
-  gateway.events.on('consent-requested', (request) => {
-    const note = approvalNotification(request);
-    notify(note.title, note.body);
-    show({ pendingApprovals: pendingCount() });
-  });
-  gateway.events.on('approvals-changed', () => {
-    if (state.pendingApprovals !== pendingCount()) show({ pendingApprovals: pendingCount() });
+if (primary) {
+  main().catch((error: unknown) => {
+    // A bad config, a busy port, a gateway already serving the data folder: say so plainly rather
+    // than sit in the tray doing nothing.
+    const message = startupFailureDialog(error);
+    dialog.showErrorBox(message.title, [message.message, message.detail].filter(Boolean).join('\n\n'));
+    app.exit(1);
   });
 }
-
-// Stop the gateway (and its stdio children), remove its runtime file and release the data folder's
-// lock before quitting: hold the first quit, then quit again.
-let stopped = false;
-app.on('before-quit', (event) => {
-  if (stopped || !instance) return;
-  event.preventDefault();
-  void instance
-    .stop()
-    .catch((error: unknown) => logger.error('gateway stop failed', { error: String(error) }))
-    .finally(() => ((stopped = true), app.quit()));
-});
-
-main().catch((error: unknown) => {
-  // A bad config, a busy port, a gateway already serving the data folder: say so plainly rather
-  // than sit in the tray doing nothing.
-  const message = startupFailureDialog(error);
-  dialog.showErrorBox(message.title, [message.message, message.detail].filter(Boolean).join('\n\n'));
-  app.exit(1);
-});

@@ -3,8 +3,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../src/shared/logger.js';
-import { createKeyFileSecretStore, SECRETS_FILE_NAME } from '../../src/store/secrets.js';
+import { createKeyFileSecretStore, SECRETS_FILE_NAME, silentLogger } from '../../src/index.js';
 import { keychainUsable, openDesktopSecretStore, SAFE_STORAGE_CIPHER, type SafeStorageLike } from './secrets.js';
 
 /** A stand-in for the OS keychain: real encryption with a key held in memory, like safeStorage's. */

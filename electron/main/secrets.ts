@@ -3,14 +3,14 @@
 // with a fake safeStorage; main.ts passes the real one.
 import { join } from 'node:path';
 import type { SafeStorage } from 'electron';
-import type { Logger } from '../../src/shared/logger.js';
 import {
   createFileSecretStore,
   createKeyFileCipher,
   SECRETS_FILE_NAME,
   SECRETS_KEY_FILE_NAME,
+  type Logger,
   type SecretCipher,
-} from '../../src/store/secrets.js';
+} from '../../src/index.js';
 
 export type SafeStorageLike = Pick<
   SafeStorage,

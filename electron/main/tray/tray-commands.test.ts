@@ -2,10 +2,14 @@ import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ClientEnvironment } from '../../src/clients/index.js';
-import { parseConfig } from '../../src/config/load.js';
-import { createGateway, type Gateway } from '../../src/index.js';
-import { silentLogger } from '../../src/shared/logger.js';
+import {
+  connectClient,
+  createGateway,
+  parseConfig,
+  silentLogger,
+  type ClientEnvironment,
+  type Gateway,
+} from '../../../src/index.js';
 import { claudeDesktopState, createTrayCommands } from './tray-commands.js';
 import type { TrayState } from './tray-menu.js';
 
@@ -23,7 +27,7 @@ async function setUp(environment?: ClientEnvironment) {
     notify: (title, body) => seen.notes.push(`${title}: ${body}`),
     show: (next) => (tray = { ...tray, ...next }),
     logger: () => silentLogger,
-    ...(environment ? { clientEnvironment: environment } : {}),
+    connectClient: (client) => connectClient(client, gateway.address!.mcpUrl, environment ? { environment } : {}),
   });
   return { gateway, run, seen, tray: () => tray, [Symbol.asyncDispose]: () => gateway.stop() };
 }

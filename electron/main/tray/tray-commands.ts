@@ -2,10 +2,8 @@
  * What each tray menu item does, as plain functions over the gateway: tested in Node with a real
  * gateway; main.ts supplies the Electron pieces (clipboard, window, notifications). No electron import.
  */
-import { connectClient, detectClient } from '../../src/clients/index.js';
-import type { ClientEnvironment } from '../../src/clients/index.js';
-import type { Gateway } from '../../src/index.js';
-import type { Logger } from '../../src/shared/logger.js';
+import { detectClient, type ClientEnvironment, type Gateway, type Logger } from '../../../src/index.js';
+import { connectClaudeDesktop, type ConnectClient } from './connect-claude.js';
 import type { TrayState } from './tray-menu.js';
 
 export interface TrayCommandDeps {
@@ -20,8 +18,8 @@ export interface TrayCommandDeps {
   show: (next: Partial<TrayState>) => void;
   /** The current logger (the desktop app switches to its log file once that is open). */
   logger: () => Logger;
-  /** Where client configs live; the real home folder when absent. */
-  clientEnvironment?: ClientEnvironment;
+  /** The console API's connect operation (the one the console and the CLI call). */
+  connectClient: ConnectClient;
 }
 
 /** Claude Desktop's state for the tray: installed? our entry pointing at this gateway? */
@@ -35,7 +33,6 @@ export async function claudeDesktopState(
 }
 
 export function createTrayCommands(deps: TrayCommandDeps): (id: string) => Promise<void> {
-  const options = deps.clientEnvironment ? { environment: deps.clientEnvironment } : {};
   const failed = (what: string) => (error: unknown) => {
     const message = error instanceof Error ? error.message : String(error);
     deps.logger().warn(`${what} failed`, { error: message });
@@ -54,11 +51,12 @@ export function createTrayCommands(deps: TrayCommandDeps): (id: string) => Promi
       return deps.show({ gateway: id === 'pause' ? 'paused' : 'running' });
     }
     if (id === 'connect-claude' && mcpUrl) {
-      await connectClient('claude-desktop', mcpUrl, options).then((change) => {
-        deps.notify('Claude Desktop connected', [change.message, ...change.warnings].join(' '));
-        deps.show({ claudeDesktop: 'connected' });
-      }, failed('connect Claude Desktop'));
-      return;
+      return connectClaudeDesktop({
+        connect: deps.connectClient,
+        notify: deps.notify,
+        show: deps.show,
+        failed: failed('connect Claude Desktop'),
+      });
     }
     if (id.startsWith('restart:')) {
       await gateway?.restartBackend(id.slice('restart:'.length)).catch(failed('restart the server'));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InstanceLockedError, type InstanceLockRecord } from '../../src/store/instance-lock.js';
+import { InstanceLockedError, type InstanceLockRecord } from '../../../src/index.js';
 import { startupFailureDialog } from './startup-dialog.js';
 
 const holder = (fields: Partial<InstanceLockRecord>): InstanceLockRecord => ({

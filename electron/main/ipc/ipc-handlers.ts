@@ -1,15 +1,14 @@
 // What the preload bridge's calls do in main. Arguments arrive as `unknown` from a renderer and are
 // validated here; every call answers an ApiResult, never a thrown error. No electron import: the
 // registration (ipc.ts) is a thin loop over these.
-import type { ApiResult, DesktopSettings, PlatformInfo } from '../../src/api/contract.js';
-import { IPC_CHANNELS } from '../../src/api/contract.js';
-import { describeError, isGatewayError } from '../../src/shared/errors.js';
-import type { Logger } from '../../src/shared/logger.js';
-import type { SettingsStore } from '../../src/store/settings.js';
-import { desktopSettingsChangeSchema } from './settings.js';
+import type { ApiResult, DesktopSettings, PlatformInfo } from '../../../src/api/contract.js';
+import { IPC_CHANNELS } from '../../../src/api/contract.js';
+import { describeError, isGatewayError, type Logger } from '../../../src/index.js';
+import type { DesktopSettingsStore } from '../settings/settings-store.js';
+import { desktopSettingsChangeSchema } from '../settings/settings.js';
 
 export interface DesktopServices {
-  settings: SettingsStore<DesktopSettings>;
+  settings: DesktopSettingsStore;
   /** Applies what takes effect at once (start at login) after a saved change. */
   applySettings: (next: DesktopSettings, previous: DesktopSettings) => Promise<void>;
   platform: () => PlatformInfo;

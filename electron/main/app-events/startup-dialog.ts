@@ -2,7 +2,7 @@
  * What the app says when it cannot start: a pure function, unit-tested in Node; main.ts hands the
  * result to Electron's dialog. No electron import here.
  */
-import { InstanceLockedError } from '../../src/store/instance-lock.js';
+import { InstanceLockedError } from '../../../src/index.js';
 
 export interface StartupDialog {
   title: string;

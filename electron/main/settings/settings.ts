@@ -1,18 +1,16 @@
 // The desktop app's own preferences and how they map onto the gateway and the OS. Pure (types only
-// from electron), so Node tests cover the mapping; main.ts applies it.
+// from electron), so Node tests cover the mapping; desktop.ts applies it. The file: settings-store.ts.
 import { join } from 'node:path';
 import type { Settings as LoginItemSettings } from 'electron';
 import { z } from 'zod';
-import type { DesktopSettings } from '../../src/api/contract.js';
-import type { LogLevel } from '../../src/shared/logger.js';
-import { openSettingsStore, type SettingsStore } from '../../src/store/settings.js';
+import type { DesktopSettings } from '../../../src/api/contract.js';
+import type { LogLevel } from '../../../src/index.js';
 
-export const SETTINGS_FILE_NAME = 'desktop-settings.json';
 export const LOG_FILE_NAME = 'cortex-gateway.log';
 /** Passed to the app when the OS starts it at login: it then stays in the tray. */
 export const LAUNCHED_AT_LOGIN_ARG = '--launched-at-login';
 
-/** Defaults live here only. */
+/** Defaults live here only (settings-store.ts hands them to conf, with this schema as JSON Schema). */
 export const desktopSettingsSchema = z
   .object({
     startAtLogin: z.boolean().default(false),
@@ -30,17 +28,6 @@ export const desktopSettingsChangeSchema = z
   })
   .partial()
   .strict();
-
-export function openDesktopSettings(
-  userData: string,
-  onSetAside?: (message: string) => void,
-): Promise<SettingsStore<DesktopSettings>> {
-  return openSettingsStore({
-    path: join(userData, SETTINGS_FILE_NAME),
-    schema: desktopSettingsSchema,
-    ...(onSetAside ? { onSetAside } : {}),
-  });
-}
 
 export interface GatewayRunOptions {
   logLevel: LogLevel;

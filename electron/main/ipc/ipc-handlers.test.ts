@@ -2,10 +2,10 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { IPC_CHANNELS, type DesktopSettings } from '../../src/api/contract.js';
-import { silentLogger } from '../../src/shared/logger.js';
+import { IPC_CHANNELS, type DesktopSettings } from '../../../src/api/contract.js';
+import { silentLogger } from '../../../src/index.js';
 import { createIpcHandlers, isTrustedSender } from './ipc-handlers.js';
-import { openDesktopSettings, SETTINGS_FILE_NAME } from './settings.js';
+import { openDesktopSettings, SETTINGS_FILE_NAME } from '../settings/settings-store.js';
 
 describe('IPC handlers', () => {
   let dir: string;
@@ -22,7 +22,7 @@ describe('IPC handlers', () => {
 
   const handlers = async () =>
     createIpcHandlers({
-      settings: await openDesktopSettings(dir),
+      settings: openDesktopSettings({ dir }),
       applySettings: async (next, previous) => void applied.push([next, previous]),
       platform: () => ({ platform: 'linux', version: '0.1.0', dataDir: dir, logsDir: join(dir, 'logs') }),
       openLogs: async () => void logsOpened++,
@@ -64,7 +64,7 @@ describe('IPC handlers', () => {
 
   it('turns a failure into a result instead of a thrown error', async () => {
     const h = createIpcHandlers({
-      settings: await openDesktopSettings(dir),
+      settings: openDesktopSettings({ dir }),
       applySettings: async () => {},
       platform: () => {
         throw new Error('boom');
