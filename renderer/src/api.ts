@@ -70,13 +70,26 @@ const stored = {
 const sessionHeader = (secret: string | undefined): Record<string, string> =>
   secret ? { [SESSION_HEADER]: secret } : {};
 
-/** A refusal from the API, with the JSON path of the field at fault when there is one. */
+/** The error body of a refusal: a stable code, a message for people, and the JSON path at fault. */
+interface ErrorBody {
+  code: string;
+  message: string;
+  field?: string;
+}
+
+/**
+ * A refusal from the API, kept structured: `code` (stable, e.g. `invalid_argument`, `disk_full`) to
+ * decide on, `field` (the JSON path at fault, e.g. `gateway.port`) to show the message by its
+ * input. Pages never take either out of the message text.
+ */
 export class ApiError extends Error {
-  constructor(
-    message: string,
-    readonly field?: string,
-  ) {
+  readonly code: string;
+  readonly field: string | undefined;
+  constructor({ code, message, field }: ErrorBody) {
     super(message);
+    this.name = 'ApiError';
+    this.code = code;
+    this.field = field;
   }
 }
 
@@ -105,12 +118,16 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
   // Refusals (a full disk answers 507) carry a message naming the file or field at fault; a body
   // that is not an ApiResult (an unexpected 500) still becomes a message rather than a blank error.
   const result = (await res.json().catch(() => undefined)) as
-    (ApiResult<T> & { error?: { field?: string } }) | undefined;
+    (ApiResult<T> & { error?: Partial<ErrorBody> }) | undefined;
   if (result?.ok === true) return result.value;
   if (result?.ok === false && typeof result.error?.message === 'string') {
-    throw new ApiError(result.error.message, result.error.field);
+    const { code, message, field } = result.error;
+    throw new ApiError({ code: code ?? 'server_error', message, ...(typeof field === 'string' ? { field } : {}) });
   }
-  throw new ApiError(`The gateway answered HTTP ${res.status}${res.status >= 500 ? ' (details are in its log)' : ''}`);
+  throw new ApiError({
+    code: 'server_error',
+    message: `The gateway answered HTTP ${res.status}${res.status >= 500 ? ' (details are in its log)' : ''}`,
+  });
 }
 
 /** The sign-in link's one-time token, if this page was opened with one (`/app/login?token=…`). */
@@ -204,7 +221,7 @@ export const api = {
 };
 
 function unwrap<T>(result: ApiResult<T>): T {
-  if (!result.ok) throw new ApiError(result.error.message);
+  if (!result.ok) throw new ApiError(result.error);
   return result.value;
 }
 

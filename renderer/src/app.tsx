@@ -1,18 +1,18 @@
 import { useEffect, useState } from 'react';
-import { Activity } from './activity.js';
 import { api, SIGNED_OUT_EVENT } from './api.js';
-import { usePendingApprovals } from './approvals.js';
-import { Backends } from './backends.js';
-import { Clients } from './clients.js';
-import { Overview } from './overview.js';
+import { useCliCommand } from './hooks/use-cli-command.js';
+import { Activity } from './pages/activity/activity.js';
+import { usePendingApprovals } from './pages/approvals/approvals.js';
+import { Clients } from './pages/clients/clients.js';
+import { Overview } from './pages/overview/overview.js';
+import { Servers } from './pages/servers/servers.js';
+import { Settings } from './pages/settings/settings.js';
+import { Tools } from './pages/tools/tools.js';
 import { href, PAGES, usePage, type PageId } from './router.js';
-import { Settings } from './settings.js';
-import { Tools } from './tools.js';
-import { useCliCommand } from './use-cli-command.js';
 
 const CONTENT: Record<PageId, () => React.JSX.Element> = {
   overview: Overview,
-  servers: Backends,
+  servers: Servers,
   tools: Tools,
   access: Clients,
   activity: Activity,
@@ -61,7 +61,7 @@ export function App() {
       </nav>
       <main className="page">
         {signedOut ? (
-          <section className="card signed-out" role="alert">
+          <section className="card alert" role="alert">
             <h2>Your console session has ended</h2>
             <p>
               It expired or was signed out, so nothing on this page is current. Open a new sign-in link: run{' '}

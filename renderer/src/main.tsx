@@ -2,7 +2,7 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { openConsole } from './api.js';
 import { App } from './app.js';
-import { SignIn } from './sign-in.js';
+import { SignIn } from './pages/sign-in/sign-in.js';
 import './styles.css';
 
 const root = createRoot(document.getElementById('root')!);

@@ -47,7 +47,7 @@ describe.skipIf(!hasChromium && !process.env.CI)('secret environment variables i
       await page.getByLabel('Variable name 2').fill('MODE');
       await page.getByLabel('Variable value 2').fill('fast');
       await page.screenshot({ path: join(ROOT, 'test-results', 'console-add-server-secret.png') });
-      await page.locator('form.add-backend button[type=submit]').click();
+      await page.getByRole('form', { name: 'Add an MCP server' }).getByRole('button', { name: 'Add server' }).click();
       await waitFor(() => gateway.backendStatuses().find((s) => s.name === 'gh')?.state === 'ready', 'gh ready');
 
       const saved = JSON.parse(await readFile(configPath, 'utf8')) as { mcpServers: { gh: unknown } };

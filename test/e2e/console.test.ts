@@ -91,8 +91,13 @@ describe.skipIf(!hasChromium && !process.env.CI)('console sign-in (headless, in 
     await page.getByLabel('Remote URL').check();
     await page.getByLabel('Name', { exact: true }).fill('web');
     await page.getByLabel('URL', { exact: true }).fill('not a url');
-    await page.locator('form.add-backend button[type=submit]').click();
-    await page.getByText('must be an absolute http(s) URL').waitFor();
+    const form = page.getByRole('form', { name: 'Add an MCP server' });
+    await form.getByRole('button', { name: 'Add server' }).click();
+    await form
+      .locator('label.field', { has: page.getByLabel('URL', { exact: true }) })
+      .locator('.field-error')
+      .getByText('must be an absolute http(s) URL')
+      .waitFor();
     await page.screenshot({ path: join(ROOT, 'test-results', 'console-add-server-error.png') });
     expect(gw.gateway.backendStatuses().map((s) => s.name)).toEqual(['toy']);
 
@@ -100,7 +105,7 @@ describe.skipIf(!hasChromium && !process.env.CI)('console sign-in (headless, in 
     await page.getByLabel('Name', { exact: true }).fill('second');
     await page.getByLabel('Command', { exact: true }).fill(process.execPath);
     await page.getByLabel('Arguments', { exact: true }).fill(TOY);
-    await page.locator('form.add-backend button[type=submit]').click();
+    await form.getByRole('button', { name: 'Add server' }).click();
     await waitFor(
       () => gw.gateway.backendStatuses().find((s) => s.name === 'second')?.state === 'ready',
       'second ready',
@@ -431,7 +436,7 @@ describe.skipIf(!hasChromium && !process.env.CI)('console sign-in (headless, in 
       await page.screenshot({ path: join(ROOT, 'test-results', 'console-access-empty.png'), fullPage: true });
 
       await page.getByRole('button', { name: 'Create token' }).click();
-      const form = page.locator('form.add-backend');
+      const form = page.getByRole('form', { name: 'Create a personal access token' });
       await form.getByRole('button', { name: 'Create token' }).click();
       await form.getByText('Name the token after what will use it').waitFor();
       await form.getByText('Choose what the token may use').waitFor();

@@ -1,14 +1,15 @@
 import { useEffect, useState } from 'react';
-import type { BackendStatus, ClientView } from '../../src/api/contract.js';
-import { api } from './api.js';
-import { Connections, Tunnel } from './connect.js';
-import { href } from './router.js';
-import { usePolled } from './use-polled.js';
+import type { BackendStatus, ClientView } from '../../../../src/api/contract.js';
+import { api } from '../../api.js';
+import { Badge, Card } from '../../components/card.js';
+import { CopyableValue } from '../../components/copy-button.js';
+import { usePolled } from '../../hooks/use-polled.js';
+import { href } from '../../router.js';
+import { Connections, Tunnel } from '../connect/connect.js';
 
 /** The MCP URL to paste into clients, and the health of everything at a glance. */
 export function Overview() {
   const mcpUrl = `${window.location.origin}/mcp`;
-  const [copyLabel, setCopyLabel] = useState('Copy');
   const [backends, setBackends] = useState<BackendStatus[] | undefined>();
   const [clients, setClients] = useState<ClientView[] | undefined>();
   const [paused, setPaused] = useState<boolean | undefined>();
@@ -48,15 +49,6 @@ export function Overview() {
       () => {},
     );
   };
-  const copy = async () => {
-    // The clipboard may be refused (no focus, no permission): say so instead of failing silently.
-    const ok = await navigator.clipboard.writeText(mcpUrl).then(
-      () => true,
-      () => false,
-    );
-    setCopyLabel(ok ? 'Copied' : 'Copy failed');
-    setTimeout(() => setCopyLabel('Copy'), 1500);
-  };
   const active = backends?.filter((b) => b.state !== 'disabled') ?? [];
   const unhealthy = active.filter((b) => b.state === 'down' || b.state === 'degraded');
   const ready = new Set(active.filter((b) => b.state === 'ready').map((b) => b.name));
@@ -68,26 +60,24 @@ export function Overview() {
   const connected = clients?.filter((c) => c.activeGrants > 0) ?? [];
   return (
     <>
-      <section className="card">
-        <div className="card-head">
-          <h2>Your MCP endpoint</h2>
-          {paused !== undefined && (
-            <span className="gateway-state">
-              <span className={`badge badge-${paused ? 'degraded' : 'ready'}`}>{paused ? 'Paused' : 'Serving'}</span>
-              <button type="button" className="link" onClick={() => void togglePause()}>
-                {paused ? 'Resume' : 'Pause'}
-              </button>
-            </span>
-          )}
-        </div>
+      <Card
+        title="Your MCP endpoint"
+        {...(paused !== undefined
+          ? {
+              summary: (
+                <span className="gateway-state">
+                  <Badge tone={paused ? 'degraded' : 'ready'}>{paused ? 'Paused' : 'Serving'}</Badge>
+                  <button type="button" className="link" onClick={() => void togglePause()}>
+                    {paused ? 'Resume' : 'Pause'}
+                  </button>
+                </span>
+              ),
+            }
+          : {})}
+      >
         <p>Point any client that speaks Streamable HTTP at this address; it signs in through a consent page.</p>
-        <div className="url-row">
-          <code>{mcpUrl}</code>
-          <button type="button" onClick={() => void copy()}>
-            {copyLabel}
-          </button>
-        </div>
-      </section>
+        <CopyableValue value={mcpUrl} />
+      </Card>
       <div className="stats">
         <a className="card stat" href={href('servers')}>
           <span className="stat-label">Servers</span>

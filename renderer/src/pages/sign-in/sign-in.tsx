@@ -1,4 +1,4 @@
-import { useCliCommand } from './use-cli-command.js';
+import { useCliCommand } from '../../hooks/use-cli-command.js';
 
 /**
  * What the console shows without a session: how to get a sign-in link. `problem` says why a link

@@ -1,6 +1,13 @@
 import { useState } from 'react';
-import type { ClientConnectionView, ImportCandidateView, ImportPreview, ImportResult } from '../../src/api/contract.js';
-import { api } from './api.js';
+import type {
+  ClientConnectionView,
+  ImportCandidateView,
+  ImportPreview,
+  ImportResult,
+} from '../../../../src/api/contract.js';
+import { api } from '../../api.js';
+import { EmptyState } from '../../components/empty-state.js';
+import { Actions, Field, FieldError, messageOf } from '../../components/form.js';
 
 const KIND_LABEL: Record<ImportCandidateView['kind'], string> = { stdio: 'command', http: 'URL', sse: 'URL (SSE)' };
 
@@ -32,7 +39,7 @@ export function ImportServers({ onImported }: { onImported: () => void }) {
     setResult(undefined);
     await api.connections().then(
       (list) => setApps(list.filter((app) => app.configExists)),
-      (e: unknown) => setError(e instanceof Error ? e.message : String(e)),
+      (e: unknown) => setError(messageOf(e)),
     );
   };
   const close = () => {
@@ -49,7 +56,7 @@ export function ImportServers({ onImported }: { onImported: () => void }) {
         setPreview(p);
         setChosen(new Set(p.servers.filter((s) => s.status === 'new').map((s) => s.name)));
       },
-      (e: unknown) => setError(e instanceof Error ? e.message : String(e)),
+      (e: unknown) => setError(messageOf(e)),
     );
   };
   const toggle = (name: string, on: boolean) =>
@@ -69,7 +76,7 @@ export function ImportServers({ onImported }: { onImported: () => void }) {
       close();
       onImported();
     } catch (e) {
-      setError(e instanceof Error ? e.message : String(e));
+      setError(messageOf(e));
     } finally {
       setBusy(false);
     }
@@ -81,23 +88,22 @@ export function ImportServers({ onImported }: { onImported: () => void }) {
         <button type="button" className="secondary" onClick={() => void start()}>
           Import from an app…
         </button>
-        {error && <p className="field-error">{error}</p>}
+        <FieldError>{error}</FieldError>
         {result && <ImportSummary result={result} />}
       </div>
     );
   }
   const appName = apps.find((a) => a.client === preview?.client)?.name ?? 'the app';
   return (
-    <div className="import-servers open">
-      <h3>Import servers from another app</h3>
+    <div className="panel import-servers" role="group" aria-labelledby="import-title">
+      <h3 id="import-title">Import servers from another app</h3>
       {apps.length === 0 ? (
-        <p className="muted-text">
+        <EmptyState>
           None of the apps Cortex knows (Claude Desktop, Claude Code, Cursor, VS Code, Windsurf, Gemini CLI) has an MCP
           config on this computer.
-        </p>
+        </EmptyState>
       ) : (
-        <label className="field">
-          From
+        <Field label="From">
           <select aria-label="Import from" defaultValue="" onChange={(e) => void pick(e.target.value)}>
             <option value="" disabled>
               Choose an app
@@ -108,10 +114,10 @@ export function ImportServers({ onImported }: { onImported: () => void }) {
               </option>
             ))}
           </select>
-        </label>
+        </Field>
       )}
       {preview && preview.servers.length === 0 && (
-        <p className="muted-text">{appName} has no servers besides Cortex itself.</p>
+        <EmptyState>{appName} has no servers besides Cortex itself.</EmptyState>
       )}
       {preview && preview.servers.length > 0 && (
         <>
@@ -127,7 +133,7 @@ export function ImportServers({ onImported }: { onImported: () => void }) {
                     onChange={(e) => toggle(server.name, e.target.checked)}
                   />
                   <span className="name">{server.name}</span>
-                  {server.status !== 'blocked' && <span className="kind">{KIND_LABEL[server.kind]}</span>}
+                  {server.status !== 'blocked' && <span className="detail">{KIND_LABEL[server.kind]}</span>}
                 </label>
                 <code className="target">{server.target}</code>
                 {candidateNote(server) && <span className="note">{candidateNote(server)}</span>}
@@ -146,15 +152,15 @@ export function ImportServers({ onImported }: { onImported: () => void }) {
           </label>
         </>
       )}
-      {error && <p className="field-error">{error}</p>}
-      <div className="actions">
+      <FieldError>{error}</FieldError>
+      <Actions>
         <button type="button" className="secondary" onClick={close}>
           Cancel
         </button>
         <button type="button" disabled={!preview || chosen.size === 0 || busy} onClick={() => void submit()}>
           {busy ? 'Importing…' : `Import ${chosen.size || ''} server${chosen.size === 1 ? '' : 's'}`}
         </button>
-      </div>
+      </Actions>
     </div>
   );
 }

@@ -1,6 +1,9 @@
 import { useEffect, useState } from 'react';
-import type { PendingConsentView, ScopeView } from '../../src/api/contract.js';
-import { api } from './api.js';
+import type { PendingConsentView, ScopeView } from '../../../../src/api/contract.js';
+import { api } from '../../api.js';
+import { Actions, FieldError, messageOf } from '../../components/form.js';
+import { Badge, Card } from '../../components/card.js';
+import { EmptyState } from '../../components/empty-state.js';
 
 /** How often waiting requests are looked for: the client's browser is waiting on the other end. */
 const POLL_MS = 2000;
@@ -109,7 +112,7 @@ function Approval({
       await api.decideConsent(request.id, decision, decision === 'approve' ? [...chosen] : []);
       onDecided();
     } catch (e) {
-      setError(e instanceof Error ? e.message : String(e));
+      setError(messageOf(e));
       setBusy(false);
     }
   };
@@ -120,9 +123,9 @@ function Approval({
           <div className="name">
             <bdi>{request.clientName}</bdi>
           </div>
-          <div className="kind">asked {ago(request.createdAt)}</div>
+          <div className="detail">asked {ago(request.createdAt)}</div>
         </div>
-        <span className="badge badge-degraded">Waiting</span>
+        <Badge tone="degraded">Waiting</Badge>
       </div>
       <div className="request-code">
         <span className="muted-text">Request code</span>
@@ -152,21 +155,21 @@ function Approval({
               />
               <span>
                 <span className="check-title">{label.title}</span> <code className="scope">{scope}</code>
-                {label.detail && <span className="kind"> {label.detail}</span>}
+                {label.detail && <span className="detail"> {label.detail}</span>}
               </span>
             </label>
           );
         })}
-        {error && <span className="field-error">{error}</span>}
+        <FieldError>{error}</FieldError>
       </fieldset>
-      <div className="actions">
+      <Actions>
         <button type="button" className="secondary" disabled={busy} onClick={() => void decide('deny')}>
           Deny
         </button>
         <button type="button" disabled={busy} onClick={() => void decide('approve')}>
           Approve
         </button>
-      </div>
+      </Actions>
     </div>
   );
 }
@@ -185,25 +188,20 @@ export function PendingApprovals() {
     if (waiting > 0) api.scopes().then(setScopes, () => {});
   }, [waiting]);
   return (
-    <section className={waiting > 0 ? 'card attention' : 'card'}>
-      <div className="card-head">
-        <h2>Waiting for your approval</h2>
-        {waiting > 0 && (
-          <span className="summary">
-            {waiting} request{waiting === 1 ? '' : 's'}
-          </span>
-        )}
-      </div>
+    <Card
+      title="Waiting for your approval"
+      {...(waiting > 0 ? { tone: 'attention' as const, summary: `${waiting} request${waiting === 1 ? '' : 's'}` } : {})}
+    >
       {pending && waiting === 0 && (
-        <p className="muted-text">
+        <EmptyState>
           Nothing is waiting. Every application that signs in waits here (and in a desktop notification) with a code its
           sign-in page shows: approve it when the codes match, with only the access it needs. In a browser signed in to
           this console, a sign-in on this computer can also be approved on its own page.
-        </p>
+        </EmptyState>
       )}
       {pending?.map((request) => (
         <Approval key={request.id} request={request} scopes={scopes} onDecided={reload} />
       ))}
-    </section>
+    </Card>
   );
 }

@@ -1,9 +1,13 @@
 import { useEffect, useMemo, useState } from 'react';
-import type { ActivityEntry } from '../../src/api/contract.js';
-import { api } from './api.js';
+import type { ActivityEntry } from '../../../../src/api/contract.js';
+import { api } from '../../api.js';
+import { Badge, Card, type BadgeTone } from '../../components/card.js';
+import { DataTable, NameCell, type Column } from '../../components/data-table.js';
+import { EmptyState, ErrorText } from '../../components/empty-state.js';
+import { messageOf } from '../../components/form.js';
 
 const OUTCOME_LABEL: Record<ActivityEntry['outcome'], string> = { ok: 'OK', error: 'Error', refused: 'Refused' };
-const OUTCOME_BADGE: Record<ActivityEntry['outcome'], string> = { ok: 'ready', error: 'down', refused: 'degraded' };
+const OUTCOME_BADGE: Record<ActivityEntry['outcome'], BadgeTone> = { ok: 'ready', error: 'down', refused: 'degraded' };
 /** Entries kept on the page; the gateway keeps its own, larger window. */
 const KEEP = 500;
 
@@ -15,6 +19,23 @@ function args(entry: ActivityEntry): string {
   if (entry.arguments !== undefined) return JSON.stringify(entry.arguments);
   return entry.argumentKeys.length === 0 ? '–' : entry.argumentKeys.join(', ');
 }
+
+const COLUMNS: Column<ActivityEntry>[] = [
+  { header: 'Time', kind: 'muted', cell: (e) => time(e.at) },
+  { header: 'Client', cell: (e) => e.clientName ?? e.clientId },
+  { header: 'Tool', cell: (e) => <NameCell name={e.tool} {...(e.backend ? { detail: e.backend } : {})} /> },
+  { header: 'Arguments', kind: 'code', cell: args },
+  { header: 'Duration', kind: 'numeric', cell: (e) => (e.durationMs < 1 ? '<1 ms' : `${Math.round(e.durationMs)} ms`) },
+  {
+    header: 'Outcome',
+    cell: (e) => (
+      <>
+        <Badge tone={OUTCOME_BADGE[e.outcome]}>{OUTCOME_LABEL[e.outcome]}</Badge>
+        {e.error && <div className="last-error">{e.error}</div>}
+      </>
+    ),
+  },
+];
 
 /** Tool calls as they happen: who called what, how long it took, and how it ended. */
 export function Activity() {
@@ -36,7 +57,7 @@ export function Activity() {
           if (fresh.length > 0) last = fresh[0]!.id;
           setEntries((old) => [...fresh, ...(old ?? [])].slice(0, KEEP));
         },
-        (e: unknown) => alive && setError(String(e)),
+        (e: unknown) => alive && setError(messageOf(e)),
       );
     void load();
     const timer = setInterval(() => void load(), 2000);
@@ -58,11 +79,7 @@ export function Activity() {
   );
 
   return (
-    <section className="card">
-      <div className="card-head">
-        <h2>Tool calls</h2>
-        <span className="summary live">Live</span>
-      </div>
+    <Card title="Tool calls" summary={<span className="live">Live</span>}>
       <p>
         Every tool call through the gateway, newest first. Argument values are not recorded unless you set{' '}
         <code>gateway.activityArguments</code>; the list lives in memory and starts empty when the gateway restarts.
@@ -91,45 +108,15 @@ export function Activity() {
           <option value="refused">Refused</option>
         </select>
       </div>
-      {error && <p className="error">Could not load the activity: {error}</p>}
+      {error && <ErrorText>Could not load the activity: {error}</ErrorText>}
+      {!entries && !error && <p className="muted-text">Loading…</p>}
       {entries && entries.length === 0 && (
-        <p className="muted-text">No tool calls yet. They appear here as soon as a connected client calls a tool.</p>
+        <EmptyState>No tool calls yet. They appear here as soon as a connected client calls a tool.</EmptyState>
       )}
-      {entries && entries.length > 0 && shown.length === 0 && (
-        <p className="muted-text">No calls match these filters.</p>
-      )}
+      {entries && entries.length > 0 && shown.length === 0 && <EmptyState>No calls match these filters.</EmptyState>}
       {shown.length > 0 && (
-        <table className="backends activity">
-          <thead>
-            <tr>
-              <th>Time</th>
-              <th>Client</th>
-              <th>Tool</th>
-              <th>Arguments</th>
-              <th>Duration</th>
-              <th>Outcome</th>
-            </tr>
-          </thead>
-          <tbody>
-            {shown.map((e) => (
-              <tr key={e.id}>
-                <td className="muted-text">{time(e.at)}</td>
-                <td>{e.clientName ?? e.clientId}</td>
-                <td>
-                  <div className="name">{e.tool}</div>
-                  {e.backend && <div className="kind">{e.backend}</div>}
-                </td>
-                <td className="args">{args(e)}</td>
-                <td>{e.durationMs < 1 ? '<1 ms' : `${Math.round(e.durationMs)} ms`}</td>
-                <td>
-                  <span className={`badge badge-${OUTCOME_BADGE[e.outcome]}`}>{OUTCOME_LABEL[e.outcome]}</span>
-                  {e.error && <div className="last-error">{e.error}</div>}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <DataTable label="Tool calls" className="activity" rows={shown} columns={COLUMNS} rowKey={(e) => e.id} />
       )}
-    </section>
+    </Card>
   );
 }

@@ -1,9 +1,13 @@
 import { useState } from 'react';
-import type { ClientView, ScopeView } from '../../src/api/contract.js';
-import { api } from './api.js';
-import { PendingApprovals } from './approvals.js';
-import { PersonalTokens } from './tokens.js';
-import { usePolled } from './use-polled.js';
+import type { ClientView, ScopeView } from '../../../../src/api/contract.js';
+import { api } from '../../api.js';
+import { Badge, Card } from '../../components/card.js';
+import { DataTable, NameCell, type Column } from '../../components/data-table.js';
+import { ErrorText, LoadState } from '../../components/empty-state.js';
+import { FieldError, messageOf } from '../../components/form.js';
+import { usePolled } from '../../hooks/use-polled.js';
+import { PendingApprovals } from '../approvals/approvals.js';
+import { PersonalTokens } from '../tokens/tokens.js';
 
 function when(ms: number | undefined): string {
   return ms === undefined ? 'never' : new Date(ms).toLocaleString();
@@ -58,7 +62,7 @@ function AccessEditor({
       await api.setClientScopes(client.clientId, next);
       onChanged();
     } catch (e) {
-      setError(e instanceof Error ? e.message : String(e));
+      setError(messageOf(e));
     } finally {
       setBusy(false);
     }
@@ -82,7 +86,7 @@ function AccessEditor({
           </select>
         </label>
       ))}
-      {error && <span className="field-error">{error}</span>}
+      <FieldError>{error}</FieldError>
     </div>
   );
 }
@@ -92,67 +96,65 @@ function Applications() {
   const { value: clients, error: loadError, reload } = usePolled(api.clients, 3000);
   const { value: scopes } = usePolled(api.scopes, 10_000);
   const [revokeError, setError] = useState<string | undefined>();
-  const error = revokeError ?? loadError;
 
   const revoke = async (client: ClientView) => {
     const label = client.clientName ?? client.clientId;
     if (!window.confirm(`Revoke access for "${label}"? It must ask again before it can use your servers.`)) return;
-    await api.revokeClient(client.clientId).catch((e: unknown) => setError(String(e)));
+    setError(undefined);
+    await api.revokeClient(client.clientId).catch((e: unknown) => setError(messageOf(e)));
     reload();
   };
 
+  const columns: Column<ClientView>[] = [
+    {
+      header: 'Application',
+      cell: (c) => <NameCell name={c.clientName ?? 'Unnamed application'} detail={c.redirectUris[0]} />,
+    },
+    {
+      header: 'Access',
+      cell: (c) =>
+        c.activeGrants === 0 && c.lastUsedAt === undefined ? (
+          // Registered, never got a token: it stopped at (or is still at) the consent step.
+          <Badge tone="connecting">Not signed in yet</Badge>
+        ) : c.activeGrants === 0 ? (
+          <Badge tone="disabled">Revoked</Badge>
+        ) : (
+          <AccessEditor client={c} scopes={scopes ?? []} onChanged={reload} />
+        ),
+    },
+    { header: 'Last used', kind: 'muted', cell: (c) => when(c.lastUsedAt) },
+  ];
+
   return (
-    <section className="card">
-      <div className="card-head">
-        <h2>Applications with access</h2>
-      </div>
-      {error && <p className="error">Could not load the applications: {error}</p>}
-      {clients && clients.length === 0 && (
-        <p className="muted-text">
-          None yet. When an application connects to the MCP endpoint, you approve it on a consent page and it appears
-          here. Servers you add later start off for every application: turn them on here, per application.
-        </p>
-      )}
+    <Card title="Applications with access">
+      {revokeError && <ErrorText>{revokeError}</ErrorText>}
+      <LoadState
+        value={clients}
+        error={loadError}
+        what="the applications"
+        isEmpty={(list) => list.length === 0}
+        empty={
+          <>
+            None yet. When an application connects to the MCP endpoint, you approve it on a consent page and it appears
+            here. Servers you add later start off for every application: turn them on here, per application.
+          </>
+        }
+      />
       {clients && clients.length > 0 && (
-        <table className="backends">
-          <thead>
-            <tr>
-              <th>Application</th>
-              <th>Access</th>
-              <th>Last used</th>
-              <th />
-            </tr>
-          </thead>
-          <tbody>
-            {clients.map((c) => (
-              <tr key={c.clientId}>
-                <td>
-                  <div className="name">{c.clientName ?? 'Unnamed application'}</div>
-                  <div className="kind">{c.redirectUris[0]}</div>
-                </td>
-                <td>
-                  {c.activeGrants === 0 && c.lastUsedAt === undefined ? (
-                    // Registered, never got a token: it stopped at (or is still at) the consent step.
-                    <span className="badge badge-connecting">Not signed in yet</span>
-                  ) : c.activeGrants === 0 ? (
-                    <span className="badge badge-disabled">Revoked</span>
-                  ) : (
-                    <AccessEditor client={c} scopes={scopes ?? []} onChanged={reload} />
-                  )}
-                </td>
-                <td className="muted-text">{when(c.lastUsedAt)}</td>
-                <td className="row-actions">
-                  {c.activeGrants > 0 && (
-                    <button type="button" className="link danger" onClick={() => void revoke(c)}>
-                      Revoke
-                    </button>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <DataTable
+          label="Applications with access"
+          rows={clients}
+          columns={columns}
+          rowKey={(c) => c.clientId}
+          actions={(c) =>
+            c.activeGrants > 0 && (
+              <button type="button" className="link danger" onClick={() => void revoke(c)}>
+                Revoke
+              </button>
+            )
+          }
+        />
       )}
-    </section>
+    </Card>
   );
 }

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { SignedOutError } from './api.js';
+import { SignedOutError } from '../api.js';
 
 /**
  * Loads now and again every `everyMs` (the CLI and other clients change things while a page is

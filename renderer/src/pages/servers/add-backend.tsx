@@ -1,6 +1,7 @@
-import { useState, type FormEvent, type ReactNode } from 'react';
-import type { BackendEntry, BackendTestResult, SecretValue } from '../../src/api/contract.js';
-import { api, ApiError } from './api.js';
+import { useState, type ReactNode } from 'react';
+import type { BackendEntry, BackendTestResult, SecretValue } from '../../../../src/api/contract.js';
+import { api } from '../../api.js';
+import { Actions, Field, FieldError, Form, useFieldErrors } from '../../components/form.js';
 
 type Kind = 'stdio' | 'http';
 
@@ -47,7 +48,7 @@ function PairsField(props: {
   const update = (index: number, change: Partial<Pair>) =>
     onChange(pairs.map((pair, i) => (i === index ? { ...pair, ...change } : pair)));
   return (
-    <fieldset className="field pairs">
+    <fieldset className="pairs">
       <legend>
         {label} <span className="hint">secrets are stored encrypted and never shown again</span>
       </legend>
@@ -119,18 +120,18 @@ function TestResult({ result }: { result: BackendTestResult }) {
   const { status, tools, stderr } = result;
   if (status.state === 'ready') {
     return (
-      <div className="test-result ok" role="status">
+      <div className="outcome ok" role="status">
         <strong>Connected</strong>
         {status.server && ` to ${status.server.name} ${status.server.version}`} · {tools.length} tool
         {tools.length === 1 ? '' : 's'}
         {tools.length > 0 && (
-          <div className="kind">{tools.slice(0, 12).join(', ') + (tools.length > 12 ? ', …' : '')}</div>
+          <div className="detail">{tools.slice(0, 12).join(', ') + (tools.length > 12 ? ', …' : '')}</div>
         )}
       </div>
     );
   }
   return (
-    <div className="test-result failed" role="status">
+    <div className="outcome failed" role="status">
       <strong>{status.state === 'connecting' ? 'Still connecting after a minute' : 'Could not connect'}</strong>
       {status.lastError && <div>{status.lastError}</div>}
       {stderr.length > 0 && <pre className="stderr">{stderr.join('\n')}</pre>}
@@ -155,7 +156,7 @@ export function BackendForm({ edit, onSaved, onCancel }: BackendFormProps) {
   const [env, setEnv] = useState<Pair[]>(toPairs(saved?.env));
   const [url, setUrl] = useState(saved?.url ?? '');
   const [headers, setHeaders] = useState<Pair[]>(toPairs(saved?.headers));
-  const [errors, setErrors] = useState<Record<string, string>>({});
+  const { errors, set: setErrors, fromApi } = useFieldErrors();
   const [busy, setBusy] = useState<'save' | 'test' | undefined>();
   const [tested, setTested] = useState<BackendTestResult | undefined>();
 
@@ -192,13 +193,13 @@ export function BackendForm({ edit, onSaved, onCancel }: BackendFormProps) {
         };
   };
 
-  const showApiError = (error: unknown) => {
-    // The API names the JSON path at fault (mcpServers.<name>.<field>): show it by that field.
-    const field =
-      error instanceof ApiError && error.field ? error.field.split('.').slice(2).join('.') || 'name' : 'form';
-    const message = error instanceof Error ? error.message.replace(/^.*?: mcpServers\.[^:]+: /, '') : String(error);
-    setErrors({ [field.split(/[.[]/)[0]!]: message });
-  };
+  // The API names the JSON path at fault (mcpServers.<name>.<field>…): the message goes by that field.
+  const entryPath = `mcpServers.${name.trim()}`;
+  const showApiError = (error: unknown) =>
+    fromApi(error, {
+      [entryPath]: 'name',
+      ...Object.fromEntries(['command', 'args', 'env', 'url', 'headers'].map((f) => [`${entryPath}.${f}`, f])),
+    });
 
   const test = async () => {
     const config = entry();
@@ -209,8 +210,7 @@ export function BackendForm({ edit, onSaved, onCancel }: BackendFormProps) {
     setBusy(undefined);
   };
 
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
+  const submit = async () => {
     const config = entry();
     if (!config) return;
     setBusy('save');
@@ -224,11 +224,9 @@ export function BackendForm({ edit, onSaved, onCancel }: BackendFormProps) {
     }
   };
 
-  const fieldError = (field: string) => errors[field] && <span className="field-error">{errors[field]}</span>;
   return (
-    <form className="add-backend" onSubmit={(e) => void submit(e)} noValidate>
-      <h3>{edit ? `Edit ${edit.name}` : 'Add an MCP server'}</h3>
-      <div className="kind-switch" role="radiogroup" aria-label="Kind of server">
+    <Form title={edit ? `Edit ${edit.name}` : 'Add an MCP server'} onSubmit={submit}>
+      <div className="choice" role="radiogroup" aria-label="Kind of server">
         <label>
           <input type="radio" checked={kind === 'stdio'} onChange={() => setKind('stdio')} /> Command on this computer
         </label>
@@ -236,8 +234,7 @@ export function BackendForm({ edit, onSaved, onCancel }: BackendFormProps) {
           <input type="radio" checked={kind === 'http'} onChange={() => setKind('http')} /> Remote URL
         </label>
       </div>
-      <label className="field">
-        Name
+      <Field label="Name" error={errors.name}>
         <input
           value={name}
           onChange={(e) => setName(e.target.value)}
@@ -245,51 +242,50 @@ export function BackendForm({ edit, onSaved, onCancel }: BackendFormProps) {
           aria-label="Name"
           readOnly={edit !== undefined}
         />
-        {fieldError('name')}
-      </label>
+      </Field>
       {kind === 'stdio' ? (
         <>
-          <label className="field">
-            Command
+          <Field label="Command" error={errors.command}>
             <input
               value={command}
               onChange={(e) => setCommand(e.target.value)}
               placeholder="npx"
               aria-label="Command"
             />
-            {fieldError('command')}
-          </label>
-          <label className="field">
-            Arguments <span className="hint">one per line</span>
+          </Field>
+          <Field label="Arguments" hint="One per line." error={errors.args}>
             <textarea value={args} onChange={(e) => setArgs(e.target.value)} rows={3} aria-label="Arguments" />
-            {fieldError('args')}
-          </label>
-          <PairsField label="Environment" noun="Variable" pairs={env} onChange={setEnv} error={fieldError('env')} />
+          </Field>
+          <PairsField
+            label="Environment"
+            noun="Variable"
+            pairs={env}
+            onChange={setEnv}
+            error={<FieldError>{errors.env}</FieldError>}
+          />
         </>
       ) : (
         <>
-          <label className="field">
-            URL
+          <Field label="URL" error={errors.url}>
             <input
               value={url}
               onChange={(e) => setUrl(e.target.value)}
               placeholder="https://example.com/mcp"
               aria-label="URL"
             />
-            {fieldError('url')}
-          </label>
+          </Field>
           <PairsField
             label="Headers"
             noun="Header"
             pairs={headers}
             onChange={setHeaders}
-            error={fieldError('headers')}
+            error={<FieldError>{errors.headers}</FieldError>}
           />
         </>
       )}
-      {fieldError('form')}
+      <FieldError>{errors.form}</FieldError>
       {tested && <TestResult result={tested} />}
-      <div className="actions">
+      <Actions>
         <button type="button" className="secondary" onClick={onCancel}>
           Cancel
         </button>
@@ -299,8 +295,8 @@ export function BackendForm({ edit, onSaved, onCancel }: BackendFormProps) {
         <button type="submit" disabled={busy !== undefined}>
           {busy === 'save' ? 'Saving…' : edit ? 'Save changes' : 'Add server'}
         </button>
-      </div>
-    </form>
+      </Actions>
+    </Form>
   );
 }
 

@@ -1,9 +1,14 @@
-import { useEffect, useState, type FormEvent } from 'react';
-import type { CreatedPersonalToken, PersonalTokenView, ScopeView } from '../../src/api/contract.js';
-import { api, ApiError } from './api.js';
-import { href } from './router.js';
-import { useCliCommand } from './use-cli-command.js';
-import { usePolled } from './use-polled.js';
+import { useEffect, useState } from 'react';
+import type { CreatedPersonalToken, PersonalTokenView, ScopeView } from '../../../../src/api/contract.js';
+import { api } from '../../api.js';
+import { Badge, Card } from '../../components/card.js';
+import { CopyableValue } from '../../components/copy-button.js';
+import { DataTable, NameCell, type Column } from '../../components/data-table.js';
+import { ErrorText, LoadState } from '../../components/empty-state.js';
+import { Actions, Field, FieldError, Form, messageOf, useFieldErrors } from '../../components/form.js';
+import { useCliCommand } from '../../hooks/use-cli-command.js';
+import { usePolled } from '../../hooks/use-polled.js';
+import { href } from '../../router.js';
 
 const EVERYTHING = '*';
 const DAY = 24 * 3600;
@@ -47,7 +52,7 @@ function ScopeChecks({
         />
         <span>
           <span className="check-title">Everything</span> <code className="scope">*</code>
-          <span className="kind"> every tool of every server, including servers added later</span>
+          <span className="detail"> every tool of every server, including servers added later</span>
         </span>
       </label>
       {backends.length === 0 && (
@@ -71,7 +76,7 @@ function ScopeChecks({
                   aria-label={s.scope}
                 />
                 <span>
-                  {s.access} <span className="kind">({s.toolCount === 1 ? '1 tool' : `${s.toolCount} tools`})</span>
+                  {s.access} <span className="detail">({s.toolCount === 1 ? '1 tool' : `${s.toolCount} tools`})</span>
                 </span>
               </label>
             ))}
@@ -88,10 +93,10 @@ function CreateToken({ onCreated }: { onCreated: (created: CreatedPersonalToken,
   const [name, setName] = useState('');
   const [chosen, setChosen] = useState<ReadonlySet<string>>(new Set());
   const [ttl, setTtl] = useState<number>(LIFETIMES[1].seconds);
-  const [errors, setErrors] = useState<Record<string, string>>({});
+  const { errors, set: setErrors, clear, fromApi } = useFieldErrors();
   const [busy, setBusy] = useState(false);
   useEffect(() => {
-    if (open) api.scopes().then(setScopes, (e: unknown) => setErrors({ form: String(e) }));
+    if (open) api.scopes().then(setScopes, (e: unknown) => setErrors({ form: messageOf(e) }));
   }, [open]);
 
   if (!open) {
@@ -101,8 +106,7 @@ function CreateToken({ onCreated }: { onCreated: (created: CreatedPersonalToken,
       </button>
     );
   }
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
+  const submit = async () => {
     const local: Record<string, string> = {};
     if (!name.trim()) local.name = 'Name the token after what will use it, e.g. “backup script”.';
     if (chosen.size === 0) local.scopes = 'Choose what the token may use: at least one box.';
@@ -118,39 +122,36 @@ function CreateToken({ onCreated }: { onCreated: (created: CreatedPersonalToken,
       setName('');
       setChosen(new Set());
     } catch (error) {
-      // The API prefixes its message with the field at fault ("scopes: …", "ttlSeconds: …").
-      const message = error instanceof Error ? error.message : String(error);
-      const field = error instanceof ApiError ? /^(\w+):/.exec(message)?.[1] : undefined;
-      const key = field === 'ttlSeconds' ? 'ttl' : field === 'scopes' || field === 'name' ? field : 'form';
-      setErrors({ [key]: message.replace(/^\w+: /, '') });
+      // The API names the field at fault; the message goes next to it.
+      fromApi(error, { name: 'name', scopes: 'scopes', ttlSeconds: 'ttl' });
     } finally {
       setBusy(false);
     }
   };
-  const fieldError = (field: string) => errors[field] && <span className="field-error">{errors[field]}</span>;
   return (
-    <form className="add-backend" onSubmit={(e) => void submit(e)} noValidate>
-      <h3>Create a personal access token</h3>
-      <p className="muted-text">
-        For scripts and clients that cannot sign in with OAuth: they send it in an <code>Authorization: Bearer …</code>{' '}
-        header.
-      </p>
-      <label className="field">
-        Name
+    <Form
+      title="Create a personal access token"
+      intro={
+        <>
+          For scripts and clients that cannot sign in with OAuth: they send it in an{' '}
+          <code>Authorization: Bearer …</code> header.
+        </>
+      }
+      onSubmit={submit}
+    >
+      <Field label="Name" error={errors.name}>
         <input value={name} onChange={(e) => setName(e.target.value)} placeholder="backup script" aria-label="Name" />
-        {fieldError('name')}
-      </label>
+      </Field>
       <fieldset className="checks">
         <legend>Access</legend>
         {scopes ? (
-          <ScopeChecks scopes={scopes} chosen={chosen} onChange={(next) => (setChosen(next), setErrors({}))} />
+          <ScopeChecks scopes={scopes} chosen={chosen} onChange={(next) => (setChosen(next), clear())} />
         ) : (
           <span className="muted-text">Loading…</span>
         )}
-        {fieldError('scopes')}
+        <FieldError>{errors.scopes}</FieldError>
       </fieldset>
-      <label className="field">
-        Expires after
+      <Field label="Expires after" error={errors.ttl}>
         <select value={ttl} onChange={(e) => setTtl(Number(e.target.value))} aria-label="Expires after">
           {LIFETIMES.map((l) => (
             <option key={l.seconds} value={l.seconds}>
@@ -158,52 +159,35 @@ function CreateToken({ onCreated }: { onCreated: (created: CreatedPersonalToken,
             </option>
           ))}
         </select>
-        {fieldError('ttl')}
-      </label>
-      {fieldError('form')}
-      <div className="actions">
-        <button type="button" className="secondary" onClick={() => (setOpen(false), setErrors({}))}>
+      </Field>
+      <FieldError>{errors.form}</FieldError>
+      <Actions>
+        <button type="button" className="secondary" onClick={() => (setOpen(false), clear())}>
           Cancel
         </button>
         <button type="submit" disabled={busy}>
           {busy ? 'Creating…' : 'Create token'}
         </button>
-      </div>
-    </form>
+      </Actions>
+    </Form>
   );
 }
 
 /** The new token, shown once: the gateway keeps only a record of it, never the token itself. */
 function CreatedOnce({ created, name, onDone }: { created: CreatedPersonalToken; name: string; onDone: () => void }) {
-  const [copyLabel, setCopyLabel] = useState('Copy');
-  const copy = async () => {
-    // The clipboard may be refused (no focus, no permission): say so instead of failing silently.
-    const ok = await navigator.clipboard.writeText(created.token).then(
-      () => true,
-      () => false,
-    );
-    setCopyLabel(ok ? 'Copied' : 'Copy failed: select the text instead');
-  };
   return (
-    <div className="secret-once" role="status">
+    <div className="panel secret-once" role="status">
       <h3>Token “{name}” created</h3>
       <p>
         <strong>Copy it now: you won’t see it again.</strong> Cortex keeps only a record of it, so a lost token cannot
         be shown later; revoke it and create another. It expires on {date(created.expiresAt)}.
       </p>
-      <div className="url-row">
-        <code className="token" aria-label="New token">
-          {created.token}
-        </code>
-        <button type="button" onClick={() => void copy()}>
-          {copyLabel}
-        </button>
-      </div>
-      <div className="actions">
+      <CopyableValue value={created.token} secret label="New token" />
+      <Actions>
         <button type="button" className="secondary" onClick={onDone}>
           I have copied it
         </button>
-      </div>
+      </Actions>
     </div>
   );
 }
@@ -217,81 +201,74 @@ export function PersonalTokens() {
     reload,
   } = usePolled(() => api.tokens().then((list) => [...list].sort((a, b) => b.createdAt - a.createdAt)), 5000);
   const [actionError, setError] = useState<string | undefined>();
-  const error = actionError ?? loadError;
   const [created, setCreated] = useState<{ created: CreatedPersonalToken; name: string } | undefined>();
   const cli = useCliCommand();
 
   const revoke = async (token: PersonalTokenView) => {
     // Destructive: whatever uses the token stops working at once.
     if (!window.confirm(`Revoke the token "${token.name}"? Anything using it is refused from now on.`)) return;
-    await api.revokeToken(token.id).catch((e: unknown) => setError(String(e)));
+    setError(undefined);
+    await api.revokeToken(token.id).catch((e: unknown) => setError(messageOf(e)));
     reload();
   };
 
   const now = Date.now();
-  return (
-    <section className="card">
-      <div className="card-head">
-        <h2>Personal access tokens</h2>
-        {tokens && tokens.length > 0 && (
-          <span className="summary">
-            {tokens.filter((t) => !t.revokedAt && t.expiresAt > now).length} active of {tokens.length}
+  const columns: Column<PersonalTokenView>[] = [
+    { header: 'Token', cell: (t) => <NameCell name={t.name} detail={t.id} /> },
+    {
+      header: 'Access',
+      cell: (t) =>
+        t.scopes.map((s) => (
+          <span key={s} className="scope">
+            {s === EVERYTHING ? '* (everything)' : s}
           </span>
-        )}
-      </div>
-      {error && <p className="error">Could not load the tokens: {error}</p>}
+        )),
+    },
+    { header: 'Created', kind: 'muted', cell: (t) => date(t.createdAt) },
+    { header: 'Expires', kind: 'muted', cell: (t) => date(t.expiresAt) },
+  ];
+  return (
+    <Card
+      title="Personal access tokens"
+      {...(tokens && tokens.length > 0
+        ? { summary: `${tokens.filter((t) => !t.revokedAt && t.expiresAt > now).length} active of ${tokens.length}` }
+        : {})}
+    >
+      {actionError && <ErrorText>{actionError}</ErrorText>}
       {created && <CreatedOnce {...created} onDone={() => setCreated(undefined)} />}
-      {tokens && tokens.length === 0 && !created && (
-        <p className="muted-text">
-          No tokens yet. Create one for a script or a client that only takes a header; you choose what it may use and
-          when it expires. <code>{cli} token create</code> does the same from a terminal.
-        </p>
+      {!created && (
+        <LoadState
+          value={tokens}
+          error={loadError}
+          what="the tokens"
+          isEmpty={(list) => list.length === 0}
+          empty={
+            <>
+              No tokens yet. Create one for a script or a client that only takes a header; you choose what it may use
+              and when it expires. <code>{cli} token create</code> does the same from a terminal.
+            </>
+          }
+        />
       )}
       {tokens && tokens.length > 0 && (
-        <table className="backends">
-          <thead>
-            <tr>
-              <th>Token</th>
-              <th>Access</th>
-              <th>Created</th>
-              <th>Expires</th>
-              <th />
-            </tr>
-          </thead>
-          <tbody>
-            {tokens.map((t) => {
-              const expired = t.expiresAt <= now;
-              return (
-                <tr key={t.id} className={t.revokedAt || expired ? 'off' : undefined}>
-                  <td>
-                    <div className="name">{t.name}</div>
-                    <div className="kind">{t.id}</div>
-                  </td>
-                  <td>
-                    {t.scopes.map((s) => (
-                      <span key={s} className="scope">
-                        {s === EVERYTHING ? '* (everything)' : s}
-                      </span>
-                    ))}
-                  </td>
-                  <td className="muted-text">{date(t.createdAt)}</td>
-                  <td className="muted-text">{date(t.expiresAt)}</td>
-                  <td className="row-actions">
-                    {t.revokedAt ? (
-                      <span className="badge badge-disabled">Revoked</span>
-                    ) : expired ? (
-                      <span className="badge badge-disabled">Expired</span>
-                    ) : (
-                      <button type="button" className="link danger" onClick={() => void revoke(t)}>
-                        Revoke
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
+        <DataTable
+          label="Personal access tokens"
+          rows={tokens}
+          columns={columns}
+          rowKey={(t) => t.id}
+          rowClass={(t) => (t.revokedAt || t.expiresAt <= now ? 'off' : undefined)}
+          actions={(t) =>
+            t.revokedAt ? (
+              <Badge tone="disabled">Revoked</Badge>
+            ) : t.expiresAt <= now ? (
+              <Badge tone="disabled">Expired</Badge>
+            ) : (
+              <button type="button" className="link danger" onClick={() => void revoke(t)}>
+                Revoke
+              </button>
+            )
+          }
+        />
       )}
       {tokens && (
         <CreateToken
@@ -301,6 +278,6 @@ export function PersonalTokens() {
           }}
         />
       )}
-    </section>
+    </Card>
   );
 }

@@ -1,33 +1,34 @@
-import { useEffect, useState, type FormEvent } from 'react';
-import type { SettingsView, TunnelSettingsView } from '../../src/api/contract.js';
-import { api, ApiError, desktop } from './api.js';
-import { useCliCommand } from './use-cli-command.js';
+import { useEffect, useState } from 'react';
+import type { SettingsView, TunnelSettingsView } from '../../../../src/api/contract.js';
+import { api, desktop } from '../../api.js';
+import { Card } from '../../components/card.js';
+import { CopyableValue } from '../../components/copy-button.js';
+import { ErrorText } from '../../components/empty-state.js';
+import { Actions, Field, FieldError, Form, messageOf, useFieldErrors } from '../../components/form.js';
+import { useCliCommand } from '../../hooks/use-cli-command.js';
 
 /** The port, saved to the config file; it applies after a restart, which the page says plainly. */
 function PortForm({ settings, onSaved }: { settings: SettingsView; onSaved: (next: SettingsView) => void }) {
   const [value, setValue] = useState(String(settings.port));
-  const [error, setError] = useState<string | undefined>();
+  const { errors, set: setErrors, clear, fromApi } = useFieldErrors();
   const [saved, setSaved] = useState(false);
   const [busy, setBusy] = useState(false);
   const canSave = settings.configPath !== undefined;
 
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
+  const submit = async () => {
     setSaved(false);
     if (!/^\d+$/.test(value.trim())) {
-      setError('Enter a whole number from 0 to 65535 (0 picks any free port).');
+      setErrors({ port: 'Enter a whole number from 0 to 65535 (0 picks any free port).' });
       return;
     }
     setBusy(true);
     try {
       onSaved(await api.saveSettings({ port: Number(value.trim()) }));
-      setError(undefined);
+      clear();
       setSaved(true);
     } catch (e) {
-      // "…/cortex.config.json: gateway.port: must be …": the field is shown by the input, the rest is the message.
-      const text = e instanceof Error ? e.message.replace(/^.*?gateway\.port: /, '') : String(e);
-      const message = text.charAt(0).toUpperCase() + text.slice(1);
-      setError(e instanceof ApiError && e.field && e.field !== 'gateway.port' ? `${e.field}: ${message}` : message);
+      // The API names the field at fault (gateway.port); anything else is about the form as a whole.
+      fromApi(e, { 'gateway.port': 'port' });
     } finally {
       setBusy(false);
     }
@@ -37,28 +38,32 @@ function PortForm({ settings, onSaved }: { settings: SettingsView; onSaved: (nex
   const pendingRestart =
     settings.listeningPort !== undefined && settings.port !== 0 && settings.port !== settings.listeningPort;
   return (
-    <form className="settings-form" onSubmit={(e) => void submit(e)} noValidate>
-      <label className="field">
-        Port
+    <Form onSubmit={submit}>
+      <Field
+        label="Port"
+        error={errors.port}
+        hint={
+          <>
+            Saved as <code>gateway.port</code> in the config file. <strong>Applies after a restart</strong> of Cortex
+            Gateway; clients set up with the old address must then be pointed at the new one.
+          </>
+        }
+      >
         <div className="inline-field">
           <input
             value={value}
             inputMode="numeric"
-            onChange={(e) => (setValue(e.target.value), setError(undefined), setSaved(false))}
+            onChange={(e) => (setValue(e.target.value), clear(), setSaved(false))}
             aria-label="Port"
-            aria-invalid={error ? true : undefined}
+            aria-invalid={errors.port ? true : undefined}
             disabled={!canSave}
           />
           <button type="submit" disabled={busy || !canSave}>
             {busy ? 'Saving…' : 'Save'}
           </button>
         </div>
-        {error && <span className="field-error">{error}</span>}
-        <span className="hint">
-          Saved as <code>gateway.port</code> in the config file. <strong>Applies after a restart</strong> of Cortex
-          Gateway; clients set up with the old address must then be pointed at the new one.
-        </span>
-      </label>
+      </Field>
+      <FieldError>{errors.form}</FieldError>
       {saved && <p className="notice">Saved. Restart Cortex Gateway to listen on port {settings.port}.</p>}
       {!saved && pendingRestart && (
         <p className="notice">
@@ -69,7 +74,7 @@ function PortForm({ settings, onSaved }: { settings: SettingsView; onSaved: (nex
       {!canSave && (
         <p className="muted-text">This gateway was started without a config file, so settings cannot be saved here.</p>
       )}
-    </form>
+    </Form>
   );
 }
 
@@ -78,33 +83,33 @@ function TunnelForm({ settings, onSaved }: { settings: SettingsView; onSaved: (n
   const [provider, setProvider] = useState<TunnelSettingsView['provider']>(settings.tunnel.provider);
   const [domain, setDomain] = useState(settings.tunnel.domain ?? '');
   const [autostart, setAutostart] = useState(settings.tunnel.autostart);
-  const [errors, setErrors] = useState<Record<string, string>>({});
+  const { errors, clear, fromApi } = useFieldErrors();
   const [saved, setSaved] = useState(false);
   const [busy, setBusy] = useState(false);
   const canSave = settings.configPath !== undefined;
 
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
+  const submit = async () => {
     setSaved(false);
     setBusy(true);
     try {
       const change = { provider, autostart, domain: provider === 'ngrok' && domain.trim() ? domain.trim() : null };
       onSaved(await api.saveSettings({ tunnel: change }));
-      setErrors({});
+      clear();
       setSaved(true);
     } catch (e) {
       // The API names the field (gateway.tunnel.domain…): the message goes next to that input.
-      const field = e instanceof ApiError && e.field ? (e.field.split('.').at(-1) ?? 'form') : 'form';
-      const text = e instanceof Error ? e.message.replace(/^.*?gateway\.tunnel(\.\w+)?: /, '') : String(e);
-      setErrors({ [field]: text.charAt(0).toUpperCase() + text.slice(1) });
+      fromApi(e, {
+        'gateway.tunnel.provider': 'provider',
+        'gateway.tunnel.domain': 'domain',
+        'gateway.tunnel.autostart': 'autostart',
+      });
     } finally {
       setBusy(false);
     }
   };
-  const fieldError = (field: string) => errors[field] && <span className="field-error">{errors[field]}</span>;
   return (
-    <form className="settings-form" onSubmit={(e) => void submit(e)} noValidate>
-      <div className="kind-switch stacked" role="radiogroup" aria-label="Tunnel provider">
+    <Form onSubmit={submit}>
+      <div className="choice stacked" role="radiogroup" aria-label="Tunnel provider">
         <label>
           <input
             type="radio"
@@ -126,10 +131,13 @@ function TunnelForm({ settings, onSaved }: { settings: SettingsView; onSaved: (n
           ngrok <span className="hint">(your account; a fixed URL with your domain)</span>
         </label>
       </div>
-      {fieldError('provider')}
+      <FieldError>{errors.provider}</FieldError>
       {provider === 'ngrok' && (
-        <label className="field">
-          ngrok domain
+        <Field
+          label="ngrok domain"
+          error={errors.domain}
+          hint="Every ngrok account has a free dev domain (see your ngrok dashboard). With it the URL you paste into claude.ai stays the same across restarts."
+        >
           <input
             value={domain}
             onChange={(e) => (setDomain(e.target.value), setSaved(false))}
@@ -138,12 +146,7 @@ function TunnelForm({ settings, onSaved }: { settings: SettingsView; onSaved: (n
             aria-invalid={errors.domain ? true : undefined}
             disabled={!canSave}
           />
-          {fieldError('domain')}
-          <span className="hint">
-            Every ngrok account has a free dev domain (see your ngrok dashboard). With it the URL you paste into
-            claude.ai stays the same across restarts.
-          </span>
-        </label>
+        </Field>
       )}
       <label className="checkbox">
         <input
@@ -154,14 +157,14 @@ function TunnelForm({ settings, onSaved }: { settings: SettingsView; onSaved: (n
         />{' '}
         Start the public URL whenever Cortex Gateway starts
       </label>
-      {fieldError('form')}
-      <div className="actions">
+      <FieldError>{errors.autostart ?? errors.form}</FieldError>
+      <Actions>
         <button type="submit" disabled={busy || !canSave}>
           {busy ? 'Saving…' : 'Save tunnel settings'}
         </button>
-      </div>
+      </Actions>
       {saved && <p className="notice">Saved. The next time the public URL starts, it uses these settings.</p>}
-    </form>
+    </Form>
   );
 }
 
@@ -172,7 +175,7 @@ function StartAtLogin() {
   const [error, setError] = useState<string | undefined>();
   const cli = useCliCommand();
   useEffect(() => {
-    control?.get().then(setEnabled, (e: unknown) => setError(String(e)));
+    control?.get().then(setEnabled, (e: unknown) => setError(messageOf(e)));
   }, [control]);
   if (!control) {
     return (
@@ -184,14 +187,14 @@ function StartAtLogin() {
   }
   const change = async (on: boolean) => {
     setError(undefined);
-    await control.set(on).then(setEnabled, (e: unknown) => setError(e instanceof Error ? e.message : String(e)));
+    await control.set(on).then(setEnabled, (e: unknown) => setError(messageOf(e)));
   };
   return (
     <div className="setting-row toggle">
       <div>
         <div className="name">Start Cortex Gateway when you log in</div>
-        <div className="kind">It starts in the tray; the console opens only when you ask for it.</div>
-        {error && <span className="field-error">{error}</span>}
+        <div className="detail">It starts in the tray; the console opens only when you ask for it.</div>
+        <FieldError>{error}</FieldError>
       </div>
       <label className="switch">
         <input
@@ -227,24 +230,6 @@ function InfoRow({ label, value, note }: { label: string; value: string | undefi
   );
 }
 
-function CopyButton({ text }: { text: string }) {
-  const [label, setLabel] = useState('Copy');
-  const copy = async () => {
-    // The clipboard may be refused (no focus, no permission): say so instead of failing silently.
-    const ok = await navigator.clipboard.writeText(text).then(
-      () => true,
-      () => false,
-    );
-    setLabel(ok ? 'Copied' : 'Copy failed');
-    setTimeout(() => setLabel('Copy'), 1500);
-  };
-  return (
-    <button type="button" onClick={() => void copy()}>
-      {label}
-    </button>
-  );
-}
-
 /** Where logs go; in the desktop app, its log folder with a button that opens it. */
 function LogsRow({ fallback }: { fallback: string }) {
   const [logsDir, setLogsDir] = useState<string | undefined>();
@@ -265,12 +250,12 @@ function LogsRow({ fallback }: { fallback: string }) {
           <button
             type="button"
             className="link"
-            onClick={() => void open().catch((e: unknown) => setError(e instanceof Error ? e.message : String(e)))}
+            onClick={() => void open().catch((e: unknown) => setError(messageOf(e)))}
           >
             Open folder
           </button>
         )}
-        {error && <span className="field-error"> {error}</span>}
+        <FieldError>{error}</FieldError>
       </div>
     </div>
   );
@@ -281,53 +266,39 @@ export function Settings() {
   const [settings, setSettings] = useState<SettingsView | undefined>();
   const [error, setError] = useState<string | undefined>();
   useEffect(() => {
-    api.settings().then(setSettings, (e: unknown) => setError(String(e)));
+    api.settings().then(setSettings, (e: unknown) => setError(messageOf(e)));
   }, []);
 
-  if (error) {
+  if (error || !settings) {
     return (
-      <section className="card">
-        <p className="error">Could not load the settings: {error}</p>
-      </section>
-    );
-  }
-  if (!settings) {
-    return (
-      <section className="card">
-        <p className="muted-text">Loading…</p>
-      </section>
+      <Card>
+        {error ? <ErrorText>Could not load the settings: {error}</ErrorText> : <p className="muted-text">Loading…</p>}
+      </Card>
     );
   }
   return (
     <>
-      <section className="card">
-        <div className="card-head">
-          <h2>Network</h2>
-          {settings.listeningPort !== undefined && (
-            <span className="summary">listening on 127.0.0.1:{settings.listeningPort}</span>
-          )}
-        </div>
+      <Card
+        title="Network"
+        {...(settings.listeningPort !== undefined
+          ? { summary: `listening on 127.0.0.1:${settings.listeningPort}` }
+          : {})}
+      >
         <p>Cortex Gateway listens on this computer only. Clients reach every server through its MCP address:</p>
-        <div className="url-row">
-          <code>{settings.mcpUrl ?? 'not listening'}</code>
-          {settings.mcpUrl && <CopyButton text={settings.mcpUrl} />}
-        </div>
+        {settings.mcpUrl ? <CopyableValue value={settings.mcpUrl} /> : <code>not listening</code>}
         <PortForm settings={settings} onSaved={setSettings} />
-      </section>
-      <section className="card">
-        <h2>Public URL for claude.ai</h2>
+      </Card>
+      <Card title="Public URL for claude.ai">
         <p>
           How the gateway gets a public HTTPS address when you start one on the Overview. Only the MCP endpoint and
           sign-in are reachable through it, and every sign-in through it waits for your approval.
         </p>
         <TunnelForm settings={settings} onSaved={setSettings} />
-      </section>
-      <section className="card">
-        <h2>Start at login</h2>
+      </Card>
+      <Card title="Start at login">
         <StartAtLogin />
-      </section>
-      <section className="card">
-        <h2>Files and logs</h2>
+      </Card>
+      <Card title="Files and logs">
         <InfoRow label="Data folder" value={settings.dataDir} note="none: this gateway keeps its state in memory" />
         <InfoRow label="Config file" value={settings.configPath} note="none: configuration passed in code" />
         <LogsRow fallback={settings.logLocation} />
@@ -336,7 +307,7 @@ export function Settings() {
           The data folder holds your configuration, the applications you approved, signing keys and encrypted server
           secrets. Back it up to keep them; delete it to start over.
         </p>
-      </section>
+      </Card>
     </>
   );
 }
