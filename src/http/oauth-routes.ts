@@ -1,6 +1,6 @@
 import type { Express, NextFunction, Request, Response } from 'express';
 import type expressModule from 'express';
-import { CONSOLE_SESSION_HEADER } from '../api/contract.js';
+import { CONSOLE_SESSION_HEADER } from '../shared/console-session.js';
 import type { AuthorizationServer, AuthorizeOutcome, Origin } from '../oauth/authorization-server.js';
 import { CONSENT_SCRIPT_PATH, PAGE_HEADERS, renderErrorPage } from '../oauth/consent-page.js';
 import { CONSENT_SCRIPT } from '../oauth/consent-script.js';

@@ -1,5 +1,5 @@
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
-import type { ClientView, PendingConsentView } from '../api/contract.js';
+import type { ClientView, PendingConsentView } from './views.js';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import { isStorageError } from '../store/fs-errors.js';
@@ -50,7 +50,7 @@ export interface AuthorizationServerOptions {
   clientMetadata?: ClientMetadataFetcher;
 }
 
-export type { PendingConsentView } from '../api/contract.js';
+export type { PendingConsentView } from './views.js';
 export type { Requester } from './requester.js';
 
 /**
