@@ -120,23 +120,23 @@ export class AuthorizationServer {
     return protectedResourceMetadata(origin, this.#ctx.supportedScopes());
   }
 
-  register(body: unknown, origin?: Origin): Promise<Record<string, unknown>> {
+  async register(body: unknown, origin?: Origin): Promise<Record<string, unknown>> {
     return this.#register(body, origin);
   }
 
-  authorize(query: Params, origin: Origin, requester: Requester = {}): Promise<AuthorizeOutcome> {
+  async authorize(query: Params, origin: Origin, requester: Requester = {}): Promise<AuthorizeOutcome> {
     this.#sweep();
     return this.#authorize(query, origin, requester);
   }
 
   /** The owner's answer on the consent page (endpoints/consent.ts). */
-  decide(form: Record<string, string | string[] | undefined>, ownerPresent: boolean): Promise<AuthorizeOutcome> {
+  async decide(form: Record<string, string | string[] | undefined>, ownerPresent: boolean): Promise<AuthorizeOutcome> {
     this.#sweep();
     return this.#consent.decide(form, ownerPresent);
   }
 
   /** The waiting page's poll for the owner's decision (endpoints/consent.ts). */
-  wait(query: Params): Promise<AuthorizeOutcome> {
+  async wait(query: Params): Promise<AuthorizeOutcome> {
     this.#sweep();
     return this.#consent.wait(query);
   }
@@ -156,11 +156,11 @@ export class AuthorizationServer {
     return this.#approvals.decide(id, approve, scopes);
   }
 
-  token(form: Params, authorization: string | undefined): Promise<TokenResponse> {
+  async token(form: Params, authorization: string | undefined): Promise<TokenResponse> {
     return this.#token(form, authorization);
   }
 
-  revoke(form: Params, authorization: string | undefined): Promise<void> {
+  async revoke(form: Params, authorization: string | undefined): Promise<void> {
     return this.#revoke(form, authorization);
   }
 
@@ -170,12 +170,12 @@ export class AuthorizationServer {
   }
 
   /** Ends every grant of a client: refresh families revoked, consent forgotten. */
-  revokeClient(clientId: string): Promise<boolean> {
+  async revokeClient(clientId: string): Promise<boolean> {
     return revokeClient(this.#ctx, clientId);
   }
 
   /** A personal access token: a long-lived access token for scripts and header-only clients. */
-  createPersonalToken(input: PersonalTokenInput) {
+  async createPersonalToken(input: PersonalTokenInput) {
     return this.#personalTokens.create(input);
   }
 
@@ -183,7 +183,7 @@ export class AuthorizationServer {
     return this.#personalTokens.list();
   }
 
-  revokePersonalToken(id: string): Promise<boolean> {
+  async revokePersonalToken(id: string): Promise<boolean> {
     return this.#personalTokens.revoke(id);
   }
 
