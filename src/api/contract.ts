@@ -35,21 +35,7 @@ export interface BackendStatus {
   server?: { name: string; version: string };
 }
 
-/** A registered OAuth client, with what the owner granted it. */
-export interface ClientView {
-  clientId: string;
-  clientName?: string;
-  redirectUris: string[];
-  source: 'dcr' | 'cimd' | 'pat';
-  createdAt: number;
-  lastUsedAt?: number;
-  /**
-   * What the owner grants it now (its consent): what it may use on its next request. Servers added
-   * since are not in it: they stay off for the application until the owner turns them on.
-   */
-  scopes: string[];
-  activeGrants: number;
-}
+export type { ClientView, PendingConsentView } from '../oauth/views.js';
 
 /** `PUT /api/clients/:id/scopes`: the application's whole grant, e.g. `["mcp:files:read"]` (`[]`: built-in tools only). */
 export interface SetClientScopesInput {
@@ -77,41 +63,6 @@ export interface CreatedPersonalToken {
   id: string;
   token: string;
   expiresAt: number;
-}
-
-/**
- * An authorization request waiting for the owner's approval, with what tells the owner whose it is:
- * the code its browser shows, and where it came from. Every field the requester could choose
- * (names, user agent) is shown as text, never trusted.
- */
-export interface PendingConsentView {
-  id: string;
-  /**
-   * The short code the requesting browser shows (device-flow style, e.g. `WDJB-MJHT`): the owner
-   * approves the request whose code is the one on their own screen, not a look-alike.
-   */
-  userCode: string;
-  clientId: string;
-  clientName: string;
-  /** `dcr`: registered through `/register`; `cimd`: known by its metadata document at `clientDomain`. */
-  clientSource: 'dcr' | 'cimd';
-  clientDomain?: string;
-  /** When the client registered, or its metadata document was first fetched (epoch ms). */
-  clientRegisteredAt?: number;
-  redirectHost: string;
-  requestedScopes: string[];
-  /** What approving grants unless the owner chooses otherwise: read access at most. */
-  suggestedScopes: string[];
-  /** The owner approved this client before; approving keeps that grant (`suggestedScopes`). */
-  returning?: true;
-  /** The listener the request came in on: this machine's, or the public tunnel's. */
-  listener: 'local' | 'tunnel';
-  /** The origin (issuer) the request used, e.g. `http://127.0.0.1:3590` or the tunnel's URL. */
-  origin: string;
-  /** The requesting browser's address (through the tunnel: as its provider reports it). */
-  remoteAddress?: string;
-  userAgent?: string;
-  createdAt: number;
 }
 
 export interface ConsentDecisionInput {
@@ -311,14 +262,8 @@ export interface GatewayStatusView {
   cliCommand: string;
 }
 
-/**
- * The console's sign-in. The session secret lives in the browser's `localStorage` under
- * `CONSOLE_SESSION_STORAGE_KEY`, which is per exact origin (scheme, host and port), and travels only
- * in the `CONSOLE_SESSION_HEADER` request header: never in a cookie (cookies ignore the port, so any
- * other local web server would receive it), a URL or a log line.
- */
-export const CONSOLE_SESSION_HEADER = 'X-Cortex-Session';
-export const CONSOLE_SESSION_STORAGE_KEY = 'cortex.console.session';
+/** The console's sign-in header and storage key (src/shared/console-session.ts). */
+export { CONSOLE_SESSION_HEADER, CONSOLE_SESSION_STORAGE_KEY } from '../shared/console-session.js';
 
 /** `GET /api/session` (no sign-in needed): whether this request's session is live, and what the sign-in page prints. */
 export interface ConsoleSessionView {

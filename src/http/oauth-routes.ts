@@ -1,7 +1,7 @@
 import type { Express, NextFunction, Request, Response } from 'express';
 import type expressModule from 'express';
-import { CONSOLE_SESSION_HEADER } from '../api/contract.js';
-import type { AuthorizationServer, AuthorizeOutcome, Origin } from '../oauth/authorization-server.js';
+import { CONSOLE_SESSION_HEADER } from '../shared/console-session.js';
+import type { AuthorizationServer, AuthorizeOutcome, Origin } from '../oauth/server.js';
 import { CONSENT_SCRIPT_PATH, PAGE_HEADERS, renderErrorPage } from '../oauth/consent-page.js';
 import { CONSENT_SCRIPT } from '../oauth/consent-script.js';
 import { OAuthError } from '../oauth/errors.js';

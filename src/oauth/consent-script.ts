@@ -1,4 +1,4 @@
-import { CONSOLE_SESSION_HEADER, CONSOLE_SESSION_STORAGE_KEY } from '../api/contract.js';
+import { CONSOLE_SESSION_HEADER, CONSOLE_SESSION_STORAGE_KEY } from '../shared/console-session.js';
 
 /**
  * The consent page's script, served as `/consent.js` from the gateway's own origin (the pages'

@@ -1,4 +1,4 @@
-import { timingSafeEqual } from 'node:crypto';
+import { safeEqual } from './wire.js';
 
 /**
  * The answers to recent refresh-token rotations, in memory only, for the grace window.
@@ -23,7 +23,7 @@ export class RefreshGrace<T> {
   find(familyId: string, presentedHash: string, now: number): Promise<T> | undefined {
     this.#prune(now);
     const rotation = this.#rotations.get(familyId);
-    if (!rotation || !sameHash(rotation.presentedHash, presentedHash)) return undefined;
+    if (!rotation || !safeEqual(rotation.presentedHash, presentedHash)) return undefined;
     return rotation.answer;
   }
 
@@ -69,10 +69,4 @@ interface Rotation<T> {
   startedAt: number;
   answer: Promise<T>;
   settled: boolean;
-}
-
-function sameHash(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
 }

@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../shared/logger.js';
-import { AuthorizationServer, type Origin } from './authorization-server.js';
+import { AuthorizationServer, type Origin } from './server.js';
 import { CLIENT_LIMITS } from './client-limits.js';
 import { ClientMetadataFetcher } from './client-metadata.js';
 import { OAuthError } from './errors.js';

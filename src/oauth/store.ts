@@ -1,83 +1,30 @@
-import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { JWK } from 'jose';
 import { removeStaleTempFiles, writeFileAtomic, type WriteFileAtomic } from '../store/atomic.js';
 import { fileSystemError } from '../store/fs-errors.js';
 import { cleanClientName } from './client-limits.js';
+import {
+  GENERATION_FILE,
+  generationFiles,
+  highestGeneration,
+  isRecord,
+  migratedBackupExists,
+  OAUTH_MANIFEST,
+  readCollectionFile,
+  readManifest,
+} from './store-files.js';
+import type { OAuthState, StoredKey } from './store-records.js';
 
-export interface StoredKey {
-  kid: string;
-  /** The private JWK sealed with the secret store (keys.ts); absent for a key kept only to verify. */
-  sealedPrivateJwk?: string;
-  publicJwk: JWK;
-  createdAt: number;
-  /** Only the newest key signs; older ones stay to verify tokens issued before a rotation. */
-  active: boolean;
-}
-
-export interface ClientRecord {
-  clientId: string;
-  clientName?: string;
-  clientUri?: string;
-  redirectUris: string[];
-  tokenEndpointAuthMethod: 'none' | 'client_secret_post' | 'client_secret_basic';
-  /** SHA-256 of the secret, base64url; never the secret itself. */
-  clientSecretHash?: string;
-  source: 'dcr' | 'cimd' | 'pat';
-  createdAt: number;
-  lastUsedAt?: number;
-}
-
-export interface ConsentRecord {
-  clientId: string;
-  scopes: string[];
-  decidedAt: number;
-}
-
-export interface RefreshFamily {
-  id: string;
-  clientId: string;
-  subject: string;
-  scopes: string[];
-  resource: string;
-  /** Hash of the refresh token currently valid for this family. */
-  currentHash: string;
-  /** The token it replaced, accepted again for a short grace window (clients retry a rotation). */
-  previousHash?: string;
-  rotatedAt?: number;
-  /**
-   * The access tokens issued in this family that may not have expired yet: revoking the family
-   * (a replayed code or refresh token) revokes them too (RFC 6749 §4.1.2, §10.4).
-   */
-  accessTokens?: Array<{ jti: string; expiresAt: number }>;
-  createdAt: number;
-  lastUsedAt: number;
-  expiresAt: number;
-  revokedAt?: number;
-}
-
-export interface PersonalToken {
-  id: string;
-  name: string;
-  scopes: string[];
-  createdAt: number;
-  expiresAt: number;
-  /** The token's own id; the token itself is shown once and never stored. */
-  jti: string;
-  revokedAt?: number;
-}
-
-export interface OAuthState {
-  keys: StoredKey[];
-  clients: Record<string, ClientRecord>;
-  consents: Record<string, ConsentRecord>;
-  refreshFamilies: Record<string, RefreshFamily>;
-  personalTokens: Record<string, PersonalToken>;
-  /** Access token ids revoked before their expiry (by /revoke or a grant revocation), with expiry. */
-  revokedJtis: Record<string, number>;
-  /** Clients whose grants the owner revoked, with the time: their earlier access tokens stop working. */
-  revokedClients: Record<string, number>;
-}
+export { OAUTH_MANIFEST } from './store-files.js';
+export type {
+  ClientRecord,
+  ConsentRecord,
+  OAuthState,
+  PersonalToken,
+  RefreshFamily,
+  StoredKey,
+} from './store-records.js';
 
 type Collection = keyof OAuthState;
 
@@ -102,11 +49,6 @@ const COLLECTIONS = Object.keys(FILE_OF) as Collection[];
 const FILES = [...new Set(Object.values(FILE_OF))] as FileName[];
 const collectionsIn = (file: FileName) => COLLECTIONS.filter((c) => FILE_OF[c] === file);
 
-/** The commit point: which generation of each collection file is the current one. */
-export const OAUTH_MANIFEST = 'state.json';
-/** `<file>.<generation>.json`: a new generation is written for each change, never one in place. */
-const GENERATION_FILE = /^([a-z-]+)\.(\d+)\.json$/;
-
 interface Manifest {
   version: 2;
   files: Partial<Record<FileName, string>>;
@@ -121,9 +63,6 @@ const empty = (): OAuthState => ({
   revokedJtis: {},
   revokedClients: {},
 });
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** A collection as read from a file, or empty when it is not of the expected shape. */
 function collectionFrom<C extends Collection>(name: C, value: unknown): OAuthState[C] {
@@ -406,66 +345,5 @@ export class OAuthStore {
     for (const name of await generationFiles(this.dir!)) {
       if (!current.has(name)) await rm(join(this.dir!, name), { force: true }).catch(() => {});
     }
-  }
-}
-
-/** The manifest, `undefined` when there is none, `corrupt` (and set aside) when it is not JSON. */
-async function readManifest(dir: string, now: () => number): Promise<unknown> {
-  const path = join(dir, OAUTH_MANIFEST);
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw fileSystemError(error, path, 'read');
-  }
-  try {
-    const value: unknown = JSON.parse(text);
-    if (isRecord(value) && value.version === 2) return value;
-  } catch {
-    // Set aside below.
-  }
-  await rename(path, `${path}.corrupt-${now()}`).catch(() => {});
-  return 'corrupt';
-}
-
-/** A collection file's object; undefined when missing, or not JSON (then set aside for a look). */
-async function readCollectionFile(path: string, now: () => number): Promise<Record<string, unknown> | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw fileSystemError(error, path, 'read');
-  }
-  try {
-    const value: unknown = JSON.parse(text);
-    if (isRecord(value)) return value;
-  } catch {
-    // Set aside below.
-  }
-  await rename(path, `${path}.corrupt-${now()}`).catch(() => {});
-  return undefined;
-}
-
-async function generationFiles(dir: string): Promise<string[]> {
-  try {
-    return (await readdir(dir)).filter((name) => GENERATION_FILE.test(name));
-  } catch (error) {
-    throw fileSystemError(error, dir, 'read');
-  }
-}
-
-/** The highest generation in the folder, referenced or not: a new file never takes an old one's name. */
-async function highestGeneration(dir: string): Promise<number> {
-  return Math.max(0, ...(await generationFiles(dir)).map((name) => Number(GENERATION_FILE.exec(name)![2])));
-}
-
-async function migratedBackupExists(legacyFile: string): Promise<boolean> {
-  try {
-    const prefix = `${basename(legacyFile)}.migrated-`;
-    return (await readdir(dirname(legacyFile))).some((name) => name.startsWith(prefix));
-  } catch {
-    return false;
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { forgetRemovedServers, grantedScopes, rememberedGrant, scopeBackend, setGrant } from './grants.js';
+import { forgetRemovedServers, grantedScopes, rememberedGrant, scopeBackend, setGrant } from './owner-grants.js';
 import { OAuthStore, type OAuthState } from './store.js';
 
 async function storeWith(change: (state: OAuthState) => void): Promise<OAuthStore> {
