@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { homedir } from 'node:os';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
+import { SSEClientTransport, SseError } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
@@ -36,10 +36,16 @@ import type { SecretStore } from '../store/secrets.js';
 import { backoffDelay } from './backoff.js';
 import type { ChildRegistry } from './child-registry.js';
 import { childEnvironment, resolveCommand } from './environment.js';
-import { NodeStreamableHttpClientTransport } from './http-client-transport.js';
+import { HttpStatusError, NodeStreamableHttpClientTransport } from './http-client-transport.js';
 import { createNodeFetch, type NodeFetch } from './node-fetch.js';
 import { StdioTransport } from './stdio-transport.js';
-import { EMPTY_CATALOG, type BackendCatalog, type BackendState, type BackendStatus } from './types.js';
+import {
+  EMPTY_CATALOG,
+  type BackendCatalog,
+  type BackendErrorKind,
+  type BackendState,
+  type BackendStatus,
+} from './types.js';
 import { backendWorkingDir } from './working-dir.js';
 
 export interface BackendOptions {
@@ -119,6 +125,8 @@ export class Backend extends EventEmitter<BackendEvents> {
   #state: BackendState;
   #since: number;
   #lastError: string | undefined;
+  /** What kind of failure `#lastError` is, recorded with it where it happened. */
+  #lastErrorKind: BackendErrorKind | undefined;
   /** The last stderr lines of the run that failed with `#lastError` (stdio only). */
   #lastStderr: string[] | undefined;
   /** `#stderr.pushed` when the current child was spawned: its own lines follow this mark. */
@@ -217,7 +225,10 @@ export class Backend extends EventEmitter<BackendEvents> {
       resourceCount: this.#catalog.resources.length,
     };
     if (this.#transportKind) status.transport = this.#transportKind;
-    if (this.#lastError !== undefined) status.lastError = this.#lastError;
+    if (this.#lastError !== undefined) {
+      status.lastError = this.#lastError;
+      status.lastErrorKind = this.#lastErrorKind ?? 'error';
+    }
     if (this.#lastStderr !== undefined && this.#lastStderr.length > 0) status.lastStderr = [...this.#lastStderr];
     if (this.#latencyMs !== undefined) status.latencyMs = this.#latencyMs;
     if (this.#pid !== undefined) status.pid = this.#pid;
@@ -378,6 +389,7 @@ export class Backend extends EventEmitter<BackendEvents> {
       // Latency is measured by pings, never by start-up (spawn, npx downloads, initialize).
       this.#latencyMs = undefined;
       this.#lastError = undefined;
+      this.#lastErrorKind = undefined;
       this.#lastStderr = undefined;
       this.#pingFailures = 0;
       // Ready again: the next failure is a new incident and restarts after the base delay. A crash
@@ -394,7 +406,7 @@ export class Backend extends EventEmitter<BackendEvents> {
       });
     } catch (error) {
       if (generation !== this.#generation) return;
-      await this.#failed(this.#describeStartFailure(error));
+      await this.#failed(this.#describeStartFailure(error), this.#startFailureKind(error));
     }
   }
 
@@ -613,9 +625,10 @@ export class Backend extends EventEmitter<BackendEvents> {
   #closed(generation: number): void {
     // While connecting, the failed connect() reports the cause itself (spawn error, early exit).
     if (generation !== this.#generation || this.#stopped || this.#state === 'connecting') return;
-    const reason = this.config.type === 'stdio' ? describeExit(this.#exitStatus?.()) : 'connection closed';
+    const stdio = this.config.type === 'stdio';
+    const reason = stdio ? describeExit(this.#exitStatus?.()) : 'connection closed';
     this.#log.warn('backend connection lost', { reason });
-    void this.#failed(reason);
+    void this.#failed(reason, stdio ? 'exited' : 'connection');
   }
 
   /** Text about this backend with the secret values it was last started with masked (for clients' eyes). */
@@ -624,11 +637,12 @@ export class Backend extends EventEmitter<BackendEvents> {
   }
 
   /** Marks the backend down, drops its connection and schedules a restart with backoff. */
-  async #failed(unsafeReason: string): Promise<void> {
+  async #failed(unsafeReason: string, kind: BackendErrorKind): Promise<void> {
     const reason = this.#mask(unsafeReason);
     const generation = ++this.#generation;
     this.#clearTimers();
     this.#lastError = reason;
+    this.#lastErrorKind = kind;
     // What the failed run printed last, kept apart from the error (the lines are masked as they come).
     if (this.config.type === 'stdio') this.#lastStderr = this.#stderr.since(this.#stderrMark).slice(-LAST_STDERR_LINES);
     this.#setState('down');
@@ -694,6 +708,7 @@ export class Backend extends EventEmitter<BackendEvents> {
       this.#pingFailures = 0;
       if (this.#state === 'degraded') {
         this.#lastError = undefined;
+        this.#lastErrorKind = undefined;
         this.#setState('ready');
       } else {
         this.emit('state', this.status());
@@ -707,8 +722,9 @@ export class Backend extends EventEmitter<BackendEvents> {
       }
       this.#pingFailures++;
       this.#lastError = this.#mask(`ping failed: ${describeError(error)}`);
+      this.#lastErrorKind = 'unresponsive';
       if (this.#pingFailures >= PING_FAILURES_BEFORE_RESTART) {
-        await this.#failed(`${this.#lastError} (${this.#pingFailures} times in a row)`);
+        await this.#failed(`${this.#lastError} (${this.#pingFailures} times in a row)`, 'unresponsive');
         return;
       }
       this.#setState('degraded');
@@ -748,6 +764,26 @@ export class Backend extends EventEmitter<BackendEvents> {
       return `did not finish initialize within ${this.config.startupTimeoutMs} ms`;
     }
     return describeError(error);
+  }
+
+  /** The kind of a failed start, from the error's type and code (see BackendErrorKind). */
+  #startFailureKind(error: unknown): BackendErrorKind {
+    // Our own refusals before anything ran: a missing secret, a cwd that is not a folder.
+    if (error instanceof GatewayError) return 'not_started';
+    const stdio = this.config.type === 'stdio';
+    if (error instanceof McpError) {
+      if (error.code === ErrorCode.RequestTimeout) return 'timeout';
+      if (error.code === ErrorCode.ConnectionClosed) return stdio ? 'exited' : 'connection';
+      return serverRefusalKind(error);
+    }
+    if (error instanceof StreamableHTTPError || error instanceof SseError) {
+      // RFC 9110 §15.5.2, §15.5.4: the server wants (other) credentials.
+      return error.code === 401 || error.code === 403 ? 'auth' : 'error';
+    }
+    // A system error: from spawn() for a child (ENOENT, EACCES), from the socket for a remote server.
+    const code = errnoCode(error) ?? errnoCode((error as { cause?: unknown } | undefined)?.cause);
+    if (code !== undefined) return stdio ? 'not_started' : 'connection';
+    return 'error';
   }
 
   #unavailable(method: string): GatewayError {
@@ -801,8 +837,39 @@ export class Backend extends EventEmitter<BackendEvents> {
  */
 function isSessionGone(error: unknown): boolean {
   if (!(error instanceof StreamableHTTPError)) return false;
-  return error.code === 404 || (error.code === 400 && /session/i.test(error.message));
+  if (error.code === 404) return true;
+  // The 400 must answer a request that carried a session id, with the JSON-RPC error the SDK's
+  // server transport and its examples use for a refused session (-32000, a server error per
+  // JSON-RPC 2.0 §5.1); a -32600/-32700 for a malformed request still fails. Were a server to use
+  // -32000 for something else, the request is sent once more on a new session and then fails.
+  return (
+    error instanceof HttpStatusError &&
+    error.code === 400 &&
+    error.sessionId !== undefined &&
+    error.rpcError?.code === SESSION_REFUSED
+  );
 }
+
+/** The JSON-RPC error code servers built on the SDK answer an unknown or missing session with. */
+const SESSION_REFUSED = -32000;
+
+/** The `code` of a Node.js system error (`ENOENT`, `ECONNREFUSED`…), if it is one. */
+function errnoCode(error: unknown): string | undefined {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return typeof code === 'string' && code.startsWith('E') ? code : undefined;
+}
+
+/**
+ * The kind of a server's own JSON-RPC error to initialize. JSON-RPC and MCP define no code for
+ * "bad credentials" (servers pick their own, -32010, -32001…), so this one kind can only come
+ * from the server's words: a stdio server told a wrong API key says so in its message. Only such
+ * server-authored text is read here, never our own errors or the transport's.
+ */
+function serverRefusalKind(error: McpError): BackendErrorKind {
+  return CREDENTIAL_WORDS.test(error.message) ? 'auth' : 'error';
+}
+
+const CREDENTIAL_WORDS = /unauthori[sz]ed|forbidden|credential|api.?key|invalid.{0,20}token/i;
 
 /** Reads how a stdio child ended, for `lastError` (the transport keeps its child's exit status). */
 function exitStatusReader(transport: StdioTransport): () => ExitStatus | undefined {
