@@ -3,9 +3,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
-  ErrorCode,
   LoggingMessageNotificationSchema,
-  McpError,
   PromptListChangedNotificationSchema,
   ResourceListChangedNotificationSchema,
   ResourceUpdatedNotificationSchema,
@@ -16,7 +14,7 @@ import {
 import { z } from 'zod';
 import type { GatewaySettings, NamedBackendConfig } from '../config/schema.js';
 import type { Clock } from '../shared/clock.js';
-import { describeError, GatewayError } from '../shared/errors.js';
+import { describeError } from '../shared/errors.js';
 import { maskingLogger, type Logger } from '../shared/logger.js';
 import { RingBuffer } from '../shared/ring-buffer.js';
 import type { SecretStore } from '../store/secrets.js';
@@ -25,6 +23,7 @@ import type { ChildRegistry } from './child-registry.js';
 import { connectHttp } from './connectors/http.js';
 import { connectStdio, describeExit, exitStatusReader, type ExitStatus } from './connectors/stdio.js';
 import { createNodeFetch, type NodeFetch } from './node-fetch.js';
+import { translateRequestError, unavailableError, type RequestContext } from './request-errors.js';
 import { startFailure } from './start-failure.js';
 import { StdioTransport } from './stdio-transport.js';
 import { Supervisor, type Connection } from './supervisor.js';
@@ -253,15 +252,17 @@ export class Backend extends EventEmitter<BackendEvents> {
     try {
       return await this.#send(client, method, params, options);
     } catch (error) {
-      if (options.signal?.aborted || !this.#supervisor.sessionLost(client, error)) {
-        throw this.#translate(error, method, options.signal);
+      if (options.signal?.aborted) throw error;
+      if (!this.#supervisor.sessionLost(client, error)) {
+        throw translateRequestError(error, this.#requestContext(method));
       }
       await this.#supervisor.renewSession(client);
       const renewed = this.#usableClient(method);
       try {
         return await this.#send(renewed, method, params, options);
       } catch (retryError) {
-        throw this.#translate(retryError, method, options.signal);
+        if (options.signal?.aborted) throw retryError;
+        throw translateRequestError(retryError, this.#requestContext(method));
       }
     }
   }
@@ -278,7 +279,7 @@ export class Backend extends EventEmitter<BackendEvents> {
 
   #usableClient(method: string): Client {
     const client = this.#supervisor.usableClient();
-    if (!client) throw this.#unavailable(method);
+    if (!client) throw unavailableError(this.#requestContext(method));
     return client;
   }
 
@@ -369,45 +370,15 @@ export class Backend extends EventEmitter<BackendEvents> {
     return client;
   }
 
-  #unavailable(method: string): GatewayError {
-    const lastError = this.#supervisor.lastError;
-    const reason = lastError ? `: ${lastError}` : '';
-    return new GatewayError(
-      'backend_unavailable',
-      `Backend "${this.name}" is ${this.#supervisor.state}${reason}; ${method} was not sent`,
-    );
-  }
-
-  #translate(error: unknown, method: string, signal?: AbortSignal): unknown {
-    if (signal?.aborted) return error;
-    if (error instanceof McpError) {
-      if (error.code === ErrorCode.RequestTimeout) {
-        return new GatewayError(
-          'backend_timeout',
-          `Backend "${this.name}" did not answer ${method} within ${this.config.timeoutMs} ms`,
-          { cause: error },
-        );
-      }
-      if (error.code === ErrorCode.ConnectionClosed) {
-        const lastError = this.#supervisor.lastError ?? 'connection closed';
-        return new GatewayError(
-          'backend_unavailable',
-          `Backend "${this.name}" is ${this.#supervisor.state} (${lastError}); ${method} did not complete`,
-          { cause: error },
-        );
-      }
-      // The backend's own JSON-RPC error: relayed as is, but for its own secrets (a server may
-      // quote the key it was refused with). McpError prefixes "MCP error <code>: " to the message.
-      const masked = this.#mask(error.message);
-      if (masked === error.message) return error;
-      const prefix = `MCP error ${error.code}: `;
-      return new McpError(error.code, masked.startsWith(prefix) ? masked.slice(prefix.length) : masked, error.data);
-    }
-    return new GatewayError(
-      'backend_unavailable',
-      this.#mask(`Backend "${this.name}": ${method} failed: ${describeError(error)}`),
-      { cause: error },
-    );
+  #requestContext(method: string): RequestContext {
+    return {
+      backend: this.name,
+      method,
+      state: this.#supervisor.state,
+      lastError: this.#supervisor.lastError,
+      timeoutMs: this.config.timeoutMs,
+      mask: this.#mask,
+    };
   }
 }
 
