@@ -4,7 +4,7 @@ import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamable
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import { isRequestMessage, looksLikeJsonRpc } from '../shared/json-rpc.js';
-import { SseParser } from './sse-parser.js';
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
 
 export interface HttpClientTransportOptions {
   /** Extra headers for every request (the backend's configured credentials). */
@@ -14,6 +14,24 @@ export interface HttpClientTransportOptions {
 }
 
 const MAX_ERROR_BODY = 4096;
+
+/**
+ * A request the server refused with an HTTP error status. Beyond the SDK's error (the status as
+ * `code`, so existing checks keep working) it carries what callers decide on without reading the
+ * message: the JSON-RPC error of the answer's body, when it is one, and the session id the request
+ * was sent with.
+ */
+export class HttpStatusError extends StreamableHTTPError {
+  readonly rpcError: { code: number; message: string } | undefined;
+  readonly sessionId: string | undefined;
+
+  constructor(status: number, body: string, sessionId: string | undefined) {
+    super(status, `Error POSTing to endpoint (HTTP ${status}): ${body}`);
+    this.name = 'HttpStatusError';
+    this.rpcError = rpcErrorOf(body);
+    this.sessionId = sessionId;
+  }
+}
 
 /**
  * The client side of MCP Streamable HTTP over node:http with keep-alive, used for the gateway's
@@ -41,6 +59,10 @@ export class NodeStreamableHttpClientTransport implements Transport {
   #stream: ClientRequest | undefined;
   #streamTimer: NodeJS.Timeout | undefined;
   #streamFailures = 0;
+  /** Id of the last event on the GET stream, sent back as Last-Event-ID when it is re-opened. */
+  #lastEventId: string | undefined;
+  /** The server's requested reconnection delay for the GET stream (`retry:`), if it sent one. */
+  #retryMs: number | undefined;
   #closed = false;
 
   constructor(url: URL, options: HttpClientTransportOptions = {}) {
@@ -68,6 +90,7 @@ export class NodeStreamableHttpClientTransport implements Transport {
   send(message: JSONRPCMessage, _options?: TransportSendOptions): Promise<void> {
     if (this.#closed) return Promise.reject(new Error('Transport closed'));
     const body = JSON.stringify(message);
+    const sentSession = this.sessionId;
     const headers = this.#baseHeaders('application/json, text/event-stream');
     headers['content-type'] = 'application/json';
     headers['content-length'] = String(Buffer.byteLength(body));
@@ -90,10 +113,7 @@ export class NodeStreamableHttpClientTransport implements Transport {
           return;
         }
         if (status < 200 || status >= 300) {
-          readText(res, MAX_ERROR_BODY).then(
-            (text) => reject(new StreamableHTTPError(status, `Error POSTing to endpoint (HTTP ${status}): ${text}`)),
-            reject,
-          );
+          readText(res, MAX_ERROR_BODY).then((text) => reject(new HttpStatusError(status, text, sentSession)), reject);
           return;
         }
         const type = res.headers['content-type'] ?? '';
@@ -153,29 +173,43 @@ export class NodeStreamableHttpClientTransport implements Transport {
     }
   }
 
-  #consumeSse(res: IncomingMessage): void {
+  /**
+   * Reads a text/event-stream body (WHATWG HTML §9.2.6). MCP sends its messages as events of the
+   * default type `message`; other event types are not ours and are skipped. `onEvent` also sees
+   * each event's id and `onRetry` the server's reconnection time, which the GET stream keeps.
+   */
+  #consumeSse(
+    res: IncomingMessage,
+    hooks: { onEvent?: (event: EventSourceMessage) => void; onRetry?: (ms: number) => void } = {},
+  ): void {
     res.setEncoding('utf8');
-    const parser = new SseParser((event) => {
-      if (event.event === 'message') this.#deliver(event.data);
+    const parser = createParser({
+      onEvent: (event) => {
+        hooks.onEvent?.(event);
+        if (event.event === undefined || event.event === 'message') this.#deliver(event.data);
+      },
+      ...(hooks.onRetry ? { onRetry: hooks.onRetry } : {}),
     });
-    res.on('data', (chunk: string) => parser.push(chunk));
+    res.on('data', (chunk: string) => parser.feed(chunk));
     res.once('error', (error) => this.onerror?.(error));
   }
 
   #openStream(): void {
     if (this.#closed || this.#stream) return;
-    const req = this.#request(this.#url, {
-      method: 'GET',
-      headers: this.#baseHeaders('text/event-stream'),
-      agent: this.#agent,
-    });
+    const headers = this.#baseHeaders('text/event-stream');
+    // MCP Streamable HTTP, resumability: a client resuming the GET stream SHOULD send the id of the
+    // last event it received, so the server can replay what was sent while it was away.
+    if (this.#lastEventId) headers['last-event-id'] = this.#lastEventId;
+    const req = this.#request(this.#url, { method: 'GET', headers, agent: this.#agent });
     this.#stream = req;
     const ended = (retry: boolean) => {
       if (this.#stream !== req) return;
       this.#stream = undefined;
       if (!retry || this.#closed) return;
       this.#streamFailures++;
-      const delay = Math.min(30_000, this.#reconnectBaseMs * 2 ** Math.min(this.#streamFailures - 1, 5));
+      // The server's `retry:` is its reconnection time (WHATWG HTML §9.2.6): it replaces our base delay.
+      const base = this.#retryMs ?? this.#reconnectBaseMs;
+      const delay = Math.min(30_000, base * 2 ** Math.min(this.#streamFailures - 1, 5));
       this.#streamTimer = setTimeout(() => this.#openStream(), delay);
       this.#streamTimer.unref();
     };
@@ -194,7 +228,14 @@ export class NodeStreamableHttpClientTransport implements Transport {
         return;
       }
       this.#streamFailures = 0;
-      this.#consumeSse(res);
+      this.#consumeSse(res, {
+        onEvent: (event) => {
+          if (event.id !== undefined) this.#lastEventId = event.id;
+        },
+        onRetry: (ms) => {
+          this.#retryMs = ms;
+        },
+      });
       res.once('end', () => ended(true));
       res.once('close', () => ended(true));
     });
@@ -216,4 +257,17 @@ function readText(res: IncomingMessage, limit = Number.POSITIVE_INFINITY): Promi
     });
     res.once('error', reject);
   });
+}
+
+/** The `error` member of a JSON-RPC response body (JSON-RPC 2.0 §5.1), if the body is one. */
+function rpcErrorOf(body: string): { code: number; message: string } | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  const error = (json as { error?: unknown } | null)?.error as { code?: unknown; message?: unknown } | undefined;
+  if (typeof error?.code !== 'number' || typeof error.message !== 'string') return undefined;
+  return { code: error.code, message: error.message };
 }

@@ -1,5 +1,5 @@
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
-import type { BackendStatus } from '../backends/types.js';
+import type { BackendErrorKind, BackendStatus } from '../backends/types.js';
 import { searchTools, type FederatedCatalog } from '../federation/catalog.js';
 import type { Grant } from '../federation/scopes.js';
 
@@ -48,7 +48,7 @@ export const BUILTIN_TOOLS: readonly Tool[] = Object.freeze<Tool[]>([
 export const BUILTIN_NAMES = new Set(BUILTIN_TOOLS.map((tool) => tool.name));
 
 /** What kind of failure a backend's last error is, so a caller can tell without parsing the text. */
-export type ErrorCategory = 'exited' | 'not_started' | 'timeout' | 'auth' | 'connection' | 'unresponsive' | 'error';
+export type ErrorCategory = BackendErrorKind;
 
 /** One backend as `whoami` shows it to a caller granted that backend. */
 export interface BackendReport {
@@ -59,17 +59,6 @@ export interface BackendReport {
   /** Why it last failed: a category, and the error text with anything secret-looking masked. */
   lastError?: { category: ErrorCategory; message: string };
   restartCount: number;
-}
-
-/** Sorts a backend's error text into a category (the text itself is passed on masked). */
-export function errorCategory(text: string): ErrorCategory {
-  if (/ping failed/i.test(text)) return 'unresponsive';
-  if (/\b(exited|killed by)\b/i.test(text)) return 'exited';
-  if (/command not found|ENOENT|not a folder|secret .* (missing|not found)/i.test(text)) return 'not_started';
-  if (/timed? ?out|timeout|within \d+ ?ms/i.test(text)) return 'timeout';
-  if (/\b(401|403)\b|unauthori[sz]ed|forbidden|credential|api.?key|invalid.{0,20}token/i.test(text)) return 'auth';
-  if (/ECONN\w+|ENOTFOUND|EHOSTUNREACH|EAI_AGAIN|fetch failed|connection|socket/i.test(text)) return 'connection';
-  return 'error';
 }
 
 /**
@@ -90,7 +79,7 @@ export function reportBackends(
       toolCount: b.toolCount,
       ...(b.latencyMs !== undefined ? { latencyMs: b.latencyMs } : {}),
       ...(b.lastError !== undefined
-        ? { lastError: { category: errorCategory(b.lastError), message: mask(b.name, b.lastError) } }
+        ? { lastError: { category: b.lastErrorKind ?? 'error', message: mask(b.name, b.lastError) } }
         : {}),
       restartCount: b.restartCount,
     }));

@@ -1,0 +1,148 @@
+import { once } from 'node:events';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { describe, expect, it } from 'vitest';
+import { HttpStatusError, NodeStreamableHttpClientTransport } from './http-client-transport.js';
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** A real HTTP server on 127.0.0.1:0 whose answers the test writes by hand, byte for byte. */
+async function serve(handler: Handler) {
+  const server = createServer(handler);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const url = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`);
+  return {
+    url,
+    async [Symbol.asyncDispose]() {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+function transportTo(url: URL, reconnectBaseMs?: number) {
+  const transport = new NodeStreamableHttpClientTransport(url, reconnectBaseMs ? { reconnectBaseMs } : {});
+  const received: JSONRPCMessage[] = [];
+  transport.onmessage = (message) => received.push(message);
+  return {
+    transport,
+    received,
+    async [Symbol.asyncDispose]() {
+      await transport.close();
+    },
+  };
+}
+
+const request: JSONRPCMessage = { jsonrpc: '2.0', id: 1, method: 'tools/list' };
+const answer = (id: number) => JSON.stringify({ jsonrpc: '2.0', id, result: { tools: [] } });
+
+async function until(check: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 5_000;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+describe('NodeStreamableHttpClientTransport reading SSE answers', () => {
+  it('delivers messages split across writes, with a CRLF split in two and data over several lines', async () => {
+    await using server = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      // One event in pieces; the JSON is spread over two data lines, which join with "\n".
+      res.write('event: message\r\ndata: {"jsonrpc":"2.0",');
+      setTimeout(() => res.write('\r'), 10);
+      setTimeout(() => res.write('\ndata: "id":1,"result":{}}\r'), 20);
+      setTimeout(() => res.end('\n\r\n'), 30);
+    });
+    await using client = transportTo(server.url);
+    await client.transport.send(request);
+    await until(() => client.received.length === 1, 'the answer');
+    expect(client.received).toEqual([{ jsonrpc: '2.0', id: 1, result: {} }]);
+  });
+
+  it('skips comments, events of other types and events without data', async () => {
+    await using server = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.end(
+        [
+          ': keep-alive',
+          '',
+          'event: ping',
+          '',
+          'event: other',
+          `data: ${answer(9)}`,
+          '',
+          `data: ${answer(1)}`,
+          '',
+          '',
+        ].join('\n'),
+      );
+    });
+    await using client = transportTo(server.url);
+    await client.transport.send(request);
+    await until(() => client.received.length > 0, 'the answer');
+    // The default event type is `message`, MCP's; `other` is skipped.
+    expect(client.received).toEqual([JSON.parse(answer(1))]);
+  });
+});
+
+describe('NodeStreamableHttpClientTransport errors', () => {
+  it('carries the HTTP status and the JSON-RPC error of a refusal, and whether a session id was sent', async () => {
+    await using server = await serve((req, res) => {
+      if (req.headers['mcp-session-id'] === undefined) {
+        res.writeHead(200, { 'content-type': 'application/json', 'mcp-session-id': 'abc' });
+        res.end(answer(1));
+        return;
+      }
+      res.writeHead(400, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32000, message: 'Bad Request: whatever' } }));
+    });
+    await using client = transportTo(server.url);
+    await client.transport.send(request);
+    const error = await client.transport.send(request).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(HttpStatusError);
+    expect(error).toMatchObject({ code: 400, rpcError: { code: -32000 }, sessionId: 'abc' });
+  });
+
+  it('leaves the JSON-RPC error out when the body is not one', async () => {
+    await using server = await serve((_req, res) => {
+      res.writeHead(401, { 'content-type': 'text/plain' });
+      res.end('no');
+    });
+    await using client = transportTo(server.url);
+    const error = (await client.transport.send(request).catch((e: unknown) => e)) as HttpStatusError;
+    expect(error.code).toBe(401);
+    expect(error.rpcError).toBeUndefined();
+    expect(error.sessionId).toBeUndefined();
+  });
+});
+
+describe('NodeStreamableHttpClientTransport GET stream', () => {
+  it('re-opens the stream after the server’s retry delay, sending the last event id', async () => {
+    const gets: Array<string | undefined> = [];
+    await using server = await serve((req, res) => {
+      if (req.method === 'POST') {
+        res.writeHead(202).end();
+        return;
+      }
+      gets.push(req.headers['last-event-id'] as string | undefined);
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      // The stream ends after one event: the client comes back after `retry` ms, not its own base delay.
+      const notice = JSON.stringify({ jsonrpc: '2.0', method: 'notifications/tools/list_changed' });
+      res.end(`retry: 20\nid: ev-${gets.length}\ndata: ${notice}\n\n`);
+    });
+    // A base delay far beyond the test's patience: only the server's retry can bring the stream back.
+    await using client = transportTo(server.url, 600_000);
+    await client.transport.send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    await until(() => gets.length >= 2, 'the stream re-opened');
+    expect(gets.slice(0, 2)).toEqual([undefined, 'ev-1']);
+    // Each opening delivered its notification.
+    const notices = () => client.received.filter((m) => 'method' in m && m.method.endsWith('list_changed')).length;
+    await until(() => notices() >= 2, 'both notifications');
+  });
+});
