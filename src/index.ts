@@ -1,8 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { basename, dirname, join } from 'node:path';
-import type { AddressInfo } from 'node:net';
 import type { SharedBackendOptions } from './backends/backend.js';
 import { childrenDir, createChildRegistry, stopOrphans } from './backends/child-registry.js';
 import { BackendPool, type ReconcileResult } from './backends/pool.js';
@@ -25,18 +23,17 @@ import { Federation } from './federation/federation.js';
 import { applyToolOverride, toolViews } from './federation/tool-views.js';
 import { clientEnvironment, createClientConnections, fallbackPortWarning } from './clients/index.js';
 import { existingBackends, previewImport, runImport } from './clients/import.js';
-import { createRequestListener } from './http/app.js';
+import { createListeners, type GatewayAddress, type LocalAppOptions } from './http/listeners.js';
 import type { Importer } from './http/import-routes.js';
 import type { OwnerSettings } from './http/settings-routes.js';
 import { ConsoleSessions } from './http/console-auth.js';
 import { exposureOf } from './http/exposure.js';
-import { createTunnelSurface, TUNNEL_CORS_ORIGINS } from './http/tunnel-surface.js';
 import { needOf, scopeNeeded as neededScope } from './federation/method-grants.js';
 import { backendScope, grantOf, supportedScopes } from './federation/scopes.js';
 import type { Identity } from './mcp/builtins.js';
 import { ActivityLog, type ActivityFilter } from './mcp/activity.js';
 import { McpEndpoint } from './mcp/endpoint.js';
-import { AuthorizationServer, type ConsentPrompter, type Origin } from './oauth/authorization-server.js';
+import { AuthorizationServer, type ConsentPrompter } from './oauth/authorization-server.js';
 import { sweepOAuthState } from './oauth/client-limits.js';
 import type { ClientMetadataFetcher } from './oauth/client-metadata.js';
 import type { ScopeGroup } from './oauth/consent-page.js';
@@ -49,7 +46,6 @@ import { systemClock, type Clock } from './shared/clock.js';
 import { describeError, GatewayError } from './shared/errors.js';
 import { silentLogger, type Logger } from './shared/logger.js';
 import { formatPath } from './config/load.js';
-import { createHttpServer } from './shared/http-server.js';
 import { maskErrorText } from './shared/mask-error.js';
 import { createSerialQueue } from './shared/serial-queue.js';
 import { createConsoleSessionFile } from './store/console-sessions.js';
@@ -63,6 +59,7 @@ import { PRODUCT, VERSION } from './version.js';
 
 export type { GatewayConfig } from './config/schema.js';
 export type { BackendStatus, BackendState } from './backends/types.js';
+export type { GatewayAddress } from './http/listeners.js';
 
 const callerOf = (identity: Identity) => ({
   clientId: identity.clientId,
@@ -120,13 +117,6 @@ export interface GatewayDeps {
   tunnelProvider?: TunnelProvider;
 }
 
-export interface GatewayAddress {
-  mcpUrl: string;
-  consoleUrl: string;
-  origin: string;
-  port: number;
-}
-
 export interface GatewayEvents {
   'backend-state': [BackendStatus];
   /** The owner paused (true) or resumed (false) serving clients. */
@@ -181,7 +171,6 @@ export interface Gateway {
   [Symbol.asyncDispose](): Promise<void>;
 }
 
-const PORT_FALLBACK_TRIES = 10;
 /** Signed-in console sessions in the data folder (hashes and expiry only; mode 0600). */
 export const CONSOLE_SESSIONS_FILE = 'console-sessions.json';
 /** The OAuth store's folder in the data folder: a file per collection and a manifest (src/oauth/store.ts). */
@@ -327,43 +316,27 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
     liveScopes: (identity) => (oauthStore ? grantedScopes(oauthStore.state, identity) : identity.scopes),
     maskError,
   });
-  let server: Server | undefined;
   let address: GatewayAddress | undefined;
   let oauth: AuthorizationServer | undefined;
 
-  /** Every origin a client may use to reach this listener: the loopback spellings and allowed hosts. */
-  const origins = (): Origin[] => {
-    if (!address) return [];
-    const hosts = ['127.0.0.1', 'localhost', '[::1]'].map((h) => `${h}:${address!.port}`);
-    hosts.push(...config.gateway.allowedHosts);
-    return hosts.map((host) => ({ issuer: `http://${host}`, resource: `http://${host}/mcp`, listener: 'local' }));
-  };
-  const originOf = (req: IncomingMessage): Origin => {
-    const host = (req.headers.host ?? '').toLowerCase();
-    const all = origins();
-    return all.find((o) => o.issuer === `http://${host}`) ?? all[0]!;
-  };
-
-  // The public tunnel: its own listener (built with the others in buildListener) and provider.
-  let tunnelListener: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  // The local listener and the tunnel's (src/http/listeners.ts); the tunnel controller binds the latter.
+  const listeners = createListeners({
+    settings: config.gateway,
+    portFallback: deps.portFallback === true,
+    tunnelOrigin: () => tunnel.publicOrigin(),
+    logger,
+    clock,
+  });
+  const { origins, allOrigins } = listeners;
   const tunnel = new TunnelController({
     provider: deps.tunnelProvider ?? configuredTunnelProvider(config.gateway.tunnel, { logger, clock, deps }),
-    handler: (req, res) => tunnelListener!(req, res),
+    handler: listeners.tunnelHandler,
     port: config.gateway.tunnel.port,
     limits: config.gateway,
     logger: logger.child({ component: 'tunnel' }),
     clock,
   });
   tunnel.events.on('state', (status) => events.emit('tunnel-state', status));
-  const tunnelOrigin = (): Origin | undefined => {
-    const url = tunnel.publicOrigin();
-    return url ? { issuer: url, resource: `${url}/mcp`, listener: 'tunnel' } : undefined;
-  };
-  /** What the authorization server issues for and accepts: the local origins and the tunnel's. */
-  const allOrigins = (): Origin[] => {
-    const publicOrigin = tunnelOrigin();
-    return publicOrigin ? [...origins(), publicOrigin] : origins();
-  };
   // Every sign-in waits in the owner's approval list. On a listener only this machine reaches, a
   // browser signed in to the console may also approve on the page. Where a request may come from
   // elsewhere (the tunnel; this listener with allowedHosts or bound to a non-loopback address),
@@ -632,7 +605,6 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
       cliCommand,
       ...(deps.clientMetadata ? { clientMetadata: deps.clientMetadata } : {}),
     });
-    const auth = oauth;
     // Who a token's holder is, and what it may use now: the owner's current decision for an OAuth
     // client, a personal token's own scopes (grants.ts). The one place a token becomes a grant.
     const identify = (token: VerifiedToken): Identity => {
@@ -645,44 +617,7 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
         scopes: grantedScopes(state, token),
       };
     };
-    tunnelListener = createTunnelSurface(
-      createRequestListener({
-        endpoint,
-        settings: {
-          get allowedHosts() {
-            const url = tunnel.publicOrigin();
-            return url ? [new URL(url).host] : [];
-          },
-          get allowedOrigins() {
-            const url = tunnel.publicOrigin();
-            return url ? [url, ...TUNNEL_CORS_ORIGINS] : [...TUNNEL_CORS_ORIGINS];
-          },
-          maxBodyBytes: config.gateway.maxBodyBytes,
-        },
-        // Pages arrive here only under the public origin, which is in the allowed list above.
-        ownOrigins: () => [],
-        logger: logger.child({ listener: 'tunnel' }),
-        // No owner surface here: the surface refuses /api and /app, and this listener has neither a
-        // usable owner token nor console sessions in case a route ever slipped through.
-        ownerToken: randomBytes(32).toString('base64url'),
-        consoleSessions: new ConsoleSessions({ clock }),
-        statuses: () => [],
-        namingNotes: () => [],
-        stderr: () => undefined,
-        version: VERSION,
-        auth: {
-          server: auth,
-          originOf: () =>
-            tunnelOrigin() ?? { issuer: 'https://invalid', resource: 'https://invalid/mcp', listener: 'tunnel' },
-          audiences: () => (tunnelOrigin() ? [tunnelOrigin()!.resource] : []),
-          supportedScopes: () => supportedScopes(config),
-          scopeNeeded,
-          identify,
-        },
-      }),
-      { publicOrigin: () => tunnel.publicOrigin(), corsOrigins: TUNNEL_CORS_ORIGINS, logger },
-    );
-    return createRequestListener({
+    const app: LocalAppOptions = {
       endpoint,
       settings: config.gateway,
       mcpCors: true,
@@ -705,15 +640,6 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
       activity: (filter: ActivityFilter) => activity.list(filter),
       ...(editor ? { setToolOverride } : {}),
       setClientScopes,
-      auth: {
-        server: auth,
-        originOf,
-        // Tokens minted for the tunnel's public URL are not valid here, and the reverse (see above).
-        audiences: () => origins().map((o) => o.resource),
-        supportedScopes: () => supportedScopes(config),
-        scopeNeeded,
-        identify,
-      },
       tunnel: gatewayTunnel,
       gateway: {
         status: () => ({ paused: endpoint.paused, mcpUrl: address?.mcpUrl ?? '', version: VERSION, cliCommand }),
@@ -729,9 +655,10 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
         () => (address ? fallbackPortWarning(address.port, config.gateway.port) : undefined),
       ),
       ...(editor ? { importer: importer() } : {}),
-    });
+    };
+    listeners.build(app, { server: oauth, identify, scopeNeeded, supportedScopes: () => supportedScopes(config) });
   }
-  let listener: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  let built = false;
 
   const gatewayTunnel: GatewayTunnel = {
     async start() {
@@ -748,20 +675,6 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
     backendsStarted = true;
     pool.start();
   }
-
-  const listen = (port: number) =>
-    new Promise<Server>((resolve, reject) => {
-      const candidate = createHttpServer(
-        (req, res) => listener!(req, res),
-        config.gateway,
-        logger.child({ component: 'http' }),
-      );
-      candidate.once('error', reject);
-      candidate.listen(port, config.gateway.host, () => {
-        candidate.off('error', reject);
-        resolve(candidate);
-      });
-    });
 
   return {
     events,
@@ -794,32 +707,11 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
               logger.warn('could not check for leftover backend children', { error: describeError(error) }),
           )
         : undefined;
-      listener ??= await buildListener();
-      const first = config.gateway.port;
-      const tries = deps.portFallback && first !== 0 ? PORT_FALLBACK_TRIES : 1;
-      for (let i = 0; i < tries; i++) {
-        try {
-          server = await listen(first + i);
-          break;
-        } catch (error) {
-          if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
-          if (i === tries - 1) {
-            throw new GatewayError(
-              'port_in_use',
-              tries > 1
-                ? `Ports ${first}-${first + i} on ${config.gateway.host} are all in use; pass --port 0 to pick any free port`
-                : `Port ${first} on ${config.gateway.host} is in use; choose another with --port, or --port 0 for any free port`,
-              { cause: error },
-            );
-          }
-          logger.warn(`port ${first + i} is in use, trying ${first + i + 1}`);
-        }
+      if (!built) {
+        await buildListener();
+        built = true;
       }
-      const bound = server!.address() as AddressInfo;
-      const host = bound.family === 'IPv6' ? `[${bound.address}]` : bound.address;
-      const displayHost = host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host;
-      const origin = `http://${displayHost}:${bound.port}`;
-      address = { origin, port: bound.port, mcpUrl: `${origin}/mcp`, consoleUrl: `${origin}/app/` };
+      address = await listeners.listen();
       // Listening first, backends after: the endpoint and builtins answer while backends connect.
       await orphans;
       if (options.backends !== 'later') startBackends();
@@ -832,16 +724,9 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
     async stop() {
       // The tunnel first: no new public traffic, and its child process ends with the gateway.
       await tunnel.stop();
-      const closing = server;
-      server = undefined;
       address = undefined;
-      await endpoint.close();
-      if (closing) {
-        await new Promise<void>((resolve) => {
-          closing.close(() => resolve());
-          closing.closeAllConnections();
-        });
-      }
+      // Sessions end while their connections are open, then the connections close.
+      await listeners.close(() => endpoint.close());
       await pool.stop();
     },
     async [Symbol.asyncDispose]() {
