@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { SharedBackendOptions } from './backends/backend.js';
 import { childrenDir, createChildRegistry, stopOrphans } from './backends/child-registry.js';
 import { BackendPool, type ReconcileResult } from './backends/pool.js';
@@ -9,7 +9,7 @@ import type { BackendStatus } from './backends/types.js';
 import { createConfigEditor, type ConfigEdit } from './config/editor.js';
 import { readGatewaySettings, readServerEntry } from './config/file.js';
 import { maskSecrets } from './config/secret-refs.js';
-import type { GatewayConfig, ToolOverride, TunnelSettings } from './config/schema.js';
+import type { GatewayConfig, ToolOverride } from './config/schema.js';
 import type {
   ClientView,
   PendingConsentView,
@@ -28,13 +28,14 @@ import type { Importer } from './http/import-routes.js';
 import type { OwnerSettings } from './http/settings-routes.js';
 import { ConsoleSessions } from './http/console-auth.js';
 import { exposureOf } from './http/exposure.js';
-import { needOf, scopeNeeded as neededScope } from './federation/method-grants.js';
-import { backendScope, grantOf, supportedScopes } from './federation/scopes.js';
+import { createScopePolicy } from './federation/scope-policy.js';
+import { backendScope, supportedScopes } from './federation/scopes.js';
 import type { Identity } from './mcp/builtins.js';
 import { ActivityLog, type ActivityFilter } from './mcp/activity.js';
 import { McpEndpoint } from './mcp/endpoint.js';
 import { AuthorizationServer, type ConsentPrompter } from './oauth/authorization-server.js';
 import { sweepOAuthState } from './oauth/client-limits.js';
+import { createConsentPolicy } from './oauth/consent-policy.js';
 import type { ClientMetadataFetcher } from './oauth/client-metadata.js';
 import type { ScopeGroup } from './oauth/consent-page.js';
 import { backendSecretStore, createKeySealer } from './oauth/key-sealing.js';
@@ -49,10 +50,10 @@ import { formatPath } from './config/load.js';
 import { maskErrorText } from './shared/mask-error.js';
 import { createSerialQueue } from './shared/serial-queue.js';
 import { createConsoleSessionFile } from './store/console-sessions.js';
-import { removeStaleTempFiles, type WriteFileAtomic } from './store/atomic.js';
+import type { WriteFileAtomic } from './store/atomic.js';
+import { removeLeftovers } from './store/leftovers.js';
 import { createKeyFileSecretStore, createMemorySecretStore, type SecretStore } from './store/secrets.js';
-import { CloudflareQuickTunnel } from './tunnel/cloudflare.js';
-import { NgrokTunnel } from './tunnel/ngrok.js';
+import { configuredTunnelProvider } from './tunnel/configured-provider.js';
 import { TunnelController } from './tunnel/controller.js';
 import type { TunnelProvider } from './tunnel/provider.js';
 import { PRODUCT, VERSION } from './version.js';
@@ -60,11 +61,6 @@ import { PRODUCT, VERSION } from './version.js';
 export type { GatewayConfig } from './config/schema.js';
 export type { BackendStatus, BackendState } from './backends/types.js';
 export type { GatewayAddress } from './http/listeners.js';
-
-const callerOf = (identity: Identity) => ({
-  clientId: identity.clientId,
-  ...(identity.clientName !== undefined ? { clientName: identity.clientName } : {}),
-});
 
 /** Platform facilities, passed in so Electron and headless (and tests) can each supply their own. */
 export interface GatewayDeps {
@@ -191,26 +187,6 @@ function withFallbackWarning(
   };
 }
 
-/** The tunnel provider `gateway.tunnel` names, running the user's own cloudflared or ngrok agent. */
-function configuredTunnelProvider(
-  settings: TunnelSettings,
-  context: { logger: Logger; clock: Clock; deps: GatewayDeps },
-): TunnelProvider {
-  const { deps } = context;
-  const executable = settings.provider === 'ngrok' ? settings.ngrokPath : settings.cloudflaredPath;
-  const options = {
-    logger: context.logger,
-    clock: context.clock,
-    ...(executable ? { executable } : {}),
-    ...(deps.env ? { env: deps.env } : {}),
-    ...(deps.random ? { random: deps.random } : {}),
-  };
-  if (settings.provider === 'ngrok') {
-    return new NgrokTunnel({ ...options, ...(settings.domain ? { domain: settings.domain } : {}) });
-  }
-  return new CloudflareQuickTunnel(options);
-}
-
 export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = {}): Gateway {
   // Backends can change at run time (console edits); gateway settings are fixed for the process.
   let config = initialConfig;
@@ -299,6 +275,18 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
     const plain = entry ? Object.values(entry.type === 'stdio' ? entry.env : entry.headers) : [];
     return maskErrorText(pool.get(name)?.maskSecrets(text) ?? text, plain);
   };
+  // Requests outside the caller's grant are answered 403 before a session sees them; refused tool
+  // calls are recorded here for the Activity page, since no session will.
+  const scopeNeeded = createScopePolicy({
+    catalog: () => federation.catalog,
+    refused: ({ caller, tool, backend, needed }) =>
+      activity.start({
+        clientId: caller.clientId,
+        ...(caller.clientName !== undefined ? { clientName: caller.clientName } : {}),
+        tool,
+        backend,
+      })('refused', `needs ${needed}`),
+  });
   const endpoint = new McpEndpoint({
     activity,
     federation,
@@ -337,25 +325,13 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
     clock,
   });
   tunnel.events.on('state', (status) => events.emit('tunnel-state', status));
-  // Every sign-in waits in the owner's approval list. On a listener only this machine reaches, a
-  // browser signed in to the console may also approve on the page. Where a request may come from
-  // elsewhere (the tunnel; this listener with allowedHosts or bound to a non-loopback address),
-  // only the list decides: the requester there is anyone.
-  const exposed = exposureOf(config.gateway).length > 0;
-  const prompter: ConsentPrompter = {
-    mode: (origin) =>
-      !exposed && origin.listener !== 'tunnel' && origins().some((o) => o.issuer === origin.issuer)
-        ? (deps.consentPrompter?.mode(origin) ?? 'page')
-        : 'owner',
-    requested: (request) => {
-      deps.consentPrompter?.requested?.(request);
-      events.emit('consent-requested', request);
-    },
-    changed: () => {
-      deps.consentPrompter?.changed?.();
-      events.emit('approvals-changed');
-    },
-  };
+  const prompter = createConsentPolicy({
+    exposed: exposureOf(config.gateway).length > 0,
+    localOrigins: origins,
+    ...(deps.consentPrompter ? { embedder: deps.consentPrompter } : {}),
+    requested: (request) => events.emit('consent-requested', request),
+    changed: () => events.emit('approvals-changed'),
+  });
   const scopeGroups = (): ScopeGroup[] =>
     config.backends
       .filter((b) => b.enabled)
@@ -413,30 +389,6 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
           },
         }
       : {}),
-  };
-
-  /**
-   * For a request outside the grant, the scope that would allow it (answered 403 by the HTTP
-   * layer), from the method table (method-grants.ts). Requests it lacks pass on to the session,
-   * which refuses them per message (-32601), so one in a batch does not fail the others.
-   */
-  const scopeNeeded = (identity: Identity, body: unknown): string | undefined => {
-    const grant = grantOf(identity.scopes);
-    const catalog = federation.catalog;
-    for (const message of Array.isArray(body) ? body : [body]) {
-      const request = message as { method?: unknown; params?: unknown; id?: unknown } | null;
-      if (typeof request?.method !== 'string' || !('id' in request)) continue;
-      const params = typeof request.params === 'object' && request.params !== null ? request.params : undefined;
-      const need = needOf(request.method, params as Record<string, unknown> | undefined, catalog);
-      const needed = neededScope(grant, need);
-      if (!needed) continue;
-      if (need?.kind === 'backend' && need.target === 'tool') {
-        // Refused before any session sees it (HTTP 403), so recorded here for the Activity page.
-        activity.start({ ...callerOf(identity), tool: need.name, backend: need.backend })('refused', `needs ${needed}`);
-      }
-      return needed;
-    }
-    return undefined;
   };
 
   /**
@@ -558,19 +510,8 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
     };
   };
 
-  /** Temp files of writes a killed process never finished (kill -9, power loss), in our folders. */
-  async function removeLeftovers() {
-    const removed = [
-      ...(deps.dataDir ? await removeStaleTempFiles(deps.dataDir) : []),
-      ...(deps.configPath
-        ? await removeStaleTempFiles(dirname(deps.configPath), { only: basename(deps.configPath) })
-        : []),
-    ];
-    if (removed.length > 0) logger.info('removed temp files of unfinished writes', { files: removed.join(', ') });
-  }
-
   async function buildListener() {
-    await removeLeftovers();
+    await removeLeftovers({ dataDir: deps.dataDir, configPath: deps.configPath, logger });
     // The signing keys' private parts are sealed with the secret store, never written in clear.
     const sealer = createKeySealer(allSecrets);
     const store = deps.dataDir
