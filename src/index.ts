@@ -3,27 +3,19 @@ import { EventEmitter } from 'node:events';
 import { dirname, join } from 'node:path';
 import type { SharedBackendOptions } from './backends/backend.js';
 import { childrenDir, createChildRegistry, stopOrphans } from './backends/child-registry.js';
-import { BackendPool, type ReconcileResult } from './backends/pool.js';
+import { BackendPool } from './backends/pool.js';
 import { probeEntry } from './backends/probe.js';
-import type { BackendStatus } from './backends/types.js';
 import { createConfigEditor, type ConfigEdit } from './config/editor.js';
 import { readGatewaySettings, readServerEntry } from './config/file.js';
 import { maskSecrets } from './config/secret-refs.js';
 import type { GatewayConfig, ToolOverride } from './config/schema.js';
-import type {
-  ClientView,
-  PendingConsentView,
-  ScopeView,
-  SettingsInput,
-  SettingsView,
-  ToolOverrideInput,
-  TunnelStatus,
-} from './api/contract.js';
+import type { ClientView, ScopeView, SettingsInput, SettingsView, ToolOverrideInput } from './api/contract.js';
 import { Federation } from './federation/federation.js';
 import { applyToolOverride, toolViews } from './federation/tool-views.js';
 import { clientEnvironment, createClientConnections, fallbackPortWarning } from './clients/index.js';
 import { existingBackends, previewImport, runImport } from './clients/import.js';
-import { createListeners, type GatewayAddress, type LocalAppOptions } from './http/listeners.js';
+import type { Gateway, GatewayAddress, GatewayDeps, GatewayEvents, GatewayTunnel } from './gateway.js';
+import { createListeners, type LocalAppOptions } from './http/listeners.js';
 import type { Importer } from './http/import-routes.js';
 import type { OwnerSettings } from './http/settings-routes.js';
 import { ConsoleSessions } from './http/console-auth.js';
@@ -33,139 +25,32 @@ import { backendScope, supportedScopes } from './federation/scopes.js';
 import type { Identity } from './mcp/builtins.js';
 import { ActivityLog, type ActivityFilter } from './mcp/activity.js';
 import { McpEndpoint } from './mcp/endpoint.js';
-import { AuthorizationServer, type ConsentPrompter } from './oauth/authorization-server.js';
+import { AuthorizationServer } from './oauth/authorization-server.js';
 import { sweepOAuthState } from './oauth/client-limits.js';
 import { createConsentPolicy } from './oauth/consent-policy.js';
-import type { ClientMetadataFetcher } from './oauth/client-metadata.js';
 import type { ScopeGroup } from './oauth/consent-page.js';
 import { backendSecretStore, createKeySealer } from './oauth/key-sealing.js';
 import { forgetRemovedServers, grantedScopes, setGrant } from './oauth/grants.js';
 import { KeyRing } from './oauth/keys.js';
 import { OAuthStore } from './oauth/store.js';
 import type { VerifiedToken } from './oauth/tokens.js';
-import { systemClock, type Clock } from './shared/clock.js';
+import { systemClock } from './shared/clock.js';
 import { describeError, GatewayError } from './shared/errors.js';
-import { silentLogger, type Logger } from './shared/logger.js';
+import { silentLogger } from './shared/logger.js';
 import { formatPath } from './config/load.js';
 import { maskErrorText } from './shared/mask-error.js';
 import { createSerialQueue } from './shared/serial-queue.js';
 import { createConsoleSessionFile } from './store/console-sessions.js';
-import type { WriteFileAtomic } from './store/atomic.js';
 import { removeLeftovers } from './store/leftovers.js';
-import { createKeyFileSecretStore, createMemorySecretStore, type SecretStore } from './store/secrets.js';
+import { createKeyFileSecretStore, createMemorySecretStore } from './store/secrets.js';
 import { configuredTunnelProvider } from './tunnel/configured-provider.js';
 import { TunnelController } from './tunnel/controller.js';
-import type { TunnelProvider } from './tunnel/provider.js';
 import { PRODUCT, VERSION } from './version.js';
 
 export type { GatewayConfig } from './config/schema.js';
 export type { BackendStatus, BackendState } from './backends/types.js';
-export type { GatewayAddress } from './http/listeners.js';
-
-/** Platform facilities, passed in so Electron and headless (and tests) can each supply their own. */
-export interface GatewayDeps {
-  logger?: Logger;
-  clock?: Clock;
-  random?: () => number;
-  /** Environment the stdio children's safe subset and PATH come from. */
-  env?: NodeJS.ProcessEnv;
-  /** When the configured port is busy, try the next ones (the default port) instead of failing (an explicit one). */
-  portFallback?: boolean;
-  /** Built console to serve at /app. */
-  consoleDir?: string;
-  /**
-   * Where OAuth state (clients, grants, keys) and console sessions persist, and running stdio
-   * children are recorded (so a crashed run's are stopped at the next start); in memory and
-   * unrecorded when absent (tests).
-   */
-  dataDir?: string;
-  /**
-   * How the owner runs the CLI on this machine, as the sign-in pages and the console print it
-   * (`resolveCliCommand` in cli-command.ts computes it). Default: `cortex-gateway`.
-   */
-  cliCommand?: string;
-  /**
-   * Where sign-ins on the local listener may be approved (the page of a browser signed in to the
-   * console, or only the approval list) and who is told one waits. Listeners reachable from
-   * elsewhere always use the approval list, whatever this says.
-   */
-  consentPrompter?: ConsentPrompter;
-  /** Fetcher of Client ID Metadata Documents (tests point it at local servers). */
-  clientMetadata?: ClientMetadataFetcher;
-  /** The config file backends are edited in (console / API); without it the backend list is read-only. */
-  configPath?: string;
-  /**
-   * Backend secrets (env values, headers) the config file refers to as `${secret:id}`. Default: the
-   * key-file store in `dataDir`, or memory without one (tests).
-   */
-  secretStore?: SecretStore;
-  /**
-   * Writes the OAuth state and the default secret store's files (a test seam: tests pass one that
-   * fails like a full disk where they cannot mount a small file system). Default: writeFileAtomic.
-   */
-  writeFile?: WriteFileAtomic;
-  /** Where log lines go, as the settings page shows it (the desktop app's log folder). Default: standard error. */
-  logLocation?: string;
-  /**
-   * The public tunnel's provider. Default: from `gateway.tunnel` (a cloudflared quick tunnel). The
-   * slot for providers that are not bundled, such as ngrok through its SDK.
-   */
-  tunnelProvider?: TunnelProvider;
-}
-
-export interface GatewayEvents {
-  'backend-state': [BackendStatus];
-  /** The owner paused (true) or resumed (false) serving clients. */
-  paused: [boolean];
-  'tunnel-state': [TunnelStatus];
-  /** A sign-in waits in the owner's approval list (any listener): notify, with its code. */
-  'consent-requested': [PendingConsentView];
-  /** The approval list changed (joined, decided, expired): recount with `authorizationServer.pendingConsents()`. */
-  'approvals-changed': [];
-}
-
-/** The public tunnel for claude.ai connectors. */
-export interface GatewayTunnel {
-  /** Starts it (the gateway must be running) and resolves once it is up or has failed: see `state`. */
-  start(): Promise<TunnelStatus>;
-  stop(): Promise<TunnelStatus>;
-  status(): TunnelStatus;
-}
-
-export interface Gateway {
-  /**
-   * Listens, then starts the backends, each connecting on its own (start never waits for them).
-   * `backends: 'later'`: listen only, and start them with `startBackends()` (the host publishes
-   * where the gateway listens first: spawning children competes with that for the event loop).
-   */
-  start(options?: { backends?: 'now' | 'later' }): Promise<GatewayAddress>;
-  /** Starts the backends of a gateway started with `backends: 'later'`; once. */
-  startBackends(): void;
-  stop(): Promise<void>;
-  backendStatuses(): BackendStatus[];
-  restartBackend(name: string): Promise<void>;
-  /** Applies a new configuration's backends live (gateway settings need a restart). */
-  reconfigure(config: GatewayConfig): Promise<ReconcileResult>;
-  readonly events: EventEmitter<GatewayEvents>;
-  /** Owner credential for /api/* until the console login exists. */
-  readonly ownerToken: string;
-  readonly address: GatewayAddress | undefined;
-  /** The OAuth authorization server, once started. */
-  readonly authorizationServer: AuthorizationServer | undefined;
-  readonly tunnel: GatewayTunnel;
-  /** Paused: every MCP request is answered 503 (clients retry later); backends and sessions are kept. */
-  readonly paused: boolean;
-  setPaused(paused: boolean): void;
-  /** A one-time link that signs the owner in to the console (15 minutes). */
-  consoleLoginUrl(): string;
-  /** A personal access token for scripts and header-only clients (`*` grants everything). */
-  createPersonalToken(input: { name: string; scopes: string[]; ttlSeconds: number }): Promise<{
-    id: string;
-    token: string;
-    expiresAt: number;
-  }>;
-  [Symbol.asyncDispose](): Promise<void>;
-}
+export type { GatewayAddress, Gateway, GatewayDeps, GatewayEvents, GatewayTunnel } from './gateway.js';
+export { startGatewayInstance, type GatewayInstance, type StartGatewayInstanceOptions } from './host.js';
 
 /** Signed-in console sessions in the data folder (hashes and expiry only; mode 0600). */
 export const CONSOLE_SESSIONS_FILE = 'console-sessions.json';
