@@ -15,7 +15,7 @@ import type { Logger } from './shared/logger.js';
 import type { WriteFileAtomic } from './store/atomic.js';
 import type { SecretStore } from './store/secrets.js';
 import type { TunnelProvider } from './tunnel/provider.js';
-import type { TunnelStatus } from './api/contract.js';
+import type { TunnelStatus } from './tunnel/types.js';
 
 export type { GatewayAddress } from './http/listeners.js';
 
