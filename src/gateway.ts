@@ -104,7 +104,11 @@ export interface Gateway {
   /** Applies a new configuration's backends live (gateway settings need a restart). */
   reconfigure(config: GatewayConfig): Promise<ReconcileResult>;
   readonly events: EventEmitter<GatewayEvents>;
-  /** Owner credential for /api/* until the console login exists. */
+  /**
+   * The CLI's owner credential for /api/* (a bearer, new each start): the host writes it to the
+   * 0600 runtime file, where the CLI of the same user finds it. The console signs in with a
+   * one-time link and a session instead (`consoleLoginUrl`).
+   */
   readonly ownerToken: string;
   readonly address: GatewayAddress | undefined;
   /** The OAuth authorization server, once started. */
