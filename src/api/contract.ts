@@ -117,22 +117,7 @@ export interface SettingsInput {
   tunnel?: { provider?: 'cloudflare' | 'ngrok'; domain?: string | null; autostart?: boolean };
 }
 
-/** One tool of one backend as the owner manages it, including tools the owner disabled. */
-export interface ToolView {
-  backend: string;
-  /** The backend's own name for the tool. */
-  original: string;
-  /** The name clients see; absent while the tool is disabled (it is not federated). */
-  name?: string;
-  title?: string;
-  description?: string;
-  enabled: boolean;
-  access: 'read' | 'write';
-  /** Where `access` comes from: the owner's override, the server's `readOnlyHint`, or the write default. */
-  accessSource: 'override' | 'annotation' | 'default';
-  /** The scope a client needs to see and call it (`mcp:<backend>:read|write`). */
-  scope: string;
-}
+export type { ToolView } from '../federation/types.js';
 
 /** A change to one tool's override; `access: null` returns to the server's own classification. */
 export interface ToolOverrideInput {
@@ -140,21 +125,7 @@ export interface ToolOverrideInput {
   access?: 'read' | 'write' | null;
 }
 
-export type TunnelState = 'stopped' | 'starting' | 'running' | 'failed';
-
-/** The public tunnel (claude.ai connectors): its state and, while running, the URL to paste. */
-export interface TunnelStatus {
-  provider: string;
-  state: TunnelState;
-  /** Epoch ms of the last state change. */
-  since: number;
-  /** Public https origin while running, e.g. https://words.trycloudflare.com. */
-  publicUrl?: string;
-  /** The MCP URL to paste into claude.ai, while running. */
-  mcpUrl?: string;
-  lastError?: string;
-  restartCount: number;
-}
+export type { TunnelState, TunnelStatus } from '../tunnel/types.js';
 
 /**
  * One env or header value of a backend. Sent: a plain string, `{ secret: "value" }` to keep it in the
@@ -217,26 +188,7 @@ export interface ClientChangeView {
   warnings: string[];
 }
 
-/** One tool call as the Activity page shows it. */
-export interface ActivityEntry {
-  /** Increasing; `GET /api/activity?after=<id>` returns only newer entries. */
-  id: number;
-  /** Epoch ms when the call arrived. */
-  at: number;
-  clientId: string;
-  clientName?: string;
-  /** The federated tool name the client called. */
-  tool: string;
-  /** The backend that served it (absent for builtins and refused unknown tools). */
-  backend?: string;
-  durationMs: number;
-  /** `error`: the backend failed or answered `isError`; `refused`: outside the grant or unknown. */
-  outcome: 'ok' | 'error' | 'refused';
-  error?: string;
-  /** Argument names only, unless the owner turned on `gateway.activityArguments` (values then redacted). */
-  argumentKeys: string[];
-  arguments?: unknown;
-}
+export type { ActivityEntry } from '../mcp/types.js';
 
 /** The outcome of connecting a backend configuration once, before saving it. */
 export interface BackendTestResult {

@@ -1,4 +1,4 @@
-import type { ToolView } from '../api/contract.js';
+import type { ToolView } from './types.js';
 import type { BackendCatalog } from '../backends/types.js';
 import type { ToolOverride } from '../config/schema.js';
 import { classify, type FederatedCatalog } from './catalog.js';

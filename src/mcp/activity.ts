@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { ActivityEntry } from '../api/contract.js';
+import type { ActivityEntry } from './types.js';
 import { redact } from '../shared/redact.js';
 import { RingBuffer } from '../shared/ring-buffer.js';
 

@@ -3,7 +3,11 @@ import type { BackendErrorKind, BackendStatus } from '../backends/types.js';
 import { searchTools, type FederatedCatalog } from '../federation/catalog.js';
 import type { Grant } from '../federation/scopes.js';
 
-/** Who is calling, as far as the endpoint knows. Until OAuth is wired, every caller is the local owner. */
+/**
+ * Who is calling: the holder of a verified token, with what it is granted now. `LOCAL_OWNER` is the
+ * caller of an endpoint with no authorization layer in front (a request listener built without
+ * `auth`, as some tests build one); the gateway's own listeners always identify the token.
+ */
 export interface Identity {
   subject: string;
   clientId: string;

@@ -1,3 +1,10 @@
+/**
+ * Why this file is over 400 lines: it is one Streamable HTTP session's transport (POST answered as
+ * JSON or SSE, the standalone GET stream, DELETE, cancellation, the backstop timeout and the answer
+ * every request is owed), a single state machine over the session's open requests and streams. The
+ * protocol-revision issue rewrites it next for the new revision's transport rules; it is split
+ * there rather than twice.
+ */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';

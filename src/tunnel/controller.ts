@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { TunnelStatus } from '../api/contract.js';
+import type { TunnelStatus } from './types.js';
 import type { Clock } from '../shared/clock.js';
 import { describeError } from '../shared/errors.js';
 import { createHttpServer, type ListenerLimits } from '../shared/http-server.js';

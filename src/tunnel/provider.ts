@@ -1,7 +1,7 @@
 import type { EventEmitter } from 'node:events';
-import type { TunnelState } from '../api/contract.js';
+import type { TunnelState } from './types.js';
 
-export type { TunnelState } from '../api/contract.js';
+export type { TunnelState } from './types.js';
 
 /** What a provider reports about its own process or session; the gateway adds the listener side. */
 export interface TunnelProviderStatus {
