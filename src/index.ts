@@ -581,7 +581,6 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
 export { CLI_NAME, isOnPath, resolveCliCommand, SHIM_MARKER, shellWord, shimPath } from './cli-command.js';
 export { connectClient, detectClient, type ClientAppId, type ClientEnvironment } from './clients/index.js';
 export { defaultDataDir, loadConfig, parseConfig } from './config/load.js';
-export { startGatewayInstance, type GatewayInstance } from './gateway-instance.js';
 export { describeError, GatewayError, isGatewayError } from './shared/errors.js';
 export { createFileLogger, type FileLogger } from './shared/file-logger.js';
 export { createConsoleLogger, silentLogger, type Logger, type LogLevel } from './shared/logger.js';
