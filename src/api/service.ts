@@ -1,3 +1,8 @@
+/**
+ * The console API: every operation the owner can do, in one object every front-end calls (the HTTP
+ * routes, the CLI, the tray). A little over 400 lines on purpose: the methods are one-liners over the
+ * parts passed in, and splitting them by area would scatter the one list a reader looks for.
+ */
 import type { SharedBackendOptions } from '../backends/backend.js';
 import type { BackendPool } from '../backends/pool.js';
 import { probeEntry } from '../backends/probe.js';
