@@ -4,6 +4,7 @@
  */
 import type { EventEmitter } from 'node:events';
 import type { PendingConsentView } from './api/contract.js';
+import type { ConsoleApi } from './api/service.js';
 import type { ReconcileResult } from './backends/pool.js';
 import type { BackendStatus } from './backends/types.js';
 import type { GatewayConfig } from './config/schema.js';
@@ -90,6 +91,8 @@ export interface GatewayTunnel {
 }
 
 export interface Gateway {
+  /** The owner's operations (src/api/service.ts): what the console, the CLI and the tray call. */
+  readonly api: ConsoleApi;
   /**
    * Listens, then starts the backends, each connecting on its own (start never waits for them).
    * `backends: 'later'`: listen only, and start them with `startBackends()` (the host publishes

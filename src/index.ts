@@ -4,40 +4,30 @@ import { dirname, join } from 'node:path';
 import type { SharedBackendOptions } from './backends/backend.js';
 import { childrenDir, createChildRegistry, stopOrphans } from './backends/child-registry.js';
 import { BackendPool } from './backends/pool.js';
-import { probeEntry } from './backends/probe.js';
 import { createConfigEditor, type ConfigEdit } from './config/editor.js';
-import { readGatewaySettings, readServerEntry } from './config/file.js';
-import { maskSecrets } from './config/secret-refs.js';
-import type { GatewayConfig, ToolOverride } from './config/schema.js';
-import type { ClientView, ScopeView, SettingsInput, SettingsView, ToolOverrideInput } from './api/contract.js';
+import type { GatewayConfig, TunnelSettings } from './config/schema.js';
+import { createConsoleApi, type ConsoleApi } from './api/service.js';
 import { Federation } from './federation/federation.js';
-import { applyToolOverride, toolViews } from './federation/tool-views.js';
-import { clientEnvironment, createClientConnections, fallbackPortWarning } from './clients/index.js';
-import { existingBackends, previewImport, runImport } from './clients/import.js';
 import type { Gateway, GatewayAddress, GatewayDeps, GatewayEvents, GatewayTunnel } from './gateway.js';
 import { createListeners, type LocalAppOptions } from './http/listeners.js';
-import type { Importer } from './http/import-routes.js';
-import type { OwnerSettings } from './http/settings-routes.js';
 import { ConsoleSessions } from './http/console-auth.js';
 import { exposureOf } from './http/exposure.js';
 import { createScopePolicy } from './federation/scope-policy.js';
-import { backendScope, supportedScopes } from './federation/scopes.js';
+import { supportedScopes } from './federation/scopes.js';
 import type { Identity } from './mcp/builtins.js';
-import { ActivityLog, type ActivityFilter } from './mcp/activity.js';
+import { ActivityLog } from './mcp/activity.js';
 import { McpEndpoint } from './mcp/endpoint.js';
 import { AuthorizationServer } from './oauth/authorization-server.js';
 import { sweepOAuthState } from './oauth/client-limits.js';
 import { createConsentPolicy } from './oauth/consent-policy.js';
-import type { ScopeGroup } from './oauth/consent-page.js';
 import { backendSecretStore, createKeySealer } from './oauth/key-sealing.js';
-import { forgetRemovedServers, grantedScopes, setGrant } from './oauth/grants.js';
+import { forgetRemovedServers, grantedScopes } from './oauth/grants.js';
 import { KeyRing } from './oauth/keys.js';
 import { OAuthStore } from './oauth/store.js';
 import type { VerifiedToken } from './oauth/tokens.js';
 import { systemClock } from './shared/clock.js';
 import { describeError, GatewayError } from './shared/errors.js';
 import { silentLogger } from './shared/logger.js';
-import { formatPath } from './config/load.js';
 import { maskErrorText } from './shared/mask-error.js';
 import { createSerialQueue } from './shared/serial-queue.js';
 import { createConsoleSessionFile } from './store/console-sessions.js';
@@ -56,21 +46,6 @@ export { startGatewayInstance, type GatewayInstance, type StartGatewayInstanceOp
 export const CONSOLE_SESSIONS_FILE = 'console-sessions.json';
 /** The OAuth store's folder in the data folder: a file per collection and a manifest (src/oauth/store.ts). */
 export const OAUTH_DIR = 'oauth';
-
-/** Client connections whose `connect` also warns when the gateway sits on a fallback port. */
-function withFallbackWarning(
-  connections: ReturnType<typeof createClientConnections>,
-  warning: () => string | undefined,
-): ReturnType<typeof createClientConnections> {
-  return {
-    ...connections,
-    connect: async (client, url) => {
-      const change = await connections.connect(client, url);
-      const note = url === undefined ? warning() : undefined;
-      return note ? { ...change, warnings: [note, ...change.warnings] } : change;
-    },
-  };
-}
 
 export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = {}): Gateway {
   // Backends can change at run time (console edits); gateway settings are fixed for the process.
@@ -217,94 +192,6 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
     requested: (request) => events.emit('consent-requested', request),
     changed: () => events.emit('approvals-changed'),
   });
-  const scopeGroups = (): ScopeGroup[] =>
-    config.backends
-      .filter((b) => b.enabled)
-      .map((b) => {
-        const tools = federation.catalog.tools.filter((t) => t.backendId === b.id);
-        const readTools = tools.filter((t) => t.access === 'read').length;
-        return {
-          backend: b.name,
-          readScope: backendScope(b.id, 'read'),
-          writeScope: backendScope(b.id, 'write'),
-          readTools,
-          writeTools: tools.length - readTools,
-        };
-      });
-  /** Every scope a client or token may be granted, read and write per enabled backend, with tool counts. */
-  const scopeViews = (): ScopeView[] =>
-    scopeGroups().flatMap((g) => [
-      { scope: g.readScope, backend: g.backend, access: 'read' as const, toolCount: g.readTools },
-      { scope: g.writeScope, backend: g.backend, access: 'write' as const, toolCount: g.readTools + g.writeTools },
-    ]);
-
-  /** The settings page. The port is read from the file, so a saved one shows until the restart that applies it. */
-  async function settingsView(): Promise<SettingsView> {
-    // An unreadable file (a hand edit in progress) must not take the page down: show what runs.
-    const saved = deps.configPath
-      ? await readGatewaySettings(deps.configPath).catch(() => config.gateway)
-      : config.gateway;
-    return {
-      version: VERSION,
-      port: saved.port,
-      ...(address ? { listeningPort: address.port, mcpUrl: address.mcpUrl } : {}),
-      ...(deps.dataDir ? { dataDir: deps.dataDir } : {}),
-      ...(deps.configPath ? { configPath: deps.configPath } : {}),
-      logLocation: deps.logLocation ?? 'standard error of the cortex-gateway process (its terminal or service log)',
-      tunnel: {
-        provider: saved.tunnel.provider,
-        ...(saved.tunnel.domain ? { domain: saved.tunnel.domain } : {}),
-        autostart: saved.tunnel.autostart,
-      },
-    };
-  }
-  const ownerSettings: OwnerSettings = {
-    get: settingsView,
-    ...(editor
-      ? {
-          save: async (input: SettingsInput) => {
-            await editor.updateGateway(input, (saved) => {
-              // The next tunnel start uses the new settings (a provider injected by the embedder
-              // stays); switched in the edit's turn, so the last saved settings win.
-              if (input.tunnel && !deps.tunnelProvider) {
-                tunnel.useProvider(configuredTunnelProvider(saved.config.gateway.tunnel, { logger, clock, deps }));
-              }
-            });
-            return settingsView();
-          },
-        }
-      : {}),
-  };
-
-  /**
-   * The owner sets what an application may use (the console's per-app access). Every scope must be
-   * one of a configured server (enabled or not); the change applies to the app's next request and
-   * its open sessions are told their lists changed.
-   */
-  async function setClientScopes(clientId: string, scopes: readonly string[]): Promise<ClientView> {
-    if (!oauthStore || !oauth) throw new GatewayError('not_running', 'Start the gateway before changing access');
-    const known = new Set(config.backends.flatMap((b) => [backendScope(b.id, 'read'), backendScope(b.id, 'write')]));
-    const unknown = scopes.findIndex((scope) => !known.has(scope));
-    if (unknown !== -1) {
-      throw new GatewayError(
-        'invalid_argument',
-        `${formatPath(['scopes', unknown])}: "${scopes[unknown]}" is not a scope of a configured server (mcp:<server>:read or mcp:<server>:write)`,
-        { field: formatPath(['scopes', unknown]) },
-      );
-    }
-    const outcome = await setGrant(oauthStore, clientId, scopes, clock.now());
-    if (outcome === 'missing') throw new GatewayError('not_found', `No application with client id "${clientId}"`);
-    if (outcome === 'no-grant') {
-      throw new GatewayError(
-        'conflict',
-        `Application "${clientId}" has no access to change: it must sign in and be approved first`,
-      );
-    }
-    logger.info('access changed by the owner', { clientId, scopes: scopes.join(' ') });
-    endpoint.grantsChanged();
-    return oauth.clients().find((c) => c.clientId === clientId)!;
-  }
-
   function setPaused(paused: boolean): void {
     if (endpoint.paused === paused) return;
     endpoint.paused = paused;
@@ -312,88 +199,42 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
     events.emit('paused', paused);
   }
 
-  /** Console edits: change the file, then apply the result live, in the edit's turn. */
-  async function editServers(change: (servers: Record<string, unknown>) => void) {
-    if (!editor) throw new GatewayError('not_found', 'This gateway was started without a config file to edit');
-    await editor.editServers(change);
-    return pool.statuses();
-  }
-
-  /** Connects an entry once, unsaved, with the saved entry's secrets behind `{ "secret": true }`. */
-  async function testBackend(name: string, entry: unknown) {
-    const saved = deps.configPath
-      ? await readServerEntry(deps.configPath, name)
-      : config.backends.find((b) => b.name === name);
-    return probeEntry(
-      { name, entry, saved },
-      { ...backendOptions, settings: config.gateway, logger: logger.child({ component: 'backend-test' }) },
-    );
-  }
-
-  /** A backend's entry as the owner edits it: from the file when there is one, secrets masked. */
-  async function backendConfig(name: string): Promise<unknown> {
-    if (deps.configPath) return maskSecrets(await readServerEntry(deps.configPath, name));
-    const backend = config.backends.find((b) => b.name === name);
-    if (!backend) return undefined;
-    const { name: _name, id: _id, ...entry } = backend;
-    return maskSecrets(entry);
-  }
-
-  const tools = () =>
-    toolViews(
-      pool.backends.map((b) => ({
-        name: b.name,
-        id: b.id,
-        enabled: b.config.enabled,
-        catalog: b.catalog,
-        overrides: b.config.tools,
-      })),
-      federation.catalog,
-    );
-
-  /** One tool's override, written to the file and applied in place (the backend keeps running). */
-  async function setToolOverride(backend: string, tool: string, change: ToolOverrideInput) {
-    const live = pool.get(backend);
-    if (!live) throw new GatewayError('not_found', `No backend named "${backend}"`);
-    if (!live.catalog.tools.some((t) => t.name === tool)) {
-      throw new GatewayError('not_found', `Backend "${backend}" has no tool named "${tool}"`);
-    }
-    await editServers((servers) => {
-      const entry = Object.hasOwn(servers, backend) ? servers[backend] : undefined;
-      // Checked again in the edit's turn: an edit that ran first may have removed it.
-      if (typeof entry !== 'object' || entry === null) {
-        throw new GatewayError(
-          'conflict',
-          `Backend "${backend}" is no longer in ${deps.configPath}: another edit removed it; the override was not saved`,
-          { field: `mcpServers.${backend}` },
-        );
-      }
-      const current = (entry as { tools?: Record<string, ToolOverride> }).tools;
-      servers[backend] = { ...entry, tools: applyToolOverride(current, tool, change) };
-    });
-    // The federation rebuilds on the next turn; answer after it, so the caller's next list sees the change.
-    await new Promise((resolve) => setImmediate(resolve));
-    return tools();
-  }
-
-  /** Servers of a client app into this gateway's config, applied live like a console edit. */
-  const importer = (): Importer => {
-    const options = () => ({
-      environment: clientEnvironment(deps.env ?? process.env),
-      existing: existingBackends(config.backends),
-    });
-    return {
-      preview: (client) => previewImport(client, options()),
-      run: (client, input) =>
-        runImport(client, {
-          ...options(),
-          ...(input.servers ? { only: input.servers } : {}),
-          replace: input.replace === true,
-          gatewayUrl: address?.mcpUrl ?? '',
-          edit: (change) => editServers(change),
+  /** The owner's operations, for every front-end: the console (HTTP), the CLI, the tray. */
+  const api: ConsoleApi = createConsoleApi({
+    version: VERSION,
+    cliCommand,
+    clock,
+    logger,
+    config: () => config,
+    ...(deps.configPath ? { configPath: deps.configPath } : {}),
+    ...(deps.dataDir ? { dataDir: deps.dataDir } : {}),
+    ...(deps.logLocation ? { logLocation: deps.logLocation } : {}),
+    env: deps.env ?? process.env,
+    pool,
+    federation,
+    ...(editor ? { editor } : {}),
+    activity,
+    backendOptions,
+    oauth: () => (oauth && oauthStore ? { server: oauth, store: oauthStore } : undefined),
+    address: () => address,
+    origins,
+    grantsChanged: () => endpoint.grantsChanged(),
+    paused: () => endpoint.paused,
+    setPaused,
+    tunnel: {
+      status: () => gatewayTunnel.status(),
+      start: () => gatewayTunnel.start(),
+      stop: () => gatewayTunnel.stop(),
+    },
+    // The next tunnel start uses the saved settings; a provider injected by the embedder stays.
+    ...(deps.tunnelProvider
+      ? {}
+      : {
+          tunnelSettingsSaved: (saved: TunnelSettings) =>
+            tunnel.useProvider(configuredTunnelProvider(saved, { logger, clock, deps })),
         }),
-    };
-  };
+    loginToken: () => consoleSessions.loginToken(),
+  });
 
   async function buildListener() {
     await removeLeftovers({ dataDir: deps.dataDir, configPath: deps.configPath, logger });
@@ -426,7 +267,7 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
       logger: logger.child({ component: 'oauth' }),
       origins: allOrigins,
       supportedScopes: () => supportedScopes(config),
-      scopeGroups,
+      scopeGroups: () => api.scopeGroups(),
       prompter,
       cliCommand,
       ...(deps.clientMetadata ? { clientMetadata: deps.clientMetadata } : {}),
@@ -451,36 +292,9 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
       ownerToken,
       consoleSessions,
       cliCommand,
-      statuses: () => pool.statuses(),
-      namingNotes: () => federation.catalog.notes,
-      stderr: (name) => pool.get(name)?.stderrLines(),
       version: VERSION,
       ...(deps.consoleDir ? { consoleDir: deps.consoleDir } : {}),
-      ...(editor ? { editServers } : {}),
-      restartBackend: async (name: string) => pool.get(name)?.restart(),
-      backendConfig,
-      testBackend,
-      tools,
-      scopes: scopeViews,
-      ownerSettings,
-      activity: (filter: ActivityFilter) => activity.list(filter),
-      ...(editor ? { setToolOverride } : {}),
-      setClientScopes,
-      tunnel: gatewayTunnel,
-      gateway: {
-        status: () => ({ paused: endpoint.paused, mcpUrl: address?.mcpUrl ?? '', version: VERSION, cliCommand }),
-        setPaused: (paused: boolean) => {
-          setPaused(paused);
-          return { paused: endpoint.paused, mcpUrl: address?.mcpUrl ?? '', version: VERSION, cliCommand };
-        },
-      },
-      connections: withFallbackWarning(
-        createClientConnections(() => address?.mcpUrl ?? '', {
-          environment: clientEnvironment(deps.env ?? process.env),
-        }),
-        () => (address ? fallbackPortWarning(address.port, config.gateway.port) : undefined),
-      ),
-      ...(editor ? { importer: importer() } : {}),
+      api,
     };
     listeners.build(app, { server: oauth, identify, scopeNeeded, supportedScopes: () => supportedScopes(config) });
   }
@@ -505,6 +319,7 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
   return {
     events,
     ownerToken,
+    api,
     get address() {
       return address;
     },
@@ -579,7 +394,7 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
 
 // The desktop shell's surface: electron/ imports src/ only through this module and the contract.
 export { CLI_NAME, isOnPath, resolveCliCommand, SHIM_MARKER, shellWord, shimPath } from './cli-command.js';
-export { connectClient, detectClient, type ClientAppId, type ClientEnvironment } from './clients/index.js';
+export { detectClient, type ClientAppId, type ClientEnvironment } from './clients/index.js';
 export { defaultDataDir, loadConfig, parseConfig } from './config/load.js';
 export { describeError, GatewayError, isGatewayError } from './shared/errors.js';
 export { createFileLogger, type FileLogger } from './shared/file-logger.js';

@@ -7,7 +7,6 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, clipboard, dialog, Notification } from 'electron';
 import {
-  connectClient,
   createConsoleLogger,
   createGateway,
   defaultDataDir,
@@ -68,7 +67,7 @@ async function main(): Promise<void> {
     notify,
     show: (next) => show(next),
     logger: () => logger,
-    connectClient: (client) => connectClient(client, gateway!.address!.mcpUrl),
+    connectClient: (client) => gateway!.api.connectClient(client),
   });
   const tray = createTray({ imagesDir: join(resources, 'tray'), onCommand: (id) => void onCommand(id) }, state);
   const show = (next: Partial<TrayState>) => tray.update((state = { ...state, ...next }));

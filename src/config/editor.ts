@@ -7,7 +7,7 @@ import type { SecretStore } from '../store/secrets.js';
 import { fileSystemError } from '../store/fs-errors.js';
 import { withFileLock, type FileLockOptions } from './file-lock.js';
 import { parseConfig } from './load.js';
-import type { GatewayConfig } from './schema.js';
+import { PORT_MESSAGE, portSchema, type GatewayConfig } from './schema.js';
 import { referencedSecrets, sealSecretInputs, secretReferences } from './secret-refs.js';
 
 /**
@@ -158,7 +158,7 @@ export function createConfigEditor(options: ConfigEditorOptions): ConfigEditor {
       if (sealed.staged.has(id) || (await secrets.get(id)) !== undefined) continue;
       throw new GatewayError(
         'conflict',
-        `${path}: ${field}: the secret "${id}" is not in the secret store (it was removed meanwhile, or never saved); enter the value`,
+        `${path}: the secret "${id}" is not in the secret store (it was removed meanwhile, or never saved); enter the value`,
         { field },
       );
     }
@@ -201,17 +201,15 @@ export function createConfigEditor(options: ConfigEditorOptions): ConfigEditor {
 /** Writes a settings change into the file's `gateway` object, keeping the keys it does not name. */
 function applyGatewayChange(file: ConfigObject, change: GatewaySettingsChange, path: string): void {
   if (file.gateway !== undefined && !isRecord(file.gateway)) {
-    throw new GatewayError('config_invalid', `${path}: gateway: must be an object`, { field: 'gateway' });
+    throw new GatewayError('config_invalid', `${path}: must be an object`, { field: 'gateway' });
   }
   const gateway = { ...(file.gateway ?? {}) };
   if (change.port !== undefined) {
     // Checked here for a message a person can act on; the whole-file parse is the real gate.
-    if (!Number.isInteger(change.port) || change.port < 0 || change.port > 65535) {
-      throw new GatewayError(
-        'config_invalid',
-        `${path}: gateway.port: must be a whole number from 0 to 65535 (0 picks any free port), got ${JSON.stringify(change.port)}`,
-        { field: 'gateway.port' },
-      );
+    if (!portSchema.safeParse(change.port).success) {
+      throw new GatewayError('config_invalid', `${path}: ${PORT_MESSAGE}, got ${JSON.stringify(change.port)}`, {
+        field: 'gateway.port',
+      });
     }
     gateway.port = change.port;
   }

@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import type { z } from 'zod';
 import { GatewayError } from '../shared/errors.js';
 import { writeFileAtomic } from '../store/atomic.js';
-import { configSchema, type GatewayConfig, type NamedBackendConfig } from './schema.js';
+import { configSchema, PORT_MESSAGE, portSchema, type GatewayConfig, type NamedBackendConfig } from './schema.js';
 
 export const CONFIG_FILE_NAME = 'cortex.config.json';
 
@@ -32,8 +32,15 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out || '(root)';
 }
 
+/**
+ * What is wrong, for a message beside the first issue's field: that issue's reason, then any other
+ * issue with its own path (they have no field of their own to carry it).
+ */
 function describeIssues(error: z.ZodError): string {
-  return error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`).join('; ');
+  const [first, ...rest] = error.issues;
+  const firstText =
+    first && first.path.length > 0 ? first.message : first ? `${formatPath(first.path)}: ${first.message}` : '';
+  return [firstText, ...rest.map((issue) => `${formatPath(issue.path)}: ${issue.message}`)].join('; ');
 }
 
 /**
@@ -65,7 +72,7 @@ export function parseConfig(input: unknown, source = 'config'): GatewayConfig {
       // the id is also in the scopes clients were granted.
       throw new GatewayError(
         'config_invalid',
-        `${source}: mcpServers.${name}: backend names may not contain "__" (nor two of "_", "." and space in a row, which become "__"): it separates the backend from the tool in federated names; rename it`,
+        `${source}: backend names may not contain "__" (nor two of "_", "." and space in a row, which become "__"): it separates the backend from the tool in federated names; rename it`,
         { field: `mcpServers.${name}` },
       );
     }
@@ -73,7 +80,7 @@ export function parseConfig(input: unknown, source = 'config'): GatewayConfig {
     if (previous !== undefined) {
       throw new GatewayError(
         'config_invalid',
-        `${source}: mcpServers.${name}: name maps to the same namespace "${id}" as "${previous}"; rename one of them`,
+        `${source}: the name maps to the same namespace "${id}" as "${previous}"; rename one of them`,
         { field: `mcpServers.${name}` },
       );
     }
@@ -82,21 +89,15 @@ export function parseConfig(input: unknown, source = 'config'): GatewayConfig {
   }
   const { gateway } = parsed.data;
   if (gateway.restartMaxMs < gateway.restartBaseMs) {
-    throw new GatewayError(
-      'config_invalid',
-      `${source}: gateway.restartMaxMs: must be at least gateway.restartBaseMs`,
-      {
-        field: 'gateway.restartMaxMs',
-      },
-    );
+    throw new GatewayError('config_invalid', `${source}: must be at least gateway.restartBaseMs`, {
+      field: 'gateway.restartMaxMs',
+    });
   }
   if (gateway.receiveTimeoutMs < gateway.headersTimeoutMs) {
     // The headers are part of the request: a shorter whole-request limit would make theirs moot.
-    throw new GatewayError(
-      'config_invalid',
-      `${source}: gateway.receiveTimeoutMs: must be at least gateway.headersTimeoutMs`,
-      { field: 'gateway.receiveTimeoutMs' },
-    );
+    throw new GatewayError('config_invalid', `${source}: must be at least gateway.headersTimeoutMs`, {
+      field: 'gateway.receiveTimeoutMs',
+    });
   }
   return Object.freeze({ gateway: Object.freeze(gateway), backends: Object.freeze(backends) });
 }
@@ -161,11 +162,11 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<Loade
 function applyEnvOverrides(config: GatewayConfig, env: NodeJS.ProcessEnv): GatewayConfig {
   const gateway = { ...config.gateway };
   if (env.CORTEX_PORT !== undefined) {
-    const port = Number(env.CORTEX_PORT);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) {
-      throw new GatewayError('config_invalid', `CORTEX_PORT: must be an integer 0-65535, got "${env.CORTEX_PORT}"`);
+    const port = portSchema.safeParse(Number(env.CORTEX_PORT));
+    if (!port.success) {
+      throw new GatewayError('config_invalid', `${PORT_MESSAGE}, got "${env.CORTEX_PORT}"`, { field: 'CORTEX_PORT' });
     }
-    gateway.port = port;
+    gateway.port = port.data;
   }
   if (env.CORTEX_HOST) gateway.host = env.CORTEX_HOST;
   return withGateway(config, gateway);

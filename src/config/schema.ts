@@ -79,7 +79,12 @@ export const backendSchema = z.union([stdioBackendSchema, remoteBackendSchema], 
   },
 });
 
-const portSchema = z.number().int().min(0).max(65535);
+/**
+ * A TCP port as the owner may give it (0 picks any free port). The one validator of a port: the
+ * config file, `CORTEX_PORT`, the settings page and the owner API all use it.
+ */
+export const PORT_MESSAGE = 'must be a whole number from 0 to 65535 (0 picks any free port)';
+export const portSchema = z.number(PORT_MESSAGE).int(PORT_MESSAGE).min(0, PORT_MESSAGE).max(65535, PORT_MESSAGE);
 
 /** The public tunnel for claude.ai connectors; off until started (console, API, `serve --tunnel`). */
 export const tunnelSchema = z

@@ -46,13 +46,18 @@ describe('secret references', () => {
 
   it('refuses { secret: true } with nothing saved as a conflict, naming the field', () => {
     const seal = () => sealSecretInputs({ gh: { command: 'x', env: { TOKEN: { secret: true } } } }, {}, 'f');
-    expect(seal).toThrow('f: mcpServers.gh.env.TOKEN: no saved secret to keep');
+    expect(seal).toThrow(/^f: no saved secret to keep/);
     expect(seal).toThrow(expect.objectContaining({ code: 'conflict', field: 'mcpServers.gh.env.TOKEN' }));
   });
 
   it('refuses an empty secret, naming the field', () => {
     const seal = () => sealSecretInputs({ gh: { command: 'x', env: { TOKEN: { secret: '' } } } }, {}, 'f');
-    expect(seal).toThrow(/mcpServers\.gh\.env\.TOKEN: a secret must be a non-empty string/);
+    expect(seal).toThrow(
+      expect.objectContaining({
+        field: 'mcpServers.gh.env.TOKEN',
+        message: 'f: a secret must be a non-empty string (or true to keep it)',
+      }),
+    );
     expect(seal).toThrow(expect.objectContaining({ code: 'config_invalid', field: 'mcpServers.gh.env.TOKEN' }));
   });
 

@@ -135,7 +135,7 @@ function sealOne(
     if (!kept) {
       throw new GatewayError(
         'conflict',
-        `${at.source}: ${at.field}: no saved secret to keep (the backend or this value was removed or changed meanwhile); enter the value`,
+        `${at.source}: no saved secret to keep (the backend or this value was removed or changed meanwhile); enter the value`,
         { field: at.field },
       );
     }
@@ -143,11 +143,9 @@ function sealOne(
     return kept;
   }
   if (typeof secret !== 'string' || secret === '') {
-    throw new GatewayError(
-      'config_invalid',
-      `${at.source}: ${at.field}: a secret must be a non-empty string (or true to keep it)`,
-      { field: at.field },
-    );
+    throw new GatewayError('config_invalid', `${at.source}: a secret must be a non-empty string (or true to keep it)`, {
+      field: at.field,
+    });
   }
   at.staged.set(at.id, secret);
   return secretRef(at.id);

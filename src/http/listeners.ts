@@ -98,9 +98,6 @@ export function createListeners(options: ListenersOptions): Listeners {
       createRequestListener({
         // The same gateway as the local listener: its endpoint and, truthfully, its read-only state.
         endpoint: app.endpoint,
-        statuses: app.statuses,
-        namingNotes: app.namingNotes,
-        stderr: app.stderr,
         version: app.version,
         settings: {
           get allowedHosts() {

@@ -20,6 +20,8 @@ export type GatewayErrorCode =
   | 'not_found'
   | 'tunnel_failed'
   | 'secrets_unreadable'
+  /** A change needs the config file, and the gateway was started without one (configuration passed in code). */
+  | 'no_config_file'
   /** Another edit or process holds what this change needed (a concurrent edit, a running gateway). */
   | 'conflict'
   /** A write failed because the disk (or quota) is full: ENOSPC, EDQUOT. */
@@ -51,11 +53,14 @@ export const ERROR_TABLE: Readonly<Record<GatewayErrorCode, { readonly status?: 
   backend_unavailable: { exit: 69 },
   backend_error: { exit: 69 },
   not_running: { exit: 69 },
-  tunnel_failed: { exit: 69 },
+  // RFC 9110 §15.6.3: the tunnel provider (upstream of us) failed to give a public URL.
+  tunnel_failed: { status: 502, exit: 69 },
   client_not_installed: { status: 409, exit: 69 },
   node_unavailable: { status: 409, exit: 69 },
   client_config_invalid: { status: 409, exit: 65 },
-  secrets_unreadable: { exit: 74 }, // EX_IOERR
+  // The secret store cannot be read (its key is gone): the message names the file, nothing secret.
+  secrets_unreadable: { status: 500, exit: 74 }, // EX_IOERR
+  no_config_file: { status: 409, exit: 78 }, // EX_CONFIG
   backend_timeout: { exit: 75 }, // EX_TEMPFAIL
   conflict: { status: 409, exit: 75 },
   already_running: { status: 409, exit: 75 },

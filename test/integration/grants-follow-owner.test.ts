@@ -185,7 +185,7 @@ describe('the per-app access route (PUT /api/clients/:id/scopes)', () => {
       return answer.body.error;
     };
     expect(await refusal({ scopes: 'mcp:toy:read' })).toMatchObject({ code: 'invalid_argument', field: 'scopes' });
-    expect(await refusal({})).toMatchObject({ field: 'scopes', message: 'scopes: must be a list of scopes' });
+    expect(await refusal({})).toMatchObject({ field: 'scopes', message: 'must be a list of scopes' });
     expect(await refusal({ scopes: ['mcp:toy:read', 7] })).toMatchObject({ field: 'scopes[1]' });
     expect(await refusal({ scopes: ['mcp:toy:read', 'mcp:nope:write'] })).toMatchObject({
       field: 'scopes[1]',

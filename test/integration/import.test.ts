@@ -141,7 +141,11 @@ describe('import from a client app', () => {
       body: JSON.stringify({ servers: 'github' }),
     });
     expect(res.status).toBe(400);
-    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/^servers: /);
+    expect(((await res.json()) as { error: unknown }).error).toEqual({
+      code: 'invalid_argument',
+      field: 'servers',
+      message: 'must be a list of server names',
+    });
     expect(await readFile(claudePath, 'utf8')).toBe(original);
   });
 });

@@ -484,10 +484,20 @@ describe("ngrok provider (the user's ngrok agent, faked on PATH)", () => {
   it('refuses a fixed domain for a Cloudflare quick tunnel, naming the field', () => {
     expect(() =>
       parseConfig({ mcpServers: {}, gateway: { tunnel: { domain: 'cortex-test.ngrok-free.dev' } } }),
-    ).toThrow(/gateway\.tunnel\.domain: needs "provider": "ngrok"/);
+    ).toThrow(
+      expect.objectContaining({
+        field: 'gateway.tunnel.domain',
+        message: expect.stringMatching(/^config: needs "provider": "ngrok"/),
+      }),
+    );
     expect(() =>
       parseConfig({ mcpServers: {}, gateway: { tunnel: { provider: 'ngrok', domain: 'https://x.dev/' } } }),
-    ).toThrow(/gateway\.tunnel\.domain: must be a host name/);
+    ).toThrow(
+      expect.objectContaining({
+        field: 'gateway.tunnel.domain',
+        message: expect.stringMatching(/^config: must be a host name/),
+      }),
+    );
   });
 
   it("fails with the agent's own error without an authtoken", async () => {
