@@ -51,7 +51,11 @@ export function grantOf(scopes: Iterable<string>): Grant {
  * the supported list; everything else is dropped rather than failing the request.
  */
 export function normalizeScopes(requested: string | undefined, supported: readonly string[]): string[] {
-  if (!requested) return [];
-  const asked = new Set(requested.split(/[\s,]+/).filter(Boolean));
+  const asked = new Set(scopeTokens(requested));
   return supported.filter((scope) => asked.has(scope));
+}
+
+/** Every scope a `scope` parameter names, as written (space-separated per RFC 6749 §3.3; commas tolerated). */
+export function scopeTokens(requested: string | undefined): string[] {
+  return requested ? [...new Set(requested.split(/[\s,]+/).filter(Boolean))] : [];
 }

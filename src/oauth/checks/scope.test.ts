@@ -18,21 +18,27 @@ describe('scope rules', () => {
 
   describe('narrowedScopes (RFC 6749 §6)', () => {
     it('keeps the grant when the refresh names no scope', () => {
-      expect(narrowedScopes(undefined, ['mcp:toy:read'], SUPPORTED)).toEqual(['mcp:toy:read']);
+      expect(narrowedScopes(undefined, ['mcp:toy:read'])).toEqual(['mcp:toy:read']);
     });
 
     it('narrows to a subset', () => {
-      expect(narrowedScopes('mcp:toy:read', SUPPORTED, SUPPORTED)).toEqual(['mcp:toy:read']);
+      expect(narrowedScopes('mcp:toy:read', SUPPORTED)).toEqual(['mcp:toy:read']);
     });
 
     it('refuses a served scope outside the grant as invalid_scope', () => {
-      expect(() => narrowedScopes('mcp:toy:read mcp:toy:write', ['mcp:toy:read'], SUPPORTED)).toThrow(
+      expect(() => narrowedScopes('mcp:toy:read mcp:toy:write', ['mcp:toy:read'])).toThrow(
+        'Requested scope exceeds the grant',
+      );
+    });
+
+    it('refuses a scope nobody serves that the grant lacks (openid) as invalid_scope, unlike authorize', () => {
+      expect(() => narrowedScopes('mcp:toy:read openid', ['mcp:toy:read'])).toThrow(
         'Requested scope exceeds the grant',
       );
     });
 
     it('keeps a granted scope whose server is no longer served', () => {
-      expect(narrowedScopes('mcp:old:read', ['mcp:old:read'], SUPPORTED)).toEqual(['mcp:old:read']);
+      expect(narrowedScopes('mcp:old:read', ['mcp:old:read'])).toEqual(['mcp:old:read']);
     });
   });
 

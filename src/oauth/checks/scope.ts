@@ -1,4 +1,4 @@
-import { normalizeScopes, OWNER_WILDCARD } from '../../federation/scopes.js';
+import { normalizeScopes, OWNER_WILDCARD, scopeTokens } from '../../federation/scopes.js';
 import { OAuthError } from '../errors.js';
 
 /**
@@ -18,20 +18,17 @@ export function chosenScopes(chosen: readonly unknown[], supported: readonly str
 }
 
 /**
- * RFC 6749 §6: a refresh may narrow its grant's scope, never widen it (invalid_scope). Absent, the
- * grant's scope. A scope the gateway serves but the grant lacks is a widening; a scope nobody
- * serves grants nothing and is dropped, as in the authorization request.
+ * RFC 6749 §6: a refresh may narrow its grant's scope, never widen it: "The requested scope MUST
+ * NOT include any scope not originally granted" (invalid_scope). Absent, the grant's scope. Unlike
+ * the authorization request, where unknown scopes are dropped, every scope named here must be one
+ * of the grant's, served or not.
  */
-export function narrowedScopes(
-  scope: string | undefined,
-  granted: readonly string[],
-  supported: readonly string[],
-): string[] {
+export function narrowedScopes(scope: string | undefined, granted: readonly string[]): string[] {
   if (scope === undefined) return [...granted];
-  const asked = normalizeScopes(scope, [...new Set([...granted, ...supported])]);
+  const asked = scopeTokens(scope);
   if (asked.some((s) => !granted.includes(s)))
     throw new OAuthError('invalid_scope', 'Requested scope exceeds the grant');
-  return asked;
+  return granted.filter((s) => asked.includes(s));
 }
 
 /** A personal token's scopes: served ones, or the owner's wildcard; anything else is named. */

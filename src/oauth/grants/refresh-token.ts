@@ -45,7 +45,7 @@ export function refreshTokenGrant(ctx: ServerContext, issuer: TokenIssuer): Gran
       ctx.logger.warn('refresh token reuse detected; grant revoked', { clientId: client.clientId });
       throw new OAuthError('invalid_grant', 'Refresh token was already used; the grant is revoked');
     }
-    const scopes = narrowedScopes(form.scope, family.scopes, ctx.supportedScopes());
+    const scopes = narrowedScopes(form.scope, family.scopes);
     // No await since the lookup above: a concurrent refresh with this token finds this rotation.
     const rotation = issuer
       .issue({ clientId: client.clientId, subject: family.subject, scopes, resource: family.resource, family })
