@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SHIM_MARKER } from '../../src/cli-command.js';
+import { SHIM_MARKER } from '../../src/cli/command-name.js';
 import { silentLogger } from '../../src/shared/logger.js';
 import { installCliShim, setUpCliCommand, shimText, stableCliCopy } from './cli-shim.js';
 

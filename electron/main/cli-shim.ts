@@ -3,7 +3,7 @@
 // installed. Plain Node, no electron import: main.ts calls it, tests run it.
 import { mkdir, readFile } from 'node:fs/promises';
 import { posix, win32 } from 'node:path';
-import { CLI_NAME, isOnPath, resolveCliCommand, SHIM_MARKER, shellWord, shimPath } from '../../src/cli-command.js';
+import { CLI_NAME, isOnPath, resolveCliCommand, SHIM_MARKER, shellWord, shimPath } from '../../src/cli/command-name.js';
 import { describeError } from '../../src/shared/errors.js';
 import type { Logger } from '../../src/shared/logger.js';
 import { writeFileAtomic } from '../../src/store/atomic.js';
