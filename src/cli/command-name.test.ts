@@ -123,8 +123,8 @@ describe('resolveCliCommand', () => {
   });
 
   it('runs the TypeScript source through tsx (development)', async () => {
-    expect(await resolveCliCommand(context({ entry: '/src/cortex/src/cli.ts' }))).toBe(
-      'node --import tsx /src/cortex/src/cli.ts',
+    expect(await resolveCliCommand(context({ entry: '/src/cortex/src/cli/main.ts' }))).toBe(
+      'node --import tsx /src/cortex/src/cli/main.ts',
     );
   });
 });

@@ -6,6 +6,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultDataDir, loadConfig, type LoadedConfig } from '../config/load.js';
+import { gatewaySchema, type GatewaySettings } from '../config/schema.js';
 import { readRuntimeInfo, type RuntimeInfo } from '../runtime-file.js';
 import { describeError, GatewayError, isGatewayError, isGatewayErrorCode } from '../shared/errors.js';
 
@@ -69,6 +70,19 @@ export function parsePort(value: string, field = '--port'): number {
     throw usageError(`${field}: must be an integer 0-65535, got "${value}"`, field);
   }
   return port;
+}
+
+/** The gateway settings when there is no config file yet: the schema's defaults, its one home. */
+export const DEFAULT_GATEWAY: GatewaySettings = gatewaySchema.parse({});
+
+/**
+ * The MCP URL of a gateway listening as `gateway` says, as a client on this machine reaches it: a
+ * wildcard address is reached through loopback, an IPv6 one in brackets.
+ */
+export function configuredMcpUrl(gateway: Pick<GatewaySettings, 'host' | 'port'>): string {
+  const { host, port } = gateway;
+  const reach = host === '0.0.0.0' || host === '::' || host === '' ? '127.0.0.1' : host;
+  return `http://${reach.includes(':') ? `[${reach}]` : reach}:${port}/mcp`;
 }
 
 /**

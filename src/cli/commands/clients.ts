@@ -4,17 +4,20 @@
  */
 import { CLIENT_IDS, detectClients, fallbackPortWarning, getClient, type ClientAppId } from '../../clients/index.js';
 import type { ClientChangeView, ClientConnectionView } from '../../clients/index.js';
-import { formatTable, locateGateway, parseCommand, usageError, type CliCommand } from '../common.js';
+import {
+  configuredMcpUrl,
+  DEFAULT_GATEWAY,
+  formatTable,
+  locateGateway,
+  parseCommand,
+  usageError,
+  type CliCommand,
+} from '../common.js';
 
 export const CLIENT_OPTIONS = { url: { type: 'string' }, json: { type: 'boolean' } } as const;
 
 /** The client ids, as help and errors list them. */
 export const clientNames = () => CLIENT_IDS.join(', ');
-
-function urlHost(host: string): string {
-  if (host === '0.0.0.0' || host === '::' || host === '') return '127.0.0.1';
-  return host.includes(':') ? `[${host}]` : host;
-}
 
 /**
  * The MCP URL clients should use, with what the owner should know about it: `--url`, else the
@@ -37,15 +40,15 @@ export async function gatewayUrl(
     return { url: url.href, warnings: [] };
   }
   const { loaded, running } = await locateGateway(values, 'optional');
+  const gateway = loaded?.config.gateway ?? DEFAULT_GATEWAY;
   if (running) {
-    const warning = fallbackPortWarning(Number(new URL(running.mcpUrl).port), loaded?.config.gateway.port ?? 3590);
+    const warning = fallbackPortWarning(Number(new URL(running.mcpUrl).port), gateway.port);
     return { url: running.mcpUrl, warnings: warning ? [warning] : [] };
   }
-  const port = loaded?.config.gateway.port ?? 3590;
-  if (port === 0) {
+  if (gateway.port === 0) {
     throw usageError('gateway.port is 0 (a new port at every start): start the gateway first, or give --url');
   }
-  return { url: `http://${urlHost(loaded?.config.gateway.host ?? '127.0.0.1')}:${port}/mcp`, warnings: [] };
+  return { url: configuredMcpUrl(gateway), warnings: [] };
 }
 
 function formatClients(views: readonly ClientConnectionView[], url: string): string {

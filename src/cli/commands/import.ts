@@ -3,7 +3,15 @@ import type { ImportCandidateView, ImportPreview, ImportResult } from '../../cli
 import { existingBackends, previewImport, runImport } from '../../clients/import.js';
 import { createConfigEditor } from '../../config/editor.js';
 import { openKeyFileSecretStore } from '../../store/secrets.js';
-import { callOwnerApi, locateGateway, parseCommand, usageError, type CliCommand, type Write } from '../common.js';
+import {
+  callOwnerApi,
+  configuredMcpUrl,
+  locateGateway,
+  parseCommand,
+  usageError,
+  type CliCommand,
+  type Write,
+} from '../common.js';
 import { clientArgument, clientNames } from './clients.js';
 
 function describeServer(s: ImportCandidateView): string {
@@ -77,15 +85,14 @@ async function importServers(args: string[], out: Write, err: Write): Promise<nu
     const secrets = await openKeyFileSecretStore(loaded.dataDir);
     // No gateway: straight to the file, in turn with any other process editing it (a lock beside it).
     const editor = createConfigEditor({ path: loaded.configPath, secrets });
-    const { port, host } = loaded.config.gateway;
-    if (input.replace && port === 0) {
+    if (input.replace && loaded.config.gateway.port === 0) {
       throw usageError('--replace: gateway.port is 0 (a new port at every start): start the gateway first');
     }
     result = await runImport(client, {
       existing: existingBackends(loaded.config.backends),
       ...(only ? { only } : {}),
       replace: input.replace,
-      gatewayUrl: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}/mcp`,
+      gatewayUrl: configuredMcpUrl(loaded.config.gateway),
       edit: (change) => editor.editServers(change),
     });
   }
