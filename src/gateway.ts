@@ -9,7 +9,7 @@ import type { ReconcileResult } from './backends/pool.js';
 import type { BackendStatus } from './backends/types.js';
 import type { GatewayConfig } from './config/schema.js';
 import type { GatewayAddress } from './http/listeners.js';
-import type { AuthorizationServer, ConsentPrompter } from './oauth/authorization-server.js';
+import type { AuthorizationServer, ConsentPrompter } from './oauth/server.js';
 import type { ClientMetadataFetcher } from './oauth/client-metadata.js';
 import type { Clock } from './shared/clock.js';
 import type { Logger } from './shared/logger.js';
@@ -39,7 +39,7 @@ export interface GatewayDeps {
   dataDir?: string;
   /**
    * How the owner runs the CLI on this machine, as the sign-in pages and the console print it
-   * (`resolveCliCommand` in cli-command.ts computes it). Default: `cortex-gateway`.
+   * (`resolveCliCommand` in src/cli/command-name.ts computes it). Default: `cortex-gateway`.
    */
   cliCommand?: string;
   /**

@@ -17,11 +17,11 @@ import { supportedScopes } from './federation/scopes.js';
 import type { Identity } from './mcp/builtins.js';
 import { ActivityLog } from './mcp/activity.js';
 import { McpEndpoint } from './mcp/endpoint.js';
-import { AuthorizationServer } from './oauth/authorization-server.js';
+import { AuthorizationServer } from './oauth/server.js';
 import { sweepOAuthState } from './oauth/client-limits.js';
 import { createConsentPolicy } from './oauth/consent-policy.js';
 import { backendSecretStore, createKeySealer } from './oauth/key-sealing.js';
-import { forgetRemovedServers, grantedScopes } from './oauth/grants.js';
+import { forgetRemovedServers, grantedScopes } from './oauth/owner-grants.js';
 import { KeyRing } from './oauth/keys.js';
 import { OAuthStore } from './oauth/store.js';
 import type { VerifiedToken } from './oauth/tokens.js';
@@ -393,7 +393,7 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
 }
 
 // The desktop shell's surface: electron/ imports src/ only through this module and the contract.
-export { CLI_NAME, isOnPath, resolveCliCommand, SHIM_MARKER, shellWord, shimPath } from './cli-command.js';
+export { CLI_NAME, isOnPath, resolveCliCommand, SHIM_MARKER, shellWord, shimPath } from './cli/command-name.js';
 export { connectClient, detectClient, type ClientAppId, type ClientEnvironment } from './clients/index.js';
 export { defaultDataDir, loadConfig, parseConfig } from './config/load.js';
 export { describeError, GatewayError, isGatewayError } from './shared/errors.js';

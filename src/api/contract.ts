@@ -163,41 +163,19 @@ export interface BackendEntry {
   tools?: Record<string, { enabled?: boolean; access?: 'read' | 'write' }>;
 }
 
-/** MCP client apps whose config the gateway can write its entry into (src/clients). */
-export type ClientAppId = 'claude-desktop' | 'claude-code' | 'cursor' | 'vscode' | 'windsurf' | 'gemini-cli';
-
-/** One client app as `cortex-gateway clients` and the console see it. */
-export interface ClientConnectionView {
-  client: ClientAppId;
-  name: string;
-  /** The app's folder (or config) was found. */
-  installed: boolean;
-  configPath: string;
-  configExists: boolean;
-  /** Our entry is there and points at this gateway's MCP URL. */
-  connected: boolean;
-  /** Where our entry points, when there is one (possibly an old URL). */
-  entryUrl?: string;
-  /** The config could not be read (e.g. not valid JSON); nothing is written to it. */
-  error?: string;
-}
+// Owned by src/clients (the adapter table and its views); re-exported for the console and the CLI.
+export type { ClientAppId } from '../clients/ids.js';
+export type {
+  ClientChangeView,
+  ClientConnectionView,
+  ImportCandidateView,
+  ImportPreview,
+  ImportResult,
+} from '../clients/views.js';
 
 export interface ConnectClientInput {
   /** Defaults to this gateway's MCP URL. */
   url?: string;
-}
-
-/** What connect / disconnect did. */
-export interface ClientChangeView {
-  client: ClientAppId;
-  configPath: string;
-  /** False when the file already said what we wanted (nothing written, no backup). */
-  changed: boolean;
-  /** The original, copied next to the config before the change. */
-  backupPath?: string;
-  /** What to do next, e.g. "Restart Claude Desktop". */
-  message: string;
-  warnings: string[];
 }
 
 export type { ActivityEntry } from '../mcp/types.js';
@@ -244,47 +222,12 @@ export interface ConsoleSignIn {
   expiresAt: number;
 }
 
-/** One server configured in a client app, as an import would bring it into the gateway. */
-export interface ImportCandidateView {
-  /** Its name in the client's config. */
-  name: string;
-  /** The backend name it gets (or has) in the gateway. */
-  backend: string;
-  kind: 'stdio' | 'http' | 'sse';
-  /** The command line or URL, to recognise it; env and header values are never shown. */
-  target: string;
-  /** `env.X` / `headers.Y` whose values go to the secret store rather than the config file. */
-  secrets: string[];
-  /** `new`: would be added; `present`: the gateway already has it (same command or URL); `blocked`: see `problem`. */
-  status: 'new' | 'present' | 'blocked';
-  problem?: string;
-  warnings: string[];
-}
-
-/** `GET /api/import/:client`: what the client app has, and what importing would do. */
-export interface ImportPreview {
-  client: ClientAppId;
-  configPath: string;
-  servers: ImportCandidateView[];
-}
-
 /** `POST /api/import/:client`. */
 export interface ImportInput {
   /** Names (in the client's config) to import; all importable ones when absent. */
   servers?: string[];
   /** Also remove them from the client and add the single gateway entry (the client's file is backed up first). */
   replace?: boolean;
-}
-
-export interface ImportResult {
-  client: ClientAppId;
-  configPath: string;
-  /** Added to the gateway now. */
-  imported: ImportCandidateView[];
-  /** Chosen but not imported, with the reason (already present ones are not repeated here). */
-  skipped: Array<{ name: string; reason: string }>;
-  /** With `replace`: the change to the client's config, its backup, and how to undo it. */
-  replaced?: ClientChangeView;
 }
 
 export { API_ROUTES, type ApiRouteName } from './routes.js';

@@ -1,28 +1,27 @@
 import { constants, existsSync, realpathSync } from 'node:fs';
 import { copyFile, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { ClientChangeView, ClientConnectionView } from '../api/contract.js';
 import { describeError, GatewayError } from '../shared/errors.js';
 import { writeFileAtomic } from '../store/atomic.js';
 import { fileSystemError } from '../store/fs-errors.js';
-import { claudeCode } from './claude-code.js';
-import { claudeDesktop } from './claude-desktop.js';
-import { cursor } from './cursor.js';
-import { geminiCli } from './gemini-cli.js';
+import { CLIENTS } from './adapters/index.js';
+import { CLIENT_IDS } from './ids.js';
 import { JsoncSyntaxError, NotAnObjectError, readObject, removeEntry, setEntry, type JsonValue } from './jsonc.js';
 import { clientEnvironment, type ClientAdapter, type ClientAppId, type ClientEnvironment } from './types.js';
-import { vscode } from './vscode.js';
-import { windsurf } from './windsurf.js';
+import type { ClientChangeView, ClientConnectionView } from './views.js';
 
 /** The name of our entry in every client's server list. */
 export const ENTRY_NAME = 'cortex-gateway';
 
-export const CLIENTS: readonly ClientAdapter[] = [claudeDesktop, claudeCode, cursor, vscode, windsurf, geminiCli];
+export { CLIENTS };
 
+/** The adapter of `id`, or `not_found` listing the ids there are. */
 export function getClient(id: string): ClientAdapter {
   const adapter = CLIENTS.find((c) => c.id === id);
   if (!adapter) {
-    throw new GatewayError('not_found', `unknown client "${id}"; one of: ${CLIENTS.map((c) => c.id).join(', ')}`);
+    throw new GatewayError('not_found', `unknown client "${id}"; one of: ${CLIENT_IDS.join(', ')}`, {
+      field: 'client',
+    });
   }
   return adapter;
 }

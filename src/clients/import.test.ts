@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { claudeDesktop } from './claude-desktop.js';
-import { cursor } from './cursor.js';
-import { geminiCli } from './gemini-cli.js';
+import { claudeDesktop } from './adapters/claude-desktop.js';
+import { cursor } from './adapters/cursor.js';
+import { geminiCli } from './adapters/gemini-cli.js';
 import { backendNameFor, convertEntry } from './import.js';
-import { windsurf } from './windsurf.js';
+import { windsurf } from './adapters/windsurf.js';
 
 describe('converting a client entry into a backend', () => {
   it('keeps a stdio server and moves its token to a secret', () => {

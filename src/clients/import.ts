@@ -1,4 +1,4 @@
-import type { ClientChangeView, ImportCandidateView, ImportPreview, ImportResult } from '../api/contract.js';
+import type { ClientChangeView, ImportCandidateView, ImportPreview, ImportResult } from './views.js';
 import { backendNamePattern, type NamedBackendConfig } from '../config/schema.js';
 import { CLIENT_PLACEHOLDER, looksSecret } from '../config/secret-refs.js';
 import { GatewayError } from '../shared/errors.js';
@@ -106,8 +106,7 @@ export function convertEntry(adapter: ClientAdapter, raw: JsonValue): Converted 
   const url = [raw.url, raw.serverUrl, raw.httpUrl].find((u): u is string => typeof u === 'string');
   if (url === undefined) return { problem: 'neither a command nor a URL' };
   if (!/^https?:\/\//i.test(url) || !URL.canParse(url)) return { problem: `"${url}" is not an http(s) URL` };
-  const sse = raw.type === 'sse' || (adapter.id === 'gemini-cli' && typeof raw.httpUrl !== 'string');
-  const kind = sse ? 'sse' : 'http';
+  const kind = adapter.remoteKind ? adapter.remoteKind(raw) : raw.type === 'sse' ? 'sse' : 'http';
   const headers = sealMap(raw.headers, 'headers', secrets);
   return { entry: { type: kind, url, headers, ...disabled }, kind, target: url, secrets, warnings };
 }

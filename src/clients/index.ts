@@ -16,4 +16,12 @@ export {
   type ServerEdits,
 } from './engine.js';
 export type { JsonValue } from './jsonc.js';
-export { clientEnvironment, type ClientAdapter, type ClientAppId, type ClientEnvironment } from './types.js';
+export { CLIENT_IDS, type ClientAppId } from './ids.js';
+export { clientEnvironment, type ClientAdapter, type ClientEnvironment } from './types.js';
+export type {
+  ClientChangeView,
+  ClientConnectionView,
+  ImportCandidateView,
+  ImportPreview,
+  ImportResult,
+} from './views.js';

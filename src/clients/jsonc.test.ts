@@ -163,3 +163,39 @@ describe('setEntry / removeEntry', () => {
     expect(readObject('{}', ['mcpServers'])).toBeUndefined();
   });
 });
+
+describe('replacing our entry', () => {
+  const ours2 = { command: '/usr/bin/npx', args: ['-y', 'mcp-remote', 'http://127.0.0.1:3591/mcp'] };
+
+  it('changes only its value, in the file’s indentation, comments around it kept', () => {
+    const text =
+      '{\n\t// mine\n\t"servers": {\n\t\t"cortex-gateway": { "url": "old" }, // ours\n\t\t"git": 1 /* theirs */\n\t}\n}\n';
+    const multi = setEntry(
+      text.replace('{ "url": "old" }', '{\n\t\t\t"url": "old"\n\t\t}'),
+      ['servers'],
+      'cortex-gateway',
+      ours2,
+    );
+    expect(multi).toBe(
+      '{\n\t// mine\n\t"servers": {\n\t\t"cortex-gateway": {\n\t\t\t"command": "/usr/bin/npx",\n\t\t\t"args": [\n' +
+        '\t\t\t\t"-y",\n\t\t\t\t"mcp-remote",\n\t\t\t\t"http://127.0.0.1:3591/mcp"\n\t\t\t]\n\t\t}, // ours\n' +
+        '\t\t"git": 1 /* theirs */\n\t}\n}\n',
+    );
+  });
+
+  it('keeps a one-line entry on its line', () => {
+    const text = '{"servers": {"cortex-gateway": {"url": "old"}, "git": 1}}';
+    expect(setEntry(text, ['servers'], 'cortex-gateway', ours)).toBe(
+      `{"servers": {"cortex-gateway": ${JSON.stringify(ours)}, "git": 1}}`,
+    );
+  });
+
+  it('replaces the last of duplicate keys (the one JSON.parse keeps), after a BOM too', () => {
+    const text = '\uFEFF{\n  "servers": {\n    "cortex-gateway": 1,\n    "cortex-gateway": 2\n  }\n}\n';
+    const changed = setEntry(text, ['servers'], 'cortex-gateway', ours);
+    expect(changed.startsWith('\uFEFF{\n  "servers": {\n    "cortex-gateway": 1,\n    "cortex-gateway": {\n')).toBe(
+      true,
+    );
+    expect(readObject(changed, ['servers'])).toEqual({ 'cortex-gateway': ours });
+  });
+});

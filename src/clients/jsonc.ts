@@ -1,14 +1,26 @@
 /**
- * A small tolerant JSON reader for other apps' config files, and edits that splice text.
+ * Reading and editing other apps' JSONC config files, keeping the user's comments and layout.
  *
  * VS Code's mcp.json is JSONC (comments, trailing commas) and Gemini CLI strips comments too, so
- * `JSON.parse` would refuse files those apps accept. Re-serializing a parsed file would also drop the
- * user's comments and layout. So the parser keeps every value's offsets, and an edit replaces only
- * the characters of our one entry: everything else in the file stays byte for byte as it was.
+ * `JSON.parse` would refuse files those apps accept. Parsing is Microsoft's `jsonc-parser` (the one
+ * VS Code reads these files with): a tree with every value's offsets. Replacing our existing entry
+ * uses its `modify` + `applyEdits`. Adding and removing an entry splice the text here instead,
+ * because measured on our cases `modify` rewrites more than the entry: it re-formats the neighbour
+ * before an insertion (a one-line `{ "type": "stdio" }` becomes four lines), expands one-line
+ * objects, and drops a comment that follows the entry it removes (`"git": 1, // mine`). Here
+ * everything but our one entry stays byte for byte as it was (jsonc.test.ts holds those cases).
  *
  * Accepted: JSON (RFC 8259) plus `//` and `/* *\/` comments, trailing commas and a leading BOM.
  * Anything else (single quotes, bare keys, NaN…) is an error with line and column.
  */
+import {
+  applyEdits,
+  modify,
+  parseTree,
+  printParseErrorCode,
+  type Node as TreeNode,
+  type ParseError,
+} from 'jsonc-parser';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
@@ -50,111 +62,70 @@ export class JsoncSyntaxError extends Error {
   }
 }
 
-const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
-// JSON strings exclude raw control characters (RFC 8259 §7); the class spells them out on purpose.
-// eslint-disable-next-line no-control-regex
-const STRING = /"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/y;
+/** What each parse error says to a user who opens the file ("CloseBraceExpected" does not). */
+const PROBLEMS: Partial<Record<ReturnType<typeof printParseErrorCode>, string>> = {
+  InvalidNumberFormat: 'invalid number',
+  PropertyNameExpected: 'expected a property name in double quotes',
+  ValueExpected: 'expected a value',
+  ColonExpected: 'expected ":" after the property name',
+  CommaExpected: 'expected ","',
+  CloseBraceExpected: 'expected "," or "}"',
+  CloseBracketExpected: 'expected "," or "]"',
+  EndOfFileExpected: 'unexpected text after the end of the document',
+  InvalidCommentToken: 'invalid comment',
+  UnexpectedEndOfComment: 'unterminated /* comment',
+  UnexpectedEndOfString: 'unterminated string',
+  UnexpectedEndOfNumber: 'unterminated number',
+  InvalidUnicode: 'invalid \\u escape',
+  InvalidEscapeCharacter: 'invalid escape character',
+  InvalidCharacter: 'invalid string (bad escape or control character)',
+};
+
+/**
+ * The first problem, where it is and what was found there. jsonc-parser reports a stray character
+ * as `InvalidSymbol` and what it expected in a second error: the user reads both in one line.
+ */
+function syntaxError(text: string, errors: readonly ParseError[], root: TreeNode | undefined): JsoncSyntaxError {
+  const [first, second] = errors;
+  if (!first) return new JsoncSyntaxError('expected a value, found end of file', 1, 1);
+  const found = first.offset >= text.length ? 'end of file' : JSON.stringify(text[first.offset]);
+  const before = text.slice(0, first.offset);
+  const line = before.split('\n').length;
+  const column = first.offset - before.lastIndexOf('\n');
+  const code = printParseErrorCode(first.error);
+  let problem = `${PROBLEMS[code] ?? code}, found ${found}`;
+  if (code === 'InvalidSymbol') {
+    const expected = second ? printParseErrorCode(second.error) : undefined;
+    if (root && first.offset >= root.offset + root.length)
+      problem = `unexpected ${found} after the end of the document`;
+    else if (expected === 'PropertyNameExpected') problem = `${PROBLEMS[expected]}, found ${found}`;
+    else problem = `unexpected ${found}`;
+  }
+  return new JsoncSyntaxError(problem, line, column);
+}
+
+/** jsonc-parser's tree in our shape (members with their key's offset); `__proto__` stays a key. */
+function fromTree(node: TreeNode): Node {
+  const span = { start: node.offset, end: node.offset + node.length };
+  if (node.type === 'object') {
+    const members = (node.children ?? []).map((property) => {
+      const [key, value] = property.children as [TreeNode, TreeNode];
+      return { key: key.value as string, keyStart: key.offset, value: fromTree(value) };
+    });
+    return { kind: 'object', ...span, members };
+  }
+  if (node.type === 'array') return { kind: 'array', ...span, items: (node.children ?? []).map(fromTree) };
+  return { kind: 'scalar', ...span, value: node.value as ScalarNode['value'] };
+}
 
 /** Parses JSONC text into a tree with offsets. The top level may be any value. */
 export function parseJsonc(text: string): Node {
-  let pos = text.charCodeAt(0) === 0xfeff ? 1 : 0;
-
-  const fail = (message: string, at = pos): never => {
-    const before = text.slice(0, at);
-    const line = before.split('\n').length;
-    const column = at - before.lastIndexOf('\n');
-    throw new JsoncSyntaxError(message, line, column);
-  };
-  const describe = (at: number) => (at >= text.length ? 'end of file' : JSON.stringify(text[at]));
-
-  const skip = () => {
-    for (;;) {
-      const c = text[pos];
-      if (c === ' ' || c === '\t' || c === '\n' || c === '\r') pos++;
-      else if (c === '/' && text[pos + 1] === '/') {
-        while (pos < text.length && text[pos] !== '\n') pos++;
-      } else if (c === '/' && text[pos + 1] === '*') {
-        const close = text.indexOf('*/', pos + 2);
-        if (close < 0) fail('unterminated /* comment');
-        pos = close + 2;
-      } else return;
-    }
-  };
-
-  const string = (): { value: string; start: number } => {
-    STRING.lastIndex = pos;
-    const match = STRING.exec(text);
-    if (!match) fail(text[pos] === '"' ? 'invalid string (bad escape or control character)' : 'expected a string');
-    const start = pos;
-    pos += match![0].length;
-    return { value: JSON.parse(match![0]) as string, start };
-  };
-
-  const value = (depth: number): Node => {
-    if (depth > 256) fail('nested too deeply');
-    skip();
-    const start = pos;
-    const c = text[pos];
-    if (c === '{') {
-      pos++;
-      const members: Member[] = [];
-      for (;;) {
-        skip();
-        if (text[pos] === '}') break;
-        if (text[pos] !== '"') fail(`expected a property name in double quotes, found ${describe(pos)}`);
-        const key = string();
-        skip();
-        if (text[pos] !== ':') fail(`expected ":" after the property name, found ${describe(pos)}`);
-        pos++;
-        members.push({ key: key.value, keyStart: key.start, value: value(depth + 1) });
-        skip();
-        if (text[pos] === ',') pos++;
-        else if (text[pos] !== '}') fail(`expected "," or "}", found ${describe(pos)}`);
-      }
-      pos++;
-      return { kind: 'object', start, end: pos, members };
-    }
-    if (c === '[') {
-      pos++;
-      const items: Node[] = [];
-      for (;;) {
-        skip();
-        if (text[pos] === ']') break;
-        items.push(value(depth + 1));
-        skip();
-        if (text[pos] === ',') pos++;
-        else if (text[pos] !== ']') fail(`expected "," or "]", found ${describe(pos)}`);
-      }
-      pos++;
-      return { kind: 'array', start, end: pos, items };
-    }
-    if (c === '"') {
-      const parsed = string();
-      return { kind: 'scalar', start, end: pos, value: parsed.value };
-    }
-    for (const [word, literal] of [
-      ['true', true],
-      ['false', false],
-      ['null', null],
-    ] as const) {
-      if (text.startsWith(word, pos)) {
-        pos += word.length;
-        return { kind: 'scalar', start, end: pos, value: literal };
-      }
-    }
-    NUMBER.lastIndex = pos;
-    const number = NUMBER.exec(text);
-    if (number) {
-      pos += number[0].length;
-      return { kind: 'scalar', start, end: pos, value: Number(number[0]) };
-    }
-    return fail(`unexpected ${describe(pos)}`);
-  };
-
-  const root = value(0);
-  skip();
-  if (pos < text.length) fail(`unexpected ${describe(pos)} after the end of the document`);
-  return root;
+  // A BOM is not JSON; as a space it keeps every offset where it is in the file.
+  const source = text.charCodeAt(0) === 0xfeff ? ' ' + text.slice(1) : text;
+  const errors: ParseError[] = [];
+  const root = parseTree(source, errors, { allowTrailingComma: true, disallowComments: false });
+  if (errors.length > 0 || !root) throw syntaxError(source, errors, root);
+  return fromTree(root);
 }
 
 /** The plain value of a node (the last of duplicate keys wins, as in JSON.parse). */
@@ -380,9 +351,21 @@ export function setEntry(text: string, keys: readonly string[], name: string, va
   const existing = findMember(node, name);
   if (!existing) return insertMember(text, node, name, value, style);
   if (JSON.stringify(toValue(existing.value)) === JSON.stringify(value)) return text;
-  const inline = lineIndent(text, existing.keyStart) === undefined;
-  const rendered = inline ? JSON.stringify(value) : render(value, style, indentOfLine(text, existing.keyStart));
-  return splice(text, existing.value.start, existing.value.end, rendered);
+  if (lineIndent(text, existing.keyStart) === undefined) {
+    // One-line layout: the entry stays on its line (modify would spread it over several).
+    return splice(text, existing.value.start, existing.value.end, JSON.stringify(value));
+  }
+  const duplicated = node.members.filter((m) => m.key === name).length > 1;
+  if (text.charCodeAt(0) === 0xfeff || duplicated) {
+    // jsonc-parser edits the first of duplicate keys (JSON.parse keeps the last) and reads a BOM as
+    // a stray character: splice the value of the member that counts.
+    const rendered = render(value, style, indentOfLine(text, existing.keyStart));
+    return splice(text, existing.value.start, existing.value.end, rendered);
+  }
+  // Our entry on its own lines: only its value changes, formatted in the file's indentation.
+  const tabs = style.unit.startsWith('\t');
+  const formattingOptions = { insertSpaces: !tabs, tabSize: tabs ? 1 : style.unit.length, eol: style.eol };
+  return applyEdits(text, modify(text, [...keys, name], value, { formattingOptions }));
 }
 
 /** Removes every `container[name]` (duplicates included); the text is unchanged if there is none. */

@@ -2,7 +2,7 @@ import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { claudeDesktop } from './claude-desktop.js';
+import { claudeDesktop } from './adapters/claude-desktop.js';
 import { findNpx, guiPathFor, requireNodeRuntime } from './npx.js';
 import type { ClientEnvironment } from './types.js';
 

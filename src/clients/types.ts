@@ -1,9 +1,9 @@
 import { homedir } from 'node:os';
 import { posix, win32 } from 'node:path';
-import type { ClientAppId } from '../api/contract.js';
+import type { ClientAppId } from './ids.js';
 import type { JsonValue } from './jsonc.js';
 
-export type { ClientAppId } from '../api/contract.js';
+export type { ClientAppId } from './ids.js';
 
 /**
  * Where a client's files are looked for: the platform, the home folder and the variables that move
@@ -69,8 +69,8 @@ export type Exists = (path: string) => boolean;
  * One MCP client app, described declaratively: where its config is, what says it is installed, which
  * key holds its servers and what our entry looks like. The engine (engine.ts) does all file work.
  */
-export interface ClientAdapter {
-  id: ClientAppId;
+export interface ClientAdapter<Id extends ClientAppId = ClientAppId> {
+  id: Id;
   /** Human name, as the app calls itself. */
   name: string;
   /** The config file to edit. `exists` lets a client choose between locations (Claude Desktop's MSIX). */
@@ -88,6 +88,11 @@ export interface ClientAdapter {
   entryUrl(entry: JsonValue): string | undefined;
   /** What the user does next for the app to pick the change up. */
   afterConnect: string;
+  /**
+   * Import: whether one of the app's remote entries speaks SSE rather than Streamable HTTP, when the
+   * app says so its own way. Without it, `"type": "sse"` marks SSE (the common spelling).
+   */
+  remoteKind?(entry: { [key: string]: JsonValue }): 'http' | 'sse';
 }
 
 export interface ClientEntry {

@@ -18,7 +18,7 @@ import {
   toolOverrideSchema,
 } from '../api/schemas.js';
 import type { ConsoleApi, OwnerCheck } from '../api/service.js';
-import type { Origin } from '../oauth/authorization-server.js';
+import type { Origin } from '../oauth/server.js';
 import { describeError, GatewayError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { isOwnOrigin, LEGACY_CONSOLE_COOKIE, type ConsoleSessions } from './console-auth.js';

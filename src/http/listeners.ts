@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { GatewaySettings } from '../config/schema.js';
-import type { Origin } from '../oauth/authorization-server.js';
+import type { Origin } from '../oauth/server.js';
 import type { Clock } from '../shared/clock.js';
 import { GatewayError } from '../shared/errors.js';
 import { createHttpServer } from '../shared/http-server.js';

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { McpEndpoint } from '../mcp/endpoint.js';
 import type { Identity } from '../mcp/builtins.js';
-import type { AuthorizationServer, Origin } from '../oauth/authorization-server.js';
+import type { AuthorizationServer, Origin } from '../oauth/server.js';
 import { OAuthError } from '../oauth/errors.js';
 import type { VerifiedToken } from '../oauth/tokens.js';
 import { sendJsonRpcError, singleRequestId } from '../shared/json-rpc.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ConsentPrompter, Origin, PendingConsentView } from './authorization-server.js';
+import type { ConsentPrompter, Origin, PendingConsentView } from './server.js';
 import { createConsentPolicy, type ConsentPolicyOptions } from './consent-policy.js';
 
 const local = (host: string): Origin => ({

@@ -1,4 +1,4 @@
-import type { ConsentPrompter, Origin, PendingConsentView } from './authorization-server.js';
+import type { ConsentPrompter, Origin, PendingConsentView } from './server.js';
 
 export interface ConsentPolicyOptions {
   /**

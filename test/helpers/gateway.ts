@@ -22,7 +22,7 @@ export const EVERYTHING = packageFile('@modelcontextprotocol/server-everything',
 export const MEMORY = packageFile('@modelcontextprotocol/server-memory', 'dist/index.js');
 export const TOY = join(ROOT, 'test/fixtures/toy-server.mjs');
 export const LOOPBACK_PRELOAD = join(ROOT, 'test/fixtures/loopback-listen.mjs');
-export const CLI = join(ROOT, 'src/cli.ts');
+export const CLI = join(ROOT, 'src/cli/main.ts');
 
 /** A stdio backend entry running a node script with the current node binary. */
 export function nodeBackend(script: string, args: string[] = [], env: Record<string, string> = {}, extra = {}) {

@@ -286,7 +286,7 @@ describe('backend secrets through the owner API', () => {
     let stderr = '';
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     const code = await new Promise((resolve) => child.on('close', resolve));
-    expect(code).toBe(1);
+    expect(code).toBe(74); // secrets_unreadable: EX_IOERR
     expect(stderr).toContain(`${join(dir, 'secrets.enc.json')}: cannot be decrypted`);
     expect(await readFile(join(dir, 'secrets.enc.json'), 'utf8')).toContain('"AAAA"');
   });

@@ -88,7 +88,7 @@ describe('cortex-gateway CLI', () => {
   it('names the path of a bad nested value', async () => {
     const path = await writeConfig({ mcpServers: { remote: { type: 'http', url: 'not a url' } } });
     const result = await run(['serve', '--config', path, '--port', '0']);
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(65); // config_invalid: EX_DATAERR
     expect(result.stderr).toContain('mcpServers.remote.url: must be an absolute http(s) URL');
   });
 
@@ -96,13 +96,13 @@ describe('cortex-gateway CLI', () => {
     const path = join(dir, 'broken.json');
     await writeFile(path, '{ "mcpServers": ');
     const result = await run(['serve', '--config', path]);
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(65); // config_invalid: EX_DATAERR
     expect(result.stderr).toContain(`${path}: not valid JSON`);
   });
 
   it('exits non-zero on an unknown flag', async () => {
     const result = await run(['serve', '--prot', '1']);
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(64); // invalid_argument: EX_USAGE
     expect(result.stderr).toMatch(/--prot/);
   });
 
@@ -195,7 +195,7 @@ describe('cortex-gateway CLI', () => {
 
   it('refuses token create when no gateway runs, saying what to do', async () => {
     const result = await run(['token', 'create', '--scope', '*', '--data-dir', join(dir, 'nothing')]);
-    expect(result.code).toBe(1);
+    expect(result.code).toBe(69); // not_running: EX_UNAVAILABLE
     expect(result.stderr).toContain('no gateway is running');
   });
 
@@ -268,7 +268,7 @@ describe('cortex-gateway CLI', () => {
     try {
       const path = await writeConfig({ mcpServers: {} });
       const result = await run(['serve', '--config', path, '--data-dir', join(dir, 'data'), '--port', String(port)]);
-      expect(result.code).toBe(1);
+      expect(result.code).toBe(69); // port_in_use: EX_UNAVAILABLE
       expect(result.stderr).toContain(`Port ${port} on 127.0.0.1 is in use`);
     } finally {
       blocker.close();

@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CLAUDE_DESKTOP_CLIENT_METADATA } from '../../src/clients/claude-desktop.js';
+import { CLAUDE_DESKTOP_CLIENT_METADATA } from '../../src/clients/adapters/claude-desktop.js';
 import { parseJsonc, toValue } from '../../src/clients/jsonc.js';
 import { startGateway, waitFor } from '../helpers/gateway.js';
 import { homeEnv, runCliIn, spawnCliIn } from '../helpers/home-cli.js';

@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { callOwnerApi } from '../../src/cli-common.js';
+import { callOwnerApi } from '../../src/cli/common.js';
 import { parseConfig } from '../../src/config/load.js';
 import { createGateway, type Gateway, type GatewayDeps } from '../../src/index.js';
 import { SIGNING_KEY_SEAL_ID } from '../../src/oauth/key-sealing.js';

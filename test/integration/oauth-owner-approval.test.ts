@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { PendingConsentView } from '../../src/oauth/authorization-server.js';
+import type { PendingConsentView } from '../../src/oauth/server.js';
 import { startGateway, type RunningGateway } from '../helpers/gateway.js';
 import { ownerSession } from '../helpers/oauth.js';
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
-import { startGatewayInstance } from '../../src/gateway-instance.js';
+import { startGatewayInstance } from '../../src/host.js';
 import { createGateway } from '../../src/index.js';
 import { readRuntimeInfo, runtimeFilePath } from '../../src/runtime-file.js';
 import { processStartTime } from '../../src/shared/processes.js';

@@ -1,6 +1,6 @@
-import { requireNodeRuntime } from './npx.js';
-import type { JsonValue } from './jsonc.js';
-import { isObject, pathsFor, type ClientAdapter } from './types.js';
+import { requireNodeRuntime } from '../npx.js';
+import type { JsonValue } from '../jsonc.js';
+import { isObject, pathsFor, type ClientAdapter } from '../types.js';
 
 /** The MSIX (Microsoft Store) package: its writes to %APPDATA% land in the package's private copy. */
 const MSIX_PACKAGE = 'Claude_pzs8sxrjxfjjc';
@@ -22,7 +22,7 @@ export const CLAUDE_DESKTOP_CLIENT_METADATA = JSON.stringify({ client_name: 'Cla
  * Claude Desktop launches only stdio commands from its config, so the entry runs `mcp-remote` (the
  * stdio ↔ Streamable HTTP bridge that also does the OAuth sign-in) through an absolute npx.
  */
-export const claudeDesktop: ClientAdapter = {
+export const claudeDesktop: ClientAdapter<'claude-desktop'> = {
   id: 'claude-desktop',
   name: 'Claude Desktop',
   configPath(environment, exists) {

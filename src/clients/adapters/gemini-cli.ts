@@ -1,7 +1,7 @@
-import { isObject, pathsFor, type ClientAdapter } from './types.js';
+import { isObject, pathsFor, type ClientAdapter } from '../types.js';
 
 /** Gemini CLI: `~/.gemini/settings.json`; Streamable HTTP servers go under `httpUrl`. */
-export const geminiCli: ClientAdapter = {
+export const geminiCli: ClientAdapter<'gemini-cli'> = {
   id: 'gemini-cli',
   name: 'Gemini CLI',
   configPath(environment) {
@@ -18,4 +18,8 @@ export const geminiCli: ClientAdapter = {
     return isObject(entry) && typeof entry.httpUrl === 'string' ? entry.httpUrl : undefined;
   },
   afterConnect: 'Start Gemini CLI again; run /mcp auth cortex-gateway there to sign in.',
+  // Gemini CLI: `httpUrl` is Streamable HTTP, `url` is SSE.
+  remoteKind(entry) {
+    return entry.type === 'sse' || typeof entry.httpUrl !== 'string' ? 'sse' : 'http';
+  },
 };

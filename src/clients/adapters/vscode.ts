@@ -1,7 +1,7 @@
-import { isObject, pathsFor, type ClientAdapter } from './types.js';
+import { isObject, pathsFor, type ClientAdapter } from '../types.js';
 
 /** VS Code: the user-level `mcp.json` in its User folder (JSONC: comments and trailing commas kept). */
-export const vscode: ClientAdapter = {
+export const vscode: ClientAdapter<'vscode'> = {
   id: 'vscode',
   name: 'VS Code',
   configPath(environment) {

@@ -11,7 +11,7 @@ import {
   shimPath,
   SHIM_MARKER,
   type CliCommandContext,
-} from './cli-command.js';
+} from './command-name.js';
 
 const run = promisify(execFile);
 const posixOnly = it.skipIf(process.platform === 'win32');
@@ -123,8 +123,8 @@ describe('resolveCliCommand', () => {
   });
 
   it('runs the TypeScript source through tsx (development)', async () => {
-    expect(await resolveCliCommand(context({ entry: '/src/cortex/src/cli.ts' }))).toBe(
-      'node --import tsx /src/cortex/src/cli.ts',
+    expect(await resolveCliCommand(context({ entry: '/src/cortex/src/cli/main.ts' }))).toBe(
+      'node --import tsx /src/cortex/src/cli/main.ts',
     );
   });
 });

@@ -1,13 +1,12 @@
 /**
- * `cortex-gateway approvals …` and `cortex-gateway tunnel …`: the owner's side of sign-ins and of
- * the public tunnel, headless. Both talk to the running gateway's owner API, found through its
- * runtime file.
+ * `cortex-gateway approvals …`: the owner's side of sign-ins, headless, through the running
+ * gateway's owner API; and the serve terminal's notice of each sign-in that waits.
  */
-import type { PendingConsentView, ScopeView, TunnelStatus } from './api/contract.js';
-import { dataDirOf, ownerCall, parseCommand, usageError, type Write } from './cli-common.js';
-import type { Gateway } from './index.js';
-import { normalizeUserCode } from './oauth/requester.js';
-import { GatewayError } from './shared/errors.js';
+import type { PendingConsentView, ScopeView } from '../../api/contract.js';
+import type { Gateway } from '../../index.js';
+import { normalizeUserCode } from '../../oauth/requester.js';
+import { GatewayError } from '../../shared/errors.js';
+import { locateGateway, ownerCall, parseCommand, usageError, type CliCommand, type Write } from '../common.js';
 
 function age(createdAt: number): string {
   const seconds = Math.max(0, Math.round((Date.now() - createdAt) / 1000));
@@ -57,7 +56,7 @@ function findPending(list: readonly PendingConsentView[], idOrCode: string): Pen
 }
 
 /** `approvals [list] | approve ID|CODE [--scope S…] | deny ID|CODE`. */
-export async function approvalsCommand(args: string[], write: Write, cli = 'cortex-gateway'): Promise<number> {
+async function approvals(args: string[], write: Write, cli: string): Promise<number> {
   const { values, positionals } = parseCommand(
     args,
     { scope: { type: 'string', multiple: true }, json: { type: 'boolean' } },
@@ -65,8 +64,8 @@ export async function approvalsCommand(args: string[], write: Write, cli = 'cort
   );
   const [sub = 'list', id, ...extra] = positionals;
   if (extra.length) throw usageError(`approvals: unexpected "${extra.join(' ')}"`);
-  const dataDir = await dataDirOf(values);
-  const list = await ownerCall<PendingConsentView[]>(dataDir, 'GET', '/api/consents');
+  const place = await locateGateway(values, 'none');
+  const list = await ownerCall<PendingConsentView[]>(place, 'GET', '/api/consents');
   if (sub === 'list') {
     write(values.json ? JSON.stringify(list, null, 2) + '\n' : formatPending(list, cli));
     return 0;
@@ -77,7 +76,7 @@ export async function approvalsCommand(args: string[], write: Write, cli = 'cort
   if (!id) throw usageError(`approvals ${sub}: give the request's code or id (see "${cli} approvals")`);
   const pending = findPending(list, id);
   const decide = (body: { decision: 'approve' | 'deny'; scopes: string[] }) =>
-    ownerCall(dataDir, 'POST', `/api/consents/${encodeURIComponent(pending.id)}`, body);
+    ownerCall(place, 'POST', `/api/consents/${encodeURIComponent(pending.id)}`, body);
   const named = `${pending.clientName} (code ${pending.userCode})`;
   if (sub === 'deny') {
     if (values.scope) throw usageError('approvals deny: --scope applies to approve only');
@@ -90,7 +89,7 @@ export async function approvalsCommand(args: string[], write: Write, cli = 'cort
   if (scopes.length === 0) {
     if (pending.requestedScopes.length === 0 && !pending.returning) {
       // Granting every server by default to a client that named nothing is too generous: ask.
-      const available = await ownerCall<ScopeView[]>(dataDir, 'GET', '/api/scopes');
+      const available = await ownerCall<ScopeView[]>(place, 'GET', '/api/scopes');
       throw usageError(
         `approvals approve: this sign-in names no scope; choose with --scope ` +
           `(available: ${available.map((v) => v.scope).join(' ') || 'none, no server is configured'})`,
@@ -124,53 +123,10 @@ export function announceApprovals(gateway: Gateway, write: Write, cli = 'cortex-
   });
 }
 
-function formatTunnel(status: TunnelStatus): string {
-  const lines = [`Tunnel (${status.provider}): ${status.state}`];
-  if (status.mcpUrl) lines.push(`  Public MCP URL: ${status.mcpUrl}`);
-  if (status.lastError) lines.push(`  Last error:     ${status.lastError}`);
-  if (status.restartCount) lines.push(`  Restarts:       ${status.restartCount}`);
-  return lines.join('\n') + '\n';
-}
-
-/** `tunnel [status] | start | stop` on the running gateway. */
-export async function tunnelCommand(args: string[], write: Write): Promise<number> {
-  const { values, positionals } = parseCommand(
-    args,
-    { scope: { type: 'string', multiple: true }, json: { type: 'boolean' } },
-    true,
-  );
-  const [sub = 'status', ...extra] = positionals;
-  if (extra.length) throw usageError(`tunnel: unexpected "${extra.join(' ')}"`);
-  const route = { status: 'GET', start: 'POST', stop: 'DELETE' }[sub];
-  if (!route) throw usageError(`tunnel: unknown subcommand "${sub}" (status, start, stop)`);
-  // Starting a tunnel waits for cloudflared to announce its URL.
-  const status = await ownerCall<TunnelStatus>(await dataDirOf(values), route, '/api/tunnel', undefined, 60_000);
-  write(values.json ? JSON.stringify(status, null, 2) + '\n' : formatTunnel(status));
-  return 0;
-}
-
-/**
- * `serve --tunnel`: starts the tunnel, keeps the terminal told of URL changes, and answers the line
- * to print, or throws why not. `cli` is how the owner types the CLI here, for the commands it prints.
- */
-export async function startServeTunnel(gateway: Gateway, write: Write, cli = 'cortex-gateway'): Promise<string> {
-  let shown: string | undefined;
-  gateway.events.on('tunnel-state', (status) => {
-    if (status.state === 'running' && shown && status.mcpUrl !== shown) {
-      write(`Tunnel restarted with a new public URL: ${status.mcpUrl} (update it in claude.ai)\n`);
-      shown = status.mcpUrl;
-    } else if (status.state === 'starting' && status.lastError && shown) {
-      write(`Tunnel dropped (${status.lastError}); restarting…\n`);
-    }
-  });
-  const status = await gateway.tunnel.start();
-  if (status.state !== 'running' || !status.mcpUrl) {
-    throw new GatewayError('tunnel_failed', `tunnel: ${status.lastError ?? 'it did not start'}`);
-  }
-  shown = status.mcpUrl;
-  return (
-    `  Public URL:   ${status.mcpUrl}\n` +
-    `                (paste into claude.ai → Settings → Connectors; each sign-in waits for\n` +
-    `                 "${cli} approvals approve CODE")\n`
-  );
-}
+export const approvalsCommand: CliCommand = {
+  name: 'approvals',
+  usage: 'approvals [list] | approvals approve CODE [--scope S…] | approvals deny CODE',
+  summary: 'Sign-ins waiting for the owner, each with the code its browser shows',
+  details: ['(approve grants read access to what was asked unless --scope says which scopes); --json'],
+  run: async (args, io) => approvals(args, io.out, await io.cliCommand()),
+};

@@ -1,7 +1,7 @@
-import { isObject, pathsFor, type ClientAdapter } from './types.js';
+import { isObject, pathsFor, type ClientAdapter } from '../types.js';
 
 /** Windsurf: `~/.codeium/windsurf/mcp_config.json`, remote servers under `serverUrl`. */
-export const windsurf: ClientAdapter = {
+export const windsurf: ClientAdapter<'windsurf'> = {
   id: 'windsurf',
   name: 'Windsurf',
   configPath(environment) {

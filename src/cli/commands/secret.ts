@@ -3,15 +3,12 @@
  * secrets for headless users who edit the config file by hand. Values go to the encrypted store and
  * the file keeps `${secret:…}` references, through the same edit the console's "secret" toggle uses.
  */
-import type { Write } from './cli-common.js';
-import { callOwnerApi, parseCommand, usageError } from './cli-common.js';
-import { createConfigEditor } from './config/editor.js';
-import { readServerEntry } from './config/file.js';
-import { loadConfig } from './config/load.js';
-import { looksSecret, secretRefId } from './config/secret-refs.js';
-import { readRuntimeInfo } from './runtime-file.js';
-import { GatewayError } from './shared/errors.js';
-import { openKeyFileSecretStore } from './store/secrets.js';
+import { createConfigEditor } from '../../config/editor.js';
+import { readServerEntry } from '../../config/file.js';
+import { looksSecret, secretRefId } from '../../config/secret-refs.js';
+import { GatewayError } from '../../shared/errors.js';
+import { openKeyFileSecretStore } from '../../store/secrets.js';
+import { callOwnerApi, locateGateway, parseCommand, usageError, type CliCommand, type Write } from '../common.js';
 
 type Entry = Record<string, unknown>;
 type Field = 'env' | 'headers';
@@ -25,11 +22,7 @@ async function editEntries(
   names: (servers: Record<string, unknown>) => string[],
   change: (name: string, entry: Entry) => boolean,
 ): Promise<string[]> {
-  const loaded = await loadConfig({
-    ...(typeof values.config === 'string' ? { configPath: values.config } : {}),
-    ...(typeof values['data-dir'] === 'string' ? { dataDir: values['data-dir'] } : {}),
-  });
-  const running = await readRuntimeInfo(loaded.dataDir);
+  const { loaded, running } = await locateGateway(values, 'required');
   if (running) {
     // The running gateway stores the secrets and restarts what uses them; the file comes along.
     const all = Object.fromEntries(
@@ -80,7 +73,7 @@ export function plainSecrets(
   return found;
 }
 
-export async function secretCommand(args: string[], out: Write, readInput: () => Promise<string>): Promise<number> {
+async function secret(args: string[], out: Write, readInput: () => Promise<string>): Promise<number> {
   const { values, positionals } = parseCommand(args, { header: { type: 'boolean' } }, true);
   const [sub, ...rest] = positionals;
   if (sub === 'set') {
@@ -145,3 +138,14 @@ export async function secretCommand(args: string[], out: Write, readInput: () =>
     'secret: use "secret set <server> <NAME> [--header]" (value on standard input) or "secret seal [server…]"',
   );
 }
+
+export const secretCommand: CliCommand = {
+  name: 'secret',
+  usage: 'secret set <server> <NAME> [--header] | secret seal [server…]',
+  summary: "Store a server's environment variable (or header) in the encrypted secret store",
+  details: [
+    'set: the value is read from standard input, the config file gets a reference;',
+    'seal: move credential-looking values written in the config file into the secret store',
+  ],
+  run: (args, io) => secret(args, io.out, () => io.readStdin()),
+};

@@ -1,7 +1,7 @@
-import { isObject, pathsFor, type ClientAdapter } from './types.js';
+import { isObject, pathsFor, type ClientAdapter } from '../types.js';
 
 /** Cursor: the global `~/.cursor/mcp.json` (the same place on every OS). */
-export const cursor: ClientAdapter = {
+export const cursor: ClientAdapter<'cursor'> = {
   id: 'cursor',
   name: 'Cursor',
   configPath(environment) {

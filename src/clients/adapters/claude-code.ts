@@ -1,10 +1,10 @@
-import { isObject, pathsFor, type ClientAdapter } from './types.js';
+import { isObject, pathsFor, type ClientAdapter } from '../types.js';
 
 /**
  * Claude Code keeps user-scoped servers in `~/.claude.json` (or `$CLAUDE_CONFIG_DIR/.claude.json`),
  * a file it also rewrites itself: the engine re-reads it just before writing.
  */
-export const claudeCode: ClientAdapter = {
+export const claudeCode: ClientAdapter<'claude-code'> = {
   id: 'claude-code',
   name: 'Claude Code',
   configPath(environment) {

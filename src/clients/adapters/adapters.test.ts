@@ -3,7 +3,7 @@ import { claudeCode } from './claude-code.js';
 import { claudeDesktop } from './claude-desktop.js';
 import { cursor } from './cursor.js';
 import { geminiCli } from './gemini-cli.js';
-import type { ClientAdapter, ClientEnvironment } from './types.js';
+import type { ClientAdapter, ClientEnvironment } from '../types.js';
 import { vscode } from './vscode.js';
 import { windsurf } from './windsurf.js';
 

@@ -17,7 +17,7 @@ const PACKAGE_NAME = 'cortex-gateway-desktop';
 export const SHIM_MARKER = 'cortex-gateway launcher written by the Cortex Gateway app';
 
 export interface CliCommandContext {
-  /** The CLI file being run: the bundle (`dist/cortex-gateway.mjs`), or `src/cli.ts` under tsx. */
+  /** The CLI file being run: the bundle (`dist/cortex-gateway.mjs`), or `src/cli/main.ts` under tsx. */
   entry: string;
   /** What runs `entry` when it is not Node.js: the desktop app's executable (as ELECTRON_RUN_AS_NODE). */
   executable?: string;

@@ -1,13 +1,18 @@
 /** `cortex-gateway import <client> [--only a,b] [--replace] [--dry-run]`: the CLI side of src/clients/import.ts. */
-import { resolve } from 'node:path';
-import type { ImportCandidateView, ImportPreview, ImportResult } from './api/contract.js';
-import { CLIENTS, getClient } from './clients/index.js';
-import { existingBackends, previewImport, runImport } from './clients/import.js';
-import { createConfigEditor } from './config/editor.js';
-import { loadConfig } from './config/load.js';
-import { callOwnerApi, parseCommand, usageError, type Write } from './cli-common.js';
-import { readRuntimeInfo } from './runtime-file.js';
-import { openKeyFileSecretStore } from './store/secrets.js';
+import type { ImportCandidateView, ImportPreview, ImportResult } from '../../clients/index.js';
+import { existingBackends, previewImport, runImport } from '../../clients/import.js';
+import { createConfigEditor } from '../../config/editor.js';
+import { openKeyFileSecretStore } from '../../store/secrets.js';
+import {
+  callOwnerApi,
+  configuredMcpUrl,
+  locateGateway,
+  parseCommand,
+  usageError,
+  type CliCommand,
+  type Write,
+} from '../common.js';
+import { clientArgument, clientNames } from './clients.js';
 
 function describeServer(s: ImportCandidateView): string {
   const notes = [
@@ -45,7 +50,7 @@ function formatResult(result: ImportResult): string {
   return out;
 }
 
-export async function importCommand(args: string[], out: Write, err: Write): Promise<number> {
+async function importServers(args: string[], out: Write, err: Write): Promise<number> {
   const { values, positionals } = parseCommand(
     args,
     {
@@ -56,20 +61,12 @@ export async function importCommand(args: string[], out: Write, err: Write): Pro
     },
     true,
   );
-  const [client, ...extra] = positionals;
-  if (!client) throw usageError(`import: name the client, one of: ${CLIENTS.map((c) => c.id).join(', ')}`);
-  if (extra.length) throw usageError(`import: unexpected argument "${extra[0]}"`);
-  getClient(client);
+  const client = clientArgument(positionals, 'import');
   const only = values.only
     ?.flatMap((v) => v.split(','))
     .map((v) => v.trim())
     .filter(Boolean);
-  const loaded = await loadConfig({
-    ...(typeof values.config === 'string' ? { configPath: values.config } : {}),
-    ...(typeof values['data-dir'] === 'string' ? { dataDir: resolve(values['data-dir']) } : {}),
-    createIfMissing: true,
-  });
-  const running = await readRuntimeInfo(loaded.dataDir);
+  const { loaded, running } = await locateGateway(values, 'create');
   const path = `/api/import/${encodeURIComponent(client)}`;
   const input = { ...(only ? { servers: only } : {}), replace: values.replace === true };
 
@@ -88,15 +85,14 @@ export async function importCommand(args: string[], out: Write, err: Write): Pro
     const secrets = await openKeyFileSecretStore(loaded.dataDir);
     // No gateway: straight to the file, in turn with any other process editing it (a lock beside it).
     const editor = createConfigEditor({ path: loaded.configPath, secrets });
-    const { port, host } = loaded.config.gateway;
-    if (input.replace && port === 0) {
+    if (input.replace && loaded.config.gateway.port === 0) {
       throw usageError('--replace: gateway.port is 0 (a new port at every start): start the gateway first');
     }
     result = await runImport(client, {
       existing: existingBackends(loaded.config.backends),
       ...(only ? { only } : {}),
       replace: input.replace,
-      gatewayUrl: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}/mcp`,
+      gatewayUrl: configuredMcpUrl(loaded.config.gateway),
       edit: (change) => editor.editServers(change),
     });
   }
@@ -104,3 +100,15 @@ export async function importCommand(args: string[], out: Write, err: Write): Pro
   out(values.json ? JSON.stringify(result, null, 2) + '\n' : formatResult(result));
   return 0;
 }
+
+export const importCommand: CliCommand = {
+  name: 'import',
+  usage: 'import <client> [--only a,b] [--replace] [--dry-run]',
+  summary: 'Add the servers configured in that app as gateway backends (credentials go to the secret store)',
+  details: [
+    '--replace also switches the app to the gateway entry (its config is backed up first);',
+    '--dry-run shows what would happen. --json',
+    `<client>: ${clientNames()}`,
+  ],
+  run: (args, io) => importServers(args, io.out, io.err),
+};

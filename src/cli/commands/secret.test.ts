@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { plainSecrets } from './cli-secret.js';
+import { plainSecrets } from './secret.js';
 
 describe('plainSecrets', () => {
   it('names credential-looking values written in plain text, not references nor ordinary values', () => {
