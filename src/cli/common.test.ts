@@ -18,7 +18,7 @@ describe('parsePort', () => {
       expect.objectContaining({
         code: 'invalid_argument',
         field: '--port',
-        message: expect.stringContaining('0-65535'),
+        message: expect.stringContaining('from 0 to 65535'),
       }),
     );
   });

@@ -6,7 +6,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultDataDir, loadConfig, type LoadedConfig } from '../config/load.js';
-import { gatewaySchema, type GatewaySettings } from '../config/schema.js';
+import { gatewaySchema, PORT_MESSAGE, portSchema, type GatewaySettings } from '../config/schema.js';
 import { readRuntimeInfo, type RuntimeInfo } from '../runtime-file.js';
 import { describeError, GatewayError, isGatewayError, isGatewayErrorCode } from '../shared/errors.js';
 
@@ -61,15 +61,13 @@ export function parseCommand<const O extends OptionSpec>(args: string[], options
 }
 
 /**
- * The one port check of the CLI (`--port`): an integer 0-65535 written in digits.
- * TODO(merge): the owner API's port schema in src/api/schemas.ts replaces this once both land.
+ * The CLI's port check (`--port`): digits, then the port rule every front-end shares (config/schema.ts).
  */
 export function parsePort(value: string, field = '--port'): number {
-  const port = Number(value);
-  if (!/^\d+$/.test(value) || port > 65535) {
-    throw usageError(`${field}: must be an integer 0-65535, got "${value}"`, field);
-  }
-  return port;
+  // A command-line value is text: digits only (no "1e3", " 80" or "0x50"), then the one port rule.
+  const parsed = portSchema.safeParse(/^\d+$/.test(value) ? Number(value) : Number.NaN);
+  if (!parsed.success) throw usageError(`${field}: ${PORT_MESSAGE}, got "${value}"`, field);
+  return parsed.data;
 }
 
 /** The gateway settings when there is no config file yet: the schema's defaults, its one home. */
