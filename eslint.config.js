@@ -1,5 +1,6 @@
-// Flat config. Besides the usual checks it enforces the layering of DESIGN.md: src/ never reaches
-// electron, react or the DOM; the renderer never reaches Node; oauth and mcp never import each other.
+// Flat config. Besides the usual checks it enforces the layering of docs/architecture.md: each layer of
+// src/ imports only downward; src/ never reaches electron, react or the DOM; the renderer never reaches
+// Node; oauth and mcp never import each other; electron/ reaches src/ only through index.ts and the contract.
 import { builtinModules } from 'node:module';
 import js from '@eslint/js';
 import importX, { createNodeResolver } from 'eslint-plugin-import-x';
@@ -30,6 +31,30 @@ const layers = [
   },
 ];
 
+// The layers of src/, lowest first (docs/architecture.md, "Layers"): a file imports only from its own
+// layer and those below. One zone per pair, so the message names both ends of an upward import.
+const srcLayers = [
+  ['shared'],
+  ['store', 'config'],
+  ['backends'],
+  ['federation'],
+  ['mcp', 'oauth', 'clients', 'tunnel'],
+  ['api'],
+  ['http'],
+  ['index.ts', 'host.ts', 'gateway.ts'],
+  ['cli'],
+];
+for (const [level, names] of srcLayers.entries()) {
+  for (const name of names) {
+    for (const above of srcLayers.slice(level + 1).flat()) {
+      layers.push({
+        target: `./src/${name}`,
+        from: `./src/${above}`,
+        message: `src/${name} is below src/${above} (docs/architecture.md, "Layers"): it never imports upward.`,
+      });
+    }
+  }
+}
 // Package bans by specifier. One rule per folder: a later flat-config block would replace, not extend,
 // the options of an earlier one, so each folder gets its whole list here.
 // Anchored so that only the packages match, not a relative path through a folder of the same name.

@@ -39,7 +39,7 @@ export interface GatewayDeps {
   dataDir?: string;
   /**
    * How the owner runs the CLI on this machine, as the sign-in pages and the console print it
-   * (`resolveCliCommand` in src/cli/command-name.ts computes it). Default: `cortex-gateway`.
+   * (`resolveCliCommand` in src/shared/cli-command.ts computes it). Default: `cortex-gateway`.
    */
   cliCommand?: string;
   /**

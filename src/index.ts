@@ -393,7 +393,7 @@ export function createGateway(initialConfig: GatewayConfig, deps: GatewayDeps = 
 }
 
 // The desktop shell's surface: electron/ imports src/ only through this module and the contract.
-export { CLI_NAME, isOnPath, resolveCliCommand, SHIM_MARKER, shellWord, shimPath } from './cli/command-name.js';
+export { CLI_NAME, isOnPath, resolveCliCommand, SHIM_MARKER, shellWord, shimPath } from './shared/cli-command.js';
 export { connectClient, detectClient, type ClientAppId, type ClientEnvironment } from './clients/index.js';
 export { defaultDataDir, loadConfig, parseConfig } from './config/load.js';
 export { describeError, GatewayError, isGatewayError } from './shared/errors.js';

@@ -17,36 +17,13 @@ export interface ApiFailure {
   field?: string;
 }
 
-export type BackendState = 'connecting' | 'ready' | 'degraded' | 'down' | 'disabled';
-export type BackendKind = 'stdio' | 'http' | 'sse';
-
-/** What the console, the tray, `whoami` and `cortex-gateway backends` show about one backend. */
-export interface BackendStatus {
-  name: string;
-  id: string;
-  kind: BackendKind;
-  /** The transport actually in use; an `http` backend may have fallen back to SSE. */
-  transport?: 'stdio' | 'streamable-http' | 'sse';
-  state: BackendState;
-  /** Epoch ms of the last state change. */
-  since: number;
-  /**
-   * Why the backend last failed, while it is not ready: for a stdio child how it ended
-   * (`process exited with code 1`, `killed by SIGKILL`), else the connection or protocol error.
-   */
-  lastError?: string;
-  /** A stdio backend's last few stderr lines from the run that failed (secrets masked), oldest first. */
-  lastStderr?: string[];
-  /** Round-trip of the last successful ping, in milliseconds; absent until the first ping answers. */
-  latencyMs?: number;
-  restartCount: number;
-  /** Tools clients can be given: the backend's tools minus those the owner turned off. */
-  toolCount: number;
-  promptCount: number;
-  resourceCount: number;
-  pid?: number;
-  server?: { name: string; version: string };
-}
+export type {
+  BackendErrorKind,
+  BackendKind,
+  BackendState,
+  BackendStatus,
+  BackendTestResult,
+} from '../backends/status.js';
 
 export type { ClientView, PendingConsentView } from '../oauth/views.js';
 
@@ -179,16 +156,6 @@ export interface ConnectClientInput {
 }
 
 export type { ActivityEntry } from '../mcp/types.js';
-
-/** The outcome of connecting a backend configuration once, before saving it. */
-export interface BackendTestResult {
-  /** `ready`, or `down`/`degraded` with `lastError`; `connecting` if it did not settle in time. */
-  status: BackendStatus;
-  /** The names of the tools it offers, as the server names them. */
-  tools: string[];
-  /** What a stdio server printed on stderr (the usual place for its reason to fail). */
-  stderr: string[];
-}
 
 /** The gateway itself: whether it serves clients, and where. */
 export interface GatewayStatusView {

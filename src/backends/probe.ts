@@ -1,4 +1,4 @@
-import type { BackendTestResult } from '../api/contract.js';
+import type { BackendTestResult } from './status.js';
 import { parseConfig } from '../config/load.js';
 import type { GatewaySettings, NamedBackendConfig } from '../config/schema.js';
 import { sealSecretInputs } from '../config/secret-refs.js';

@@ -7,7 +7,7 @@
 import { homedir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { describeError, ERROR_TABLE, GatewayError } from '../shared/errors.js';
-import { resolveCliCommand } from './command-name.js';
+import { resolveCliCommand } from '../shared/cli-command.js';
 import { runCli } from './command-table.js';
 import type { CliIo } from './common.js';
 

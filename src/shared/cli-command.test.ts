@@ -11,7 +11,7 @@ import {
   shimPath,
   SHIM_MARKER,
   type CliCommandContext,
-} from './command-name.js';
+} from './cli-command.js';
 
 const run = promisify(execFile);
 const posixOnly = it.skipIf(process.platform === 'win32');
