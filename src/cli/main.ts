@@ -43,9 +43,11 @@ runCli(process.argv.slice(2), io).then(
   (code) => process.exit(code),
   (error: unknown) => {
     const message = error instanceof GatewayError ? error.message : describeError(error);
+    // The field at fault follows the message (which may begin with the file it is in), unless the
+    // message already names it (usage errors do: `--port: …`).
     const field =
-      error instanceof GatewayError && error.field && !message.includes(error.field) ? `${error.field}: ` : '';
-    process.stderr.write(`cortex-gateway: ${field}${message}\n`);
+      error instanceof GatewayError && error.field && !message.includes(error.field) ? ` (${error.field})` : '';
+    process.stderr.write(`cortex-gateway: ${message}${field}\n`);
     process.exit(error instanceof GatewayError ? ERROR_TABLE[error.code].exit : 1);
   },
 );

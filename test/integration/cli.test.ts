@@ -89,7 +89,7 @@ describe('cortex-gateway CLI', () => {
     const path = await writeConfig({ mcpServers: { remote: { type: 'http', url: 'not a url' } } });
     const result = await run(['serve', '--config', path, '--port', '0']);
     expect(result.code).toBe(65); // config_invalid: EX_DATAERR
-    expect(result.stderr).toContain('mcpServers.remote.url: must be an absolute http(s) URL');
+    expect(result.stderr).toBe(`cortex-gateway: ${path}: must be an absolute http(s) URL (mcpServers.remote.url)\n`);
   });
 
   it('exits non-zero on a config that is not JSON, naming the file', async () => {

@@ -393,7 +393,7 @@ describe('owner API: /api/connections', () => {
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({
       ok: false,
-      error: { code: 'invalid_argument', message: expect.stringMatching(/^url:/) },
+      error: { code: 'invalid_argument', message: 'must be an absolute http(s) URL', field: 'url' },
     });
     expect(existsSync(join(home, '.cursor/mcp.json'))).toBe(false);
   });
