@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ActivityFilter } from '../mcp/activity.js';
 import { portSchema } from '../config/schema.js';
+import { formatPath } from '../config/load.js';
 import { GatewayError } from '../shared/errors.js';
 import type {
   ConnectClientInput,
@@ -170,14 +171,7 @@ export const activityQuerySchema = z
   }));
 
 /** Renders an issue path the way a user finds it: `env.GH_TOKEN`, `scopes[1]`; `body` for the whole input. */
-export function fieldPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const part of path) {
-    if (typeof part === 'number') out += `[${part}]`;
-    else out += (out ? '.' : '') + String(part);
-  }
-  return out || 'body';
-}
+export const fieldPath = (path: readonly PropertyKey[]): string => formatPath(path, 'body');
 
 /** Field paths per schema that are not the input's own (the settings page speaks in config paths). */
 const FIELD_MAPS = new Map<z.ZodType, (path: readonly PropertyKey[]) => readonly PropertyKey[]>([

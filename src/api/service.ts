@@ -21,6 +21,7 @@ import type { AuthorizationServer, Origin } from '../oauth/server.js';
 import { OAuthError } from '../oauth/errors.js';
 import { setGrant } from '../oauth/owner-grants.js';
 import type { OAuthStore } from '../oauth/store.js';
+import type { ScopeGroup } from '../oauth/consent-page.js';
 import type { Clock } from '../shared/clock.js';
 import { GatewayError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
@@ -68,15 +69,6 @@ export type OwnerAuthorization = Pick<
   | 'createPersonalToken'
   | 'revokePersonalToken'
 >;
-
-/** The scopes of one enabled backend, with tool counts: the consent page's groups and the scope list. */
-export interface ScopeGroup {
-  backend: string;
-  readScope: string;
-  writeScope: string;
-  readTools: number;
-  writeTools: number;
-}
 
 /** Every part of the gateway the owner's operations touch, passed in (no closure over the gateway). */
 export interface ConsoleApiDeps {

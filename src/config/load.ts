@@ -22,14 +22,17 @@ export function defaultDataDir(
   return join(xdg && xdg.startsWith('/') ? xdg : join(home, '.config'), 'cortex-gateway');
 }
 
-/** Renders a zod issue path the way a user finds it in the file: `mcpServers.my server.args[1]`. */
-export function formatPath(path: readonly PropertyKey[]): string {
+/**
+ * Renders a zod issue path the way a user finds it in the file: `mcpServers.my server.args[1]`; the
+ * empty path as `root` (the whole file by default; an owner-API body says `body`).
+ */
+export function formatPath(path: readonly PropertyKey[], root = '(root)'): string {
   let out = '';
   for (const part of path) {
     if (typeof part === 'number') out += `[${part}]`;
     else out += (out ? '.' : '') + String(part);
   }
-  return out || '(root)';
+  return out || root;
 }
 
 /**

@@ -16,9 +16,16 @@ export const GENERATION_FILE = /^([a-z-]+)\.(\d+)\.json$/;
 export const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
-/** The manifest, `undefined` when there is none, `corrupt` (and set aside) when it is not JSON. */
-export async function readManifest(dir: string, now: () => number): Promise<unknown> {
-  const path = join(dir, OAUTH_MANIFEST);
+/**
+ * A JSON file's value when `accept` takes it; `undefined` when the file is missing. A file that is not
+ * JSON, or not what `accept` wants, is set aside (`<name>.corrupt-<time>`) for a look, and `corrupt`
+ * says so.
+ */
+async function readJsonFile<T>(
+  path: string,
+  now: () => number,
+  accept: (value: unknown) => value is T,
+): Promise<T | undefined | 'corrupt'> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -28,7 +35,7 @@ export async function readManifest(dir: string, now: () => number): Promise<unkn
   }
   try {
     const value: unknown = JSON.parse(text);
-    if (isRecord(value) && value.version === 2) return value;
+    if (accept(value)) return value;
   } catch {
     // Set aside below.
   }
@@ -36,26 +43,22 @@ export async function readManifest(dir: string, now: () => number): Promise<unkn
   return 'corrupt';
 }
 
+/** The manifest, `undefined` when there is none, `corrupt` (and set aside) when it is not JSON. */
+export function readManifest(dir: string, now: () => number): Promise<unknown> {
+  return readJsonFile(
+    join(dir, OAUTH_MANIFEST),
+    now,
+    (value): value is Record<string, unknown> => isRecord(value) && value.version === 2,
+  );
+}
+
 /** A collection file's object; undefined when missing, or not JSON (then set aside for a look). */
 export async function readCollectionFile(
   path: string,
   now: () => number,
 ): Promise<Record<string, unknown> | undefined> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw fileSystemError(error, path, 'read');
-  }
-  try {
-    const value: unknown = JSON.parse(text);
-    if (isRecord(value)) return value;
-  } catch {
-    // Set aside below.
-  }
-  await rename(path, `${path}.corrupt-${now()}`).catch(() => {});
-  return undefined;
+  const value = await readJsonFile(path, now, isRecord);
+  return value === 'corrupt' ? undefined : value;
 }
 
 export async function generationFiles(dir: string): Promise<string[]> {
