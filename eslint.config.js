@@ -41,7 +41,7 @@ const srcLayers = [
   ['mcp', 'oauth', 'clients', 'tunnel'],
   ['api'],
   ['http'],
-  ['index.ts', 'host.ts', 'gateway.ts'],
+  ['index.ts', 'host.ts', 'gateway.ts', 'gateway-lifecycle.ts', 'wiring'],
   ['cli'],
 ];
 for (const [level, names] of srcLayers.entries()) {

@@ -1,11 +1,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { CONSOLE_SESSION_HEADER } from '../api/contract.js';
+import { join } from 'node:path';
+import { CONSOLE_SESSION_HEADER } from '../shared/console-session.js';
 import type { Clock } from '../shared/clock.js';
 import { describeError, GatewayError, type GatewayErrorCode } from '../shared/errors.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
-import type { ConsoleSessionStore } from '../store/console-sessions.js';
+import type { WriteFileAtomic } from '../store/atomic.js';
+import { createConsoleSessionFile, type ConsoleSessionStore } from '../store/console-sessions.js';
 import { hostnameOf, isLoopbackHostname } from './guards.js';
 
 /**
@@ -210,4 +212,29 @@ function writeFailure(error: unknown): GatewayErrorCode {
   if (code === 'ENOSPC' || code === 'EDQUOT') return 'disk_full';
   if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return 'permission_denied';
   return 'internal';
+}
+
+/** Signed-in console sessions in the data folder (hashes and expiry only; mode 0600). */
+export const CONSOLE_SESSIONS_FILE = 'console-sessions.json';
+
+/** The gateway's console sessions: kept in the data folder when there is one, so a restart keeps them. */
+export function openConsoleSessions(options: {
+  dataDir: string | undefined;
+  writeFile: WriteFileAtomic | undefined;
+  clock: Clock;
+  logger: Logger;
+}): ConsoleSessions {
+  const { dataDir, writeFile, clock, logger } = options;
+  return new ConsoleSessions({
+    clock,
+    logger: logger.child({ component: 'console-auth' }),
+    ...(dataDir
+      ? {
+          store: createConsoleSessionFile(join(dataDir, CONSOLE_SESSIONS_FILE), {
+            logger,
+            ...(writeFile ? { writeFile } : {}),
+          }),
+        }
+      : {}),
+  });
 }
