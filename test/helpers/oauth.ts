@@ -156,3 +156,23 @@ export async function approve(authorizationUrl: URL, owner: ConsoleSession, scop
   const form = await openConsent(authorizationUrl);
   return decisionLocation(await submitConsent(form, 'approve', scopes, { owner }));
 }
+
+/** What /mcp answers an initialize with this bearer: 200 when the token verifies, 401 when refused. */
+export async function mcpStatus(mcpUrl: URL | string, bearer: string): Promise<number> {
+  const res = await fetch(mcpUrl, {
+    method: 'POST',
+    headers: {
+      authorization: `Bearer ${bearer}`,
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+    },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'initialize',
+      params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+    }),
+  });
+  await res.text();
+  return res.status;
+}

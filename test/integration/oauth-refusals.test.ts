@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectClient, startGateway, type RunningGateway } from '../helpers/gateway.js';
-import { approve, decisionLocation, openConsent, ownerSession, submitConsent } from '../helpers/oauth.js';
+import { approve, decisionLocation, mcpStatus, openConsent, ownerSession, submitConsent } from '../helpers/oauth.js';
 
 const REDIRECT = 'http://127.0.0.1:5555/cb';
 
@@ -73,25 +73,6 @@ async function exchange(gw: RunningGateway, f: Flow, code: string, verifier = f.
     client_id: clientId,
     redirect_uri: REDIRECT,
   });
-}
-
-async function mcpStatus(gw: RunningGateway, bearer: string): Promise<number> {
-  const res = await fetch(gw.mcpUrl, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${bearer}`,
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-    },
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'initialize',
-      params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } },
-    }),
-  });
-  await res.text();
-  return res.status;
 }
 
 describe('OAuth refusals', () => {
@@ -290,10 +271,10 @@ describe('OAuth refusals', () => {
       const first = await exchange(gw, f, code);
       expect(first.status).toBe(200);
       expect(first.headers.get('cache-control')).toBe('no-store');
-      expect(await mcpStatus(gw, first.body.access_token!)).toBe(200);
+      expect(await mcpStatus(gw.mcpUrl, first.body.access_token!)).toBe(200);
       const second = await exchange(gw, f, code);
       expect(second.body.error).toBe('invalid_grant');
-      expect(await mcpStatus(gw, first.body.access_token!)).toBe(401);
+      expect(await mcpStatus(gw.mcpUrl, first.body.access_token!)).toBe(401);
       const refresh = await token(gw, {
         grant_type: 'refresh_token',
         refresh_token: first.body.refresh_token!,
@@ -369,7 +350,7 @@ describe('OAuth refusals', () => {
     });
 
     it('refuses garbage bearers', async () => {
-      expect(await mcpStatus(gw, 'not-a-jwt')).toBe(401);
+      expect(await mcpStatus(gw.mcpUrl, 'not-a-jwt')).toBe(401);
     });
 
     it('answers a request without a bearer with 401 naming the metadata and the scopes', async () => {
@@ -445,7 +426,7 @@ describe('signing keys and registration limits', () => {
     const { kid } = ((await res.json()) as { value: { kid: string } }).value;
     const after = (await (await fetch(new URL('/jwks.json', fresh.mcpUrl))).json()) as { keys: Array<{ kid: string }> };
     expect(after.keys.map((k) => k.kid)).toEqual([kid, ...before.keys.map((k) => k.kid)]);
-    expect(await mcpStatus(fresh, fresh.token)).toBe(200);
+    expect(await mcpStatus(fresh.mcpUrl, fresh.token)).toBe(200);
     const { token } = await fresh.gateway.createPersonalToken({ name: 'after', scopes: ['*'], ttlSeconds: 60 });
     expect(JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString()).kid).toBe(kid);
   });
@@ -469,13 +450,13 @@ describe('OAuth across a restart', () => {
     await first[Symbol.asyncDispose]();
 
     await using second = await startGateway({}, { port }, { dataDir });
-    expect(await mcpStatus(second, tokens.access_token!)).toBe(200);
+    expect(await mcpStatus(second.mcpUrl, tokens.access_token!)).toBe(200);
     const refreshed = await token(second, {
       grant_type: 'refresh_token',
       refresh_token: tokens.refresh_token!,
       client_id: f.clientId,
     });
     expect(refreshed.status).toBe(200);
-    expect(await mcpStatus(second, refreshed.body.access_token!)).toBe(200);
+    expect(await mcpStatus(second.mcpUrl, refreshed.body.access_token!)).toBe(200);
   });
 });

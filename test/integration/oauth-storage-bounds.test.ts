@@ -10,7 +10,7 @@ import { SIGNING_KEY_SEAL_ID } from '../../src/oauth/key-sealing.js';
 import { OAUTH_MANIFEST } from '../../src/oauth/store.js';
 import { nodeBackend, ROOT, startGateway, waitFor, type RunningGateway } from '../helpers/gateway.js';
 import { filesUnder } from '../helpers/files.js';
-import { approve, ownerSession } from '../helpers/oauth.js';
+import { approve, mcpStatus, ownerSession } from '../helpers/oauth.js';
 
 const REDIRECT = 'http://127.0.0.1:5555/cb';
 const TOY = { toy: { command: 'node', args: ['-e', ''] } };
@@ -95,26 +95,6 @@ async function tokenRequest(gw: RunningGateway, form: Record<string, string>) {
     body: new URLSearchParams(form),
   });
   return { status: res.status, body: (await res.json()) as Record<string, string> };
-}
-
-/** The status of an MCP initialize with this bearer: 200 when the token verifies. */
-async function mcpStatus(gw: RunningGateway, bearer: string): Promise<number> {
-  const res = await fetch(gw.mcpUrl, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${bearer}`,
-      'content-type': 'application/json',
-      accept: 'application/json, text/event-stream',
-    },
-    body: JSON.stringify({
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'initialize',
-      params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } },
-    }),
-  });
-  await res.text();
-  return res.status;
 }
 
 /** Fails naming the file when any holds a private JWK member (`"d":`) or one of `secrets`. */
@@ -369,7 +349,7 @@ describe('the OAuth store on disk', () => {
       );
       expect(await clientIds(again)).toEqual([client.clientId]);
       // Signed before the restart, still verifying after it; the grant refreshes.
-      expect(await mcpStatus(again, client.accessToken)).toBe(200);
+      expect(await mcpStatus(again.mcpUrl, client.accessToken)).toBe(200);
       const refreshed = await tokenRequest(again, {
         grant_type: 'refresh_token',
         refresh_token: client.refreshToken,
@@ -465,7 +445,7 @@ describe('the OAuth store on disk', () => {
       let newRefresh: string;
       {
         await using gw = await startGateway(TOY, { maxRestarts: 1, port }, { dataDir });
-        expect(await mcpStatus(gw, oldAccess)).toBe(200);
+        expect(await mcpStatus(gw.mcpUrl, oldAccess)).toBe(200);
         const refreshed = await tokenRequest(gw, {
           grant_type: 'refresh_token',
           refresh_token: refreshToken,
@@ -474,7 +454,7 @@ describe('the OAuth store on disk', () => {
         expect(refreshed.status).toBe(200);
         // The migrated key still signs: it was sealed, not replaced.
         expect(decodeProtectedHeader(refreshed.body.access_token!).kid).toBe(kid);
-        expect(await mcpStatus(gw, refreshed.body.access_token!)).toBe(200);
+        expect(await mcpStatus(gw.mcpUrl, refreshed.body.access_token!)).toBe(200);
         newRefresh = refreshed.body.refresh_token!;
         expect(await owner(gw, 'GET', '/api/clients')).toEqual([
           expect.objectContaining({ clientId: 'old-client', clientName: 'Before the upgrade', activeGrants: 1 }),

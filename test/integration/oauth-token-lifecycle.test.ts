@@ -6,7 +6,7 @@ import { OAUTH_MANIFEST } from '../../src/oauth/store.js';
 import { createConsoleLogger } from '../../src/shared/logger.js';
 import { writeFileAtomic, type WriteFileAtomic } from '../../src/store/atomic.js';
 import { startGateway, tempDir, waitFor, type RunningGateway, type TempDir } from '../helpers/gateway.js';
-import { approve, ownerSession } from '../helpers/oauth.js';
+import { approve, mcpStatus, ownerSession } from '../helpers/oauth.js';
 
 /**
  * The token lifecycle against a real gateway: a code is exchanged once, a refresh token rotates
@@ -124,26 +124,6 @@ describe('token lifecycle', () => {
   const refresh = (clientId: string, refreshToken: string) =>
     token({ grant_type: 'refresh_token', refresh_token: refreshToken, client_id: clientId });
 
-  /** What /mcp answers a bearer: 200 when it is accepted, 401 when refused. */
-  async function mcpStatus(bearer: string): Promise<number> {
-    const res = await fetch(gw.mcpUrl, {
-      method: 'POST',
-      headers: {
-        authorization: `Bearer ${bearer}`,
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-      },
-      body: JSON.stringify({
-        jsonrpc: '2.0',
-        id: 1,
-        method: 'initialize',
-        params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 't', version: '1' } },
-      }),
-    });
-    await res.text();
-    return res.status;
-  }
-
   /** The grants (refresh families) of a client still alive. */
   const activeGrants = (clientId: string) =>
     gw.gateway.authorizationServer!.clients().find((c) => c.clientId === clientId)?.activeGrants;
@@ -151,7 +131,7 @@ describe('token lifecycle', () => {
   /** Every token in `issued` is refused: access tokens at /mcp, refresh tokens at /token. */
   async function expectAllRefused(clientId: string, issued: Tokens[]) {
     for (const tokens of issued) {
-      expect(await mcpStatus(tokens.access_token)).toBe(401);
+      expect(await mcpStatus(gw.mcpUrl, tokens.access_token)).toBe(401);
       expect((await refresh(clientId, tokens.refresh_token)).body.error).toBe('invalid_grant');
     }
     expect(activeGrants(clientId)).toBe(0);
@@ -198,8 +178,8 @@ describe('token lifecycle', () => {
       const c = await newCode();
       const first = (await exchange(c)).body as unknown as Tokens;
       const refreshed = (await refresh(c.clientId, first.refresh_token)).body as unknown as Tokens;
-      expect(await mcpStatus(first.access_token)).toBe(200);
-      expect(await mcpStatus(refreshed.access_token)).toBe(200);
+      expect(await mcpStatus(gw.mcpUrl, first.access_token)).toBe(200);
+      expect(await mcpStatus(gw.mcpUrl, refreshed.access_token)).toBe(200);
       const replay = await exchange(c);
       expect(replay.body.error).toBe('invalid_grant');
       await expectAllRefused(c.clientId, [first, refreshed]);
@@ -285,12 +265,12 @@ describe('token lifecycle', () => {
     it('refuses a token verified before, once its key is dropped by rotation', async () => {
       const c = await newCode();
       const tokens = (await exchange(c)).body as unknown as Tokens;
-      expect(await mcpStatus(tokens.access_token)).toBe(200);
+      expect(await mcpStatus(gw.mcpUrl, tokens.access_token)).toBe(200);
       const server = gw.gateway.authorizationServer!;
       // Two rotations keep the key published (the ring holds the newest three): still accepted.
       await server.rotateKeys();
       await server.rotateKeys();
-      expect(await mcpStatus(tokens.access_token)).toBe(200);
+      expect(await mcpStatus(gw.mcpUrl, tokens.access_token)).toBe(200);
       await server.rotateKeys();
       const res = await fetch(gw.mcpUrl, {
         method: 'POST',
