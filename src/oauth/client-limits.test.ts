@@ -7,21 +7,13 @@ import {
   sweepOAuthState,
 } from './client-limits.js';
 import { OAuthError } from './errors.js';
-import type { ClientRecord, OAuthState, RefreshFamily } from './store.js';
+import { emptyOAuthState, type ClientRecord, type OAuthState, type RefreshFamily } from './store.js';
 
 const T0 = 1_800_000_000_000;
 const HOUR = 60 * 60_000;
 const DAY = 24 * HOUR;
 
-const state = (): OAuthState => ({
-  keys: [],
-  clients: {},
-  consents: {},
-  refreshFamilies: {},
-  personalTokens: {},
-  revokedJtis: {},
-  revokedClients: {},
-});
+const state = emptyOAuthState;
 
 function client(s: OAuthState, id: string, extra: Partial<ClientRecord> = {}): ClientRecord {
   const record: ClientRecord = {

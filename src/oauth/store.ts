@@ -54,7 +54,8 @@ interface Manifest {
   files: Partial<Record<FileName, string>>;
 }
 
-const empty = (): OAuthState => ({
+/** A state with nothing in it: a new data folder's, and the start of tests that build one by hand. */
+export const emptyOAuthState = (): OAuthState => ({
   keys: [],
   clients: {},
   consents: {},
@@ -73,7 +74,7 @@ function collectionFrom<C extends Collection>(name: C, value: unknown): OAuthSta
 const serialize = (file: FileName, state: OAuthState) =>
   JSON.stringify(Object.fromEntries(collectionsIn(file).map((c) => [c, state[c]])), null, 2) + '\n';
 
-const EMPTY_TEXT = Object.fromEntries(FILES.map((file) => [file, serialize(file, empty())])) as Record<
+const EMPTY_TEXT = Object.fromEntries(FILES.map((file) => [file, serialize(file, emptyOAuthState())])) as Record<
   FileName,
   string
 >;
@@ -128,7 +129,7 @@ export interface OAuthStoreOptions {
  * after the commit; any left by a crash are removed at the next open.
  */
 export class OAuthStore {
-  #state: OAuthState = empty();
+  #state: OAuthState = emptyOAuthState();
   /** The chain of updates; each settles before the next starts, and a failed one does not stop the next. */
   #queue: Promise<unknown> = Promise.resolve();
   /** Per collection file: the name of its current generation and the text it holds. */
@@ -244,7 +245,7 @@ export class OAuthStore {
   }
 
   async #load(manifest: Manifest, now: () => number): Promise<void> {
-    const state = empty();
+    const state = emptyOAuthState();
     const files = isRecord(manifest.files) ? manifest.files : {};
     for (const file of FILES) {
       const name = files[file];
@@ -266,7 +267,7 @@ export class OAuthStore {
       if (FILES.includes(file)) byFile.set(file, [...(byFile.get(file) ?? []), name]);
     }
     const generation = (name: string) => Number(GENERATION_FILE.exec(name)![2]);
-    const state = empty();
+    const state = emptyOAuthState();
     for (const [file, names] of byFile) {
       for (const name of names.sort((a, b) => generation(b) - generation(a))) {
         const parsed = await readCollectionFile(join(this.dir!, name), now);
@@ -304,7 +305,7 @@ export class OAuthStore {
       await rename(legacyFile, `${legacyFile}.corrupt-${now()}`).catch(() => {});
       return false;
     }
-    const state = empty();
+    const state = emptyOAuthState();
     const copy = structuredClone(parsed);
     for (const c of COLLECTIONS)
       if (c !== 'keys') (state as Record<Collection, unknown>)[c] = collectionFrom(c, copy[c]);

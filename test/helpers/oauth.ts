@@ -1,3 +1,4 @@
+import { createHash, randomBytes } from 'node:crypto';
 import type { OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
 import { CONSOLE_SESSION_HEADER } from '../../src/api/contract.js';
 import type { Gateway } from '../../src/index.js';
@@ -175,4 +176,27 @@ export async function mcpStatus(mcpUrl: URL | string, bearer: string): Promise<n
   });
   await res.text();
   return res.status;
+}
+
+/**
+ * An authorization request with a fresh PKCE pair (S256): the `/authorize` URL on `mcpUrl`'s origin
+ * and the verifier the token request needs. `scope: null` names none; `state` is sent when given.
+ */
+export function authorizationRequest(
+  mcpUrl: URL | string,
+  request: { clientId: string; redirectUri: string; scope?: string | null; state?: string },
+): { url: URL; verifier: string } {
+  const verifier = randomBytes(32).toString('base64url');
+  const url = new URL('/authorize', mcpUrl);
+  const scope = request.scope === undefined ? 'mcp:toy:read' : request.scope;
+  url.search = new URLSearchParams({
+    client_id: request.clientId,
+    redirect_uri: request.redirectUri,
+    response_type: 'code',
+    ...(request.state === undefined ? {} : { state: request.state }),
+    ...(scope === null ? {} : { scope }),
+    code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+    code_challenge_method: 'S256',
+  }).toString();
+  return { url, verifier };
 }

@@ -1,10 +1,9 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { createServer, request, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ClientMetadataFetcher, type MetadataFetcherOptions } from '../../src/oauth/client-metadata.js';
 import { createConsoleLogger } from '../../src/shared/logger.js';
 import { startGateway } from '../helpers/gateway.js';
-import { approve, openConsent, ownerSession } from '../helpers/oauth.js';
+import { approve, authorizationRequest, openConsent, ownerSession } from '../helpers/oauth.js';
 
 describe('Client ID Metadata Documents', () => {
   it('authorizes a client known only by its metadata document URL', async () => {
@@ -34,16 +33,7 @@ describe('Client ID Metadata Documents', () => {
       ).json()) as Record<string, unknown>;
       expect(asMeta.client_id_metadata_document_supported).toBe(true);
 
-      const verifier = randomBytes(32).toString('base64url');
-      const url = new URL('/authorize', gw.mcpUrl);
-      url.search = new URLSearchParams({
-        client_id: CLIENT_ID,
-        redirect_uri: REDIRECT,
-        response_type: 'code',
-        scope: 'mcp:toy:read',
-        code_challenge: createHash('sha256').update(verifier).digest('base64url'),
-        code_challenge_method: 'S256',
-      }).toString();
+      const { url, verifier } = authorizationRequest(gw.mcpUrl, { clientId: CLIENT_ID, redirectUri: REDIRECT });
       expect((await openConsent(url)).html).toContain('Metadata Client');
       // The approval list says how the client is known: by its metadata document, on that domain.
       const listed = await fetch(new URL('/api/consents', gw.mcpUrl), {

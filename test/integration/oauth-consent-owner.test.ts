@@ -1,8 +1,15 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONSOLE_SESSION_HEADER, type PendingConsentView } from '../../src/api/contract.js';
 import { startGateway, type RunningGateway } from '../helpers/gateway.js';
-import { decisionLocation, openConsent, ownerSession, submitConsent, type ConsentForm } from '../helpers/oauth.js';
+import {
+  authorizationRequest,
+  decisionLocation,
+  openConsent,
+  ownerSession,
+  submitConsent,
+  type ConsentForm,
+} from '../helpers/oauth.js';
 
 /**
  * Only the owner grants access (issue 9, findings 2, 3, 4, 12, 13): a sign-in is decided by the
@@ -32,18 +39,7 @@ interface Flow {
 
 /** An authorization request; `scope: null` names none. */
 function flow(gw: RunningGateway, clientId: string, scope: string | null = 'mcp:toy:read'): Flow {
-  const verifier = randomBytes(32).toString('base64url');
-  const url = new URL('/authorize', gw.mcpUrl);
-  url.search = new URLSearchParams({
-    client_id: clientId,
-    redirect_uri: REDIRECT,
-    response_type: 'code',
-    state: 'st',
-    code_challenge: createHash('sha256').update(verifier).digest('base64url'),
-    code_challenge_method: 'S256',
-    ...(scope === null ? {} : { scope }),
-  }).toString();
-  return { clientId, verifier, url };
+  return { clientId, ...authorizationRequest(gw.mcpUrl, { clientId, redirectUri: REDIRECT, scope, state: 'st' }) };
 }
 
 async function owner<T = unknown>(gw: RunningGateway, method: string, path: string, body?: unknown) {

@@ -10,7 +10,7 @@ import { SIGNING_KEY_SEAL_ID } from '../../src/oauth/key-sealing.js';
 import { OAUTH_MANIFEST } from '../../src/oauth/store.js';
 import { nodeBackend, ROOT, startGateway, waitFor, type RunningGateway } from '../helpers/gateway.js';
 import { filesUnder } from '../helpers/files.js';
-import { approve, mcpStatus, ownerSession } from '../helpers/oauth.js';
+import { approve, authorizationRequest, mcpStatus, ownerSession } from '../helpers/oauth.js';
 
 const REDIRECT = 'http://127.0.0.1:5555/cb';
 const TOY = { toy: { command: 'node', args: ['-e', ''] } };
@@ -66,16 +66,7 @@ const clientIds = async (gw: RunningGateway) =>
 /** Registers, has the owner approve, and exchanges the code: a client with a live grant. */
 async function authorizedClient(gw: RunningGateway, name = 'Authorized') {
   const clientId = (await register(gw, { redirect_uris: [REDIRECT], client_name: name })).body.client_id as string;
-  const verifier = randomBytes(32).toString('base64url');
-  const url = new URL('/authorize', gw.mcpUrl);
-  url.search = new URLSearchParams({
-    client_id: clientId,
-    redirect_uri: REDIRECT,
-    response_type: 'code',
-    scope: 'mcp:toy:read',
-    code_challenge: createHash('sha256').update(verifier).digest('base64url'),
-    code_challenge_method: 'S256',
-  }).toString();
+  const { url, verifier } = authorizationRequest(gw.mcpUrl, { clientId, redirectUri: REDIRECT });
   const code = (await approve(url, await ownerSession(gw.gateway))).searchParams.get('code')!;
   const tokens = await tokenRequest(gw, {
     grant_type: 'authorization_code',

@@ -1,4 +1,3 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { basename, dirname } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OAUTH_DIR } from '../../src/index.js';
@@ -6,7 +5,7 @@ import { OAUTH_MANIFEST } from '../../src/oauth/store.js';
 import { createConsoleLogger } from '../../src/shared/logger.js';
 import { writeFileAtomic, type WriteFileAtomic } from '../../src/store/atomic.js';
 import { startGateway, tempDir, waitFor, type RunningGateway, type TempDir } from '../helpers/gateway.js';
-import { approve, mcpStatus, ownerSession } from '../helpers/oauth.js';
+import { approve, authorizationRequest, mcpStatus, ownerSession } from '../helpers/oauth.js';
 
 /**
  * The token lifecycle against a real gateway: a code is exchanged once, a refresh token rotates
@@ -89,17 +88,7 @@ describe('token lifecycle', () => {
   /** A new client and a code for it, with its PKCE verifier. */
   async function newCode(): Promise<{ clientId: string; code: string; verifier: string }> {
     const clientId = await register();
-    const verifier = randomBytes(32).toString('base64url');
-    const url = new URL('/authorize', gw.mcpUrl);
-    url.search = new URLSearchParams({
-      client_id: clientId,
-      redirect_uri: REDIRECT,
-      response_type: 'code',
-      state: 'st',
-      scope: 'mcp:toy:read',
-      code_challenge: createHash('sha256').update(verifier).digest('base64url'),
-      code_challenge_method: 'S256',
-    }).toString();
+    const { url, verifier } = authorizationRequest(gw.mcpUrl, { clientId, redirectUri: REDIRECT, state: 'st' });
     const code = (await approve(url, await ownerSession(gw.gateway))).searchParams.get('code')!;
     return { clientId, code, verifier };
   }
