@@ -13,7 +13,13 @@ import { NodeStreamableHttpTransport } from './http-transport.js';
 import { sendJsonRpcError, singleRequestId } from '../shared/json-rpc.js';
 import { checkMessage } from './message-validation.js';
 import type { ActivityLog } from './activity.js';
-import { createSessionServer, type SessionServer, type SubscriptionRegistry } from './session-server.js';
+import {
+  createSessionServer,
+  type CatalogHandlers,
+  type SessionServer,
+  type SubscriptionRegistry,
+} from './session-server.js';
+import { createStatelessEndpoint, type StatelessEndpoint } from './stateless.js';
 
 export interface McpEndpointOptions {
   federation: Federation;
@@ -72,6 +78,9 @@ export class McpEndpoint {
   readonly #clock: Clock;
   readonly #listChanged: Record<ListKind, Throttle>;
   #closed = false;
+  readonly #stateless: StatelessEndpoint;
+  /** The catalog handlers of stateless (2026-07-28) callers, one per principal, least recently used first. */
+  readonly #statelessCallers = new Map<string, CatalogHandlers>();
   /** While paused, every MCP request is answered 503; backends and sessions are kept. */
   paused = false;
   readonly #sweeper: NodeJS.Timeout;
@@ -105,12 +114,27 @@ export class McpEndpoint {
         void send.catch(() => {});
       }
     };
+    this.#stateless = createStatelessEndpoint({
+      serverInfo: options.serverInfo,
+      instructions: INSTRUCTIONS,
+      capabilities: () => ({
+        tools: { listChanged: true },
+        prompts: { listChanged: true },
+        resources: { listChanged: true },
+        completions: {},
+      }),
+      handlersFor: (identity) => this.#statelessHandlers(identity),
+      logger: this.#log,
+    });
     this.#listChanged = {
       tools: createThrottle(LIST_CHANGED_WINDOW_MS, announce('tools')),
       prompts: createThrottle(LIST_CHANGED_WINDOW_MS, announce('prompts')),
       resources: createThrottle(LIST_CHANGED_WINDOW_MS, announce('resources')),
     };
-    federation.on('list-changed', (kind) => this.#listChanged[kind].trigger());
+    federation.on('list-changed', (kind) => {
+      this.#listChanged[kind].trigger();
+      this.#stateless.listChanged(kind);
+    });
     // A backend's log message reaches only sessions granted read of that backend, on their
     // standalone stream: a backend's messages name no request of ours to relate them to.
     federation.on('log', (backend, params) => {
@@ -179,6 +203,24 @@ export class McpEndpoint {
       else await session.transport.handleDelete(req, res);
       return;
     }
+    if (req.method === 'POST' && !isInitialize(body)) {
+      // No session: the 2026-07-28 revision, when the request claims it (basic/versioning).
+      const era = this.#stateless.classify(req, body);
+      if (era === 'modern') {
+        if (this.#closed) {
+          sendJsonRpcError(res, 503, -32000, 'Gateway is shutting down', singleRequestId(body));
+          return;
+        }
+        await this.#stateless.handle(req, res, body, identity);
+        return;
+      }
+      if (era !== 'legacy') {
+        const payload = JSON.stringify(era.error);
+        res.writeHead(era.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
+        res.end(payload);
+        return;
+      }
+    }
     if (req.method !== 'POST' || !isInitialize(body)) {
       const message =
         'Bad Request: Mcp-Session-Id header is required (a session starts with a lone initialize request)';
@@ -236,6 +278,36 @@ export class McpEndpoint {
     await mcp.server.connect(transport);
     this.#log.debug('session opened', { session: session.id, client: identity.clientId });
     transport.handlePost(req, res, body);
+  }
+
+  /**
+   * A stateless caller's handlers: a session server kept per principal (its grant and list caches
+   * are what a 2025 session of the same caller would have), bounded like the sessions are.
+   */
+  #statelessHandlers(identity: Identity): CatalogHandlers {
+    const key = `${identity.subject}\u0000${identity.clientId}`;
+    let handlers = this.#statelessCallers.get(key);
+    if (handlers) {
+      this.#statelessCallers.delete(key);
+    } else {
+      handlers = createSessionServer({
+        federation: this.#options.federation,
+        statuses: this.#options.statuses,
+        serverInfo: this.#options.serverInfo,
+        identity,
+        ...(this.#options.liveScopes ? { scopes: () => this.#options.liveScopes!(identity) } : {}),
+        ...(this.#options.maskError ? { maskError: this.#options.maskError } : {}),
+        listPageSize: this.#options.listPageSize,
+        subscriptions: this.#subscriptions,
+        logger: this.#log,
+        ...(this.#options.activity ? { activity: this.#options.activity } : {}),
+      }).handlers;
+      if (this.#statelessCallers.size >= this.#options.maxSessions) {
+        this.#statelessCallers.delete(this.#statelessCallers.keys().next().value!);
+      }
+    }
+    this.#statelessCallers.set(key, handlers);
+    return handlers;
   }
 
   /**
@@ -301,6 +373,7 @@ export class McpEndpoint {
 
   async close(): Promise<void> {
     this.#closed = true;
+    await this.#stateless.close().catch(() => {});
     clearInterval(this.#sweeper);
     for (const throttle of Object.values(this.#listChanged)) throttle.close();
     const sessions = [...this.#sessions.values()];

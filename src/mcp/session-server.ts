@@ -97,8 +97,36 @@ export interface SubscriptionRegistry {
   unsubscribe(session: object, uri: string): Promise<void>;
 }
 
+/**
+ * What a handler needs of the request it serves, whichever protocol revision carried it: the
+ * 2025 sessions build it from the SDK 1.x handler's extra, the stateless 2026-07-28 path from the
+ * SDK 2.x context (stateless.ts).
+ */
+export interface RequestEnv {
+  signal: AbortSignal;
+  progressToken?: string | number;
+  /** Sends a notification related to this request (progress). */
+  notify(notification: { method: string; params: Record<string, unknown> }): Promise<void>;
+}
+
+/**
+ * The catalog methods as plain functions over the session's grant, served by both eras: the 2025
+ * session registers them on its SDK 1.x `Server`, the stateless path on a per-request SDK 2.x one.
+ */
+export interface CatalogHandlers {
+  listTools(cursor: string | undefined): unknown;
+  callTool(name: string, args: Record<string, unknown> | undefined, env: RequestEnv): unknown;
+  listPrompts(cursor: string | undefined): unknown;
+  getPrompt(params: { name: string; arguments?: Record<string, string> }, env: RequestEnv): unknown;
+  listResources(cursor: string | undefined): unknown;
+  listTemplates(cursor: string | undefined): unknown;
+  readResource(params: { uri: string }, env: RequestEnv): unknown;
+  complete(params: Record<string, unknown>): unknown;
+}
+
 export interface SessionServer {
   server: Server;
+  handlers: CatalogHandlers;
   /** Answers a plain tools/call without the SDK's protocol layer; undefined for any other request. */
   direct: DirectHandler;
   /**
@@ -202,15 +230,15 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
     }
   };
 
-  server.setRequestHandler(ListToolsRequestSchema, (request) => {
+  const listTools = (cursor: string | undefined) => {
     const catalog = federation.catalog;
-    const cursor = request.params?.cursor;
     const granted = grant();
     if (cursor === undefined && options.listPageSize === 0) return fullToolList(catalog, granted);
     const tools = visibleTools(catalog, granted);
     const { items, nextCursor } = paginate([...BUILTIN_TOOLS, ...tools], cursor, options.listPageSize);
     return nextCursor ? { tools: items, nextCursor } : { tools: items };
-  });
+  };
+  server.setRequestHandler(ListToolsRequestSchema, (request) => listTools(request.params?.cursor));
 
   /** tools/call, shared by the SDK's request path and the transport's direct path (`direct` below). */
   const callTool = (
@@ -261,7 +289,7 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
     server,
     RelayedCallToolRequestSchema,
     async (request: RelayedCallToolRequest, extra: Extra) =>
-      callTool(request.params.name, request.params.arguments, (call) => relayed(extra, call)),
+      callTool(request.params.name, request.params.arguments, (call) => relayed(envOf(extra), call)),
   );
 
   /**
@@ -281,15 +309,16 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
     }
   };
 
-  server.setRequestHandler(ListPromptsRequestSchema, (request) => {
+  const listPrompts = (cursor: string | undefined) => {
     const prompts = visiblePrompts(federation.catalog, grant());
-    const { items, nextCursor } = paginate(prompts, request.params?.cursor, options.listPageSize);
+    const { items, nextCursor } = paginate(prompts, cursor, options.listPageSize);
     return nextCursor ? { prompts: items, nextCursor } : { prompts: items };
-  });
+  };
+  server.setRequestHandler(ListPromptsRequestSchema, (request) => listPrompts(request.params?.cursor));
 
-  server.setRequestHandler(GetPromptRequestSchema, (request, extra) => {
-    const { name } = request.params;
-    enforce('prompts/get', request.params);
+  const getPrompt = (params: { name: string; arguments?: Record<string, string> }, env: RequestEnv) => {
+    const { name } = params;
+    enforce('prompts/get', params);
     if (!federation.catalog.prompt(name)) {
       const starting = federation.startingBackend(name);
       if (starting && grant().allowsRead(starting.backendId)) {
@@ -297,25 +326,29 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
       }
       throw new WireError(ErrorCode.InvalidParams, `Unknown prompt: ${name}`);
     }
-    return relay(() => relayed(extra, (route) => federation.getPrompt(name, request.params.arguments, route)));
-  });
+    return relay(() => relayed(env, (route) => federation.getPrompt(name, params.arguments, route)));
+  };
+  server.setRequestHandler(GetPromptRequestSchema, (request, extra) => getPrompt(request.params, envOf(extra)));
 
-  server.setRequestHandler(ListResourcesRequestSchema, (request) => {
+  const listResources = (cursor: string | undefined) => {
     const allowed = visibleResources(federation.catalog, grant());
-    const { items, nextCursor } = paginate(allowed, request.params?.cursor, options.listPageSize);
+    const { items, nextCursor } = paginate(allowed, cursor, options.listPageSize);
     return nextCursor ? { resources: items, nextCursor } : { resources: items };
-  });
+  };
+  server.setRequestHandler(ListResourcesRequestSchema, (request) => listResources(request.params?.cursor));
 
-  server.setRequestHandler(ListResourceTemplatesRequestSchema, (request) => {
+  const listTemplates = (cursor: string | undefined) => {
     const allowed = visibleTemplates(federation.catalog, grant());
-    const { items, nextCursor } = paginate(allowed, request.params?.cursor, options.listPageSize);
+    const { items, nextCursor } = paginate(allowed, cursor, options.listPageSize);
     return nextCursor ? { resourceTemplates: items, nextCursor } : { resourceTemplates: items };
-  });
+  };
+  server.setRequestHandler(ListResourceTemplatesRequestSchema, (request) => listTemplates(request.params?.cursor));
 
-  server.setRequestHandler(ReadResourceRequestSchema, (request, extra) => {
-    enforce('resources/read', request.params);
-    return relay(() => relayed(extra, (route) => federation.readResource(request.params.uri, route)));
-  });
+  const readResource = (params: { uri: string }, env: RequestEnv) => {
+    enforce('resources/read', params);
+    return relay(() => relayed(env, (route) => federation.readResource(params.uri, route)));
+  };
+  server.setRequestHandler(ReadResourceRequestSchema, (request, extra) => readResource(request.params, envOf(extra)));
 
   server.setRequestHandler(SubscribeRequestSchema, async (request) => {
     enforce('resources/subscribe', request.params);
@@ -328,10 +361,11 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
     return {};
   });
 
-  server.setRequestHandler(CompleteRequestSchema, (request) => {
-    enforce('completion/complete', request.params);
-    return relay(() => federation.complete(request.params as Parameters<Federation['complete']>[0]));
-  });
+  const complete = (params: Record<string, unknown>) => {
+    enforce('completion/complete', params);
+    return relay(() => federation.complete(params as Parameters<Federation['complete']>[0]));
+  };
+  server.setRequestHandler(CompleteRequestSchema, (request) => complete(request.params));
 
   // What the session last saw of each list: its catalog and grant, compared by content only when
   // either changed (most list_changed events concern other sessions' backends).
@@ -352,8 +386,20 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
     return {};
   });
 
+  const handlers: CatalogHandlers = {
+    listTools,
+    callTool: (name, args, env) => callTool(name, args, (call) => relayed(env, call)),
+    listPrompts,
+    getPrompt,
+    listResources,
+    listTemplates,
+    readResource,
+    complete,
+  };
+
   return {
     server,
+    handlers,
     direct,
     admit,
     grant,
@@ -452,16 +498,14 @@ function isPlainToolCall(
  * SDK's notification path is asynchronous, and a result that overtook its progress would end the
  * response stream with those notifications still unsent.
  */
-function relayed<T>(extra: Extra, call: (options: RouteOptions) => Promise<T>): Promise<T> {
-  const progressToken = extra._meta?.progressToken;
-  const options: RouteOptions = { signal: extra.signal };
+function relayed<T>(env: RequestEnv, call: (options: RouteOptions) => Promise<T>): Promise<T> {
+  const { progressToken } = env;
+  const options: RouteOptions = { signal: env.signal };
   let sent: Promise<unknown> = Promise.resolve();
   if (progressToken !== undefined) {
     options.onprogress = (progress) => {
       sent = sent
-        .then(() =>
-          extra.sendNotification({ method: 'notifications/progress', params: { ...progress, progressToken } }),
-        )
+        .then(() => env.notify({ method: 'notifications/progress', params: { ...progress, progressToken } }))
         .catch(() => {});
     };
   }
@@ -469,6 +513,16 @@ function relayed<T>(extra: Extra, call: (options: RouteOptions) => Promise<T>): 
     await sent;
     return result;
   });
+}
+
+/** The SDK 1.x handler's extra as a RequestEnv. */
+function envOf(extra: Extra): RequestEnv {
+  const progressToken = extra._meta?.progressToken;
+  return {
+    signal: extra.signal,
+    ...(progressToken !== undefined && { progressToken }),
+    notify: (notification) => extra.sendNotification(notification as ServerNotification),
+  };
 }
 
 /**
