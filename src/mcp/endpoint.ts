@@ -13,12 +13,7 @@ import { NodeStreamableHttpTransport } from './http-transport.js';
 import { sendJsonRpcError, singleRequestId } from '../shared/json-rpc.js';
 import { checkMessage } from './message-validation.js';
 import type { ActivityLog } from './activity.js';
-import {
-  createSessionServer,
-  type CatalogHandlers,
-  type SessionServer,
-  type SubscriptionRegistry,
-} from './session-server.js';
+import { createSessionServer, type SessionServer, type SubscriptionRegistry } from './session-server.js';
 import { createStatelessEndpoint, type StatelessEndpoint } from './stateless.js';
 
 export interface McpEndpointOptions {
@@ -79,8 +74,8 @@ export class McpEndpoint {
   readonly #listChanged: Record<ListKind, Throttle>;
   #closed = false;
   readonly #stateless: StatelessEndpoint;
-  /** The catalog handlers of stateless (2026-07-28) callers, one per principal, least recently used first. */
-  readonly #statelessCallers = new Map<string, CatalogHandlers>();
+  /** The session servers of stateless (2026-07-28) callers, one per principal, least recently used first. */
+  readonly #statelessCallers = new Map<string, SessionServer>();
   /** While paused, every MCP request is answered 503; backends and sessions are kept. */
   paused = false;
   readonly #sweeper: NodeJS.Timeout;
@@ -123,7 +118,7 @@ export class McpEndpoint {
         resources: { listChanged: true },
         completions: {},
       }),
-      handlersFor: (identity) => this.#statelessHandlers(identity),
+      sessionFor: (identity) => this.#statelessSession(identity),
       logger: this.#log,
     });
     this.#listChanged = {
@@ -205,21 +200,11 @@ export class McpEndpoint {
     }
     if (req.method === 'POST' && !isInitialize(body)) {
       // No session: the 2026-07-28 revision, when the request claims it (basic/versioning).
-      const era = this.#stateless.classify(req, body);
-      if (era === 'modern') {
-        if (this.#closed) {
-          sendJsonRpcError(res, 503, -32000, 'Gateway is shutting down', singleRequestId(body));
-          return;
-        }
-        await this.#stateless.handle(req, res, body, identity);
+      if (this.#closed) {
+        sendJsonRpcError(res, 503, -32000, 'Gateway is shutting down', singleRequestId(body));
         return;
       }
-      if (era !== 'legacy') {
-        const payload = JSON.stringify(era.error);
-        res.writeHead(era.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
-        res.end(payload);
-        return;
-      }
+      if (await this.#stateless.serve(req, res, body, identity)) return;
     }
     if (req.method !== 'POST' || !isInitialize(body)) {
       const message =
@@ -284,13 +269,13 @@ export class McpEndpoint {
    * A stateless caller's handlers: a session server kept per principal (its grant and list caches
    * are what a 2025 session of the same caller would have), bounded like the sessions are.
    */
-  #statelessHandlers(identity: Identity): CatalogHandlers {
+  #statelessSession(identity: Identity): SessionServer {
     const key = `${identity.subject}\u0000${identity.clientId}`;
-    let handlers = this.#statelessCallers.get(key);
-    if (handlers) {
+    let session = this.#statelessCallers.get(key);
+    if (session) {
       this.#statelessCallers.delete(key);
     } else {
-      handlers = createSessionServer({
+      session = createSessionServer({
         federation: this.#options.federation,
         statuses: this.#options.statuses,
         serverInfo: this.#options.serverInfo,
@@ -301,13 +286,13 @@ export class McpEndpoint {
         subscriptions: this.#subscriptions,
         logger: this.#log,
         ...(this.#options.activity ? { activity: this.#options.activity } : {}),
-      }).handlers;
+      });
       if (this.#statelessCallers.size >= this.#options.maxSessions) {
         this.#statelessCallers.delete(this.#statelessCallers.keys().next().value!);
       }
     }
-    this.#statelessCallers.set(key, handlers);
-    return handlers;
+    this.#statelessCallers.set(key, session);
+    return session;
   }
 
   /**

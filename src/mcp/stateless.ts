@@ -13,8 +13,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   classifyInboundRequest,
+  CLIENT_CAPABILITIES_META_KEY,
   createMcpHandler,
+  PROTOCOL_VERSION_META_KEY,
+  RELATED_TASK_META_KEY,
+  SERVER_INFO_META_KEY,
   Server,
+  type JSONRPCRequest,
   type AuthInfo,
   type McpHttpHandler,
   type ServerCapabilities,
@@ -23,7 +28,7 @@ import {
 import type { Logger } from '../shared/logger.js';
 import { describeError } from '../shared/errors.js';
 import type { Identity } from './builtins.js';
-import type { CatalogHandlers, RequestEnv } from './session-server.js';
+import type { RequestEnv, SessionServer } from './session-server.js';
 
 /** The modern revision this path serves. */
 export const STATELESS_REVISION = '2026-07-28';
@@ -40,15 +45,17 @@ export interface StatelessOptions {
   serverInfo: { name: string; version: string };
   instructions?: string;
   capabilities: () => ServerCapabilities;
-  /** The grant-checked catalog handlers of a caller (cached by the endpoint per identity). */
-  handlersFor: (identity: Identity) => CatalogHandlers;
+  /** The grant-checked session server of a caller (cached by the endpoint per identity). */
+  sessionFor: (identity: Identity) => SessionServer;
   logger: Logger;
 }
 
 export interface StatelessEndpoint {
-  /** Which era serves a request that came without `Mcp-Session-Id`. */
-  classify(req: IncomingMessage, body: unknown): 'modern' | 'legacy' | { status: number; error: object };
-  handle(req: IncomingMessage, res: ServerResponse, body: unknown, identity: Identity): Promise<void>;
+  /**
+   * Serves a POST that came without `Mcp-Session-Id` when it is 2026-07-28 traffic (or refuses it as
+   * the revision says); false when it is 2025 traffic, which the endpoint answers itself.
+   */
+  serve(req: IncomingMessage, res: ServerResponse, body: unknown, identity: Identity): Promise<boolean>;
   /** Tells open `subscriptions/listen` streams that a list changed. */
   listChanged(kind: 'tools' | 'prompts' | 'resources'): void;
   close(): Promise<void>;
@@ -75,7 +82,7 @@ export function createStatelessEndpoint(options: StatelessOptions): StatelessEnd
         'resources/templates/list': cacheHint,
       },
     });
-    const handlers = options.handlersFor(identity);
+    const { handlers } = options.sessionFor(identity);
     const env = (ctx: ServerContext): RequestEnv => {
       const progressToken = ctx.mcpReq._meta?.progressToken;
       return {
@@ -116,64 +123,98 @@ export function createStatelessEndpoint(options: StatelessOptions): StatelessEnd
     },
   );
 
+  const classify = (req: IncomingMessage, body: unknown) =>
+    classifyInboundRequest({
+      httpMethod: req.method ?? 'GET',
+      body,
+      ...optional('protocolVersionHeader', header(req, 'mcp-protocol-version')),
+      ...optional('mcpMethodHeader', header(req, 'mcp-method')),
+      ...optional('mcpNameHeader', header(req, 'mcp-name')),
+    });
+
+  /** The SDK's serving of one request: everything but the plain tools/call. */
+  const viaSdk = async (req: IncomingMessage, res: ServerResponse, body: unknown, identity: Identity) => {
+    const controller = new AbortController();
+    // The client going away cancels the request (there is no notifications/cancelled to wait for).
+    res.once('close', () => controller.abort());
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value === undefined || name === 'authorization' || name === 'cookie') continue;
+      headers.set(name, Array.isArray(value) ? value.join(', ') : value);
+    }
+    const request = new Request(`http://gateway${req.url ?? '/mcp'}`, {
+      method: req.method ?? 'POST',
+      headers,
+      signal: controller.signal,
+    });
+    // The identity travels to the factory in `extra`; the access token itself never leaves the
+    // HTTP layer (an empty `token` here), so nothing downstream can log or forward it.
+    const authInfo: AuthInfo = {
+      token: '',
+      clientId: identity.clientId,
+      scopes: [...identity.scopes],
+      extra: { identity },
+    };
+    let response: Response;
+    try {
+      response = await handler.fetch(request, { authInfo, parsedBody: body });
+    } catch (error) {
+      log.error('stateless request failed', { error: describeError(error) });
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32603, message: 'Internal gateway error' } }));
+      return;
+    }
+    await writeResponse(response, res);
+  };
+
+  /**
+   * The plain tools/call (the hot path) answered without the SDK: building a server and a web
+   * Request/Response per call costs three times the CPU of a 2025 session's call (docs/benchmark.md).
+   * Taken only when every rule of the ladder visibly holds (plainCall); anything else, right or
+   * wrong, goes to the SDK, which answers or refuses it as the revision says.
+   */
+  const direct = (res: ServerResponse, request: PlainCall, identity: Identity) => {
+    const controller = new AbortController();
+    res.once('close', () => controller.abort());
+    const pending = options.sessionFor(identity).direct(request as unknown as JSONRPCRequest, controller.signal);
+    if (!pending) return false;
+    const serverInfo = { [SERVER_INFO_META_KEY]: options.serverInfo };
+    void pending.then(
+      (result) => {
+        const { _meta, ...rest } = result as { _meta?: object };
+        const answer = { ...rest, resultType: 'complete', _meta: { ..._meta, ...serverInfo } };
+        sendJson(res, 200, { result: answer, jsonrpc: '2.0', id: request.id });
+      },
+      (error: { code?: unknown; message?: unknown; data?: unknown }) => {
+        const code = Number.isSafeInteger(error.code) ? (error.code as number) : -32603;
+        const failure = {
+          code,
+          message: typeof error.message === 'string' ? error.message : 'Internal error',
+          ...(error.data !== undefined && { data: error.data }),
+        };
+        sendJson(res, 200, { jsonrpc: '2.0', id: request.id, error: failure });
+      },
+    );
+    return true;
+  };
+
   return {
-    classify(req, body) {
-      const outcome = classifyInboundRequest({
-        httpMethod: req.method ?? 'GET',
-        body,
-        ...optional('protocolVersionHeader', header(req, 'mcp-protocol-version')),
-        ...optional('mcpMethodHeader', header(req, 'mcp-method')),
-        ...optional('mcpNameHeader', header(req, 'mcp-name')),
-      });
-      if (outcome.kind === 'modern') return 'modern';
-      if (outcome.kind === 'legacy') return 'legacy';
+    async serve(req, res, body, identity) {
+      if (plainCall(req, body) && direct(res, body, identity)) return true;
+      const outcome = classify(req, body);
+      if (outcome.kind === 'legacy') return false;
+      if (outcome.kind === 'modern') {
+        await viaSdk(req, res, body, identity);
+        return true;
+      }
       const id = (body as { id?: unknown } | undefined)?.id ?? null;
       const error = {
-        jsonrpc: '2.0',
-        id,
-        error: {
-          code: outcome.code,
-          message: outcome.message,
-          ...(outcome.data !== undefined && { data: outcome.data }),
-        },
+        code: outcome.code,
+        message: outcome.message,
+        ...(outcome.data !== undefined && { data: outcome.data }),
       };
-      return { status: outcome.httpStatus, error };
-    },
-
-    async handle(req, res, body, identity) {
-      const controller = new AbortController();
-      // The client going away cancels the request (there is no notifications/cancelled to wait for).
-      res.once('close', () => controller.abort());
-      const headers = new Headers();
-      for (const [name, value] of Object.entries(req.headers)) {
-        if (value === undefined || name === 'authorization' || name === 'cookie') continue;
-        headers.set(name, Array.isArray(value) ? value.join(', ') : value);
-      }
-      const request = new Request(`http://gateway${req.url ?? '/mcp'}`, {
-        method: req.method ?? 'POST',
-        headers,
-        signal: controller.signal,
-      });
-      // The identity travels to the factory in `extra`; the access token itself never leaves the
-      // HTTP layer (an empty `token` here), so nothing downstream can log or forward it.
-      const authInfo: AuthInfo = {
-        token: '',
-        clientId: identity.clientId,
-        scopes: [...identity.scopes],
-        extra: { identity },
-      };
-      let response: Response;
-      try {
-        response = await handler.fetch(request, { authInfo, parsedBody: body });
-      } catch (error) {
-        log.error('stateless request failed', { error: describeError(error) });
-        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
-        res.end(
-          JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32603, message: 'Internal gateway error' } }),
-        );
-        return;
-      }
-      await writeResponse(response, res);
+      sendJson(res, outcome.httpStatus, { jsonrpc: '2.0', id, error });
+      return true;
     },
 
     listChanged(kind) {
@@ -184,6 +225,51 @@ export function createStatelessEndpoint(options: StatelessOptions): StatelessEnd
 
     close: () => handler.close(),
   };
+}
+
+interface PlainCall {
+  jsonrpc: '2.0';
+  id: string | number;
+  method: 'tools/call';
+  params: { name: string; arguments?: Record<string, unknown>; _meta: Record<string, unknown> };
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * A tools/call whose every 2026-07-28 rule visibly holds: the envelope names this revision and
+ * carries capabilities (basic/index), the standard headers match the body (transports, "Standard
+ * headers"), and nothing asks for what only the SDK path does (progress, tasks, multi-round input).
+ */
+function plainCall(req: IncomingMessage, body: unknown): body is PlainCall {
+  if (!isObject(body) || body.jsonrpc !== '2.0' || body.method !== 'tools/call') return false;
+  if (typeof body.id !== 'string' && typeof body.id !== 'number') return false;
+  const params = body.params;
+  if (!isObject(params) || typeof params.name !== 'string') return false;
+  if (params.arguments !== undefined && !isObject(params.arguments)) return false;
+  if (params.task !== undefined || params.inputResponses !== undefined || params.requestState !== undefined)
+    return false;
+  const meta = params._meta;
+  if (!isObject(meta) || meta[PROTOCOL_VERSION_META_KEY] !== STATELESS_REVISION) return false;
+  if (!isObject(meta[CLIENT_CAPABILITIES_META_KEY])) return false;
+  if (meta.progressToken !== undefined || RELATED_TASK_META_KEY in meta) return false;
+  const accept = req.headers.accept ?? '';
+  return (
+    header(req, 'mcp-protocol-version') === STATELESS_REVISION &&
+    header(req, 'mcp-method') === 'tools/call' &&
+    header(req, 'mcp-name') === params.name &&
+    (req.headers['content-type'] ?? '').includes('application/json') &&
+    accept.includes('application/json') &&
+    accept.includes('text/event-stream')
+  );
+}
+
+function sendJson(res: ServerResponse, status: number, message: object): void {
+  if (res.writableEnded || res.destroyed) return;
+  const payload = JSON.stringify(message);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
+  res.end(payload);
 }
 
 function optional<K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> {

@@ -141,6 +141,48 @@ describe('2026-07-28 on the wire', () => {
     expect(body.result.resultType).toBe('complete');
   });
 
+  it('answers a plain tools/call as the revision shapes it (resultType, server info), and an unknown tool with -32602', async () => {
+    const call = (name: string) =>
+      post(
+        { jsonrpc: '2.0', id: 'c1', method: 'tools/call', params: { name, arguments: { text: 'hi' }, _meta: META } },
+        { 'mcp-method': 'tools/call', 'mcp-name': name },
+      );
+    const ok = await call('toy__echo');
+    expect(ok.status).toBe(200);
+    const body = (await ok.json()) as { id: string; result: Record<string, unknown> };
+    expect(body.id).toBe('c1');
+    expect(body.result.content).toEqual([{ type: 'text', text: 'hi' }]);
+    expect(body.result.resultType).toBe('complete');
+    expect(body.result._meta).toEqual({
+      'io.modelcontextprotocol/serverInfo': { name: 'cortex-gateway', version: expect.any(String) },
+    });
+
+    const unknown = await call('toy__nope');
+    expect(unknown.status).toBe(200);
+    expect(((await unknown.json()) as { error: { code: number; message: string } }).error).toMatchObject({
+      code: -32602,
+      message: 'Unknown tool: toy__nope',
+    });
+  });
+
+  it('refuses a tools/call whose _meta lacks the client capabilities, with 400 and -32602', async () => {
+    const res = await post(
+      {
+        jsonrpc: '2.0',
+        id: 'c2',
+        method: 'tools/call',
+        params: {
+          name: 'toy__echo',
+          arguments: { text: 'x' },
+          _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28' },
+        },
+      },
+      { 'mcp-method': 'tools/call', 'mcp-name': 'toy__echo' },
+    );
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: { code: number } }).error.code).toBe(-32602);
+  });
+
   it('refuses an Mcp-Method header that disagrees with the body', async () => {
     const res = await post(
       { jsonrpc: '2.0', id: 2, method: 'tools/list', params: { _meta: META } },
