@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  applicationType,
   REGISTRATIONS_PER_MINUTE,
   registeredRedirectUris,
   registrationAllowed,
@@ -34,6 +35,15 @@ describe('registration checks (RFC 7591)', () => {
     expect(tokenEndpointAuthMethod('client_secret_basic')).toBe('client_secret_basic');
     expect(() => tokenEndpointAuthMethod('private_key_jwt')).toThrow(
       'token_endpoint_auth_method private_key_jwt is not supported',
+    );
+  });
+
+  it('takes application_type native or web (MCP 2026-07-28, SEP-837) and refuses anything else by name', () => {
+    expect(applicationType(undefined)).toBeUndefined();
+    expect(applicationType('native')).toBe('native');
+    expect(applicationType('web')).toBe('web');
+    expect(() => applicationType('desktop')).toThrow(
+      expect.objectContaining({ code: 'invalid_client_metadata', description: expect.stringContaining('desktop') }),
     );
   });
 });

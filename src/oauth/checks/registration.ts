@@ -35,3 +35,14 @@ export function tokenEndpointAuthMethod(requested: unknown): ClientRecord['token
   }
   throw new OAuthError('invalid_client_metadata', `token_endpoint_auth_method ${String(requested)} is not supported`);
 }
+
+/**
+ * OpenID Connect Dynamic Client Registration §2 `application_type`, which MCP 2026-07-28 asks
+ * clients to send (SEP-837): `native` for desktop and command-line apps with loopback redirects,
+ * `web` otherwise. Either is accepted, with a loopback redirect too: this authorization server
+ * runs on the user's own machine, where every client is local. Anything else is refused by name.
+ */
+export function applicationType(requested: unknown): 'native' | 'web' | undefined {
+  if (requested === undefined || requested === 'native' || requested === 'web') return requested;
+  throw new OAuthError('invalid_client_metadata', `application_type ${JSON.stringify(requested)} is not native or web`);
+}

@@ -19,6 +19,18 @@ describe('register endpoint (RFC 7591)', () => {
     expect(store.state.clients[answer.client_id as string]).toMatchObject({ source: 'dcr', createdAt: clock.ms });
   });
 
+  it('registers a native app with a loopback redirect and echoes its application_type (MCP 2026-07-28)', async () => {
+    const { ctx } = await testContext();
+    const answer = await createRegisterEndpoint(ctx, GRANTS)(
+      { redirect_uris: ['http://127.0.0.1:7777/callback'], application_type: 'native' },
+      LOCAL,
+    );
+    expect(answer.application_type).toBe('native');
+    await expect(
+      createRegisterEndpoint(ctx, GRANTS)({ redirect_uris: [REDIRECT], application_type: 'daemon' }, LOCAL),
+    ).rejects.toMatchObject({ code: 'invalid_client_metadata' });
+  });
+
   it('gives a confidential client its secret once and keeps only its hash', async () => {
     const { ctx, store } = await testContext();
     const answer = await createRegisterEndpoint(ctx, GRANTS)(

@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import {
+  applicationType,
   registeredRedirectUris,
   registrationAllowed,
   registrationBody,
@@ -30,6 +31,7 @@ export function createRegisterEndpoint(ctx: ServerContext, grantTypes: readonly 
     const input = registrationBody(body);
     const redirectUris = registeredRedirectUris(input.redirect_uris);
     const method = tokenEndpointAuthMethod(input.token_endpoint_auth_method);
+    const appType = applicationType(input.application_type);
     const clientId = randomUUID();
     const secret = method === 'none' ? undefined : randomBytes(32).toString('base64url');
     const record: ClientRecord = {
@@ -60,6 +62,7 @@ export function createRegisterEndpoint(ctx: ServerContext, grantTypes: readonly 
       grant_types: [...grantTypes],
       response_types: ['code'],
       ...(record.clientName ? { client_name: record.clientName } : {}),
+      ...(appType ? { application_type: appType } : {}),
     };
   };
 }
