@@ -11,11 +11,15 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
+import { Client as ModernClient, StreamableHTTPClientTransport as ModernTransport } from '@modelcontextprotocol/client';
 import { NodeStreamableHttpClientTransport } from '../src/backends/http-client-transport.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const TOY = join(ROOT, 'test/fixtures/toy-server.mjs');
+/** A backend that speaks only 2026-07-28 (SDK 2.x), for the modern era's direct baseline. */
+const MODERN = join(ROOT, 'test/fixtures/modern-server.mjs');
 const GATEWAY_CLI = join(ROOT, 'dist/cortex-gateway.mjs');
 const QUICK = process.env.BENCH_QUICK === '1';
 // V8 CPU profiles of the gateway processes, for finding where a relayed call's time goes.
@@ -115,6 +119,75 @@ async function connect(url: string, token?: string): Promise<Client> {
   const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
   await client.connect(new NodeStreamableHttpClientTransport(new URL(url), { headers }));
   return client;
+}
+
+/** What a client under test needs: one tools/call. */
+type Caller = (tool: string, text: string) => Promise<unknown>;
+
+/**
+ * The SDK's own clients with their stock Streamable HTTP transports, as apps use them: 1.x for the
+ * 2025 revisions, 2.x pinned to 2026-07-28.
+ */
+async function stockClient(url: string, era: 'legacy' | 'modern', token?: string) {
+  const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+  if (era === 'legacy') {
+    const client = new Client({ name: 'bench-stock', version: '1' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers } }));
+    const call: Caller = (name, text) => client.callTool({ name, arguments: { text } });
+    return { call, close: () => client.close() };
+  }
+  const client = new ModernClient(
+    { name: 'bench-stock', version: '1' },
+    { versionNegotiation: { mode: { pin: '2026-07-28' } } },
+  );
+  await client.connect(new ModernTransport(new URL(url), { requestInit: { headers } }));
+  const call: Caller = (name, text) => client.callTool({ name, arguments: { text } });
+  return { call, close: () => client.close() };
+}
+
+async function cpuTicks(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]); // utime + stime, in clock ticks (1/100 s)
+}
+
+/**
+ * One era, one backend: direct and through the gateway, call by call in alternation, with the
+ * gateway's CPU (from /proc) over the gateway's calls.
+ */
+async function alternating(direct: Caller, directTool: string, viaGateway: Caller, gatewayTool: string, pid: number) {
+  for (let i = 0; i < WARMUP_CALLS; i++) {
+    await direct(directTool, 'warm');
+    await viaGateway(gatewayTool, 'warm');
+  }
+  const directSamples: number[] = [];
+  const gatewaySamples: number[] = [];
+  const ticks = await cpuTicks(pid);
+  for (let i = 0; i < SEQUENTIAL_CALLS; i++) {
+    let t0 = performance.now();
+    await direct(directTool, `call ${i}`);
+    directSamples.push(performance.now() - t0);
+    t0 = performance.now();
+    await viaGateway(gatewayTool, `call ${i}`);
+    gatewaySamples.push(performance.now() - t0);
+  }
+  const cpuUs = (((await cpuTicks(pid)) - ticks) * 10_000) / SEQUENTIAL_CALLS;
+  directSamples.sort((a, b) => a - b);
+  gatewaySamples.sort((a, b) => a - b);
+  const direct50 = percentile(directSamples, 50);
+  const gateway50 = percentile(gatewaySamples, 50);
+  return { directP50: direct50, gatewayP50: gateway50, addedP50: gateway50 - direct50, cpuUsPerCall: cpuUs };
+}
+
+async function startModernHttp(): Promise<string> {
+  const child = track(
+    spawn(process.execPath, [MODERN], {
+      env: { ...process.env, MODERN_HTTP: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
+  const match = await waitForLine(child, /LISTENING (\d+)/, '2026-07-28 HTTP backend');
+  return `http://127.0.0.1:${match[1]}/mcp`;
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -277,6 +350,70 @@ async function main() {
   }
   results.throughput = tput;
   const rssSmall = await rssMiB(gateway.pid);
+  log('');
+
+  // The SDK's stock clients, in both eras, each against an HTTP backend of its own era directly
+  // and through the gateway (the gateway's side of the hop speaks whatever the backend speaks).
+  const eras: Record<string, unknown> = {};
+  log(`tools/call with the SDK's stock clients, sequential (${SEQUENTIAL_CALLS} calls, alternating)`);
+  const modernUrl = await startModernHttp().catch(() => undefined);
+  const eraGateway = await startGateway({
+    toy: { type: 'http', url: backendUrl },
+    ...(modernUrl ? { modern: { type: 'http', url: modernUrl } } : {}),
+  });
+  const cases = [
+    {
+      label: '2025-11-25 client, 2025 backend',
+      era: 'legacy' as const,
+      url: backendUrl,
+      tool: 'echo',
+      via: 'toy__echo',
+    },
+    {
+      label: '2026-07-28 client, 2025 backend',
+      era: 'modern' as const,
+      url: backendUrl,
+      tool: 'echo',
+      via: 'toy__echo',
+      directEra: 'legacy' as const,
+    },
+    ...(modernUrl
+      ? [
+          {
+            label: '2026-07-28 client, 2026 backend',
+            era: 'modern' as const,
+            url: modernUrl,
+            tool: 'echo',
+            via: 'modern__echo',
+          },
+          {
+            label: '2025-11-25 client, 2026 backend',
+            era: 'legacy' as const,
+            url: modernUrl,
+            tool: 'echo',
+            via: 'modern__echo',
+            directEra: 'modern' as const,
+          },
+        ]
+      : []),
+  ];
+  for (const c of cases) {
+    const direct = await stockClient(c.url, c.directEra ?? c.era);
+    const via = await stockClient(eraGateway.url, c.era, eraGateway.token);
+    await waitUntil(async () => await via.call(c.via, 'ready').then(() => true), 30_000);
+    const r = await alternating(direct.call, c.tool, via.call, c.via, eraGateway.pid);
+    eras[c.label] = r;
+    log(
+      `  ${c.label.padEnd(32)} direct p50 ${fmt(r.directP50)} ms   gateway p50 ${fmt(r.gatewayP50)} ms   added ${fmt(r.addedP50)} ms (target <= 0.5)   gateway CPU ${fmt(r.cpuUsPerCall, 0)} us/call (target <= 250)`,
+    );
+    await direct.close();
+    await via.close();
+  }
+  if (!modernUrl) log('  (no 2026-07-28 backend fixture: test/fixtures/modern-server.mjs is missing)');
+  results.eras = eras;
+  results.rssAfterErasMiB = await rssMiB(eraGateway.pid);
+  log(`  gateway RSS after these calls: ${results.rssAfterErasMiB as number} MiB (target <= 100)`);
+  eraGateway.child.kill('SIGTERM');
   log('');
 
   // Catalog scale: 50 stdio backends x 100 tools each.
