@@ -11,6 +11,7 @@ import { createThrottle, type Throttle } from '../shared/throttle.js';
 import { LOCAL_OWNER, type Identity } from './builtins.js';
 import { NodeStreamableHttpTransport } from './http-transport.js';
 import { sendJsonRpcError, singleRequestId } from '../shared/json-rpc.js';
+import { relatedRequest } from './log-routing.js';
 import { checkMessage } from './message-validation.js';
 import type { ActivityLog } from './activity.js';
 import { createSessionServer, type SessionServer, type SubscriptionRegistry } from './session-server.js';
@@ -111,14 +112,18 @@ export class McpEndpoint {
       resources: createThrottle(LIST_CHANGED_WINDOW_MS, announce('resources')),
     };
     federation.on('list-changed', (kind) => this.#listChanged[kind].trigger());
-    // A backend's log message reaches only sessions granted read of that backend, on their
-    // standalone stream: a backend's messages name no request of ours to relate them to.
+    // A backend's log message reaches only sessions granted read of that backend: on the stream of
+    // the session's call to that backend when there is one (log-routing.ts), else the standalone one.
     federation.on('log', (backend, params) => {
       const logger = params.logger ? `${backend.name}/${params.logger}` : backend.name;
+      const message = { method: 'notifications/message' as const, params: { ...params, logger } };
       for (const session of this.#sessions.values()) {
         if (!session.mcp.grant().allowsRead(backend.id)) continue;
         if (!session.mcp.wantsLog(params.level as LoggingLevel)) continue;
-        void session.mcp.server.sendLoggingMessage({ ...params, logger }).catch(() => {});
+        const related = relatedRequest(session.transport.streamingRequests(), backend.id, federation.catalog);
+        const options = related === undefined ? undefined : { relatedRequestId: related };
+        // Refused by the SDK when the session was not offered logging (capabilities fixed at initialize).
+        void session.mcp.server.notification(message, options).catch(() => {});
       }
     });
     // An update reaches subscribed sessions still granted read of the backend that sent it and of

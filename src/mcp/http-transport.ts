@@ -10,7 +10,7 @@ import {
   type RequestId,
 } from '@modelcontextprotocol/sdk/types.js';
 import { preserializedResult, sendJsonRpcError, singleRequestId } from '../shared/json-rpc.js';
-import { checkMessage, type WireFault } from './message-validation.js';
+import { errorResponse, judgeMessages, type WireFault } from './message-validation.js';
 import { allowsBatches, checkVersionHeader, primesStreams } from './revision-rules.js';
 import { SessionEvents, SSE_HEADERS, StandaloneStream, type ReplayLimits } from './sse-stream.js';
 
@@ -74,10 +74,6 @@ export const TRANSPORT_ERROR_CODES = {
 
 function isResponse(message: JSONRPCMessage): message is JSONRPCMessage & { id: RequestId } {
   return 'id' in message && ('result' in message || 'error' in message);
-}
-
-function errorResponse(id: RequestId | null, error: WireFault): JSONRPCMessage {
-  return { jsonrpc: '2.0', id, error } as unknown as JSONRPCMessage;
 }
 
 function accepts(req: IncomingMessage, type: string): boolean {
@@ -156,6 +152,15 @@ export class NodeStreamableHttpTransport implements Transport {
     return this.#inFlight.size;
   }
 
+  /** The requests in flight whose response is an open SSE stream, on which related messages can go. */
+  streamingRequests(): JSONRPCRequest[] {
+    const found: JSONRPCRequest[] = [];
+    for (const entry of this.#inFlight.values()) {
+      if (entry.stream?.sse && !entry.stream.res.writableEnded) found.push(entry.request);
+    }
+    return found;
+  }
+
   /** Handles a POST whose body was already parsed (and size-checked) by the HTTP layer. */
   handlePost(req: IncomingMessage, res: ServerResponse, body: unknown, authInfo?: AuthInfo): void {
     const now = this.#now();
@@ -188,49 +193,11 @@ export class NodeStreamableHttpTransport implements Transport {
     }
 
     // Judge every message before acting on any. Accepted ones keep their order for dispatch.
-    const accepted: JSONRPCMessage[] = [];
-    const requests: JSONRPCRequest[] = [];
-    const refusals: JSONRPCMessage[] = [];
-    let dropped: WireFault | undefined;
-    for (const item of raw) {
-      const checked = checkMessage(item);
-      if (checked.kind === 'request') {
-        const { id } = checked.message;
-        if (this.#inFlight.has(id) || (batch && requests.some((r) => r.id === id))) {
-          // MCP basic: an id is never reused in a session; a second one in flight would take the
-          // first one's answer. Refused, and the first request goes on untouched.
-          const fault = {
-            code: -32600,
-            message: `Invalid Request: request id ${JSON.stringify(id)} is already in flight`,
-          };
-          refusals.push(errorResponse(id, fault));
-          continue;
-        }
-        if (checked.message.method === 'initialize' && !opening) {
-          refusals.push(
-            errorResponse(id, { code: -32600, message: 'Invalid Request: the session is already initialized' }),
-          );
-          continue;
-        }
-        const refusal = this.admit?.(checked.message);
-        if (refusal) {
-          refusals.push(errorResponse(id, refusal));
-          continue;
-        }
-        requests.push(checked.message);
-        accepted.push(checked.message);
-      } else if (checked.kind === 'refused') {
-        refusals.push(errorResponse(checked.id, checked.error));
-      } else if (checked.kind === 'dropped') {
-        dropped ??= checked.error;
-      } else if (checked.kind === 'notification') {
-        // A notification the session does not act on is dropped like a faulty one, yet unlike one it
-        // is valid input: the POST is still accepted (202).
-        if (!this.admit?.(checked.message)) accepted.push(checked.message);
-      } else {
-        accepted.push(checked.message);
-      }
-    }
+    const { accepted, requests, refusals, dropped } = judgeMessages(raw, {
+      opening,
+      inFlight: (id) => this.#inFlight.has(id),
+      ...(this.admit && { admit: this.admit }),
+    });
     if (opening) this.#initialized = true;
 
     const extra: MessageExtraInfo = { requestInfo: { headers: req.headers } };
