@@ -167,3 +167,13 @@ describe('judgeMessages', () => {
     expect(judged.dropped).toMatchObject({ code: -32602 });
   });
 });
+
+describe('the message naming a param at fault', () => {
+  it('says a missing param is required', () => {
+    expect(checkMessage({ jsonrpc: '2.0', id: 9, method: 'resources/read', params: {} })).toEqual({
+      kind: 'refused',
+      id: 9,
+      error: { code: -32602, message: 'Invalid params: params.uri: required (expected string)' },
+    });
+  });
+});

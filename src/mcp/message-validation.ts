@@ -149,7 +149,9 @@ function describeIssue(issue: Issue | undefined): string {
   const branch = issue.code === 'invalid_union' ? issue.errors?.find((e) => e.length > 0)?.[0] : undefined;
   const chosen = branch ? { ...branch, path: [...issue.path, ...branch.path] } : issue;
   const path = chosen.path.map(String).join('.');
-  return path ? `${path}: ${chosen.message}` : chosen.message;
+  // zod says a missing member was "received undefined": say it is required, which is what it means.
+  const message = chosen.message.replace(/^Invalid input: (expected [^,]+), received undefined$/, 'required ($1)');
+  return path ? `${path}: ${message}` : message;
 }
 
 function checkResponse(message: Record<string, unknown>): CheckedMessage {
