@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { federatedCapabilities } from './capabilities.js';
+import { federatedCapabilities, STARTING_BACKEND } from './capabilities.js';
 
 describe('federatedCapabilities', () => {
   it('declares only tools when no backend is known', () => {
@@ -35,6 +35,16 @@ describe('federatedCapabilities', () => {
     expect(federatedCapabilities([{ resources: {} }, { resources: { subscribe: true } }]).resources).toEqual({
       listChanged: true,
       subscribe: true,
+    });
+  });
+
+  it('declares everything while a backend that never connected is still starting', () => {
+    expect(federatedCapabilities([{ tools: {} }, STARTING_BACKEND])).toEqual({
+      tools: { listChanged: true },
+      prompts: { listChanged: true },
+      resources: { listChanged: true, subscribe: true },
+      completions: {},
+      logging: {},
     });
   });
 });

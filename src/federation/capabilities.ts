@@ -11,7 +11,19 @@ import type { ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
  * first connected does not offer prompts until the client opens a new session. list_changed still
  * reaches it for the lists it was offered. Grants are not applied here: the owner may grant a
  * backend during the session, and its lists then appear through list_changed.
+ *
+ * A backend still starting that has never connected has unknown capabilities: it counts as
+ * STARTING_BACKEND, which declares everything. Clients often connect while the gateway starts its
+ * backends, and such a session would otherwise lose a backend's prompts and resources for good,
+ * and the retryable "still connecting" answer (Federation.startingBackend) with them.
  */
+export const STARTING_BACKEND: ServerCapabilities = Object.freeze({
+  prompts: {},
+  resources: { subscribe: true },
+  completions: {},
+  logging: {},
+});
+
 export function federatedCapabilities(backends: Iterable<ServerCapabilities | undefined>): ServerCapabilities {
   let prompts = false;
   let resources = false;

@@ -5,7 +5,7 @@ import type { Backend, CallOptions } from '../backends/backend.js';
 import { GatewayError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { BackendState } from '../backends/types.js';
-import { federatedCapabilities } from './capabilities.js';
+import { federatedCapabilities, STARTING_BACKEND } from './capabilities.js';
 import { buildCatalog, type FederatedCatalog, type Owner } from './catalog.js';
 import { namespaceOf } from './naming.js';
 
@@ -66,10 +66,15 @@ export class Federation extends EventEmitter<FederationEvents> {
     return this.#catalog;
   }
 
-  /** What the gateway declares to a client initializing now, from its enabled backends (capabilities.ts). */
+  /**
+   * What the gateway declares to a client initializing now, from its enabled backends: what each
+   * declared when it last connected; one still starting that never connected may declare anything.
+   */
   capabilities(): ServerCapabilities {
     return federatedCapabilities(
-      this.#pool.backends.filter((backend) => backend.config.enabled).map((backend) => backend.serverCapabilities),
+      this.#pool.backends
+        .filter((backend) => backend.config.enabled)
+        .map((backend) => backend.serverCapabilities ?? (backend.starting ? STARTING_BACKEND : undefined)),
     );
   }
 
