@@ -281,7 +281,7 @@ async function rawToolsList(
     const body = await res.text();
     // The gateway's latency ends when the last byte arrives; the client's JSON.parse is reported apart.
     const t1 = performance.now();
-    const data = body.startsWith('{') ? body : body.slice(body.indexOf('data: ') + 6, body.lastIndexOf('}') + 1);
+    const data = body.startsWith('{') ? body : body.slice(body.indexOf('data: {') + 6, body.lastIndexOf('}') + 1);
     count = (JSON.parse(data) as { result: { tools: unknown[] } }).result.tools.length;
     bytes = body.length;
     if (i >= 3) {

@@ -10,6 +10,7 @@ import {
   ToolListChangedNotificationSchema,
   type LoggingMessageNotification,
   type Progress,
+  type ServerCapabilities,
 } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import type { GatewaySettings, NamedBackendConfig } from '../config/schema.js';
@@ -100,6 +101,8 @@ export class Backend extends EventEmitter<BackendEvents> {
   #exitStatus: (() => ExitStatus | undefined) | undefined;
   #pid: number | undefined;
   #fetch: NodeFetch | undefined;
+  /** What the server declared at its last successful connect; kept while it reconnects. */
+  #serverCapabilities: ServerCapabilities | undefined;
   /**
    * Masks the secrets handed to the backend at its last connect (stored ones, and credential-looking
    * values written in plain text) in every form they may be printed in: its stderr, its errors, its log lines.
@@ -131,6 +134,7 @@ export class Backend extends EventEmitter<BackendEvents> {
       pingTimeoutMs: () => Math.min(this.config.timeoutMs, 10_000),
       open: (generation) => this.#open(generation),
       load: async (client) => {
+        this.#serverCapabilities = client.getServerCapabilities();
         await this.#catalog.load(client);
       },
       describeStartFailure: (error) =>
@@ -171,6 +175,14 @@ export class Backend extends EventEmitter<BackendEvents> {
     this.emit('catalog', this.#catalog.catalog);
     // The tool count shown counts only tools left on.
     this.emit('state', this.status());
+  }
+
+  /**
+   * The capabilities the server declared when it last connected (undefined if it never has), for
+   * the capabilities the gateway declares to its clients (federation/capabilities.ts).
+   */
+  get serverCapabilities(): ServerCapabilities | undefined {
+    return this.#serverCapabilities;
   }
 
   get state(): BackendState {

@@ -1,10 +1,11 @@
 import { EventEmitter } from 'node:events';
-import type { LoggingMessageNotification, Progress } from '@modelcontextprotocol/sdk/types.js';
+import type { LoggingMessageNotification, Progress, ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import type { BackendPool } from '../backends/pool.js';
 import type { Backend, CallOptions } from '../backends/backend.js';
 import { GatewayError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { BackendState } from '../backends/types.js';
+import { federatedCapabilities, STARTING_BACKEND } from './capabilities.js';
 import { buildCatalog, type FederatedCatalog, type Owner } from './catalog.js';
 import { namespaceOf } from './naming.js';
 
@@ -28,6 +29,8 @@ export interface StartingBackend {
 export interface RouteOptions {
   signal?: AbortSignal;
   onprogress?: (progress: Progress) => void;
+  /** The client request's `_meta` to send on (without its progress token: see mcp/forwarded-meta.ts). */
+  meta?: Record<string, unknown>;
 }
 
 /**
@@ -64,6 +67,18 @@ export class Federation extends EventEmitter<FederationEvents> {
   }
 
   /**
+   * What the gateway declares to a client initializing now, from its enabled backends: what each
+   * declared when it last connected; one still starting that never connected may declare anything.
+   */
+  capabilities(): ServerCapabilities {
+    return federatedCapabilities(
+      this.#pool.backends
+        .filter((backend) => backend.config.enabled)
+        .map((backend) => backend.serverCapabilities ?? (backend.starting ? STARTING_BACKEND : undefined)),
+    );
+  }
+
+  /**
    * The backend a federated tool or prompt name belongs to, when that backend is configured,
    * enabled and still starting (connecting, or down with a restart scheduled) and the catalog has
    * no such name yet: right after start-up its tools are simply not listed yet, and the client
@@ -88,6 +103,7 @@ export class Federation extends EventEmitter<FederationEvents> {
     if (!tool) throw new GatewayError('unknown_tool', `Unknown tool: ${name}`);
     const params: Record<string, unknown> = { name: tool.original };
     if (args !== undefined) params.arguments = args;
+    if (options.meta) params._meta = options.meta;
     return this.#backend(tool.backend).request('tools/call', params, callOptions(options));
   }
 
@@ -96,11 +112,14 @@ export class Federation extends EventEmitter<FederationEvents> {
     if (!prompt) throw new GatewayError('unknown_prompt', `Unknown prompt: ${name}`);
     const params: Record<string, unknown> = { name: prompt.original };
     if (args !== undefined) params.arguments = args;
+    if (options.meta) params._meta = options.meta;
     return this.#backend(prompt.backend).request('prompts/get', params, callOptions(options));
   }
 
   async readResource(uri: string, options: RouteOptions = {}) {
-    return this.resourceBackend(uri).request('resources/read', { uri }, callOptions(options));
+    const params: Record<string, unknown> = { uri };
+    if (options.meta) params._meta = options.meta;
+    return this.resourceBackend(uri).request('resources/read', params, callOptions(options));
   }
 
   resourceBackend(uri: string): Backend {
@@ -109,22 +128,31 @@ export class Federation extends EventEmitter<FederationEvents> {
     return this.#backend(owner.name);
   }
 
-  /** Completion for a federated prompt argument or a resource template, routed to the owner. */
-  async complete(params: { ref: { type: string; name?: string; uri?: string } } & Record<string, unknown>) {
+  /**
+   * Completion for a federated prompt argument or a resource template, routed to the owner. The
+   * client's `_meta` is replaced by `options.meta` (its progress token belongs to the client's hop).
+   */
+  async complete(
+    params: { ref: { type: string; name?: string; uri?: string } } & Record<string, unknown>,
+    options: RouteOptions = {},
+  ) {
+    const { _meta: _clientMeta, ...rest } = params;
     const { ref } = params;
+    const sent: Record<string, unknown> = options.meta ? { ...rest, _meta: options.meta } : rest;
     if (ref.type === 'ref/prompt' && typeof ref.name === 'string') {
       const prompt = this.#catalog.prompt(ref.name);
       if (!prompt) throw new GatewayError('unknown_prompt', `Unknown prompt: ${ref.name}`);
-      return this.#backend(prompt.backend).request('completion/complete', {
-        ...params,
-        ref: { ...ref, name: prompt.original },
-      });
+      return this.#backend(prompt.backend).request(
+        'completion/complete',
+        { ...sent, ref: { ...ref, name: prompt.original } },
+        callOptions(options),
+      );
     }
     if (ref.type === 'ref/resource' && typeof ref.uri === 'string') {
       // The federated catalog's owner, the one the grant check (method-grants.ts) asked about.
       const owner = this.#catalog.templateOwner(ref.uri);
       if (!owner) throw new GatewayError('unknown_resource', `No backend serves resource template ${ref.uri}`);
-      return this.#backend(owner.name).request('completion/complete', params);
+      return this.#backend(owner.name).request('completion/complete', sent, callOptions(options));
     }
     throw new GatewayError('invalid_argument', `Unsupported completion reference type: ${ref.type}`);
   }

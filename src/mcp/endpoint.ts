@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LoggingLevel } from '@modelcontextprotocol/sdk/types.js';
 import type { BackendStatus } from '../backends/types.js';
 import type { Federation, ListKind } from '../federation/federation.js';
+import type { ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import { sendsNotification } from '../federation/method-grants.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { describeError } from '../shared/errors.js';
@@ -11,10 +12,11 @@ import { createThrottle, type Throttle } from '../shared/throttle.js';
 import { LOCAL_OWNER, type Identity } from './builtins.js';
 import { NodeStreamableHttpTransport } from './http-transport.js';
 import { sendJsonRpcError, singleRequestId } from '../shared/json-rpc.js';
+import { relatedRequest } from './log-routing.js';
 import { checkMessage } from './message-validation.js';
 import type { ActivityLog } from './activity.js';
 import { createSessionServer, type SessionServer, type SubscriptionRegistry } from './session-server.js';
-import { createStatelessEndpoint, type StatelessEndpoint } from './stateless.js';
+import { createStatelessEndpoint, type StatelessCapabilities, type StatelessEndpoint } from './stateless.js';
 
 export interface McpEndpointOptions {
   federation: Federation;
@@ -112,12 +114,7 @@ export class McpEndpoint {
     this.#stateless = createStatelessEndpoint({
       serverInfo: options.serverInfo,
       instructions: INSTRUCTIONS,
-      capabilities: () => ({
-        tools: { listChanged: true },
-        prompts: { listChanged: true },
-        resources: { listChanged: true },
-        completions: {},
-      }),
+      capabilities: () => statelessCapabilities(federation.capabilities()),
       sessionFor: (identity) => this.#statelessSession(identity),
       logger: this.#log,
     });
@@ -130,14 +127,18 @@ export class McpEndpoint {
       this.#listChanged[kind].trigger();
       this.#stateless.listChanged(kind);
     });
-    // A backend's log message reaches only sessions granted read of that backend, on their
-    // standalone stream: a backend's messages name no request of ours to relate them to.
+    // A backend's log message reaches only sessions granted read of that backend: on the stream of
+    // the session's call to that backend when there is one (log-routing.ts), else the standalone one.
     federation.on('log', (backend, params) => {
       const logger = params.logger ? `${backend.name}/${params.logger}` : backend.name;
+      const message = { method: 'notifications/message' as const, params: { ...params, logger } };
       for (const session of this.#sessions.values()) {
         if (!session.mcp.grant().allowsRead(backend.id)) continue;
         if (!session.mcp.wantsLog(params.level as LoggingLevel)) continue;
-        void session.mcp.server.sendLoggingMessage({ ...params, logger }).catch(() => {});
+        const related = relatedRequest(session.transport.streamingRequests(), backend.id, federation.catalog);
+        const options = related === undefined ? undefined : { relatedRequestId: related };
+        // Refused by the SDK when the session was not offered logging (capabilities fixed at initialize).
+        void session.mcp.server.notification(message, options).catch(() => {});
       }
     });
     // An update reaches subscribed sessions still granted read of the backend that sent it and of
@@ -381,4 +382,19 @@ function leastRecentlyUsed(sessions: Session[]): Session {
 /** A lone initialize request: the only message that may come without a session (batches cannot initialize). */
 function isInitialize(body: unknown): boolean {
   return typeof body === 'object' && body !== null && (body as { method?: unknown }).method === 'initialize';
+}
+
+/**
+ * What a 2026-07-28 caller is offered: what the backends declare (federation/capabilities.ts),
+ * without what that path does not serve yet: log messages (a stateless caller sets its level per
+ * request, and backend logs are not related to its requests) and resource subscriptions (the
+ * revision's `subscriptions/listen` resource filter is not wired to backend subscriptions).
+ */
+function statelessCapabilities(capabilities: ServerCapabilities): StatelessCapabilities {
+  return {
+    tools: { listChanged: true },
+    ...(capabilities.prompts && { prompts: { listChanged: true } }),
+    ...(capabilities.resources && { resources: { listChanged: true } }),
+    ...(capabilities.completions && { completions: {} }),
+  };
 }

@@ -1,17 +1,8 @@
-/**
- * Why this file is over 400 lines: it is one Streamable HTTP session's transport (POST answered as
- * JSON or SSE, the standalone GET stream, DELETE, cancellation, the backstop timeout and the answer
- * every request is owed), a single state machine over the session's open requests and streams. The
- * protocol-revision issue rewrites it next for the new revision's transport rules; it is split
- * there rather than twice.
- */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
-  DEFAULT_NEGOTIATED_PROTOCOL_VERSION,
   ErrorCode,
-  SUPPORTED_PROTOCOL_VERSIONS,
   type JSONRPCMessage,
   type JSONRPCNotification,
   type JSONRPCRequest,
@@ -19,7 +10,9 @@ import {
   type RequestId,
 } from '@modelcontextprotocol/sdk/types.js';
 import { preserializedResult, sendJsonRpcError, singleRequestId } from '../shared/json-rpc.js';
-import { checkMessage, type WireFault } from './message-validation.js';
+import { errorResponse, judgeMessages, type WireFault } from './message-validation.js';
+import { allowsBatches, checkVersionHeader, primesStreams } from './revision-rules.js';
+import { SessionEvents, SSE_HEADERS, StandaloneStream, type ReplayLimits } from './sse-stream.js';
 
 /** One POST that carried requests: its response is either a single JSON body or an SSE stream. */
 interface PostStream {
@@ -34,7 +27,7 @@ interface PostStream {
 
 /** A request received and not yet answered, cancelled or timed out: its id is taken in the session. */
 interface InFlight {
-  method: string;
+  request: JSONRPCRequest;
   /** Where its answer goes; undefined once the client closed that HTTP response. */
   stream: PostStream | undefined;
   /** When the backstop answers it instead (clock time); pushed back whenever it shows progress. */
@@ -62,10 +55,11 @@ export interface TransportOptions {
   now: () => number;
   /** The backstop: a request still unanswered this long after its last sign of life is answered with an error. */
   requestTimeoutMs: number;
+  /** How much of the standalone stream is kept for a client resuming it. Default: DEFAULT_REPLAY_LIMITS. */
+  replayLimits?: ReplayLimits;
 }
 
 const MAX_BATCH = 100;
-const KEEPALIVE_MS = 25_000;
 
 /**
  * JSON-RPC codes of the transport's own answers. -32001 is the SDK's RequestTimeout (and the code
@@ -80,10 +74,6 @@ export const TRANSPORT_ERROR_CODES = {
 
 function isResponse(message: JSONRPCMessage): message is JSONRPCMessage & { id: RequestId } {
   return 'id' in message && ('result' in message || 'error' in message);
-}
-
-function errorResponse(id: RequestId | null, error: WireFault): JSONRPCMessage {
-  return { jsonrpc: '2.0', id, error } as unknown as JSONRPCMessage;
 }
 
 function accepts(req: IncomingMessage, type: string): boolean {
@@ -123,9 +113,11 @@ export class NodeStreamableHttpTransport implements Transport {
   readonly #now: () => number;
   readonly #requestTimeoutMs: number;
   readonly #inFlight = new Map<RequestId, InFlight>();
-  #standalone: ServerResponse | undefined;
-  #keepalive: NodeJS.Timeout | undefined;
+  readonly #events: SessionEvents;
+  readonly #standalone: StandaloneStream;
   #initialized = false;
+  /** The protocol version the SDK answered initialize with; undefined until then. */
+  #negotiated: string | undefined;
   #closed = false;
   #lastActivity: number;
 
@@ -134,13 +126,20 @@ export class NodeStreamableHttpTransport implements Transport {
     this.#now = options.now;
     this.#requestTimeoutMs = options.requestTimeoutMs;
     this.#lastActivity = options.now();
+    this.#events = new SessionEvents(options.replayLimits);
+    this.#standalone = new StandaloneStream(this.#events, { 'mcp-session-id': this.sessionId });
+  }
+
+  /** The protocol version negotiated at initialize (undefined before the SDK answered it). */
+  get protocolVersion(): string | undefined {
+    return this.#negotiated;
   }
 
   async start(): Promise<void> {}
 
   /** Idle: no request for `idleMs`, none in flight and no open stream on which the server could still talk. */
   isIdle(now: number, idleMs: number): boolean {
-    const streaming = (this.#standalone && !this.#standalone.writableEnded) || this.#inFlight.size > 0;
+    const streaming = this.#standalone.open || this.#inFlight.size > 0;
     return !streaming && now - this.#lastActivity > idleMs;
   }
 
@@ -151,6 +150,15 @@ export class NodeStreamableHttpTransport implements Transport {
 
   get inFlightCount(): number {
     return this.#inFlight.size;
+  }
+
+  /** The requests in flight whose response is an open SSE stream, on which related messages can go. */
+  streamingRequests(): JSONRPCRequest[] {
+    const found: JSONRPCRequest[] = [];
+    for (const entry of this.#inFlight.values()) {
+      if (entry.stream?.sse && !entry.stream.res.writableEnded) found.push(entry.request);
+    }
+    return found;
   }
 
   /** Handles a POST whose body was already parsed (and size-checked) by the HTTP layer. */
@@ -168,7 +176,16 @@ export class NodeStreamableHttpTransport implements Transport {
       sendJsonRpcError(res, 406, -32000, message, singleRequestId(body));
       return;
     }
+    // The endpoint opens a session only for a valid lone initialize, and hands it over first; that
+    // POST has no protocol version to check yet: it negotiates one.
+    const opening = !this.#initialized;
+    if (!opening && !this.#checkProtocolVersion(req, res, singleRequestId(body))) return;
     const batch = Array.isArray(body);
+    if (batch && !allowsBatches(this.#negotiated)) {
+      const message = `Invalid Request: JSON-RPC batches are not supported in protocol version ${this.#negotiated} (removed in 2025-06-18)`;
+      sendJsonRpcError(res, 400, -32600, message);
+      return;
+    }
     const raw = batch ? (body as unknown[]) : [body];
     if (raw.length === 0 || raw.length > MAX_BATCH) {
       sendJsonRpcError(res, 400, -32600, `Invalid Request: a batch holds 1 to ${MAX_BATCH} messages`);
@@ -176,54 +193,12 @@ export class NodeStreamableHttpTransport implements Transport {
     }
 
     // Judge every message before acting on any. Accepted ones keep their order for dispatch.
-    const accepted: JSONRPCMessage[] = [];
-    const requests: JSONRPCRequest[] = [];
-    const refusals: JSONRPCMessage[] = [];
-    let dropped: WireFault | undefined;
-    // The endpoint opens a session only for a valid lone initialize, and hands it over first.
-    const opening = !this.#initialized;
-    for (const item of raw) {
-      const checked = checkMessage(item);
-      if (checked.kind === 'request') {
-        const { id } = checked.message;
-        if (this.#inFlight.has(id) || (batch && requests.some((r) => r.id === id))) {
-          // MCP basic: an id is never reused in a session; a second one in flight would take the
-          // first one's answer. Refused, and the first request goes on untouched.
-          const fault = {
-            code: -32600,
-            message: `Invalid Request: request id ${JSON.stringify(id)} is already in flight`,
-          };
-          refusals.push(errorResponse(id, fault));
-          continue;
-        }
-        if (checked.message.method === 'initialize' && !opening) {
-          refusals.push(
-            errorResponse(id, { code: -32600, message: 'Invalid Request: the session is already initialized' }),
-          );
-          continue;
-        }
-        const refusal = this.admit?.(checked.message);
-        if (refusal) {
-          refusals.push(errorResponse(id, refusal));
-          continue;
-        }
-        requests.push(checked.message);
-        accepted.push(checked.message);
-      } else if (checked.kind === 'refused') {
-        refusals.push(errorResponse(checked.id, checked.error));
-      } else if (checked.kind === 'dropped') {
-        dropped ??= checked.error;
-      } else if (checked.kind === 'notification') {
-        // A notification the session does not act on is dropped like a faulty one, yet unlike one it
-        // is valid input: the POST is still accepted (202).
-        if (!this.admit?.(checked.message)) accepted.push(checked.message);
-      } else {
-        accepted.push(checked.message);
-      }
-    }
-    // The initialize POST has no protocol version to check yet: it negotiates one.
+    const { accepted, requests, refusals, dropped } = judgeMessages(raw, {
+      opening,
+      inFlight: (id) => this.#inFlight.has(id),
+      ...(this.admit && { admit: this.admit }),
+    });
     if (opening) this.#initialized = true;
-    else if (!this.#checkProtocolVersion(req, res, singleRequestId(body))) return;
 
     const extra: MessageExtraInfo = { requestInfo: { headers: req.headers } };
     if (authInfo) extra.authInfo = authInfo;
@@ -244,7 +219,7 @@ export class NodeStreamableHttpTransport implements Transport {
     const stream: PostStream = { res, sse, batch, pending: requests.length, responses: [] };
     const deadline = now + this.#requestTimeoutMs;
     for (const request of requests) {
-      this.#inFlight.set(request.id, { method: request.method, stream, deadline, direct: undefined });
+      this.#inFlight.set(request.id, { request, stream, deadline, direct: undefined });
     }
     if (requests.length > 0) {
       res.once('close', () => {
@@ -258,12 +233,8 @@ export class NodeStreamableHttpTransport implements Transport {
       });
     }
     if (sse) {
-      res.writeHead(200, {
-        'content-type': 'text/event-stream',
-        'cache-control': 'no-cache',
-        connection: 'keep-alive',
-        'mcp-session-id': this.sessionId,
-      });
+      res.writeHead(200, { ...SSE_HEADERS, 'mcp-session-id': this.sessionId });
+      if (primesStreams(this.#negotiated)) res.write(this.#events.postPriming());
     }
     for (const refusal of refusals) this.#write(stream, refusal);
     if (requests.length === 0) {
@@ -297,7 +268,7 @@ export class NodeStreamableHttpTransport implements Transport {
   #cancel(id: RequestId, reason: string | undefined): void {
     const entry = this.#inFlight.get(id);
     // MCP lifecycle: initialize cannot be cancelled.
-    if (!entry || entry.method === 'initialize') return;
+    if (!entry || entry.request.method === 'initialize') return;
     this.#inFlight.delete(id);
     entry.direct?.abort(reason);
     const stream = entry.stream;
@@ -316,7 +287,7 @@ export class NodeStreamableHttpTransport implements Transport {
     for (const [id, entry] of this.#inFlight) {
       if (entry.deadline > now) continue;
       this.#inFlight.delete(id);
-      const message = `Cortex Gateway did not complete ${entry.method} within ${this.#requestTimeoutMs} ms`;
+      const message = `Cortex Gateway did not complete ${entry.request.method} within ${this.#requestTimeoutMs} ms`;
       if (entry.direct) entry.direct.abort(new Error(message));
       else {
         const params = { requestId: id, reason: message };
@@ -357,7 +328,10 @@ export class NodeStreamableHttpTransport implements Transport {
     return true;
   }
 
-  /** Opens the standalone SSE stream for server-initiated messages (list_changed, logs…). */
+  /**
+   * Opens the standalone SSE stream for server-initiated messages (list_changed, logs…), or resumes
+   * it after the client's `Last-Event-ID` (sse-stream.ts).
+   */
   handleGet(req: IncomingMessage, res: ServerResponse): void {
     this.#lastActivity = this.#now();
     if (!accepts(req, 'text/event-stream')) {
@@ -365,27 +339,10 @@ export class NodeStreamableHttpTransport implements Transport {
       return;
     }
     if (!this.#checkProtocolVersion(req, res, null)) return;
-    if (this.#standalone && !this.#standalone.writableEnded) {
-      sendJsonRpcError(res, 409, -32000, 'Conflict: this session already has an open SSE stream');
-      return;
-    }
-    res.writeHead(200, {
-      'content-type': 'text/event-stream',
-      'cache-control': 'no-cache',
-      connection: 'keep-alive',
-      'mcp-session-id': this.sessionId,
-    });
-    res.flushHeaders();
-    this.#standalone = res;
-    // Comments keep idle proxies and tunnels from closing the stream.
-    this.#keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
-    this.#keepalive.unref();
-    res.once('close', () => {
-      if (this.#standalone === res) {
-        this.#standalone = undefined;
-        clearInterval(this.#keepalive);
-      }
-    });
+    const header = req.headers['last-event-id'];
+    const lastEventId = Array.isArray(header) ? header[0] : header;
+    const attached = this.#standalone.attach(res, lastEventId, primesStreams(this.#negotiated));
+    if (!attached.ok) sendJsonRpcError(res, attached.status, -32000, attached.message);
   }
 
   async handleDelete(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -401,6 +358,9 @@ export class NodeStreamableHttpTransport implements Transport {
       // Not in flight: cancelled or timed out (answered already), or an id we never received.
       if (!entry) return;
       this.#inFlight.delete(message.id);
+      if (entry.request.method === 'initialize' && 'result' in message) {
+        this.#negotiated = (message.result as { protocolVersion?: string }).protocolVersion;
+      }
       if (entry.stream) this.#answer(entry.stream, message);
       return;
     }
@@ -414,10 +374,10 @@ export class NodeStreamableHttpTransport implements Transport {
     if (entry) entry.deadline = this.#now() + this.#requestTimeoutMs;
     const stream = entry?.stream;
     if (stream?.sse && !stream.res.writableEnded) {
-      writeEvent(stream.res, serialize(message));
+      stream.res.write(this.#events.postFrame(serialize(message)));
       return;
     }
-    if (this.#standalone && !this.#standalone.writableEnded) writeEvent(this.#standalone, serialize(message));
+    this.#standalone.send(serialize(message));
   }
 
   /**
@@ -434,8 +394,7 @@ export class NodeStreamableHttpTransport implements Transport {
     }
     this.#inFlight.clear();
     this.#closed = true;
-    clearInterval(this.#keepalive);
-    this.#standalone?.end();
+    this.#standalone.end();
     // The SDK aborts its running request handlers when the session ends (onclose).
     this.onclose?.();
   }
@@ -448,7 +407,7 @@ export class NodeStreamableHttpTransport implements Transport {
 
   #write(stream: PostStream, message: JSONRPCMessage): void {
     if (!stream.sse) stream.responses.push(serialize(message));
-    else if (!stream.res.writableEnded) writeEvent(stream.res, serialize(message));
+    else if (!stream.res.writableEnded) stream.res.write(this.#events.postFrame(serialize(message)));
   }
 
   #finish(stream: PostStream): void {
@@ -472,19 +431,9 @@ export class NodeStreamableHttpTransport implements Transport {
   }
 
   #checkProtocolVersion(req: IncomingMessage, res: ServerResponse, id: RequestId | null): boolean {
-    const header = req.headers['mcp-protocol-version'];
-    const version = (Array.isArray(header) ? header[0] : header) ?? DEFAULT_NEGOTIATED_PROTOCOL_VERSION;
-    if (!SUPPORTED_PROTOCOL_VERSIONS.includes(version)) {
-      sendJsonRpcError(
-        res,
-        400,
-        -32000,
-        `Bad Request: unsupported protocol version ${version} (supported: ${SUPPORTED_PROTOCOL_VERSIONS.join(', ')})`,
-        id,
-      );
-      return false;
-    }
-    return true;
+    const verdict = checkVersionHeader(req.headers['mcp-protocol-version'], this.#negotiated);
+    if (!verdict.ok) sendJsonRpcError(res, 400, -32000, verdict.message, id);
+    return verdict.ok;
   }
 }
 
@@ -493,8 +442,4 @@ function serialize(message: JSONRPCMessage): string {
   if (raw === undefined) return JSON.stringify(message);
   const { id } = message as { id: RequestId };
   return `{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${raw}}`;
-}
-
-function writeEvent(res: ServerResponse, data: string): void {
-  res.write(`event: message\ndata: ${data}\n\n`);
 }

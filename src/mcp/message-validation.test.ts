@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkMessage } from './message-validation.js';
+import { checkMessage, judgeMessages } from './message-validation.js';
 
 const call = (params: unknown, extra: Record<string, unknown> = {}) => ({
   jsonrpc: '2.0',
@@ -123,5 +123,57 @@ describe('checkMessage', () => {
       error: { code: -32600 },
     });
     expect(checkMessage({ jsonrpc: '2.0', id: 1, result: 5 })).toMatchObject({ kind: 'dropped' });
+  });
+});
+
+describe('judgeMessages', () => {
+  const ping = (id: unknown) => ({ jsonrpc: '2.0', id, method: 'ping' });
+  const context = { opening: false, inFlight: (id: unknown) => id === 'busy' };
+
+  it('keeps accepted messages in order and answers each refused request', () => {
+    const judged = judgeMessages(
+      [ping(1), { jsonrpc: '2.0', method: 'notifications/initialized' }, ping(1.5)],
+      context,
+    );
+    expect(judged.accepted.map((m) => ('id' in m ? m.id : 'note'))).toEqual([1, 'note']);
+    expect(judged.requests.map((r) => r.id)).toEqual([1]);
+    expect(judged.refusals).toEqual([{ jsonrpc: '2.0', id: null, error: expect.objectContaining({ code: -32600 }) }]);
+    expect(judged.dropped).toBeUndefined();
+  });
+
+  it('refuses an id in flight, an id repeated in the batch, and initialize after the first', () => {
+    const initialize = { jsonrpc: '2.0', id: 'i', method: 'initialize', params: {} };
+    const judged = judgeMessages([ping('busy'), ping(2), ping(2), initialize], context);
+    expect(judged.requests.map((r) => r.id)).toEqual([2]);
+    expect(judged.refusals.map((r) => (r as { error: { message: string } }).error.message)).toEqual([
+      'Invalid Request: request id "busy" is already in flight',
+      'Invalid Request: request id 2 is already in flight',
+      expect.stringContaining('Invalid'),
+    ]);
+  });
+
+  it('refuses what the gate refuses, and drops a notification it does not act on', () => {
+    const judged = judgeMessages([ping(3), { jsonrpc: '2.0', method: 'notifications/whatever' }], {
+      ...context,
+      admit: () => ({ code: -32601, message: 'no' }),
+    });
+    expect(judged.requests).toEqual([]);
+    expect(judged.accepted).toEqual([]);
+    expect(judged.refusals).toEqual([{ jsonrpc: '2.0', id: 3, error: { code: -32601, message: 'no' } }]);
+  });
+
+  it('remembers the first fault of a dropped notification', () => {
+    const judged = judgeMessages([{ jsonrpc: '2.0', method: 'notifications/cancelled', params: [] }], context);
+    expect(judged.dropped).toMatchObject({ code: -32602 });
+  });
+});
+
+describe('the message naming a param at fault', () => {
+  it('says a missing param is required', () => {
+    expect(checkMessage({ jsonrpc: '2.0', id: 9, method: 'resources/read', params: {} })).toEqual({
+      kind: 'refused',
+      id: 9,
+      error: { code: -32602, message: 'Invalid params: params.uri: required (expected string)' },
+    });
   });
 });

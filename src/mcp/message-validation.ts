@@ -4,6 +4,7 @@ import {
   ErrorCode,
   JSONRPCResponseSchema,
   RELATED_TASK_META_KEY,
+  type JSONRPCMessage,
   type JSONRPCNotification,
   type JSONRPCRequest,
   type JSONRPCResponse,
@@ -148,11 +149,79 @@ function describeIssue(issue: Issue | undefined): string {
   const branch = issue.code === 'invalid_union' ? issue.errors?.find((e) => e.length > 0)?.[0] : undefined;
   const chosen = branch ? { ...branch, path: [...issue.path, ...branch.path] } : issue;
   const path = chosen.path.map(String).join('.');
-  return path ? `${path}: ${chosen.message}` : chosen.message;
+  // zod says a missing member was "received undefined": say it is required, which is what it means.
+  const message = chosen.message.replace(/^Invalid input: (expected [^,]+), received undefined$/, 'required ($1)');
+  return path ? `${path}: ${message}` : message;
 }
 
 function checkResponse(message: Record<string, unknown>): CheckedMessage {
   const parsed = JSONRPCResponseSchema.safeParse(message);
   if (parsed.success) return { kind: 'response', message: parsed.data as JSONRPCResponse };
   return { kind: 'dropped', error: invalidRequest(`not a valid response (${describeIssue(parsed.error.issues[0])})`) };
+}
+
+export function errorResponse(id: RequestId | null, error: WireFault): JSONRPCMessage {
+  return { jsonrpc: '2.0', id, error } as unknown as JSONRPCMessage;
+}
+
+export interface JudgedMessages {
+  /** Requests, notifications and responses to act on, in the order they came. */
+  accepted: JSONRPCMessage[];
+  /** The accepted requests: each is owed an answer. */
+  requests: JSONRPCRequest[];
+  /** Error answers to the requests refused. */
+  refusals: JSONRPCMessage[];
+  /** The first fault of a notification or response dropped, if any. */
+  dropped: WireFault | undefined;
+}
+
+export interface JudgingContext {
+  /** Whether this POST opens the session (only it may carry initialize). */
+  opening: boolean;
+  /** Whether a request with this id is still in flight in the session. */
+  inFlight: (id: RequestId) => boolean;
+  /** The session's gate (http-transport.ts, Admission): a fault refuses a request and drops a notification. */
+  admit?: (message: JSONRPCRequest | JSONRPCNotification) => (WireFault & { data?: unknown }) | undefined;
+}
+
+/** Judges every message of one POST (one, or a batch) before anything acts on any of them. */
+export function judgeMessages(raw: readonly unknown[], context: JudgingContext): JudgedMessages {
+  const accepted: JSONRPCMessage[] = [];
+  const requests: JSONRPCRequest[] = [];
+  const refusals: JSONRPCMessage[] = [];
+  let dropped: WireFault | undefined;
+  for (const item of raw) {
+    const checked = checkMessage(item);
+    if (checked.kind === 'request') {
+      const { id } = checked.message;
+      if (context.inFlight(id) || requests.some((r) => r.id === id)) {
+        // MCP basic: an id is never reused in a session; a second one in flight would take the
+        // first one's answer. Refused, and the first request goes on untouched.
+        refusals.push(errorResponse(id, invalidRequest(`request id ${JSON.stringify(id)} is already in flight`)));
+        continue;
+      }
+      if (checked.message.method === 'initialize' && !context.opening) {
+        refusals.push(errorResponse(id, invalidRequest('the session is already initialized')));
+        continue;
+      }
+      const refusal = context.admit?.(checked.message);
+      if (refusal) {
+        refusals.push(errorResponse(id, refusal));
+        continue;
+      }
+      requests.push(checked.message);
+      accepted.push(checked.message);
+    } else if (checked.kind === 'refused') {
+      refusals.push(errorResponse(checked.id, checked.error));
+    } else if (checked.kind === 'dropped') {
+      dropped ??= checked.error;
+    } else if (checked.kind === 'notification') {
+      // A notification the session does not act on is dropped like a faulty one, yet unlike one it
+      // is valid input: the POST is still accepted (202).
+      if (!context.admit?.(checked.message)) accepted.push(checked.message);
+    } else {
+      accepted.push(checked.message);
+    }
+  }
+  return { accepted, requests, refusals, dropped };
 }

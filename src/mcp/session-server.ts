@@ -1,10 +1,3 @@
-/**
- * Why this file is over 400 lines: it is one MCP session as the protocol sees it (the SDK `Server`,
- * the handlers of every method the method table serves, the fast paths for tools/list and
- * tools/call, and the wire form of errors), and these parts share the session's grant and catalog
- * caches. The protocol-revision issue rewrites it next around the new revision's session model;
- * splitting it now would be undone by that rewrite, so it is split there.
- */
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { Protocol, type RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import { z } from 'zod';
@@ -17,7 +10,6 @@ import {
   ListResourcesRequestSchema,
   ListResourceTemplatesRequestSchema,
   ListToolsRequestSchema,
-  McpError,
   ReadResourceRequestSchema,
   SetLevelRequestSchema,
   SubscribeRequestSchema,
@@ -27,7 +19,6 @@ import {
   type LoggingLevel,
   type ServerNotification,
   type ServerRequest,
-  type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { BackendStatus } from '../backends/types.js';
 import type { FederatedCatalog } from '../federation/catalog.js';
@@ -35,12 +26,22 @@ import type { ActivityLog } from './activity.js';
 import { acceptsNotification, allows, needOf, type Need } from '../federation/method-grants.js';
 import { grantOf, type Grant } from '../federation/scopes.js';
 import type { Federation, ListKind, RouteOptions } from '../federation/federation.js';
-import { describeError, GatewayError } from '../shared/errors.js';
-import { PRESERIALIZED } from '../shared/json-rpc.js';
+import { describeError } from '../shared/errors.js';
 import { maskErrorText } from '../shared/mask-error.js';
 import type { Admission, DirectHandler } from './http-transport.js';
 import type { Logger } from '../shared/logger.js';
 import { BUILTIN_NAMES, BUILTIN_TOOLS, findTools, reportBackends, whoami, type Identity } from './builtins.js';
+import { forwardedMeta } from './forwarded-meta.js';
+import {
+  fullToolList,
+  paginate,
+  viewSignature,
+  visiblePrompts,
+  visibleResources,
+  visibleTemplates,
+  visibleTools,
+} from './session-lists.js';
+import { GATEWAY_ERROR_CODES, relayWith, WireError } from './wire-errors.js';
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
@@ -52,12 +53,6 @@ const RelayedCallToolRequestSchema = z.object({
   }),
 });
 type RelayedCallToolRequest = z.infer<typeof RelayedCallToolRequestSchema>;
-
-/** JSON-RPC error codes the gateway uses for failures of its own (server-defined range, JSON-RPC 2.0 §5.1). */
-export const GATEWAY_ERROR_CODES = {
-  backendUnavailable: -32000,
-  backendTimeout: -32001,
-} as const;
 
 const LOG_LEVELS: readonly LoggingLevel[] = [
   'debug',
@@ -105,6 +100,8 @@ export interface SubscriptionRegistry {
 export interface RequestEnv {
   signal: AbortSignal;
   progressToken?: string | number;
+  /** The request's `_meta` as it goes on to the backend (forwarded-meta.ts). */
+  meta?: Record<string, unknown>;
   /** Sends a notification related to this request (progress). */
   notify(notification: { method: string; params: Record<string, unknown> }): Promise<void>;
 }
@@ -121,7 +118,7 @@ export interface CatalogHandlers {
   listResources(cursor: string | undefined): unknown;
   listTemplates(cursor: string | undefined): unknown;
   readResource(params: { uri: string }, env: RequestEnv): unknown;
-  complete(params: Record<string, unknown>): unknown;
+  complete(params: Record<string, unknown>, env: RequestEnv): unknown;
 }
 
 export interface SessionServer {
@@ -149,14 +146,10 @@ export interface SessionServer {
 /** One MCP `Server` per client session, answering from the shared federated catalog. */
 export function createSessionServer(options: SessionServerOptions): SessionServer {
   const { federation, identity } = options;
+  // Declared from the backends known now, and fixed for the session (federation/capabilities.ts).
+  const capabilities = federation.capabilities();
   const server = new Server(options.serverInfo, {
-    capabilities: {
-      tools: { listChanged: true },
-      prompts: { listChanged: true },
-      resources: { listChanged: true, subscribe: true },
-      logging: {},
-      completions: {},
-    },
+    capabilities,
     ...(options.instructions ? { instructions: options.instructions } : {}),
   });
   let level: LoggingLevel = 'info';
@@ -303,7 +296,8 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
     if (request.method !== 'tools/call' || !isPlainToolCall(request.params)) return undefined;
     const { name, arguments: args } = request.params;
     try {
-      return Promise.resolve(callTool(name, args, (call) => call({ signal })));
+      const meta = forwardedMeta(request.params._meta);
+      return Promise.resolve(callTool(name, args, (call) => call(meta ? { signal, meta } : { signal })));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -314,8 +308,6 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
     const { items, nextCursor } = paginate(prompts, cursor, options.listPageSize);
     return nextCursor ? { prompts: items, nextCursor } : { prompts: items };
   };
-  server.setRequestHandler(ListPromptsRequestSchema, (request) => listPrompts(request.params?.cursor));
-
   const getPrompt = (params: { name: string; arguments?: Record<string, string> }, env: RequestEnv) => {
     const { name } = params;
     enforce('prompts/get', params);
@@ -328,44 +320,57 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
     }
     return relay(() => relayed(env, (route) => federation.getPrompt(name, params.arguments, route)));
   };
-  server.setRequestHandler(GetPromptRequestSchema, (request, extra) => getPrompt(request.params, envOf(extra)));
-
   const listResources = (cursor: string | undefined) => {
     const allowed = visibleResources(federation.catalog, grant());
     const { items, nextCursor } = paginate(allowed, cursor, options.listPageSize);
     return nextCursor ? { resources: items, nextCursor } : { resources: items };
   };
-  server.setRequestHandler(ListResourcesRequestSchema, (request) => listResources(request.params?.cursor));
-
   const listTemplates = (cursor: string | undefined) => {
     const allowed = visibleTemplates(federation.catalog, grant());
     const { items, nextCursor } = paginate(allowed, cursor, options.listPageSize);
     return nextCursor ? { resourceTemplates: items, nextCursor } : { resourceTemplates: items };
   };
-  server.setRequestHandler(ListResourceTemplatesRequestSchema, (request) => listTemplates(request.params?.cursor));
-
   const readResource = (params: { uri: string }, env: RequestEnv) => {
     enforce('resources/read', params);
     return relay(() => relayed(env, (route) => federation.readResource(params.uri, route)));
   };
-  server.setRequestHandler(ReadResourceRequestSchema, (request, extra) => readResource(request.params, envOf(extra)));
-
-  server.setRequestHandler(SubscribeRequestSchema, async (request) => {
-    enforce('resources/subscribe', request.params);
-    await relay(() => options.subscriptions.subscribe(server, request.params.uri));
-    return {};
-  });
-
-  server.setRequestHandler(UnsubscribeRequestSchema, async (request) => {
-    await relay(() => options.subscriptions.unsubscribe(server, request.params.uri));
-    return {};
-  });
-
-  const complete = (params: Record<string, unknown>) => {
+  const complete = (params: Record<string, unknown>, env: RequestEnv) => {
     enforce('completion/complete', params);
-    return relay(() => federation.complete(params as Parameters<Federation['complete']>[0]));
+    const completeParams = params as Parameters<Federation['complete']>[0];
+    return relay(() => relayed(env, (route) => federation.complete(completeParams, route)));
   };
-  server.setRequestHandler(CompleteRequestSchema, (request) => complete(request.params));
+
+  // A method of a capability the session was not offered is not served (-32601): the SDK refuses
+  // handlers for undeclared capabilities, and a client must not call them anyway.
+  if (capabilities.prompts) {
+    server.setRequestHandler(ListPromptsRequestSchema, (request) => listPrompts(request.params?.cursor));
+    server.setRequestHandler(GetPromptRequestSchema, (request, extra) => getPrompt(request.params, envOf(extra)));
+  }
+
+  if (capabilities.resources) {
+    server.setRequestHandler(ListResourcesRequestSchema, (request) => listResources(request.params?.cursor));
+    server.setRequestHandler(ListResourceTemplatesRequestSchema, (request) => listTemplates(request.params?.cursor));
+    server.setRequestHandler(ReadResourceRequestSchema, (request, extra) => readResource(request.params, envOf(extra)));
+  }
+
+  // Subscriptions are shared by every session (reference-counted per URI in the endpoint), so the
+  // request's _meta is not forwarded: the backend hears of a URI once, for all of them.
+  if (capabilities.resources?.subscribe) {
+    server.setRequestHandler(SubscribeRequestSchema, async (request) => {
+      enforce('resources/subscribe', request.params);
+      await relay(() => options.subscriptions.subscribe(server, request.params.uri));
+      return {};
+    });
+
+    server.setRequestHandler(UnsubscribeRequestSchema, async (request) => {
+      await relay(() => options.subscriptions.unsubscribe(server, request.params.uri));
+      return {};
+    });
+  }
+
+  if (capabilities.completions) {
+    server.setRequestHandler(CompleteRequestSchema, (request, extra) => complete(request.params, envOf(extra)));
+  }
 
   // What the session last saw of each list: its catalog and grant, compared by content only when
   // either changed (most list_changed events concern other sessions' backends).
@@ -381,10 +386,12 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
     return viewSignature(kind, before.catalog, before.key, grant) !== viewSignature(kind, now.catalog, now.key, grant);
   };
 
-  server.setRequestHandler(SetLevelRequestSchema, (request) => {
-    level = request.params.level;
-    return {};
-  });
+  if (capabilities.logging) {
+    server.setRequestHandler(SetLevelRequestSchema, (request) => {
+      level = request.params.level;
+      return {};
+    });
+  }
 
   const handlers: CatalogHandlers = {
     listTools,
@@ -412,67 +419,6 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
 /** A client notification the gateway does not act on: dropped (JSON-RPC 2.0 §4.1 forbids answering it). */
 const NOT_ACTED_ON = { code: ErrorCode.MethodNotFound, message: 'Notification not handled' } as const;
 
-const visibleTools = (catalog: FederatedCatalog, grant: Grant) =>
-  catalog.tools.filter((tool) => grant.allowsTool(tool)).map((tool) => tool.definition);
-const visiblePrompts = (catalog: FederatedCatalog, grant: Grant) =>
-  catalog.prompts.filter((prompt) => grant.allowsRead(prompt.backendId)).map((prompt) => prompt.definition);
-const visibleResources = (catalog: FederatedCatalog, grant: Grant) =>
-  catalog.resources.filter((_, i) => grant.allowsRead(catalog.resourceOwners[i]!.id));
-const visibleTemplates = (catalog: FederatedCatalog, grant: Grant) =>
-  catalog.resourceTemplates.filter((_, i) => grant.allowsRead(catalog.templateOwners[i]!.id));
-
-const viewCache = new WeakMap<FederatedCatalog, Map<string, string>>();
-
-/**
- * What a grant lists of one kind in one catalog version, as a string to compare: cached per catalog
- * (immutable, so old versions are collected) and grant key, so sessions with equal grants share it.
- * A key other than the current grant's is rebuilt into its grant (a key lists the scopes).
- */
-function viewSignature(kind: ListKind, catalog: FederatedCatalog, key: string, current: () => Grant): string {
-  let byKey = viewCache.get(catalog);
-  if (!byKey) {
-    byKey = new Map();
-    viewCache.set(catalog, byKey);
-  }
-  const cacheKey = `${kind}\u0000${key}`;
-  let signature = byKey.get(cacheKey);
-  if (signature === undefined) {
-    const grant = current().key === key ? current() : grantOf(key ? key.split(' ') : []);
-    const view =
-      kind === 'tools'
-        ? visibleTools(catalog, grant)
-        : kind === 'prompts'
-          ? visiblePrompts(catalog, grant)
-          : [visibleResources(catalog, grant), visibleTemplates(catalog, grant)];
-    signature = JSON.stringify(view);
-    byKey.set(cacheKey, signature);
-  }
-  return signature;
-}
-
-type ToolList = { tools: Tool[]; [PRESERIALIZED]: string };
-const toolListCache = new WeakMap<FederatedCatalog, Map<string, ToolList>>();
-
-/**
- * The whole tool list, built and serialized once per catalog version and per visibility (the set
- * of grants that decides which tools a session sees): catalogs are immutable and rebuilt on
- * change, so the catalog object itself keys the cache and old versions are collected.
- */
-function fullToolList(catalog: FederatedCatalog, grant: Grant): ToolList {
-  let byVisibility = toolListCache.get(catalog);
-  if (!byVisibility) {
-    byVisibility = new Map();
-    toolListCache.set(catalog, byVisibility);
-  }
-  let entry = byVisibility.get(grant.key);
-  if (!entry) {
-    const tools = [...BUILTIN_TOOLS, ...visibleTools(catalog, grant)];
-    entry = { tools, [PRESERIALIZED]: JSON.stringify({ tools }) };
-    byVisibility.set(grant.key, entry);
-  }
-  return entry;
-}
-
 /**
  * The params the direct path takes: exactly what RelayedCallToolRequestSchema accepts, minus
  * progress (its notifications need the SDK's ordering) and task creation (the SDK refuses it).
@@ -491,16 +437,18 @@ function isPlainToolCall(
 }
 
 /**
- * Cancellation and progress pass through: the client's abort signal cancels the backend request,
- * and the backend's progress is re-sent under the token the client chose.
+ * Cancellation, progress and `_meta` pass through: the client's abort signal cancels the backend
+ * request, the backend's progress is re-sent under the token the client chose, and the rest of the
+ * request's `_meta` goes to the backend (forwarded-meta.ts).
  *
  * Progress is sent in order, and the relayed result waits for the progress sent before it: the
  * SDK's notification path is asynchronous, and a result that overtook its progress would end the
  * response stream with those notifications still unsent.
  */
 function relayed<T>(env: RequestEnv, call: (options: RouteOptions) => Promise<T>): Promise<T> {
-  const { progressToken } = env;
+  const { progressToken, meta } = env;
   const options: RouteOptions = { signal: env.signal };
+  if (meta) options.meta = meta;
   let sent: Promise<unknown> = Promise.resolve();
   if (progressToken !== undefined) {
     options.onprogress = (progress) => {
@@ -518,80 +466,11 @@ function relayed<T>(env: RequestEnv, call: (options: RouteOptions) => Promise<T>
 /** The SDK 1.x handler's extra as a RequestEnv. */
 function envOf(extra: Extra): RequestEnv {
   const progressToken = extra._meta?.progressToken;
+  const meta = forwardedMeta(extra._meta);
   return {
     signal: extra.signal,
     ...(progressToken !== undefined && { progressToken }),
+    ...(meta && { meta }),
     notify: (notification) => extra.sendNotification(notification as ServerNotification),
   };
-}
-
-/**
- * An error as it goes on the wire. The SDK sends a thrown error's `code`, `message` and `data`;
- * McpError's message carries an "MCP error <code>: " prefix meant for local display, which the
- * client would add again, so wire errors are built from the clean text.
- */
-class WireError extends Error {
-  constructor(
-    readonly code: number,
-    message: string,
-    readonly data?: unknown,
-  ) {
-    super(message);
-  }
-}
-
-function cleanMessage(error: McpError): string {
-  const prefix = `MCP error ${error.code}: `;
-  return error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message;
-}
-
-/** Converts the gateway's own failures into JSON-RPC errors that name the backend; relays the backend's own. */
-const relayWith =
-  (logger: Logger) =>
-  async <T>(fn: () => Promise<T>): Promise<T> => {
-    try {
-      return await fn();
-    } catch (error) {
-      if (error instanceof McpError) throw new WireError(error.code, cleanMessage(error), error.data);
-      if (error instanceof GatewayError) {
-        switch (error.code) {
-          case 'backend_unavailable':
-            throw new WireError(GATEWAY_ERROR_CODES.backendUnavailable, error.message);
-          case 'backend_timeout':
-            throw new WireError(GATEWAY_ERROR_CODES.backendTimeout, error.message);
-          case 'unknown_tool':
-          case 'unknown_prompt':
-          case 'invalid_argument':
-            throw new WireError(ErrorCode.InvalidParams, error.message);
-          case 'unknown_resource':
-            // MCP spec: resource not found is -32002.
-            throw new WireError(-32002, error.message);
-          default:
-            break;
-        }
-      }
-      // Unexpected: keep the details inside, send a generic error out.
-      logger.error('unexpected error while relaying a request', { error: describeError(error) });
-      throw new WireError(ErrorCode.InternalError, 'Internal gateway error');
-    }
-  };
-
-/** Opaque cursors over the federated lists; a page size of 0 returns everything at once. */
-export function paginate<T>(
-  all: readonly T[],
-  cursor: string | undefined,
-  pageSize: number,
-): { items: T[]; nextCursor?: string } {
-  let offset = 0;
-  if (cursor !== undefined) {
-    const decoded = Number(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (!Number.isInteger(decoded) || decoded < 0 || decoded > all.length) {
-      throw new WireError(ErrorCode.InvalidParams, 'Invalid cursor');
-    }
-    offset = decoded;
-  }
-  if (pageSize <= 0) return { items: all.slice(offset) };
-  const end = offset + pageSize;
-  const items = all.slice(offset, end);
-  return end < all.length ? { items, nextCursor: Buffer.from(String(end)).toString('base64url') } : { items };
 }

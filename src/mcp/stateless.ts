@@ -28,7 +28,10 @@ import {
 import type { Logger } from '../shared/logger.js';
 import { describeError } from '../shared/errors.js';
 import type { Identity } from './builtins.js';
+import { forwardedMeta } from './forwarded-meta.js';
 import type { RequestEnv, SessionServer } from './session-server.js';
+
+export type StatelessCapabilities = ServerCapabilities;
 
 /** The modern revision this path serves. */
 export const STATELESS_REVISION = '2026-07-28';
@@ -85,9 +88,11 @@ export function createStatelessEndpoint(options: StatelessOptions): StatelessEnd
     const { handlers } = options.sessionFor(identity);
     const env = (ctx: ServerContext): RequestEnv => {
       const progressToken = ctx.mcpReq._meta?.progressToken;
+      const meta = forwardedMeta(ctx.mcpReq._meta);
       return {
         signal: ctx.mcpReq.signal,
         ...(progressToken !== undefined && { progressToken }),
+        ...(meta && { meta }),
         notify: (notification) => ctx.mcpReq.notify(notification),
       };
     };
@@ -99,18 +104,26 @@ export function createStatelessEndpoint(options: StatelessOptions): StatelessEnd
     server.setRequestHandler('tools/call', (request, ctx) =>
       answer(handlers.callTool(request.params.name, request.params.arguments, env(ctx))),
     );
-    server.setRequestHandler('prompts/list', (request) => answer(handlers.listPrompts(request.params?.cursor)));
-    server.setRequestHandler('prompts/get', (request, ctx) => answer(handlers.getPrompt(request.params, env(ctx))));
-    server.setRequestHandler('resources/list', (request) => answer(handlers.listResources(request.params?.cursor)));
-    server.setRequestHandler('resources/templates/list', (request) =>
-      answer(handlers.listTemplates(request.params?.cursor)),
-    );
-    server.setRequestHandler('resources/read', (request, ctx) =>
-      answer(handlers.readResource(request.params, env(ctx))),
-    );
-    server.setRequestHandler('completion/complete', (request) =>
-      answer(handlers.complete(request.params as unknown as Record<string, unknown>)),
-    );
+    // The SDK refuses a handler for a capability not declared: each family only when offered.
+    const offered = server.getCapabilities();
+    if (offered.prompts) {
+      server.setRequestHandler('prompts/list', (request) => answer(handlers.listPrompts(request.params?.cursor)));
+      server.setRequestHandler('prompts/get', (request, ctx) => answer(handlers.getPrompt(request.params, env(ctx))));
+    }
+    if (offered.resources) {
+      server.setRequestHandler('resources/list', (request) => answer(handlers.listResources(request.params?.cursor)));
+      server.setRequestHandler('resources/templates/list', (request) =>
+        answer(handlers.listTemplates(request.params?.cursor)),
+      );
+      server.setRequestHandler('resources/read', (request, ctx) =>
+        answer(handlers.readResource(request.params, env(ctx))),
+      );
+    }
+    if (offered.completions) {
+      server.setRequestHandler('completion/complete', (request, ctx) =>
+        answer(handlers.complete(request.params as unknown as Record<string, unknown>, env(ctx))),
+      );
+    }
     return server;
   };
 

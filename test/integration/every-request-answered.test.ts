@@ -34,6 +34,8 @@ describe('every message on /mcp gets an answer', () => {
   const marks = marksFile();
   let gw: RunningGateway;
   let session: string;
+  /** A 2025-03-26 session: batches exist up to that revision. */
+  let batchSession: string;
   const post = (body: unknown, options: { accept?: string; sessionId?: string; token?: string } = {}) =>
     rawMcp(gw.mcpUrl, { ...options, token: options.token ?? gw.token, sessionId: options.sessionId ?? session, body });
 
@@ -41,6 +43,7 @@ describe('every message on /mcp gets an answer', () => {
     gw = await startGateway({ slow: nodeBackend(SLOW, [], { SLOW_MARKS: marks.path }) });
     await waitFor(() => gw.gateway.backendStatuses()[0]!.state === 'ready', 'slow backend ready', 30_000);
     session = await openSession(gw.mcpUrl, gw.token);
+    batchSession = await openSession(gw.mcpUrl, gw.token, '2025-03-26');
   });
 
   afterAll(async () => {
@@ -106,13 +109,16 @@ describe('every message on /mcp gets an answer', () => {
     });
 
     it('answers each faulty element of a batch beside the good ones', async () => {
-      const answer = await post([
-        { jsonrpc: '2.0', id: 'b1', method: 'ping' },
-        { jsonrpc: '2.0', id: 1.5, method: 'ping' },
-        { jsonrpc: '2.0', id: 'b3', method: 'ping', params: [] },
-        { jsonrpc: '2.0', method: 'notifications/initialized', extra: true },
-        7,
-      ]);
+      const answer = await post(
+        [
+          { jsonrpc: '2.0', id: 'b1', method: 'ping' },
+          { jsonrpc: '2.0', id: 1.5, method: 'ping' },
+          { jsonrpc: '2.0', id: 'b3', method: 'ping', params: [] },
+          { jsonrpc: '2.0', method: 'notifications/initialized', extra: true },
+          7,
+        ],
+        { sessionId: batchSession },
+      );
       expect(answer.status).toBe(200);
       const byId = answer.messages.map((m) => [m.id, (m.error as { code?: number } | undefined)?.code ?? 'ok']);
       expect(byId).toEqual(
@@ -152,10 +158,13 @@ describe('every message on /mcp gets an answer', () => {
     });
 
     it('refuses a repeated id inside one batch', async () => {
-      const answer = await post([
-        { jsonrpc: '2.0', id: 'twice', method: 'ping' },
-        { jsonrpc: '2.0', id: 'twice', method: 'ping' },
-      ]);
+      const answer = await post(
+        [
+          { jsonrpc: '2.0', id: 'twice', method: 'ping' },
+          { jsonrpc: '2.0', id: 'twice', method: 'ping' },
+        ],
+        { sessionId: batchSession },
+      );
       expect(answer.messages).toEqual(
         expect.arrayContaining([
           { jsonrpc: '2.0', id: 'twice', result: {} },

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
-import { GATEWAY_ERROR_CODES } from '../../src/mcp/session-server.js';
+import { GATEWAY_ERROR_CODES } from '../../src/mcp/wire-errors.js';
 import {
   connectClient,
   isAlive,

@@ -213,7 +213,8 @@ describe('every data path checks the grant, deny by default', () => {
 
   it('refuses a method missing from the table, even one the MCP schema defines, without failing its batch', async () => {
     await using gw = await startGateway({ toy: nodeBackend(TOY) });
-    const sessionId = await openSession(gw.mcpUrl, gw.token);
+    // Batches exist up to 2025-03-26.
+    const sessionId = await openSession(gw.mcpUrl, gw.token, '2025-03-26');
     const answer = await rawMcp(gw.mcpUrl, {
       token: gw.token,
       sessionId,

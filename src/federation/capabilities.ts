@@ -1,0 +1,50 @@
+import type { ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
+
+/**
+ * The capabilities the gateway declares to a client: tools always (its builtins are tools), and
+ * each optional feature only when at least one backend declared it, so a client never relies on
+ * something no backend can do (MCP 2025-11-25 basic/lifecycle, "Capability Negotiation": both
+ * parties SHOULD only use capabilities that were successfully negotiated).
+ *
+ * Capabilities are fixed at initialize and cannot be added during a session, so they are computed
+ * then, from the backends known at that moment: a session opened before a backend with prompts
+ * first connected does not offer prompts until the client opens a new session. list_changed still
+ * reaches it for the lists it was offered. Grants are not applied here: the owner may grant a
+ * backend during the session, and its lists then appear through list_changed.
+ *
+ * A backend still starting that has never connected has unknown capabilities: it counts as
+ * STARTING_BACKEND, which declares everything. Clients often connect while the gateway starts its
+ * backends, and such a session would otherwise lose a backend's prompts and resources for good,
+ * and the retryable "still connecting" answer (Federation.startingBackend) with them.
+ */
+export const STARTING_BACKEND: ServerCapabilities = Object.freeze({
+  prompts: {},
+  resources: { subscribe: true },
+  completions: {},
+  logging: {},
+});
+
+export function federatedCapabilities(backends: Iterable<ServerCapabilities | undefined>): ServerCapabilities {
+  let prompts = false;
+  let resources = false;
+  let subscribe = false;
+  let completions = false;
+  let logging = false;
+  for (const caps of backends) {
+    if (!caps) continue;
+    prompts ||= caps.prompts !== undefined;
+    resources ||= caps.resources !== undefined;
+    subscribe ||= caps.resources?.subscribe === true;
+    completions ||= caps.completions !== undefined;
+    logging ||= caps.logging !== undefined;
+  }
+  // listChanged: the federated lists change whenever a backend comes, goes or changes its own,
+  // whether or not that backend announces its own changes (the gateway re-lists on reconnect).
+  return {
+    tools: { listChanged: true },
+    ...(prompts && { prompts: { listChanged: true } }),
+    ...(resources && { resources: subscribe ? { listChanged: true, subscribe: true } : { listChanged: true } }),
+    ...(completions && { completions: {} }),
+    ...(logging && { logging: {} }),
+  };
+}
