@@ -199,8 +199,9 @@ export class McpEndpoint {
       else await session.transport.handleDelete(req, res);
       return;
     }
-    if (req.method === 'POST' && !isInitialize(body)) {
-      // No session: the 2026-07-28 revision, when the request claims it (basic/versioning).
+    if (req.method === 'POST') {
+      // No session: the 2026-07-28 revision, when the request claims it (basic/versioning); an
+      // initialize that claims it is a method that revision removed (404), not a handshake.
       if (this.#closed) {
         sendJsonRpcError(res, 503, -32000, 'Gateway is shutting down', singleRequestId(body));
         return;

@@ -331,8 +331,14 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
     return nextCursor ? { resourceTemplates: items, nextCursor } : { resourceTemplates: items };
   };
   const readResource = (params: { uri: string }, env: RequestEnv) => {
-    enforce('resources/read', params);
-    return relay(() => relayed(env, (route) => federation.readResource(params.uri, route)));
+    try {
+      enforce('resources/read', params);
+    } catch (error) {
+      throw notFoundNamed(error, params.uri);
+    }
+    return relay(() => relayed(env, (route) => federation.readResource(params.uri, route))).catch((error: unknown) => {
+      throw notFoundNamed(error, params.uri);
+    });
   };
   const complete = (params: Record<string, unknown>, env: RequestEnv) => {
     enforce('completion/complete', params);
@@ -473,4 +479,16 @@ function envOf(extra: Extra): RequestEnv {
     ...(meta && { meta }),
     notify: (notification) => extra.sendNotification(notification as ServerNotification),
   };
+}
+
+/**
+ * A resource nobody serves (or outside the grant) names its URI in `data`, as the 2025-11-25
+ * example (server/resources, "Error Handling") and 2026-07-28 (SEP-2164) show; the SDK 2.x turns
+ * the code into the revision's own for a 2026-07-28 caller.
+ */
+function notFoundNamed(error: unknown, uri: string): unknown {
+  if (error instanceof WireError && error.code === -32002 && error.data === undefined) {
+    return new WireError(-32002, error.message, { uri });
+  }
+  return error;
 }
