@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { LoggingMessageNotification, Progress } from '@modelcontextprotocol/sdk/types.js';
 import type { BackendPool } from '../backends/pool.js';
 import type { Backend, CallOptions } from '../backends/backend.js';
+import type { CallContext } from '../backends/call-context.js';
 import { GatewayError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { BackendState } from '../backends/types.js';
@@ -28,6 +29,12 @@ export interface StartingBackend {
 export interface RouteOptions {
   signal?: AbortSignal;
   onprogress?: (progress: Progress) => void;
+  /**
+   * The calling client, for the backend request's duration: what the backend asks meanwhile
+   * (sampling, elicitation, roots) is put to it. Taken by tools/call, prompts/get and
+   * resources/read; without one the backend's questions are refused.
+   */
+  context?: CallContext;
 }
 
 /**
@@ -184,6 +191,7 @@ function callOptions(options: RouteOptions): CallOptions {
   const out: CallOptions = {};
   if (options.signal) out.signal = options.signal;
   if (options.onprogress) out.onprogress = options.onprogress;
+  if (options.context) out.context = options.context;
   return out;
 }
 

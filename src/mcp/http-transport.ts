@@ -25,6 +25,8 @@ import { checkMessage, type WireFault } from './message-validation.js';
 interface PostStream {
   res: ServerResponse;
   sse: boolean;
+  /** Whether the client accepts text/event-stream, so a JSON-mode answer may still become a stream. */
+  canStream: boolean;
   batch: boolean;
   /** Requests on this POST not answered yet; the response ends when it reaches 0. */
   pending: number;
@@ -98,8 +100,10 @@ function accepts(req: IncomingMessage, type: string): boolean {
  * and always answers over an SSE stream whose headers and body leave in separate writes. On the
  * machines we benchmark, each extra socket write on loopback costs more than the gateway's whole
  * latency budget. Here a POST is answered with one plain JSON body in a single write, and with SSE
- * only when the request asked for progress (so notifications must stream) or the client accepts
- * nothing else. Both are allowed by the spec (Streamable HTTP, "Sending Messages to the Server").
+ * only when the request asked for progress (so notifications must stream), the client accepts
+ * nothing else, or a backend's question (sampling, elicitation, roots) must reach the client before
+ * the answer (the response then turns into a stream, see `send`). All are allowed by the spec
+ * (Streamable HTTP, "Sending Messages to the Server").
  *
  * Every message is judged (`checkMessage`) before the SDK sees it, and every request gets an answer:
  * its result, a refusal, an error when it is cancelled (JSON mode) or when the backstop runs out,
@@ -241,7 +245,8 @@ export class NodeStreamableHttpTransport implements Transport {
     }
     const wantsProgress = requests.some((r) => r.params?._meta?.progressToken !== undefined);
     const sse = !accepts(req, 'application/json') || (wantsProgress && accepts(req, 'text/event-stream'));
-    const stream: PostStream = { res, sse, batch, pending: requests.length, responses: [] };
+    const canStream = accepts(req, 'text/event-stream');
+    const stream: PostStream = { res, sse, canStream, batch, pending: requests.length, responses: [] };
     const deadline = now + this.#requestTimeoutMs;
     for (const request of requests) {
       this.#inFlight.set(request.id, { method: request.method, stream, deadline, direct: undefined });
@@ -413,11 +418,36 @@ export class NodeStreamableHttpTransport implements Transport {
     const entry = related !== undefined ? this.#inFlight.get(related) : undefined;
     if (entry) entry.deadline = this.#now() + this.#requestTimeoutMs;
     const stream = entry?.stream;
+    const request = 'id' in message;
+    // A question for the client (sampling, elicitation, roots) must reach it before the answer it
+    // is part of, so a POST that was to be answered with plain JSON becomes a stream, if the client
+    // accepts one and nothing was sent yet. Only such requests do this: a notification related to
+    // a JSON-mode request still goes to the standalone stream, and the common call stays one write.
+    if (request && stream && !stream.sse && stream.canStream && !stream.res.headersSent) this.#toStream(stream);
     if (stream?.sse && !stream.res.writableEnded) {
       writeEvent(stream.res, serialize(message));
       return;
     }
-    if (this.#standalone && !this.#standalone.writableEnded) writeEvent(this.#standalone, serialize(message));
+    if (this.#standalone && !this.#standalone.writableEnded) {
+      writeEvent(this.#standalone, serialize(message));
+      return;
+    }
+    // A request nobody can receive would wait for an answer that never comes: fail it now, so what
+    // asked it (a backend's question) is told at once.
+    if (request) throw new Error('the client has no open stream on which it could receive a request');
+  }
+
+  /** Turns a POST's JSON-mode response into an SSE stream; answers collected so far go first. */
+  #toStream(stream: PostStream): void {
+    stream.sse = true;
+    stream.res.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-cache',
+      connection: 'keep-alive',
+      'mcp-session-id': this.sessionId,
+    });
+    for (const response of stream.responses) writeEvent(stream.res, response);
+    stream.responses = [];
   }
 
   /**

@@ -25,10 +25,12 @@ import {
   type JSONRPCNotification,
   type JSONRPCRequest,
   type LoggingLevel,
+  type RequestId,
   type ServerNotification,
   type ServerRequest,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
+import type { CallContext } from '../backends/call-context.js';
 import type { BackendStatus } from '../backends/types.js';
 import type { FederatedCatalog } from '../federation/catalog.js';
 import type { ActivityLog } from './activity.js';
@@ -52,6 +54,15 @@ const RelayedCallToolRequestSchema = z.object({
   }),
 });
 type RelayedCallToolRequest = z.infer<typeof RelayedCallToolRequestSchema>;
+
+/** A client's answer to a relayed request goes back to the backend as it came. */
+const passthroughResult = z.looseObject({});
+
+/**
+ * How long a relayed question may wait for the client's answer: a person may be answering it. The
+ * call's end aborts it sooner (CallContext.ask's signal), so this only bounds a call that lasts.
+ */
+const ASK_TIMEOUT_MS = 3_600_000;
 
 /** JSON-RPC error codes the gateway uses for failures of its own (server-defined range, JSON-RPC 2.0 §5.1). */
 export const GATEWAY_ERROR_CODES = {
@@ -148,6 +159,25 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
     return tool !== undefined && grant().allowsTool(tool);
   };
   const mask = options.maskError ?? ((_backend: string, text: string) => maskErrorText(text, []));
+  /**
+   * This session as the CallContext of one client request: what a backend asks while serving it
+   * goes to this client as a server-to-client request related to that request, so it travels on
+   * the request's own response stream (MCP 2025-11-25 basic/transports, "Sending Messages to the
+   * Server" 6; http-transport.ts turns a JSON-mode response into a stream for it). The client's
+   * answer comes back as a JSON-RPC response POSTed on the session and settles the SDK's request.
+   * The capabilities are the ones the client declared at initialize; the backend checks them.
+   */
+  const contextFor = (relatedRequestId: RequestId): CallContext => ({
+    get capabilities() {
+      return server.getClientCapabilities() ?? {};
+    },
+    ask: (method, params, signal) =>
+      server.request((params === undefined ? { method } : { method, params }) as ServerRequest, passthroughResult, {
+        relatedRequestId,
+        signal,
+        timeout: ASK_TIMEOUT_MS,
+      }),
+  });
   const caller = {
     clientId: identity.clientId,
     ...(identity.clientName !== undefined ? { clientName: identity.clientName } : {}),
@@ -261,7 +291,9 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
     server,
     RelayedCallToolRequestSchema,
     async (request: RelayedCallToolRequest, extra: Extra) =>
-      callTool(request.params.name, request.params.arguments, (call) => relayed(extra, call)),
+      callTool(request.params.name, request.params.arguments, (call) =>
+        relayed(extra, call, contextFor(extra.requestId)),
+      ),
   );
 
   /**
@@ -275,7 +307,7 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
     if (request.method !== 'tools/call' || !isPlainToolCall(request.params)) return undefined;
     const { name, arguments: args } = request.params;
     try {
-      return Promise.resolve(callTool(name, args, (call) => call({ signal })));
+      return Promise.resolve(callTool(name, args, (call) => call({ signal, context: contextFor(request.id) })));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -297,7 +329,13 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
       }
       throw new WireError(ErrorCode.InvalidParams, `Unknown prompt: ${name}`);
     }
-    return relay(() => relayed(extra, (route) => federation.getPrompt(name, request.params.arguments, route)));
+    return relay(() =>
+      relayed(
+        extra,
+        (route) => federation.getPrompt(name, request.params.arguments, route),
+        contextFor(extra.requestId),
+      ),
+    );
   });
 
   server.setRequestHandler(ListResourcesRequestSchema, (request) => {
@@ -314,7 +352,9 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
 
   server.setRequestHandler(ReadResourceRequestSchema, (request, extra) => {
     enforce('resources/read', request.params);
-    return relay(() => relayed(extra, (route) => federation.readResource(request.params.uri, route)));
+    return relay(() =>
+      relayed(extra, (route) => federation.readResource(request.params.uri, route), contextFor(extra.requestId)),
+    );
   });
 
   server.setRequestHandler(SubscribeRequestSchema, async (request) => {
@@ -452,9 +492,10 @@ function isPlainToolCall(
  * SDK's notification path is asynchronous, and a result that overtook its progress would end the
  * response stream with those notifications still unsent.
  */
-function relayed<T>(extra: Extra, call: (options: RouteOptions) => Promise<T>): Promise<T> {
+function relayed<T>(extra: Extra, call: (options: RouteOptions) => Promise<T>, context?: CallContext): Promise<T> {
   const progressToken = extra._meta?.progressToken;
   const options: RouteOptions = { signal: extra.signal };
+  if (context) options.context = context;
   let sent: Promise<unknown> = Promise.resolve();
   if (progressToken !== undefined) {
     options.onprogress = (progress) => {
