@@ -54,6 +54,8 @@ export interface BackendOptions {
   dataDir?: string;
   /** Folder of the config file, which a relative `cwd` is read from. */
   configDir?: string;
+  /** Set on the instance a `per-client` backend runs for one OAuth client: the client's id. */
+  instanceFor?: string;
 }
 
 /**
@@ -80,7 +82,27 @@ export interface CallOptions {
    * elicitation, roots) is put to that client through it. Without one, such requests are refused.
    */
   context?: CallContext;
+  /**
+   * The OAuth client id of the caller: a backend configured with `instances: "per-client"` sends
+   * the request to that client's own instance. Without one, the shared instance serves it.
+   */
+  client?: string;
 }
+
+/** One client's instance of a `per-client` backend, while it is used. */
+interface ClientInstance {
+  backend: Backend;
+  /** Settles when the instance is ready, or has given up, or its start-up time ran out. */
+  started: Promise<void>;
+  active: number;
+  idleTimer: NodeJS.Timeout | undefined;
+}
+
+/**
+ * How long a client's own instance of a `per-client` backend stays up with no call: long enough
+ * for a conversation's pauses, short enough that a client gone for the day does not keep a process.
+ */
+export const CLIENT_INSTANCE_IDLE_MS = 10 * 60_000;
 
 /** A request of ours to the backend on a client's behalf, in flight. */
 interface InFlightCall {
@@ -141,6 +163,8 @@ export class Backend extends EventEmitter<BackendEvents> {
   #sending: InFlightCall | undefined;
   /** A backend request's id → the id of our request on whose response stream it arrived (Streamable HTTP). */
   readonly #relatedIds = new Map<RequestId, RequestId>();
+  /** `per-client`: each OAuth client's own instance, by client id, started at its first call. */
+  readonly #instances = new Map<string, ClientInstance>();
 
   constructor(options: BackendOptions) {
     super();
@@ -257,10 +281,13 @@ export class Backend extends EventEmitter<BackendEvents> {
 
   /** Manual restart: forget the backoff and reconnect now. */
   async restart(): Promise<void> {
+    // Clients' own instances start again at their next call, from the new process or session.
+    await this.#stopInstances();
     await this.#supervisor.restart();
   }
 
   async stop(): Promise<void> {
+    await this.#stopInstances();
     await this.#supervisor.stop();
     this.#fetch?.close();
     this.#fetch = undefined;
@@ -282,6 +309,9 @@ export class Backend extends EventEmitter<BackendEvents> {
     params: Record<string, unknown> | undefined,
     options: CallOptions = {},
   ): Promise<Record<string, unknown>> {
+    if (options.client !== undefined && this.config.instances === 'per-client' && !this.#options.instanceFor) {
+      return this.#requestOnInstance(options.client, method, params, options);
+    }
     const renewing = this.#supervisor.renewing;
     if (renewing) await renewing;
     const client = this.#usableClient(method);
@@ -301,6 +331,58 @@ export class Backend extends EventEmitter<BackendEvents> {
         throw translateRequestError(retryError, this.#requestContext(method));
       }
     }
+  }
+
+  /**
+   * `per-client`: the request goes to the caller's own instance, started at its first call and
+   * stopped after CLIENT_INSTANCE_IDLE_MS without one. Each instance has one client, so what the
+   * backend asks is always that client's to answer, whatever the transport (stdio cannot say which
+   * call a request belongs to), and what the server remembers between calls (roots, state) stays
+   * that client's. The shared instance still lists the catalog and serves clientless requests.
+   */
+  async #requestOnInstance(
+    client: string,
+    method: string,
+    params: Record<string, unknown> | undefined,
+    options: CallOptions,
+  ): Promise<Record<string, unknown>> {
+    let instance = this.#instances.get(client);
+    if (!instance) {
+      const backend = new Backend({
+        ...this.#options,
+        config: this.config,
+        logger: this.#options.logger.child({ client }),
+        instanceFor: client,
+      });
+      instance = { backend, started: started(backend, this.config.startupTimeoutMs), active: 0, idleTimer: undefined };
+      this.#instances.set(client, instance);
+      this.#log.info('starting an instance for a client', { client });
+      backend.start();
+    }
+    clearTimeout(instance.idleTimer);
+    instance.active++;
+    try {
+      await instance.started;
+      const { client: _client, ...rest } = options;
+      return await instance.backend.request(method, params, rest);
+    } finally {
+      if (--instance.active === 0 && this.#instances.get(client) === instance) {
+        const idle = instance;
+        idle.idleTimer = setTimeout(() => {
+          this.#instances.delete(client);
+          this.#log.info('stopping the idle instance of a client', { client });
+          void idle.backend.stop();
+        }, CLIENT_INSTANCE_IDLE_MS);
+        idle.idleTimer.unref();
+      }
+    }
+  }
+
+  async #stopInstances(): Promise<void> {
+    const instances = [...this.#instances.values()];
+    this.#instances.clear();
+    for (const instance of instances) clearTimeout(instance.idleTimer);
+    await Promise.allSettled(instances.map((instance) => instance.backend.stop()));
   }
 
   /** Sends a notification (e.g. a cancellation the client relayed) if connected; drops it otherwise. */
@@ -373,7 +455,7 @@ export class Backend extends EventEmitter<BackendEvents> {
     }
     return (
       `${this.#calls.size} client calls are in flight on this backend and the request does not say which one it belongs to; ` +
-      `its transport cannot link a request to a call, so only one call at a time can be asked`
+      `to let each client be asked, set "instances": "per-client" for this backend`
     );
   }
 
@@ -549,6 +631,24 @@ export class Backend extends EventEmitter<BackendEvents> {
       mask: this.#mask,
     };
   }
+}
+
+/** Settles once `backend` is ready, or no longer on its way there, or after `timeoutMs`. */
+function started(backend: Backend, timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const check = () => {
+      if (backend.state !== 'ready' && backend.state !== 'degraded' && backend.starting) return;
+      done();
+    };
+    const timer = setTimeout(() => done(), timeoutMs);
+    timer.unref();
+    const done = () => {
+      clearTimeout(timer);
+      backend.off('state', check);
+      resolve();
+    };
+    backend.on('state', check);
+  });
 }
 
 /**

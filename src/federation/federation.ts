@@ -35,6 +35,8 @@ export interface RouteOptions {
    * resources/read; without one the backend's questions are refused.
    */
   context?: CallContext;
+  /** The caller's OAuth client id: a `per-client` backend serves it from that client's own instance. */
+  client?: string;
 }
 
 /**
@@ -192,6 +194,7 @@ function callOptions(options: RouteOptions): CallOptions {
   if (options.signal) out.signal = options.signal;
   if (options.onprogress) out.onprogress = options.onprogress;
   if (options.context) out.context = options.context;
+  if (options.client !== undefined) out.client = options.client;
   return out;
 }
 

@@ -178,6 +178,11 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
         timeout: ASK_TIMEOUT_MS,
       }),
   });
+  /** What routes a request of this client: its CallContext, and its client id for `per-client` backends. */
+  const callerOf = (requestId: RequestId): Pick<RouteOptions, 'context' | 'client'> => ({
+    context: contextFor(requestId),
+    client: identity.clientId,
+  });
   const caller = {
     clientId: identity.clientId,
     ...(identity.clientName !== undefined ? { clientName: identity.clientName } : {}),
@@ -292,7 +297,7 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
     RelayedCallToolRequestSchema,
     async (request: RelayedCallToolRequest, extra: Extra) =>
       callTool(request.params.name, request.params.arguments, (call) =>
-        relayed(extra, call, contextFor(extra.requestId)),
+        relayed(extra, call, callerOf(extra.requestId)),
       ),
   );
 
@@ -307,7 +312,7 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
     if (request.method !== 'tools/call' || !isPlainToolCall(request.params)) return undefined;
     const { name, arguments: args } = request.params;
     try {
-      return Promise.resolve(callTool(name, args, (call) => call({ signal, context: contextFor(request.id) })));
+      return Promise.resolve(callTool(name, args, (call) => call({ signal, ...callerOf(request.id) })));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -330,11 +335,7 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
       throw new WireError(ErrorCode.InvalidParams, `Unknown prompt: ${name}`);
     }
     return relay(() =>
-      relayed(
-        extra,
-        (route) => federation.getPrompt(name, request.params.arguments, route),
-        contextFor(extra.requestId),
-      ),
+      relayed(extra, (route) => federation.getPrompt(name, request.params.arguments, route), callerOf(extra.requestId)),
     );
   });
 
@@ -353,7 +354,7 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
   server.setRequestHandler(ReadResourceRequestSchema, (request, extra) => {
     enforce('resources/read', request.params);
     return relay(() =>
-      relayed(extra, (route) => federation.readResource(request.params.uri, route), contextFor(extra.requestId)),
+      relayed(extra, (route) => federation.readResource(request.params.uri, route), callerOf(extra.requestId)),
     );
   });
 
@@ -492,10 +493,13 @@ function isPlainToolCall(
  * SDK's notification path is asynchronous, and a result that overtook its progress would end the
  * response stream with those notifications still unsent.
  */
-function relayed<T>(extra: Extra, call: (options: RouteOptions) => Promise<T>, context?: CallContext): Promise<T> {
+function relayed<T>(
+  extra: Extra,
+  call: (options: RouteOptions) => Promise<T>,
+  caller: Pick<RouteOptions, 'context' | 'client'> = {},
+): Promise<T> {
   const progressToken = extra._meta?.progressToken;
-  const options: RouteOptions = { signal: extra.signal };
-  if (context) options.context = context;
+  const options: RouteOptions = { signal: extra.signal, ...caller };
   let sent: Promise<unknown> = Promise.resolve();
   if (progressToken !== undefined) {
     options.onprogress = (progress) => {

@@ -43,6 +43,7 @@ async function answeringClient(
   name: string,
   capabilities: ClientCapabilities = EVERYTHING_ASKED,
   beforeElicit: () => Promise<void> = async () => {},
+  token = gw.token,
 ): Promise<AnsweringClient> {
   const client = new Client({ name, version: '1.0.0' }, { capabilities });
   const elicited: ElicitRequest['params'][] = [];
@@ -70,7 +71,7 @@ async function answeringClient(
     }));
   }
   const transport = new StreamableHTTPClientTransport(gw.mcpUrl, {
-    requestInit: { headers: { authorization: `Bearer ${gw.token}` } },
+    requestInit: { headers: { authorization: `Bearer ${token}` } },
   });
   await client.connect(transport);
   return {
@@ -212,5 +213,22 @@ describe('two callers on one shared backend', () => {
     expect(bobResult.text).toContain('2 client calls are in flight on this backend');
     expect(bob.elicited).toEqual([]);
     expect(JSON.parse((await aliceCall).text)).toEqual({ action: 'accept', content: { name: 'alice' } });
+  });
+
+  it('with per-client instances over stdio, each client gets its own elicitation', async () => {
+    await using gw = await startGateway({ asking: nodeBackend(ASKING, [], {}, { instances: 'per-client' }) });
+    await waitFor(() => gw.gateway.backendStatuses()[0]!.state === 'ready', 'asking ready');
+    // Two OAuth clients (a personal token is a client of its own), so two instances.
+    const { token: bobToken } = await gw.gateway.createPersonalToken({ name: 'bob', scopes: ['*'], ttlSeconds: 600 });
+    let bobAsked!: () => void;
+    const bobWasAsked = new Promise<void>((resolve) => (bobAsked = resolve));
+    await using alice = await answeringClient(gw, 'alice', EVERYTHING_ASKED, () => bobWasAsked);
+    await using bob = await answeringClient(gw, 'bob', EVERYTHING_ASKED, async () => bobAsked(), bobToken);
+    const aliceCall = callText(alice.client, 'asking__elicit_form', { message: 'for alice' });
+    await waitFor(() => alice.elicited.length === 1, 'alice asked');
+    const bobResult = await callText(bob.client, 'asking__elicit_form', { message: 'for bob' });
+    expect(JSON.parse(bobResult.text)).toEqual({ action: 'accept', content: { name: 'bob' } });
+    expect(JSON.parse((await aliceCall).text)).toEqual({ action: 'accept', content: { name: 'alice' } });
+    expect(bob.elicited.map((p) => p.message)).toEqual(['for bob']);
   });
 });
