@@ -138,6 +138,8 @@ export interface BackendEntry {
   /** Stdio only: the largest message read from the server, in bytes. */
   maxMessageBytes?: number;
   tools?: Record<string, { enabled?: boolean; access?: 'read' | 'write' }>;
+  /** One connection for every client, or an instance of the server per OAuth client. */
+  instances?: 'shared' | 'per-client';
 }
 
 // Owned by src/clients (the adapter table and its views); re-exported for the console and the CLI.

@@ -1,15 +1,20 @@
 import { EventEmitter } from 'node:events';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
+import { Protocol, type RequestHandlerExtra, type RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
   LoggingMessageNotificationSchema,
+  McpError,
   PromptListChangedNotificationSchema,
   ResourceListChangedNotificationSchema,
   ResourceUpdatedNotificationSchema,
   ToolListChangedNotificationSchema,
+  type ClientNotification,
+  type ClientRequest,
+  type JSONRPCMessage,
   type LoggingMessageNotification,
   type Progress,
+  type RequestId,
   type ServerCapabilities,
 } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
@@ -19,10 +24,12 @@ import { describeError } from '../shared/errors.js';
 import { maskingLogger, type Logger } from '../shared/logger.js';
 import { RingBuffer } from '../shared/ring-buffer.js';
 import type { SecretStore } from '../store/secrets.js';
+import { ASK_METHODS, ASK_REFUSED, AskError, askRefusal, type AskMethod, type CallContext } from './call-context.js';
 import { CatalogSync } from './catalog-sync.js';
 import type { ChildRegistry } from './child-registry.js';
 import { connectHttp } from './connectors/http.js';
 import { connectStdio, describeExit, exitStatusReader, type ExitStatus } from './connectors/stdio.js';
+import type { RelatedMessageExtra } from './http-client-transport.js';
 import { createNodeFetch, type NodeFetch } from './node-fetch.js';
 import { translateRequestError, unavailableError, type RequestContext } from './request-errors.js';
 import { startFailure } from './start-failure.js';
@@ -48,6 +55,8 @@ export interface BackendOptions {
   dataDir?: string;
   /** Folder of the config file, which a relative `cwd` is read from. */
   configDir?: string;
+  /** Set on the instance a `per-client` backend runs for one OAuth client: the client's id. */
+  instanceFor?: string;
 }
 
 /**
@@ -69,7 +78,49 @@ export interface BackendEvents {
 export interface CallOptions {
   signal?: AbortSignal;
   onprogress?: (progress: Progress) => void;
+  /**
+   * The client call this request serves: what the backend asks while it runs (sampling,
+   * elicitation, roots) is put to that client through it. Without one, such requests are refused.
+   */
+  context?: CallContext;
+  /**
+   * The OAuth client id of the caller: a backend configured with `instances: "per-client"` sends
+   * the request to that client's own instance. Without one, the shared instance serves it.
+   */
+  client?: string;
 }
+
+/** One client's instance of a `per-client` backend, while it is used. */
+interface ClientInstance {
+  backend: Backend;
+  /** Settles when the instance is ready, or has given up, or its start-up time ran out. */
+  started: Promise<void>;
+  active: number;
+  idleTimer: NodeJS.Timeout | undefined;
+}
+
+/**
+ * How long a client's own instance of a `per-client` backend stays up with no call: long enough
+ * for a conversation's pauses, short enough that a client gone for the day does not keep a process.
+ */
+export const CLIENT_INSTANCE_IDLE_MS = 10 * 60_000;
+
+/** A request of ours to the backend on a client's behalf, in flight. */
+interface InFlightCall {
+  method: string;
+  context: CallContext | undefined;
+  /** The JSON-RPC id it went out with, once the transport has sent it. */
+  id: RequestId | undefined;
+  /** Aborted when the request settles, ending what the backend asked for it; made on the first question. */
+  ended: AbortController | undefined;
+}
+
+/** The backend's requests are relayed as they come: only the envelope is checked here. */
+const askSchemas = ASK_METHODS.map((method) =>
+  z.object({ method: z.literal(method), params: z.looseObject({}).optional() }),
+);
+
+type AskExtra = RequestHandlerExtra<ClientRequest, ClientNotification>;
 
 /** Results are relayed, not interpreted: parse only the JSON-RPC envelope's object shape. */
 const passthroughResult = z.looseObject({});
@@ -108,6 +159,15 @@ export class Backend extends EventEmitter<BackendEvents> {
    * values written in plain text) in every form they may be printed in: its stderr, its errors, its log lines.
    */
   #mask: (text: string) => string = (text) => text;
+  /** Our requests in flight on clients' behalf (request()), and the same by the id they went out with. */
+  readonly #calls = new Set<InFlightCall>();
+  readonly #callsById = new Map<RequestId, InFlightCall>();
+  /** The call whose client.request() is running right now: the SDK sends it synchronously (see #trackSends). */
+  #sending: InFlightCall | undefined;
+  /** A backend request's id → the id of our request on whose response stream it arrived (Streamable HTTP). */
+  readonly #relatedIds = new Map<RequestId, RequestId>();
+  /** `per-client`: each OAuth client's own instance, by client id, started at its first call. */
+  readonly #instances = new Map<string, ClientInstance>();
 
   constructor(options: BackendOptions) {
     super();
@@ -233,10 +293,13 @@ export class Backend extends EventEmitter<BackendEvents> {
 
   /** Manual restart: forget the backoff and reconnect now. */
   async restart(): Promise<void> {
+    // Clients' own instances start again at their next call, from the new process or session.
+    await this.#stopInstances();
     await this.#supervisor.restart();
   }
 
   async stop(): Promise<void> {
+    await this.#stopInstances();
     await this.#supervisor.stop();
     this.#fetch?.close();
     this.#fetch = undefined;
@@ -258,6 +321,9 @@ export class Backend extends EventEmitter<BackendEvents> {
     params: Record<string, unknown> | undefined,
     options: CallOptions = {},
   ): Promise<Record<string, unknown>> {
+    if (options.client !== undefined && this.config.instances === 'per-client' && !this.#options.instanceFor) {
+      return this.#requestOnInstance(options.client, method, params, options);
+    }
     const renewing = this.#supervisor.renewing;
     if (renewing) await renewing;
     const client = this.#usableClient(method);
@@ -277,6 +343,58 @@ export class Backend extends EventEmitter<BackendEvents> {
         throw translateRequestError(retryError, this.#requestContext(method));
       }
     }
+  }
+
+  /**
+   * `per-client`: the request goes to the caller's own instance, started at its first call and
+   * stopped after CLIENT_INSTANCE_IDLE_MS without one. Each instance has one client, so what the
+   * backend asks is always that client's to answer, whatever the transport (stdio cannot say which
+   * call a request belongs to), and what the server remembers between calls (roots, state) stays
+   * that client's. The shared instance still lists the catalog and serves clientless requests.
+   */
+  async #requestOnInstance(
+    client: string,
+    method: string,
+    params: Record<string, unknown> | undefined,
+    options: CallOptions,
+  ): Promise<Record<string, unknown>> {
+    let instance = this.#instances.get(client);
+    if (!instance) {
+      const backend = new Backend({
+        ...this.#options,
+        config: this.config,
+        logger: this.#options.logger.child({ client }),
+        instanceFor: client,
+      });
+      instance = { backend, started: started(backend, this.config.startupTimeoutMs), active: 0, idleTimer: undefined };
+      this.#instances.set(client, instance);
+      this.#log.info('starting an instance for a client', { client });
+      backend.start();
+    }
+    clearTimeout(instance.idleTimer);
+    instance.active++;
+    try {
+      await instance.started;
+      const { client: _client, ...rest } = options;
+      return await instance.backend.request(method, params, rest);
+    } finally {
+      if (--instance.active === 0 && this.#instances.get(client) === instance) {
+        const idle = instance;
+        idle.idleTimer = setTimeout(() => {
+          this.#instances.delete(client);
+          this.#log.info('stopping the idle instance of a client', { client });
+          void idle.backend.stop();
+        }, CLIENT_INSTANCE_IDLE_MS);
+        idle.idleTimer.unref();
+      }
+    }
+  }
+
+  async #stopInstances(): Promise<void> {
+    const instances = [...this.#instances.values()];
+    this.#instances.clear();
+    for (const instance of instances) clearTimeout(instance.idleTimer);
+    await Promise.allSettled(instances.map((instance) => instance.backend.stop()));
   }
 
   /** Sends a notification (e.g. a cancellation the client relayed) if connected; drops it otherwise. */
@@ -305,7 +423,126 @@ export class Backend extends EventEmitter<BackendEvents> {
     if (options.signal) requestOptions.signal = options.signal;
     if (options.onprogress) requestOptions.onprogress = options.onprogress;
     const request = params === undefined ? { method } : { method, params };
-    return client.request(request, passthroughResult, requestOptions);
+    const call: InFlightCall = {
+      method,
+      context: options.context,
+      id: undefined,
+      ended: undefined,
+    };
+    this.#calls.add(call);
+    this.#sending = call;
+    let pending: Promise<Record<string, unknown>>;
+    try {
+      pending = client.request(request, passthroughResult, requestOptions);
+    } finally {
+      this.#sending = undefined;
+    }
+    return pending.finally(() => {
+      call.ended?.abort(new Error(`the ${method} it was asked for has ended`));
+      this.#calls.delete(call);
+      if (call.id !== undefined && this.#callsById.get(call.id) === call) this.#callsById.delete(call.id);
+    });
+  }
+
+  /**
+   * The call a backend request belongs to, or why none can be named. Over Streamable HTTP a
+   * request that arrives on the SSE response of one of our POSTs relates to that POST's request
+   * (MCP 2025-11-25 basic/transports, "Sending Messages to the Server" 6: the server MAY send
+   * requests on that stream, and they SHOULD relate to the client's request). Over stdio, the
+   * legacy SSE transport and the standalone GET stream nothing links a request to a call: it is
+   * attributed only when exactly one call is in flight, since with two or more any guess could put
+   * one client's question to another client.
+   */
+  #attribute(requestId: RequestId, method: AskMethod): InFlightCall | string {
+    const related = this.#relatedIds.get(requestId);
+    this.#relatedIds.delete(requestId);
+    if (related !== undefined) {
+      const call = this.#callsById.get(related);
+      if (call) return call;
+      return `it relates to request ${JSON.stringify(related)}, which is not a client's call in flight`;
+    }
+    if (this.#calls.size === 1) return this.#calls.values().next().value!;
+    if (this.#calls.size === 0) {
+      return `no client call is in flight on this backend, and Cortex Gateway relays ${method} only to the client whose call caused it`;
+    }
+    return (
+      `${this.#calls.size} client calls are in flight on this backend and the request does not say which one it belongs to; ` +
+      `to let each client be asked, set "instances": "per-client" for this backend`
+    );
+  }
+
+  /**
+   * Relays what the backend asks (sampling, elicitation, roots) to the client of the call that
+   * caused it, within that client's declared capabilities; otherwise answers a JSON-RPC error that
+   * says why. The question lasts no longer than the call: it is aborted when the call settles
+   * (answered, failed, timed out or cancelled by its client) or the backend cancels its request.
+   *
+   * Roots: the backend is told the roots of the client whose call it is serving, during that call.
+   * On a shared backend a server that keeps the roots it was once told (per connection, as the
+   * spec's roots are) could use one client's roots for another client's later calls; the gateway
+   * cannot see that, so it declares `roots.listChanged: false` (it has no single client whose
+   * changes it could announce) and documents per-client instances for such servers. Refusing roots
+   * on shared backends would break the common single-client setup for no gain: the roots are what
+   * the calling client chose to show servers it calls, and the owner granted this call.
+   */
+  async #relayAsk(
+    method: AskMethod,
+    params: Record<string, unknown> | undefined,
+    extra: AskExtra,
+  ): Promise<Record<string, unknown>> {
+    const call = this.#attribute(extra.requestId, method);
+    const refuse = (why: string, level: 'info' | 'warn' = 'warn'): never => {
+      this.#log[level](`refused the backend's ${method}: ${why}`, { method });
+      throw new AskError(ASK_REFUSED, `Cortex Gateway refused ${method}: ${why}`);
+    };
+    if (typeof call === 'string') return refuse(call, this.#calls.size === 0 ? 'info' : 'warn');
+    if (!call.context) return refuse(`the ${call.method} it belongs to comes from no client that can be asked`);
+    const refusal = askRefusal(method, params, call.context.capabilities);
+    if (refusal) return refuse(refusal, 'info');
+    call.ended ??= new AbortController();
+    const signal = AbortSignal.any([call.ended.signal, extra.signal]);
+    try {
+      return await call.context.ask(method, params, signal);
+    } catch (error) {
+      // The client's own error goes to the backend as the client sent it, without the SDK's
+      // "MCP error <code>: " display prefix.
+      if (error instanceof McpError) {
+        const prefix = `MCP error ${error.code}: `;
+        const message = error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message;
+        throw new AskError(error.code, message, error.data);
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Notes each request's JSON-RPC id as the transport sends it, for the call that sent it. The
+   * SDK's Protocol.request() builds the message and hands it to transport.send() synchronously (no
+   * await between), so the call running `client.request()` at that moment is the one it belongs
+   * to. Were a later SDK to defer the send, ids would go unnoted and attribution would fall back
+   * to the one-call-in-flight rule, never to a wrong call.
+   */
+  #trackSends(transport: Transport): void {
+    const send = transport.send.bind(transport);
+    transport.send = (message, options) => {
+      const call = this.#sending;
+      if (call && 'method' in message && 'id' in message) {
+        this.#sending = undefined;
+        call.id = message.id;
+        this.#callsById.set(message.id, call);
+      }
+      return send(message, options);
+    };
+    const deliver = transport.onmessage;
+    if (!deliver) return;
+    // Our HTTP transport names the request whose response stream a backend request came on.
+    transport.onmessage = (message: JSONRPCMessage, extra?: RelatedMessageExtra) => {
+      const related = extra?.relatedRequestId;
+      if (related !== undefined && 'method' in message && 'id' in message) {
+        if ((ASK_METHODS as readonly string[]).includes(message.method)) this.#relatedIds.set(message.id, related);
+      }
+      deliver(message, extra);
+    };
   }
 
   /** Connects with the connector of the backend's type (the supervisor's `open`). */
@@ -350,7 +587,20 @@ export class Backend extends EventEmitter<BackendEvents> {
 
   /** An SDK client over the transport, initialized, with the server's notifications wired. */
   async #initialize(transport: Transport, generation: number): Promise<Client> {
-    const client = new Client(this.#options.clientInfo, { capabilities: {} });
+    // What a backend may ask is relayed to the client whose call caused it (#relayAsk). Declared for
+    // every backend, since the gateway cannot know at initialize which clients will call: a client
+    // that lacks one is refused at the time of asking, with the reason.
+    const client = new Client(this.#options.clientInfo, {
+      capabilities: { sampling: {}, elicitation: { form: {}, url: {} }, roots: { listChanged: false } },
+    });
+    askSchemas.forEach((schema, i) => {
+      const method = ASK_METHODS[i]!;
+      // Protocol's own registration: the SDK Client's would parse the request and the client's
+      // answer with the full schemas, and a relay passes both as they come.
+      Protocol.prototype.setRequestHandler.call(client, schema, (request: z.infer<typeof schema>, extra: AskExtra) =>
+        this.#relayAsk(method, request.params, extra),
+      );
+    });
     client.onclose = () => this.#supervisor.closed(generation);
     client.onerror = (error) => this.#log.debug('transport error', { error: describeError(error) });
     client.setNotificationHandler(ToolListChangedNotificationSchema, () => this.#catalog.refresh('tools'));
@@ -379,6 +629,7 @@ export class Backend extends EventEmitter<BackendEvents> {
     }
     if (transport instanceof StdioTransport) this.#pid = transport.pid;
     deferResponses(transport);
+    this.#trackSends(transport);
     return client;
   }
 
@@ -392,6 +643,24 @@ export class Backend extends EventEmitter<BackendEvents> {
       mask: this.#mask,
     };
   }
+}
+
+/** Settles once `backend` is ready, or no longer on its way there, or after `timeoutMs`. */
+function started(backend: Backend, timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const check = () => {
+      if (backend.state !== 'ready' && backend.state !== 'degraded' && backend.starting) return;
+      done();
+    };
+    const timer = setTimeout(() => done(), timeoutMs);
+    timer.unref();
+    const done = () => {
+      clearTimeout(timer);
+      backend.off('state', check);
+      resolve();
+    };
+    backend.on('state', check);
+  });
 }
 
 /**

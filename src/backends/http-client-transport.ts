@@ -2,7 +2,7 @@ import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type In
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCMessage, MessageExtraInfo, RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { isRequestMessage, looksLikeJsonRpc } from '../shared/json-rpc.js';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 
@@ -14,6 +14,18 @@ export interface HttpClientTransportOptions {
 }
 
 const MAX_ERROR_BODY = 4096;
+
+/**
+ * What the transport tells about a message it delivers besides the message: a server request or
+ * notification that arrived on the SSE response of one of our POSTs carries the id of the request
+ * that POST sent. MCP 2025-11-25 basic/transports, "Sending Messages to the Server" 6: messages
+ * the server sends on that stream SHOULD relate to that request, so the backend can tell which
+ * client's call a sampling or elicitation request belongs to. (The SDK's own handler `extra` has
+ * no such field; the backend reads it before the SDK sees the message.)
+ */
+export interface RelatedMessageExtra extends MessageExtraInfo {
+  relatedRequestId?: RequestId;
+}
 
 /**
  * A request the server refused with an HTTP error status. Beyond the SDK's error (the status as
@@ -46,7 +58,7 @@ export class HttpStatusError extends StreamableHTTPError {
 export class NodeStreamableHttpClientTransport implements Transport {
   onclose?: () => void;
   onerror?: (error: Error) => void;
-  onmessage?: (message: JSONRPCMessage) => void;
+  onmessage?: (message: JSONRPCMessage, extra?: RelatedMessageExtra) => void;
   sessionId?: string;
 
   readonly #url: URL;
@@ -120,7 +132,7 @@ export class NodeStreamableHttpClientTransport implements Transport {
         if (type.includes('text/event-stream')) {
           // Resolved once the stream is open, like the SDK's transport: responses arrive as events.
           resolve();
-          this.#consumeSse(res);
+          this.#consumeSse(res, isRequestMessage(message) ? { related: message.id } : {});
           return;
         }
         readText(res).then((text) => {
@@ -159,7 +171,7 @@ export class NodeStreamableHttpClientTransport implements Transport {
     this.onclose?.();
   }
 
-  #deliver(text: string): void {
+  #deliver(text: string, extra?: RelatedMessageExtra): void {
     let json: unknown;
     try {
       json = JSON.parse(text);
@@ -168,25 +180,33 @@ export class NodeStreamableHttpClientTransport implements Transport {
       return;
     }
     for (const item of Array.isArray(json) ? json : [json]) {
-      if (looksLikeJsonRpc(item)) this.onmessage?.(item as JSONRPCMessage);
-      else this.onerror?.(new Error('Backend sent a message that is not JSON-RPC 2.0'));
+      if (!looksLikeJsonRpc(item)) this.onerror?.(new Error('Backend sent a message that is not JSON-RPC 2.0'));
+      else if (extra && 'method' in (item as object)) this.onmessage?.(item as JSONRPCMessage, extra);
+      else this.onmessage?.(item as JSONRPCMessage);
     }
   }
 
   /**
    * Reads a text/event-stream body (WHATWG HTML §9.2.6). MCP sends its messages as events of the
    * default type `message`; other event types are not ours and are skipped. `onEvent` also sees
-   * each event's id and `onRetry` the server's reconnection time, which the GET stream keeps.
+   * each event's id and `onRetry` the server's reconnection time, which the GET stream keeps;
+   * `related` is the id of the request a POST's stream answers (see RelatedMessageExtra).
    */
   #consumeSse(
     res: IncomingMessage,
-    hooks: { onEvent?: (event: EventSourceMessage) => void; onRetry?: (ms: number) => void } = {},
+    hooks: {
+      onEvent?: (event: EventSourceMessage) => void;
+      onRetry?: (ms: number) => void;
+      related?: RequestId;
+    } = {},
   ): void {
     res.setEncoding('utf8');
+    const extra: RelatedMessageExtra | undefined =
+      hooks.related === undefined ? undefined : { relatedRequestId: hooks.related };
     const parser = createParser({
       onEvent: (event) => {
         hooks.onEvent?.(event);
-        if (event.event === undefined || event.event === 'message') this.#deliver(event.data);
+        if (event.event === undefined || event.event === 'message') this.#deliver(event.data, extra);
       },
       ...(hooks.onRetry ? { onRetry: hooks.onRetry } : {}),
     });

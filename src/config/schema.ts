@@ -21,6 +21,18 @@ const common = {
   startupTimeoutMs: z.number().int().positive().max(3_600_000).default(120_000),
   /** Per-tool overrides, keyed by the backend's own tool name. */
   tools: z.record(z.string(), toolOverride).default({}),
+  /**
+   * `shared`: one connection to the server serves every client. What the server asks of the user
+   * (sampling, elicitation, roots) reaches the client whose call caused it when the transport says
+   * which call that is (Streamable HTTP, for a server that asks on the call's own stream); over
+   * stdio only while a single call is in flight, otherwise the server's question is refused.
+   * `per-client`: each OAuth client gets its own instance (its own process, or its own HTTP
+   * session), started at its first call and stopped after 10 idle minutes, so every question goes
+   * to the right client and what the server remembers (roots, state) stays that client's. Use it
+   * for stdio servers that ask the user things while several apps use them. Default `shared`: one
+   * process for all is lighter, and most servers ask nothing.
+   */
+  instances: z.enum(['shared', 'per-client']).default('shared'),
 };
 
 const stringMap = z.record(z.string(), z.string());

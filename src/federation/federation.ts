@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { LoggingMessageNotification, Progress, ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import type { BackendPool } from '../backends/pool.js';
 import type { Backend, CallOptions } from '../backends/backend.js';
+import type { CallContext } from '../backends/call-context.js';
 import { GatewayError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { BackendState } from '../backends/types.js';
@@ -31,6 +32,14 @@ export interface RouteOptions {
   onprogress?: (progress: Progress) => void;
   /** The client request's `_meta` to send on (without its progress token: see mcp/forwarded-meta.ts). */
   meta?: Record<string, unknown>;
+  /**
+   * The calling client, for the backend request's duration: what the backend asks meanwhile
+   * (sampling, elicitation, roots) is put to it. Taken by tools/call, prompts/get and
+   * resources/read; without one the backend's questions are refused.
+   */
+  context?: CallContext;
+  /** The caller's OAuth client id: a `per-client` backend serves it from that client's own instance. */
+  client?: string;
 }
 
 /**
@@ -212,6 +221,8 @@ function callOptions(options: RouteOptions): CallOptions {
   const out: CallOptions = {};
   if (options.signal) out.signal = options.signal;
   if (options.onprogress) out.onprogress = options.onprogress;
+  if (options.context) out.context = options.context;
+  if (options.client !== undefined) out.client = options.client;
   return out;
 }
 

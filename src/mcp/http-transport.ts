@@ -18,6 +18,8 @@ import { SessionEvents, SSE_HEADERS, StandaloneStream, type ReplayLimits } from 
 interface PostStream {
   res: ServerResponse;
   sse: boolean;
+  /** Whether the client accepts text/event-stream, so a JSON-mode answer may still become a stream. */
+  canStream: boolean;
   batch: boolean;
   /** Requests on this POST not answered yet; the response ends when it reaches 0. */
   pending: number;
@@ -88,8 +90,10 @@ function accepts(req: IncomingMessage, type: string): boolean {
  * and always answers over an SSE stream whose headers and body leave in separate writes. On the
  * machines we benchmark, each extra socket write on loopback costs more than the gateway's whole
  * latency budget. Here a POST is answered with one plain JSON body in a single write, and with SSE
- * only when the request asked for progress (so notifications must stream) or the client accepts
- * nothing else. Both are allowed by the spec (Streamable HTTP, "Sending Messages to the Server").
+ * only when the request asked for progress (so notifications must stream), the client accepts
+ * nothing else, or a backend's question (sampling, elicitation, roots) must reach the client before
+ * the answer (the response then turns into a stream, see `send`). All are allowed by the spec
+ * (Streamable HTTP, "Sending Messages to the Server").
  *
  * Every message is judged (`checkMessage`) before the SDK sees it, and every request gets an answer:
  * its result, a refusal, an error when it is cancelled (JSON mode) or when the backstop runs out,
@@ -216,7 +220,8 @@ export class NodeStreamableHttpTransport implements Transport {
     }
     const wantsProgress = requests.some((r) => r.params?._meta?.progressToken !== undefined);
     const sse = !accepts(req, 'application/json') || (wantsProgress && accepts(req, 'text/event-stream'));
-    const stream: PostStream = { res, sse, batch, pending: requests.length, responses: [] };
+    const canStream = accepts(req, 'text/event-stream');
+    const stream: PostStream = { res, sse, canStream, batch, pending: requests.length, responses: [] };
     const deadline = now + this.#requestTimeoutMs;
     for (const request of requests) {
       this.#inFlight.set(request.id, { request, stream, deadline, direct: undefined });
@@ -373,11 +378,34 @@ export class NodeStreamableHttpTransport implements Transport {
     const entry = related !== undefined ? this.#inFlight.get(related) : undefined;
     if (entry) entry.deadline = this.#now() + this.#requestTimeoutMs;
     const stream = entry?.stream;
+    const request = 'id' in message;
+    // A question for the client (sampling, elicitation, roots) must reach it before the answer it
+    // is part of, so a POST that was to be answered with plain JSON becomes a stream, if the client
+    // accepts one and nothing was sent yet. Only such requests do this: a notification related to
+    // a JSON-mode request still goes to the standalone stream, and the common call stays one write.
+    if (request && stream && !stream.sse && stream.canStream && !stream.res.headersSent) this.#toStream(stream);
     if (stream?.sse && !stream.res.writableEnded) {
       stream.res.write(this.#events.postFrame(serialize(message)));
       return;
     }
+    if (this.#standalone.open) {
+      this.#standalone.send(serialize(message));
+      return;
+    }
+    // A request nobody can receive would wait for an answer that never comes: fail it now, so what
+    // asked it (a backend's question) is told at once. A notification with nowhere to go is kept
+    // for a resuming GET (sse-stream.ts).
+    if (request) throw new Error('the client has no open stream on which it could receive a request');
     this.#standalone.send(serialize(message));
+  }
+
+  /** Turns a POST's JSON-mode response into an SSE stream; answers collected so far go first. */
+  #toStream(stream: PostStream): void {
+    stream.sse = true;
+    stream.res.writeHead(200, { ...SSE_HEADERS, 'mcp-session-id': this.sessionId });
+    if (primesStreams(this.#negotiated)) stream.res.write(this.#events.postPriming());
+    for (const response of stream.responses) stream.res.write(this.#events.postFrame(response));
+    stream.responses = [];
   }
 
   /**

@@ -17,9 +17,11 @@ import {
   type JSONRPCNotification,
   type JSONRPCRequest,
   type LoggingLevel,
+  type RequestId,
   type ServerNotification,
   type ServerRequest,
 } from '@modelcontextprotocol/sdk/types.js';
+import type { CallContext } from '../backends/call-context.js';
 import type { BackendStatus } from '../backends/types.js';
 import type { FederatedCatalog } from '../federation/catalog.js';
 import type { ActivityLog } from './activity.js';
@@ -53,6 +55,15 @@ const RelayedCallToolRequestSchema = z.object({
   }),
 });
 type RelayedCallToolRequest = z.infer<typeof RelayedCallToolRequestSchema>;
+
+/** A client's answer to a relayed request goes back to the backend as it came. */
+const passthroughResult = z.looseObject({});
+
+/**
+ * How long a relayed question may wait for the client's answer: a person may be answering it. The
+ * call's end aborts it sooner (CallContext.ask's signal), so this only bounds a call that lasts.
+ */
+const ASK_TIMEOUT_MS = 3_600_000;
 
 const LOG_LEVELS: readonly LoggingLevel[] = [
   'debug',
@@ -102,6 +113,10 @@ export interface RequestEnv {
   progressToken?: string | number;
   /** The request's `_meta` as it goes on to the backend (forwarded-meta.ts). */
   meta?: Record<string, unknown>;
+  /** The calling client, for what the backend asks while serving the request (relay). */
+  context?: CallContext;
+  /** The caller's OAuth client id: a `per-client` backend serves it from its own instance. */
+  client?: string;
   /** Sends a notification related to this request (progress). */
   notify(notification: { method: string; params: Record<string, unknown> }): Promise<void>;
 }
@@ -169,6 +184,42 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
     return tool !== undefined && grant().allowsTool(tool);
   };
   const mask = options.maskError ?? ((_backend: string, text: string) => maskErrorText(text, []));
+  /**
+   * This session as the CallContext of one client request: what a backend asks while serving it
+   * goes to this client as a server-to-client request related to that request, so it travels on
+   * the request's own response stream (MCP 2025-11-25 basic/transports, "Sending Messages to the
+   * Server" 6; http-transport.ts turns a JSON-mode response into a stream for it). The client's
+   * answer comes back as a JSON-RPC response POSTed on the session and settles the SDK's request.
+   * The capabilities are the ones the client declared at initialize; the backend checks them.
+   */
+  const contextFor = (relatedRequestId: RequestId): CallContext => ({
+    get capabilities() {
+      return server.getClientCapabilities() ?? {};
+    },
+    ask: (method, params, signal) =>
+      server.request((params === undefined ? { method } : { method, params }) as ServerRequest, passthroughResult, {
+        relatedRequestId,
+        signal,
+        timeout: ASK_TIMEOUT_MS,
+      }),
+  });
+  /** What routes a request of this client: its CallContext, and its client id for `per-client` backends. */
+  const callerOf = (requestId: RequestId): Pick<RouteOptions, 'context' | 'client'> => ({
+    context: contextFor(requestId),
+    client: identity.clientId,
+  });
+  /** The SDK 1.x handler's extra as a RequestEnv, with this session as the call's context. */
+  const envOf = (extra: Extra): RequestEnv => {
+    const progressToken = extra._meta?.progressToken;
+    const meta = forwardedMeta(extra._meta);
+    return {
+      signal: extra.signal,
+      ...(progressToken !== undefined && { progressToken }),
+      ...(meta && { meta }),
+      ...callerOf(extra.requestId),
+      notify: (notification) => extra.sendNotification(notification as ServerNotification),
+    };
+  };
   const caller = {
     clientId: identity.clientId,
     ...(identity.clientName !== undefined ? { clientName: identity.clientName } : {}),
@@ -297,7 +348,9 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
     const { name, arguments: args } = request.params;
     try {
       const meta = forwardedMeta(request.params._meta);
-      return Promise.resolve(callTool(name, args, (call) => call(meta ? { signal, meta } : { signal })));
+      return Promise.resolve(
+        callTool(name, args, (call) => call({ signal, ...(meta && { meta }), ...callerOf(request.id) })),
+      );
     } catch (error) {
       return Promise.reject(error);
     }
@@ -452,9 +505,11 @@ function isPlainToolCall(
  * response stream with those notifications still unsent.
  */
 function relayed<T>(env: RequestEnv, call: (options: RouteOptions) => Promise<T>): Promise<T> {
-  const { progressToken, meta } = env;
+  const { progressToken, meta, context, client } = env;
   const options: RouteOptions = { signal: env.signal };
   if (meta) options.meta = meta;
+  if (context) options.context = context;
+  if (client !== undefined) options.client = client;
   let sent: Promise<unknown> = Promise.resolve();
   if (progressToken !== undefined) {
     options.onprogress = (progress) => {
@@ -467,18 +522,6 @@ function relayed<T>(env: RequestEnv, call: (options: RouteOptions) => Promise<T>
     await sent;
     return result;
   });
-}
-
-/** The SDK 1.x handler's extra as a RequestEnv. */
-function envOf(extra: Extra): RequestEnv {
-  const progressToken = extra._meta?.progressToken;
-  const meta = forwardedMeta(extra._meta);
-  return {
-    signal: extra.signal,
-    ...(progressToken !== undefined && { progressToken }),
-    ...(meta && { meta }),
-    notify: (notification) => extra.sendNotification(notification as ServerNotification),
-  };
 }
 
 /**
