@@ -358,6 +358,8 @@ export class Backend extends EventEmitter<BackendEvents> {
       });
       instance = { backend, started: started(backend, this.config.startupTimeoutMs), active: 0, idleTimer: undefined };
       this.#instances.set(client, instance);
+      // Its log messages reach clients as the shared instance's do; its catalog is the shared one's.
+      backend.on('log', (params) => this.emit('log', params));
       this.#log.info('starting an instance for a client', { client });
       backend.start();
     }
