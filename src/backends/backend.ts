@@ -108,6 +108,8 @@ export const CLIENT_INSTANCE_IDLE_MS = 10 * 60_000;
 /** A request of ours to the backend on a client's behalf, in flight. */
 interface InFlightCall {
   method: string;
+  /** The connection it was sent on. */
+  client: Client;
   context: CallContext | undefined;
   /** The JSON-RPC id it went out with, once the transport has sent it. */
   id: RequestId | undefined;
@@ -368,6 +370,8 @@ export class Backend extends EventEmitter<BackendEvents> {
       });
       instance = { backend, started: started(backend, this.config.startupTimeoutMs), active: 0, idleTimer: undefined };
       this.#instances.set(client, instance);
+      // Its log messages reach clients as the shared instance's do; its catalog is the shared one's.
+      backend.on('log', (params) => this.emit('log', params));
       this.#log.info('starting an instance for a client', { client });
       backend.start();
     }
@@ -425,6 +429,7 @@ export class Backend extends EventEmitter<BackendEvents> {
     const request = params === undefined ? { method } : { method, params };
     const call: InFlightCall = {
       method,
+      client,
       context: options.context,
       id: undefined,
       ended: undefined,
@@ -501,6 +506,7 @@ export class Backend extends EventEmitter<BackendEvents> {
     if (refusal) return refuse(refusal, 'info');
     call.ended ??= new AbortController();
     const signal = AbortSignal.any([call.ended.signal, extra.signal]);
+    const keepAlive = this.#keepAlive(call);
     try {
       return await call.context.ask(method, params, signal);
     } catch (error) {
@@ -512,7 +518,35 @@ export class Backend extends EventEmitter<BackendEvents> {
         throw new AskError(error.code, message, error.data);
       }
       throw error;
+    } finally {
+      clearInterval(keepAlive);
     }
+  }
+
+  /**
+   * While the client's user answers, the call is waiting on them, not stuck: its `timeoutMs` would
+   * otherwise cut a form that takes a minute to fill in. A question related to the call counts as
+   * a sign of life, as progress does (MCP 2025-11-25 basic/lifecycle, Timeouts: implementations
+   * MAY reset the timeout clock on progress), so the call's timeout is restarted while it is
+   * pending. The upper bound stays: the client-facing backstop (`gateway.requestTimeoutMs`) and
+   * the question's own limit. The SDK 1.x Protocol keeps that clock in a private method, reached
+   * here by name; SDK 2.x has the same one, and a missing method only means no restart.
+   */
+  #keepAlive(call: InFlightCall): NodeJS.Timeout | undefined {
+    const protocol = call.client as unknown as { _resetTimeout?: (id: number) => boolean };
+    const id = call.id;
+    if (typeof id !== 'number' || typeof protocol._resetTimeout !== 'function') return undefined;
+    const restart = () => {
+      try {
+        protocol._resetTimeout!(id);
+      } catch {
+        // Past a maxTotalTimeout: the SDK ends the call itself.
+      }
+    };
+    restart();
+    const timer = setInterval(restart, Math.max(50, Math.floor(this.config.timeoutMs / 2)));
+    timer.unref();
+    return timer;
   }
 
   /**

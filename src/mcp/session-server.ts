@@ -167,6 +167,10 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
     capabilities,
     ...(options.instructions ? { instructions: options.instructions } : {}),
   });
+  // The session's requests to its client (relayed questions) are numbered from 1, not the SDK's 0:
+  // SDK 1.x clients ignore a notifications/cancelled for request id 0 (a truthiness check,
+  // modelcontextprotocol/typescript-sdk#2283), so the first question could never be withdrawn.
+  (server as unknown as { _requestMessageId: number })._requestMessageId = 1;
   let level: LoggingLevel = 'info';
   const relay = relayWith(options.logger);
   // Everything is filtered by the session's grant (the local owner's wildcard sees everything),

@@ -21,6 +21,8 @@ import {
 
 const ASKING = join(ROOT, 'test/fixtures/asking-server.mjs');
 
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
 const EVERYTHING_ASKED: ClientCapabilities = {
   sampling: {},
   elicitation: { form: {}, url: {} },
@@ -36,13 +38,14 @@ interface AnsweringClient extends AsyncDisposable {
 /**
  * A 2025-11-25 SDK client that declares `capabilities` and answers what it is asked: sampling
  * with a message naming itself, form elicitation with its name, URL elicitation with accept,
- * roots with one root named after it. `beforeElicit` runs before it answers an elicitation.
+ * roots with one root named after it. `beforeElicit` runs before it answers an elicitation, with
+ * the signal that aborts when the gateway withdraws the question.
  */
 async function answeringClient(
   gw: RunningGateway,
   name: string,
   capabilities: ClientCapabilities = EVERYTHING_ASKED,
-  beforeElicit: () => Promise<void> = async () => {},
+  beforeElicit: (signal: AbortSignal) => Promise<void> = async () => {},
   token = gw.token,
 ): Promise<AnsweringClient> {
   const client = new Client({ name, version: '1.0.0' }, { capabilities });
@@ -59,9 +62,9 @@ async function answeringClient(
     });
   }
   if (capabilities.elicitation) {
-    client.setRequestHandler(ElicitRequestSchema, async (request) => {
+    client.setRequestHandler(ElicitRequestSchema, async (request, extra) => {
       elicited.push(request.params);
-      await beforeElicit();
+      await beforeElicit(extra.signal);
       return request.params.mode === 'url' ? { action: 'accept' } : { action: 'accept', content: { name } };
     });
   }
@@ -167,6 +170,45 @@ describe.each(transports)('what a $kind backend asks reaches the calling 2025-11
     expect(rooted.text).toContain('the client did not declare the roots capability');
   });
 
+  it('withdraws the question from the client when its call is cancelled', async () => {
+    await using env = await setup();
+    let withdrawn = false;
+    await using alice = await answeringClient(
+      env.gw,
+      'alice',
+      EVERYTHING_ASKED,
+      (signal) =>
+        new Promise((resolve) =>
+          signal.addEventListener('abort', () => {
+            withdrawn = true;
+            resolve();
+          }),
+        ),
+    );
+    const controller = new AbortController();
+    const call = alice.client.callTool(
+      { name: 'asking__elicit_form', arguments: { message: 'never mind' } },
+      undefined,
+      {
+        signal: controller.signal,
+      },
+    );
+    await waitFor(() => alice.elicited.length === 1, 'alice asked');
+    controller.abort('changed my mind');
+    await expect(call).rejects.toThrow();
+    await waitFor(() => withdrawn, 'the question withdrawn');
+  });
+
+  it('keeps the call alive past the backend timeout while the user answers', async () => {
+    const server = await backend();
+    await using gw = await startGateway({ asking: { ...server.config, timeoutMs: 500 } });
+    await using _server = server;
+    await waitFor(() => gw.gateway.backendStatuses()[0]!.state === 'ready', 'asking ready');
+    await using alice = await answeringClient(gw, 'alice', EVERYTHING_ASKED, () => sleep(1_200));
+    const result = await callText(alice.client, 'asking__elicit_form', { message: 'take your time' });
+    expect(JSON.parse(result.text)).toEqual({ action: 'accept', content: { name: 'alice' } });
+  });
+
   it('refuses URL elicitation to a client that declared form mode only', async () => {
     await using env = await setup();
     await using formOnly = await answeringClient(env.gw, 'form-only', { elicitation: {} });
@@ -195,6 +237,15 @@ describe('two callers on one shared backend', () => {
     expect(JSON.parse(bobResult.text)).toEqual({ action: 'accept', content: { name: 'bob' } });
     expect(alice.elicited.map((p) => p.message)).toEqual(['for alice']);
     expect(bob.elicited.map((p) => p.message)).toEqual(['for bob']);
+  });
+
+  it('over Streamable HTTP, a question on the GET stream goes to the one call in flight', async () => {
+    await using server = await spawnListening([ASKING], { ASKING_HTTP: '1', ASKING_UNRELATED: '1' });
+    await using gw = await startGateway({ asking: { type: 'http', url: server.url.href } });
+    await waitFor(() => gw.gateway.backendStatuses()[0]!.state === 'ready', 'asking ready');
+    await using alice = await answeringClient(gw, 'alice');
+    const result = await callText(alice.client, 'asking__elicit_form', { message: 'for alice' });
+    expect(JSON.parse(result.text)).toEqual({ action: 'accept', content: { name: 'alice' } });
   });
 
   it('over stdio, a question asked while two calls are in flight is refused with the reason', async () => {
