@@ -111,4 +111,14 @@ describe('StandaloneStream', () => {
     expect(second.written).toContain('data: x');
     stream.end();
   });
+
+  it('answers 405 to a GET resuming a POST stream, and still serves a plain GET', () => {
+    const events = new SessionEvents();
+    const post = events.postPriming();
+    const stream = new StandaloneStream(events, {});
+    expect(stream.attach(fake(), idOf(post), true)).toMatchObject({ ok: false, status: 405 });
+    expect(stream.open).toBe(false);
+    expect(stream.attach(fake(), undefined, true)).toEqual({ ok: true });
+    stream.end();
+  });
 });

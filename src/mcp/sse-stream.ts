@@ -9,9 +9,12 @@ import type { ServerResponse } from 'node:http';
  * counter with a prefix naming the stream kind (`s` the standalone stream, `p` a POST's stream).
  * Only the standalone stream is resumable: its events are kept in a small bounded log and replayed
  * after the `Last-Event-ID` a reconnecting GET names. A POST stream is not (its answer is owed to
- * one request, which the transport answers or ends); a GET naming one of its ids is served as a
- * plain GET, with nothing replayed, which the spec allows ("MUST NOT replay messages that would
- * have been delivered on a different stream").
+ * one request, which the transport answers or ends): a GET naming one of its ids gets 405, the
+ * answer basic/transports gives a GET the server offers no stream for. Why not a stream: the SDK
+ * 1.x client takes any stream with event ids for resumable, and after one that ended with an error
+ * response (not a result) or with no response (cancelled) it reconnects with GET and Last-Event-ID;
+ * a stream that then ended would make it reconnect forever, a 409 (the GET stream being open)
+ * makes it retry and report errors, and a 405 makes it stop quietly.
  */
 
 export interface ReplayLimits {
@@ -99,6 +102,12 @@ export class SessionEvents {
     if (seq > this.#counter) return undefined;
     return this.#log.filter((event) => event.seq > seq).map((event) => event.frame);
   }
+
+  /** Whether the id is one this session gave an event on a POST's stream. */
+  isPostEventId(lastEventId: string): boolean {
+    const match = /^p(\d+)$/.exec(lastEventId);
+    return match !== null && Number(match[1]) <= this.#counter;
+  }
 }
 
 export type AttachResult = { ok: true } | { ok: false; status: number; message: string };
@@ -130,6 +139,9 @@ export class StandaloneStream {
    * and the new stream replaces it.
    */
   attach(res: ServerResponse, lastEventId: string | undefined, prime: boolean): AttachResult {
+    if (lastEventId !== undefined && this.#events.isPostEventId(lastEventId)) {
+      return { ok: false, status: 405, message: 'Method Not Allowed: a POST response stream cannot be resumed' };
+    }
     const replay = lastEventId === undefined ? undefined : this.#events.replayAfter(lastEventId);
     if (this.open) {
       if (!replay) return { ok: false, status: 409, message: 'Conflict: this session already has an open SSE stream' };

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TOY, nodeBackend, startGateway, waitFor, type RunningGateway } from '../helpers/gateway.js';
+import { TOY, connectClient, nodeBackend, startGateway, waitFor, type RunningGateway } from '../helpers/gateway.js';
 import { openSession, openSse, rawMcp } from '../helpers/raw-mcp.js';
 
 /**
@@ -170,6 +170,31 @@ describe('rules per negotiated revision', () => {
       });
       expect(second.status).toBe(200);
       await first.ended;
+    });
+
+    it('answers 405 to a GET resuming a POST stream, so an SDK client stops there', async () => {
+      const session = await openSession(gw.mcpUrl, gw.token, '2025-11-25');
+      await using call = await openSse(gw.mcpUrl, { token: gw.token, sessionId: session, body: progressCall('s3') });
+      await call.ended;
+      const answer = await rawMcp(gw.mcpUrl, {
+        token: gw.token,
+        sessionId: session,
+        method: 'GET',
+        accept: 'text/event-stream',
+        headers: { 'last-event-id': call.events()[0]!.id! },
+      });
+      expect(answer.status).toBe(405);
+    });
+
+    it('leave an SDK client without transport errors after a progress call that failed', async () => {
+      await using session = await connectClient(gw.mcpUrl);
+      const errors: string[] = [];
+      session.client.onerror = (error) => errors.push(String(error));
+      const call = session.client.callTool({ name: 'nobody__x', arguments: {} }, undefined, { onprogress: () => {} });
+      await expect(call).rejects.toMatchObject({ code: -32602 });
+      // The SDK client reconnects after its first backoff step (1 s) when it thinks it may resume.
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      expect(errors).toEqual([]);
     });
   });
 });
