@@ -112,6 +112,7 @@ export class McpEndpoint {
       }
     };
     this.#stateless = createStatelessEndpoint({
+      now: () => this.#clock.now(),
       serverInfo: options.serverInfo,
       instructions: INSTRUCTIONS,
       capabilities: () => statelessCapabilities(federation.capabilities()),
@@ -350,6 +351,7 @@ export class McpEndpoint {
 
   #sweep(): void {
     const now = this.#clock.now();
+    this.#stateless.sweep();
     for (const session of this.#sessions.values()) {
       session.transport.expireRequests(now);
       if (!session.transport.isIdle(now, this.#options.sessionIdleMs)) continue;

@@ -126,4 +126,31 @@ describe('input rounds (2026-07-28 multi-round-trip, for a backend that asks mid
       message: 'backend broke',
     });
   });
+
+  it('ends the call when the client leaves before its round is answered, but not after', async () => {
+    const r = rounds();
+    const leaving = new AbortController();
+    let aborted = false;
+    const round = r.start(
+      'alice',
+      'x',
+      (_ask, signal) =>
+        new Promise((_resolve, reject) =>
+          signal.addEventListener('abort', () => {
+            aborted = true;
+            reject(new Error('cancelled'));
+          }),
+        ),
+      leaving.signal,
+    );
+    leaving.abort();
+    await expect(round).rejects.toThrow('cancelled');
+    expect(aborted).toBe(true);
+
+    const staying = new AbortController();
+    const first = await r.start('alice', 'x', asking('roots/list'), staying.signal);
+    staying.abort();
+    expect(first.kind).toBe('input_required');
+    expect(r.waitingCount).toBe(1);
+  });
 });

@@ -45,6 +45,8 @@ interface Question extends InputRequest {
 }
 
 interface Waiting {
+  /** The requestState naming it, given once it first asks (a call that never asks costs no entry). */
+  handle: string | undefined;
   owner: string;
   /** What the retry must repeat: the method and the name it called. */
   request: string;
@@ -71,9 +73,20 @@ export interface InputRounds {
    * Starts a call that may ask; resolves with its result, or with the questions it asked before
    * finishing. `request` names what the call is (method and name), which a retry must repeat.
    */
-  start(owner: string, request: string, call: (ask: Ask, signal: AbortSignal) => Promise<unknown>): Promise<Round>;
+  start(
+    owner: string,
+    request: string,
+    call: (ask: Ask, signal: AbortSignal) => Promise<unknown>,
+    signal?: AbortSignal,
+  ): Promise<Round>;
   /** A retry: gives the answers to the call `requestState` names and resolves with its next round. */
-  resume(owner: string, request: string, requestState: string, responses: Record<string, unknown>): Promise<Round>;
+  resume(
+    owner: string,
+    request: string,
+    requestState: string,
+    responses: Record<string, unknown>,
+    signal?: AbortSignal,
+  ): Promise<Round>;
   /** Calls past their wait are cancelled; run by the endpoint's sweeper. */
   sweep(): void;
   /** Cancels every waiting call (the gateway stops). */
@@ -86,8 +99,10 @@ export function createInputRounds(options: InputRoundsOptions): InputRounds {
 
   const cancel = (handle: string, why: string) => {
     const entry = waiting.get(handle);
-    if (!entry) return;
-    waiting.delete(handle);
+    if (entry) stop(entry, why);
+  };
+  const stop = (entry: Waiting, why: string) => {
+    if (entry.handle !== undefined) waiting.delete(entry.handle);
     const error = new Error(why);
     for (const question of entry.questions.values()) question.reject(error);
     entry.controller.abort(error);
@@ -98,10 +113,10 @@ export function createInputRounds(options: InputRoundsOptions): InputRounds {
    * the client was not asked yet, those questions. Questions the backend puts at once (in the same
    * turn of the event loop) go out together.
    */
-  const next = async (handle: string, entry: Waiting, retried = false): Promise<Round> => {
+  const next = async (entry: Waiting, retried = false): Promise<Round> => {
     for (let first = true; ; first = false) {
       if (entry.outcome.settled) {
-        waiting.delete(handle);
+        if (entry.handle !== undefined) waiting.delete(entry.handle);
         if (entry.outcome.ok) return { kind: 'complete', result: entry.outcome.value };
         throw entry.outcome.value;
       }
@@ -110,6 +125,7 @@ export function createInputRounds(options: InputRoundsOptions): InputRounds {
       // question still open, not an error), along with any new one.
       const ask = open.some(([, q]) => !q.asked) || (retried && first && open.length > 0);
       if (ask) {
+        const handle = (entry.handle ??= register(entry));
         for (const [, question] of open) question.asked = true;
         entry.expires = options.now() + options.waitMs;
         const inputRequests: Record<string, InputRequest> = {};
@@ -119,8 +135,30 @@ export function createInputRounds(options: InputRoundsOptions): InputRounds {
       await new Promise<void>((resolve) => (entry.wake = resolve));
       entry.wake = undefined;
       // Let the backend's other questions of the same moment arrive before answering.
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (!entry.outcome.settled) await new Promise<void>((resolve) => setImmediate(resolve));
     }
+  };
+
+  /**
+   * A round the client stops waiting for (its HTTP request went away) ends the call: nobody would
+   * hear of its questions or its result. `signal` is that request's; once the round is answered
+   * the call no longer depends on it.
+   */
+  const watched = (entry: Waiting, round: Promise<Round>, signal: AbortSignal | undefined): Promise<Round> => {
+    if (!signal) return round;
+    const onAbort = () => stop(entry, 'The client went away');
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    return round.finally(() => signal.removeEventListener('abort', onAbort));
+  };
+
+  const register = (entry: Waiting): string => {
+    const handle = randomBytes(32).toString('base64url');
+    waiting.set(handle, entry);
+    if (waiting.size > options.maxWaiting) {
+      cancel(waiting.keys().next().value!, 'Too many calls are waiting for answers; the oldest was cancelled');
+    }
+    return handle;
   };
 
   return {
@@ -128,9 +166,9 @@ export function createInputRounds(options: InputRoundsOptions): InputRounds {
       return waiting.size;
     },
 
-    start(owner, request, call) {
-      const handle = randomBytes(32).toString('base64url');
+    start(owner, request, call, signal) {
       const entry: Waiting = {
+        handle: undefined,
         owner,
         request,
         controller: new AbortController(),
@@ -156,10 +194,6 @@ export function createInputRounds(options: InputRoundsOptions): InputRounds {
           });
           entry.wake?.();
         });
-      waiting.set(handle, entry);
-      if (waiting.size > options.maxWaiting) {
-        cancel(waiting.keys().next().value!, 'Too many calls are waiting for answers; the oldest was cancelled');
-      }
       call(ask, entry.controller.signal).then(
         (value) => {
           entry.outcome = { settled: true, ok: true, value };
@@ -170,10 +204,10 @@ export function createInputRounds(options: InputRoundsOptions): InputRounds {
           entry.wake?.();
         },
       );
-      return next(handle, entry);
+      return watched(entry, next(entry), signal);
     },
 
-    resume(owner, request, requestState, responses) {
+    resume(owner, request, requestState, responses, signal) {
       const entry = waiting.get(requestState);
       // Another principal's state, or one for another request, is as unknown as a forged one.
       if (!entry || entry.owner !== owner || entry.request !== request) return Promise.reject(new RequestStateError());
@@ -185,7 +219,7 @@ export function createInputRounds(options: InputRoundsOptions): InputRounds {
           question.resolve(response as Record<string, unknown>);
         }
       }
-      return next(requestState, entry, true);
+      return watched(entry, next(entry, true), signal);
     },
 
     sweep() {

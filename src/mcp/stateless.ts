@@ -19,7 +19,6 @@ import {
   RELATED_TASK_META_KEY,
   SERVER_INFO_META_KEY,
   Server,
-  type JSONRPCRequest,
   type AuthInfo,
   type McpHttpHandler,
   type ServerCapabilities,
@@ -28,7 +27,9 @@ import {
 import type { Logger } from '../shared/logger.js';
 import { describeError } from '../shared/errors.js';
 import type { Identity } from './builtins.js';
+import type { CallContext } from '../backends/call-context.js';
 import { forwardedMeta } from './forwarded-meta.js';
+import { createInputRounds, type Round } from './input-rounds.js';
 import type { RequestEnv, SessionServer } from './session-server.js';
 
 export type StatelessCapabilities = ServerCapabilities;
@@ -44,7 +45,17 @@ export const STATELESS_REVISION = '2026-07-28';
  */
 export const LIST_TTL_MS = 60_000;
 
+/**
+ * How long a call whose backend asked something waits for the client's retry with the answer: a
+ * person may be answering. Past it the call is cancelled at the backend.
+ */
+export const INPUT_WAIT_MS = 600_000;
+/** Calls waiting for answers at once, over all clients. */
+export const MAX_WAITING_CALLS = 256;
+
 export interface StatelessOptions {
+  /** Clock time in milliseconds (the gateway's injected clock). */
+  now: () => number;
   serverInfo: { name: string; version: string };
   instructions?: string;
   capabilities: () => ServerCapabilities;
@@ -59,6 +70,8 @@ export interface StatelessEndpoint {
    * the revision says); false when it is 2025 traffic, which the endpoint answers itself.
    */
   serve(req: IncomingMessage, res: ServerResponse, body: unknown, identity: Identity): Promise<boolean>;
+  /** Cancels calls whose client did not come back with the answers in time (the endpoint's sweeper). */
+  sweep(): void;
   /** Tells open `subscriptions/listen` streams that a list changed. */
   listChanged(kind: 'tools' | 'prompts' | 'resources'): void;
   close(): Promise<void>;
@@ -72,6 +85,34 @@ const header = (req: IncomingMessage, name: string): string | undefined => {
 export function createStatelessEndpoint(options: StatelessOptions): StatelessEndpoint {
   const log = options.logger;
   const cacheHint = { ttlMs: LIST_TTL_MS, cacheScope: 'private' as const };
+  const rounds = createInputRounds({ now: options.now, waitMs: INPUT_WAIT_MS, maxWaiting: MAX_WAITING_CALLS });
+
+  /**
+   * A call that may ask the user (tools/call, prompts/get, resources/read) as 2026-07-28 rounds
+   * (input-rounds.ts): the first request starts it with this client as the call's context, whose
+   * questions become an `input_required` result; a retry carrying `requestState` answers them.
+   * `request` names the call (method and name), which the retry must repeat.
+   */
+  const inRounds = (
+    identity: Identity,
+    request: string,
+    call: { capabilities: unknown; requestState: unknown; responses: Record<string, unknown> | undefined },
+    signal: AbortSignal,
+    run: (caller: { signal: AbortSignal; context: CallContext }) => unknown,
+  ): Promise<unknown> => {
+    const owner = `${identity.subject}\u0000${identity.clientId}`;
+    const capabilities = (isObject(call.capabilities) ? call.capabilities : {}) as CallContext['capabilities'];
+    const round =
+      typeof call.requestState === 'string'
+        ? rounds.resume(owner, request, call.requestState, call.responses ?? {}, signal)
+        : rounds.start(
+            owner,
+            request,
+            async (ask, callSignal) => run({ signal: callSignal, context: { capabilities, ask } }),
+            signal,
+          );
+    return round.then(asResult);
+  };
 
   const build = (identity: Identity): Server => {
     const server = new Server(options.serverInfo, {
@@ -101,14 +142,29 @@ export function createStatelessEndpoint(options: StatelessOptions): StatelessEnd
     type Answer = Promise<never>;
     const answer = (value: unknown) => Promise.resolve(value) as Answer;
     server.setRequestHandler('tools/list', (request) => answer(handlers.listTools(request.params?.cursor)));
+    const roundOf = (ctx: ServerContext) => ({
+      capabilities: (ctx.mcpReq.envelope as Record<string, unknown> | undefined)?.[CLIENT_CAPABILITIES_META_KEY],
+      requestState: ctx.mcpReq.requestState(),
+      responses: ctx.mcpReq.inputResponses,
+    });
     server.setRequestHandler('tools/call', (request, ctx) =>
-      answer(handlers.callTool(request.params.name, request.params.arguments, env(ctx))),
+      answer(
+        inRounds(identity, `tools/call ${request.params.name}`, roundOf(ctx), ctx.mcpReq.signal, (caller) =>
+          handlers.callTool(request.params.name, request.params.arguments, { ...env(ctx), ...caller }),
+        ),
+      ),
     );
     // The SDK refuses a handler for a capability not declared: each family only when offered.
     const offered = server.getCapabilities();
     if (offered.prompts) {
       server.setRequestHandler('prompts/list', (request) => answer(handlers.listPrompts(request.params?.cursor)));
-      server.setRequestHandler('prompts/get', (request, ctx) => answer(handlers.getPrompt(request.params, env(ctx))));
+      server.setRequestHandler('prompts/get', (request, ctx) =>
+        answer(
+          inRounds(identity, `prompts/get ${request.params.name}`, roundOf(ctx), ctx.mcpReq.signal, (caller) =>
+            handlers.getPrompt(request.params, { ...env(ctx), ...caller }),
+          ),
+        ),
+      );
     }
     if (offered.resources) {
       server.setRequestHandler('resources/list', (request) => answer(handlers.listResources(request.params?.cursor)));
@@ -116,7 +172,11 @@ export function createStatelessEndpoint(options: StatelessOptions): StatelessEnd
         answer(handlers.listTemplates(request.params?.cursor)),
       );
       server.setRequestHandler('resources/read', (request, ctx) =>
-        answer(handlers.readResource(request.params, env(ctx))),
+        answer(
+          inRounds(identity, `resources/read ${request.params.uri}`, roundOf(ctx), ctx.mcpReq.signal, (caller) =>
+            handlers.readResource(request.params, { ...env(ctx), ...caller }),
+          ),
+        ),
       );
     }
     if (offered.completions) {
@@ -188,14 +248,21 @@ export function createStatelessEndpoint(options: StatelessOptions): StatelessEnd
    */
   const direct = (res: ServerResponse, request: PlainCall, identity: Identity) => {
     const controller = new AbortController();
-    res.once('close', () => controller.abort());
-    const pending = options.sessionFor(identity).direct(request as unknown as JSONRPCRequest, controller.signal);
-    if (!pending) return false;
+    // The client leaving before its answer ends the round; the close that follows a sent answer does not.
+    res.once('close', () => {
+      if (!res.writableFinished) controller.abort();
+    });
+    const { name, arguments: args, _meta } = request.params;
+    const { handlers } = options.sessionFor(identity);
+    const meta = forwardedMeta(_meta);
+    const round = { capabilities: _meta[CLIENT_CAPABILITIES_META_KEY], requestState: undefined, responses: undefined };
     const serverInfo = { [SERVER_INFO_META_KEY]: options.serverInfo };
-    void pending.then(
+    void inRounds(identity, `tools/call ${name}`, round, controller.signal, (caller) =>
+      handlers.callTool(name, args, { ...caller, ...(meta && { meta }), notify: async () => {} }),
+    ).then(
       (result) => {
-        const { _meta, ...rest } = result as { _meta?: object };
-        const answer = { ...rest, resultType: 'complete', _meta: { ..._meta, ...serverInfo } };
+        const { _meta: resultMeta, ...rest } = result as { _meta?: object; resultType?: string };
+        const answer = { resultType: 'complete', ...rest, _meta: { ...resultMeta, ...serverInfo } };
         sendJson(res, 200, { result: answer, jsonrpc: '2.0', id: request.id });
       },
       (error: { code?: unknown; message?: unknown; data?: unknown }) => {
@@ -230,13 +297,18 @@ export function createStatelessEndpoint(options: StatelessOptions): StatelessEnd
       return true;
     },
 
+    sweep: () => rounds.sweep(),
+
     listChanged(kind) {
       if (kind === 'tools') handler.notify.toolsChanged();
       else if (kind === 'prompts') handler.notify.promptsChanged();
       else handler.notify.resourcesChanged();
     },
 
-    close: () => handler.close(),
+    close: async () => {
+      rounds.close();
+      await handler.close();
+    },
   };
 }
 
@@ -319,4 +391,10 @@ async function writeResponse(response: Response, res: ServerResponse): Promise<v
     // The stream was cancelled because the client left; nothing more to send.
   }
   res.end();
+}
+
+/** A round as the revision's result: the call's own, or the questions with the state to send back. */
+function asResult(round: Round): unknown {
+  if (round.kind === 'complete') return round.result;
+  return { resultType: 'input_required', inputRequests: round.inputRequests, requestState: round.requestState };
 }
