@@ -10,7 +10,7 @@
 //   entry that now passes (so the baseline shrinks as features land).
 // - `authorization`: the authorization-server scenarios against the gateway's OAuth server.
 //
-// The backend is ours: test/fixtures/conformance-server.mjs, a stdio server named `ref` serving the
+// The backend is ours: test/fixtures/conformance-server.mjs, over Streamable HTTP, named `ref`, serving the
 // tools, resources, prompts and completions the scenarios ask for.
 //
 // Between the suite and the gateway sits a loopback adapter (scripts/conformance-adapter.mjs, which
@@ -69,14 +69,29 @@ if (!existsSync(node22) || installedVersion !== SUITE_VERSION) {
   });
 }
 
+// The fixture over Streamable HTTP, so each question it asks arrives on the stream of the call it
+// belongs to: the suite leaves calls waiting for answers it never gives (tampered or missing
+// state), and over stdio the gateway cannot attribute a question once two calls are in flight.
+const fixture = spawn(process.execPath, [join(ROOT, 'test/fixtures/conformance-server.mjs')], {
+  env: { ...process.env, CONFORMANCE_HTTP: '1' },
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+children.add(fixture);
+const fixtureUrl = await new Promise((ok, fail) => {
+  let out = '';
+  fixture.stdout.on('data', (c) => {
+    out += c;
+    const m = /LISTENING (\d+)/.exec(out);
+    if (m) ok(`http://127.0.0.1:${m[1]}/mcp`);
+  });
+  fixture.once('exit', (code) => fail(new Error(`conformance fixture exited ${code}`)));
+});
+fixture.stdout.resume();
+
 const dir = mkdtempSync(join(tmpdir(), 'cortex-conformance-'));
 writeFileSync(
   join(dir, 'cortex.config.json'),
-  JSON.stringify({
-    mcpServers: {
-      [BACKEND]: { command: process.execPath, args: [join(ROOT, 'test/fixtures/conformance-server.mjs')] },
-    },
-  }),
+  JSON.stringify({ mcpServers: { [BACKEND]: { type: 'http', url: fixtureUrl } } }),
 );
 const gateway = spawn(
   process.execPath,

@@ -63,7 +63,10 @@ describe('input rounds (2026-07-28 multi-round-trip, for a backend that asks mid
     const first = await r.start('alice', 'x', asking('elicitation/create'));
     if (first.kind !== 'input_required') throw new Error('expected a question');
     const again = await r.resume('alice', 'x', first.requestState, { stranger: { action: 'accept' } });
-    expect(again).toEqual(first);
+    if (again.kind !== 'input_required') throw new Error('expected the question again');
+    expect(again.inputRequests).toEqual(first.inputRequests);
+    expect(again.requestState).not.toBe(first.requestState);
+    await expect(r.resume('alice', 'x', first.requestState, {})).rejects.toBeInstanceOf(RequestStateError);
   });
 
   it('refuses a state of another principal, another request, or one never issued, and keeps the call waiting', async () => {

@@ -125,7 +125,10 @@ export function createInputRounds(options: InputRoundsOptions): InputRounds {
       // question still open, not an error), along with any new one.
       const ask = open.some(([, q]) => !q.asked) || (retried && first && open.length > 0);
       if (ask) {
-        const handle = (entry.handle ??= register(entry));
+        // A new state each round (mrtr: each InputRequiredResult carries its own): the previous
+        // one, already used by the retry, names nothing any more and cannot be replayed.
+        if (entry.handle !== undefined) waiting.delete(entry.handle);
+        const handle = (entry.handle = register(entry));
         for (const [, question] of open) question.asked = true;
         entry.expires = options.now() + options.waitMs;
         const inputRequests: Record<string, InputRequest> = {};
