@@ -1,16 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import type { RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import {
-  LoggingMessageNotificationSchema,
-  PromptListChangedNotificationSchema,
-  ResourceListChangedNotificationSchema,
-  ResourceUpdatedNotificationSchema,
-  ToolListChangedNotificationSchema,
-  type LoggingMessageNotification,
-  type Progress,
-} from '@modelcontextprotocol/sdk/types.js';
+import type { Client, RequestOptions, Transport } from '@modelcontextprotocol/client';
+import type { LoggingMessageNotification, Progress } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import type { GatewaySettings, NamedBackendConfig } from '../config/schema.js';
 import type { Clock } from '../shared/clock.js';
@@ -23,6 +13,14 @@ import type { ChildRegistry } from './child-registry.js';
 import { connectHttp } from './connectors/http.js';
 import { connectStdio, describeExit, exitStatusReader, type ExitStatus } from './connectors/stdio.js';
 import { createNodeFetch, type NodeFetch } from './node-fetch.js';
+import {
+  connectWithin,
+  createBackendClient,
+  EraMemory,
+  endedDuringProbe,
+  listenForChanges,
+  type EraPlan,
+} from './protocol-era.js';
 import { translateRequestError, unavailableError, type RequestContext } from './request-errors.js';
 import { startFailure } from './start-failure.js';
 import { StdioTransport } from './stdio-transport.js';
@@ -100,6 +98,8 @@ export class Backend extends EventEmitter<BackendEvents> {
   #exitStatus: (() => ExitStatus | undefined) | undefined;
   #pid: number | undefined;
   #fetch: NodeFetch | undefined;
+  /** The backend's era as last found (protocol-era.ts): a 2025 verdict skips the probe next time. */
+  readonly #era = new EraMemory();
   /**
    * Masks the secrets handed to the backend at its last connect (stored ones, and credential-looking
    * values written in plain text) in every form they may be printed in: its stderr, its errors, its log lines.
@@ -131,15 +131,21 @@ export class Backend extends EventEmitter<BackendEvents> {
       pingTimeoutMs: () => Math.min(this.config.timeoutMs, 10_000),
       open: (generation) => this.#open(generation),
       load: async (client) => {
+        // 2026-07-28: list_changed arrives on a subscriptions/listen stream, opened before the
+        // lists are read so no change between the two is missed.
+        await listenForChanges(client, this.config.startupTimeoutMs);
         await this.#catalog.load(client);
+        this.#era.connected(client.getNegotiatedProtocolVersion());
       },
-      describeStartFailure: (error) =>
-        startFailure(error, {
+      describeStartFailure: (error) => {
+        this.#era.forget();
+        return startFailure(error, {
           type: this.config.type,
           command: this.config.type === 'stdio' ? this.config.command : undefined,
           startupTimeoutMs: this.config.startupTimeoutMs,
           exit: this.#exitStatus?.(),
-        }),
+        });
+      },
       connectionLost: () =>
         this.config.type === 'stdio'
           ? { message: describeExit(this.#exitStatus?.()), kind: 'exited' }
@@ -221,6 +227,8 @@ export class Backend extends EventEmitter<BackendEvents> {
 
   /** Manual restart: forget the backoff and reconnect now. */
   async restart(): Promise<void> {
+    // The owner may have upgraded the server: find its era again.
+    this.#era.forget();
     await this.#supervisor.restart();
   }
 
@@ -293,7 +301,7 @@ export class Backend extends EventEmitter<BackendEvents> {
     if (options.signal) requestOptions.signal = options.signal;
     if (options.onprogress) requestOptions.onprogress = options.onprogress;
     const request = params === undefined ? { method } : { method, params };
-    return client.request(request, passthroughResult, requestOptions);
+    return client.request(request, passthroughResult, requestOptions) as Promise<Record<string, unknown>>;
   }
 
   /** Connects with the connector of the backend's type (the supervisor's `open`). */
@@ -317,14 +325,22 @@ export class Backend extends EventEmitter<BackendEvents> {
         onStderrLine: (line) => this.#stderrLine(line),
       });
       this.#stderrMark = this.#stderr.pushed;
-      return { client: await this.#initialize(transport, generation), transport: 'stdio' };
+      try {
+        return { client: await this.#initialize(transport, generation, 'negotiate'), transport: 'stdio' };
+      } catch (error) {
+        if (!endedDuringProbe(error)) throw error;
+        // A 2025 server that exits on a request before initialize: start it again and initialize.
+        this.#log.info('the server ended on the server/discover probe; starting it again as a 2025-era server');
+        this.#era.markLegacy();
+        return this.#open(generation);
+      }
     }
     const opened = await connectHttp(config, {
       log: this.#log,
       secrets: this.#options.secrets,
       fetch: () => (this.#fetch ??= createNodeFetch()),
       useMask,
-      initialize: (transport) => this.#initialize(transport, generation),
+      initialize: (transport, era) => this.#initialize(transport, generation, era),
     });
     return { client: opened.client, transport: opened.kind };
   }
@@ -336,22 +352,39 @@ export class Backend extends EventEmitter<BackendEvents> {
     this.#log.debug('stderr', { line: safe });
   }
 
-  /** An SDK client over the transport, initialized, with the server's notifications wired. */
-  async #initialize(transport: Transport, generation: number): Promise<Client> {
-    const client = new Client(this.#options.clientInfo, { capabilities: {} });
+  /**
+   * An SDK client over the transport, connected in the backend's era (protocol-era.ts: `negotiate`
+   * probes with server/discover unless a 2025 verdict is remembered), with the server's
+   * notifications wired.
+   */
+  async #initialize(transport: Transport, generation: number, era: EraPlan): Promise<Client> {
+    const known = era === 'negotiate' ? this.#era.next() : { plan: era };
+    const client = createBackendClient(this.#options.clientInfo, {
+      capabilities: {},
+      plan: known.plan,
+      stdio: transport instanceof StdioTransport,
+      startupTimeoutMs: this.config.startupTimeoutMs,
+    });
     client.onclose = () => this.#supervisor.closed(generation);
     client.onerror = (error) => this.#log.debug('transport error', { error: describeError(error) });
-    client.setNotificationHandler(ToolListChangedNotificationSchema, () => this.#catalog.refresh('tools'));
-    client.setNotificationHandler(PromptListChangedNotificationSchema, () => this.#catalog.refresh('prompts'));
-    client.setNotificationHandler(ResourceListChangedNotificationSchema, () => this.#catalog.refresh('resources'));
-    client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
-      this.emit('log', n.params);
+    client.setNotificationHandler('notifications/tools/list_changed', () => this.#catalog.refresh('tools'));
+    client.setNotificationHandler('notifications/prompts/list_changed', () => this.#catalog.refresh('prompts'));
+    client.setNotificationHandler('notifications/resources/list_changed', () => this.#catalog.refresh('resources'));
+    client.setNotificationHandler('notifications/message', (n) => {
+      this.emit('log', n.params as LoggingMessageNotification['params']);
     });
-    client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => {
+    client.setNotificationHandler('notifications/resources/updated', (n) => {
       this.emit('resource-updated', n.params.uri);
     });
-    this.#supervisor.trackConnecting(client);
-    const connecting = client.connect(transport, { timeout: this.config.startupTimeoutMs });
+    // Until the probe is over the client does not own the transport: stop() closes both.
+    const connectingHandle = { close: () => Promise.all([client.close(), transport.close()]) };
+    this.#supervisor.trackConnecting(connectingHandle);
+    const connecting = connectWithin(
+      client,
+      transport,
+      this.config.startupTimeoutMs,
+      'prior' in known ? { prior: known.prior } : {},
+    );
     if (transport instanceof StdioTransport) {
       // The pid exists once spawn() has run, which connect() does synchronously first.
       this.#pid = transport.pid;
@@ -359,11 +392,8 @@ export class Backend extends EventEmitter<BackendEvents> {
     }
     try {
       await connecting;
-    } catch (error) {
-      await client.close().catch(() => {});
-      throw error;
     } finally {
-      this.#supervisor.untrackConnecting(client);
+      this.#supervisor.untrackConnecting(connectingHandle);
     }
     if (transport instanceof StdioTransport) this.#pid = transport.pid;
     deferResponses(transport);

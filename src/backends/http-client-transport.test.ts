@@ -106,7 +106,7 @@ describe('NodeStreamableHttpClientTransport errors', () => {
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(HttpStatusError);
-    expect(error).toMatchObject({ code: 400, rpcError: { code: -32000 }, sessionId: 'abc' });
+    expect(error).toMatchObject({ status: 400, rpcError: { code: -32000 }, sessionId: 'abc' });
   });
 
   it('leaves the JSON-RPC error out when the body is not one', async () => {
@@ -116,7 +116,7 @@ describe('NodeStreamableHttpClientTransport errors', () => {
     });
     await using client = transportTo(server.url);
     const error = (await client.transport.send(request).catch((e: unknown) => e)) as HttpStatusError;
-    expect(error.code).toBe(401);
+    expect(error.status).toBe(401);
     expect(error.rpcError).toBeUndefined();
     expect(error.sessionId).toBeUndefined();
   });
