@@ -1,0 +1,166 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client as ModernClient, StreamableHTTPClientTransport as ModernTransport } from '@modelcontextprotocol/client';
+import type { Progress } from '@modelcontextprotocol/sdk/types.js';
+import {
+  connectClient,
+  EVERYTHING,
+  memoryBackend,
+  nodeBackend,
+  ROOT,
+  spawnListening,
+  startGateway,
+  tempDir,
+  text,
+  TOY,
+  waitFor,
+  type ListeningProcess,
+  type RunningGateway,
+} from '../helpers/gateway.js';
+
+const MODERN = join(ROOT, 'test/fixtures/modern-server.mjs');
+
+const ready = (running: RunningGateway) =>
+  waitFor(() => running.gateway.backendStatuses().every((s) => s.state === 'ready'), 'backends ready', 30_000);
+
+const statusOf = (running: RunningGateway, name: string) =>
+  running.gateway.backendStatuses().find((s) => s.name === name)!;
+
+/**
+ * Backends that speak only MCP 2026-07-28 (test/fixtures/modern-server.mjs refuses initialize),
+ * over stdio and Streamable HTTP, next to 2025 backends, reached through one gateway by a
+ * 2025-11-25 client (SDK 1.x, a session) and a 2026-07-28 client (SDK 2.x, stateless).
+ */
+describe('backends that speak only 2026-07-28', () => {
+  let web: ListeningProcess;
+  let running: RunningGateway;
+  let modern: ModernClient;
+
+  beforeAll(async () => {
+    web = await spawnListening([MODERN], { MODERN_HTTP: '1' });
+    running = await startGateway({
+      pipe: nodeBackend(MODERN),
+      web: { type: 'http', url: web.url.href },
+      toy: nodeBackend(TOY),
+      toyweb: { type: 'http', url: (await toyWeb()).url.href },
+    });
+    await ready(running);
+    modern = new ModernClient(
+      { name: 'modern-test', version: '1.0.0' },
+      { versionNegotiation: { mode: { pin: '2026-07-28' } } },
+    );
+    await modern.connect(
+      new ModernTransport(running.mcpUrl, { requestInit: { headers: { authorization: `Bearer ${running.token}` } } }),
+    );
+  }, 60_000);
+
+  let toyServer: ListeningProcess | undefined;
+  async function toyWeb(): Promise<ListeningProcess> {
+    toyServer = await spawnListening([TOY], { TOY_HTTP: '1' });
+    return toyServer;
+  }
+
+  afterAll(async () => {
+    await modern?.close();
+    await running?.[Symbol.asyncDispose]();
+    await web?.[Symbol.asyncDispose]();
+    await toyServer?.[Symbol.asyncDispose]();
+  });
+
+  it('records the revision each backend speaks in its status', () => {
+    expect(statusOf(running, 'pipe')).toMatchObject({ state: 'ready', protocolVersion: '2026-07-28' });
+    expect(statusOf(running, 'web')).toMatchObject({ state: 'ready', protocolVersion: '2026-07-28' });
+    // The 2025 backends, found by the same probe: initialize agreed on the SDK 1.x server's newest.
+    expect(statusOf(running, 'toy').protocolVersion).toMatch(/^2025-/);
+    expect(statusOf(running, 'toyweb').protocolVersion).toMatch(/^2025-/);
+  });
+
+  it('lists and calls their tools, prompts and resources for a 2025-11-25 client', async () => {
+    await using legacy = await connectClient(running.mcpUrl);
+    const { tools } = await legacy.client.listTools();
+    for (const name of ['pipe__echo', 'web__echo', 'pipe__count', 'web__count']) {
+      expect(tools.map((t) => t.name)).toContain(name);
+    }
+    expect(text(await legacy.client.callTool({ name: 'pipe__echo', arguments: { text: 'over stdio' } }))).toBe(
+      'over stdio',
+    );
+    expect(text(await legacy.client.callTool({ name: 'web__echo', arguments: { text: 'over http' } }))).toBe(
+      'over http',
+    );
+    const prompt = await legacy.client.getPrompt({ name: 'web__greet', arguments: { name: 'Ada' } });
+    expect(prompt.messages[0]?.content).toMatchObject({ text: 'Hello, Ada' });
+    const { resources } = await legacy.client.listResources();
+    const about = resources.filter((r) => r.uri === 'modern://about');
+    expect(about.length).toBeGreaterThan(0);
+    const read = await legacy.client.readResource({ uri: 'modern://about' });
+    expect(read.contents[0]).toMatchObject({ text: 'a 2026-07-28-only server' });
+  });
+
+  it('lists and calls them for a 2026-07-28 client', async () => {
+    const { tools } = await modern.listTools();
+    expect(tools.map((t) => t.name)).toEqual(expect.arrayContaining(['pipe__echo', 'web__echo']));
+    expect(text(await modern.callTool({ name: 'web__echo', arguments: { text: 'modern to modern' } }))).toBe(
+      'modern to modern',
+    );
+    expect(text(await modern.callTool({ name: 'pipe__echo', arguments: { text: 'stdio' } }))).toBe('stdio');
+    const prompt = await modern.getPrompt({ name: 'pipe__greet', arguments: { name: 'Grace' } });
+    expect(prompt.messages[0]?.content).toMatchObject({ text: 'Hello, Grace' });
+    const read = await modern.readResource({ uri: 'modern://about' });
+    expect(read.contents[0]).toMatchObject({ text: 'a 2026-07-28-only server' });
+  });
+
+  it('relays progress from both transports to both kinds of client', async () => {
+    await using legacy = await connectClient(running.mcpUrl);
+    for (const backend of ['pipe', 'web']) {
+      const fromLegacy: Progress[] = [];
+      const legacyResult = await legacy.client.callTool(
+        { name: `${backend}__count`, arguments: { steps: 3 } },
+        undefined,
+        { onprogress: (p) => fromLegacy.push(p) },
+      );
+      expect(text(legacyResult)).toBe('counted to 3');
+      expect(fromLegacy.map((p) => p.progress)).toEqual([1, 2, 3]);
+
+      const fromModern: number[] = [];
+      const modernResult = await modern.callTool({ name: `${backend}__count`, arguments: { steps: 3 } }, {
+        onprogress: (p) => fromModern.push(p.progress),
+      });
+      expect(text(modernResult)).toBe('counted to 3');
+      expect(fromModern).toEqual([1, 2, 3]);
+    }
+  });
+
+  it('sends the 2026-07-28 standard headers and _meta to an HTTP backend', async () => {
+    const report = JSON.parse(text(await modern.callTool({ name: 'web__headers', arguments: {} })));
+    expect(report).toEqual({
+      method: 'tools/call',
+      name: 'headers',
+      version: '2026-07-28',
+      envelope: '2026-07-28',
+      client: 'cortex-gateway',
+    });
+  });
+
+  it('reports the revision in whoami', async () => {
+    await using legacy = await connectClient(running.mcpUrl);
+    const report = (await legacy.client.callTool({ name: 'whoami', arguments: {} })).structuredContent as {
+      backends: Array<{ name: string; protocolVersion?: string }>;
+    };
+    expect(report.backends.find((b) => b.name === 'web')?.protocolVersion).toBe('2026-07-28');
+  });
+});
+
+describe('the probe on 2025 stdio servers', () => {
+  it('costs them one round trip: server-everything and server-memory start as fast as before', async () => {
+    await using dir = await tempDir();
+    const started = Date.now();
+    await using running = await startGateway({
+      everything: nodeBackend(EVERYTHING, ['stdio']),
+      memory: memoryBackend(join(dir.path, 'memory.jsonl')),
+    });
+    await ready(running);
+    // Each answers the unknown server/discover at once with -32601; startup is the node process's own.
+    expect(Date.now() - started).toBeLessThan(5_000);
+    for (const status of running.gateway.backendStatuses()) expect(status.protocolVersion).toMatch(/^2025-/);
+  });
+});
