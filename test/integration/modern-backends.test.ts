@@ -141,6 +141,28 @@ describe('backends that speak only 2026-07-28', () => {
     });
   });
 
+  it('keeps their catalog in step with list_changed, sent on a subscriptions/listen stream', async () => {
+    await using legacy = await connectClient(running.mcpUrl);
+    for (const backend of ['pipe', 'web']) {
+      const before = statusOf(running, backend).toolCount;
+      const name = text(await legacy.client.callTool({ name: `${backend}__add_tool`, arguments: {} }));
+      await waitFor(
+        () => statusOf(running, backend).toolCount === before + 1,
+        `${backend} catalog refreshed`,
+      );
+      const { tools } = await legacy.client.listTools();
+      expect(tools.map((t) => t.name)).toContain(`${backend}__${name}`);
+    }
+  });
+
+  it('checks their health with server/discover (2026-07-28 has no ping)', async () => {
+    await waitFor(
+      () => ['pipe', 'web'].every((name) => statusOf(running, name).latencyMs !== undefined),
+      'modern backends pinged',
+    );
+    expect(statusOf(running, 'web').state).toBe('ready');
+  });
+
   it('reports the revision in whoami', async () => {
     await using legacy = await connectClient(running.mcpUrl);
     const report = (await legacy.client.callTool({ name: 'whoami', arguments: {} })).structuredContent as {
