@@ -47,7 +47,14 @@ export class HttpStatusError extends SdkHttpError {
  * Header names the transport derives from the session or the message itself; a caller's
  * per-request headers (TransportSendOptions.headers) never override them, so header and body agree.
  */
-const RESERVED_HEADERS = new Set(['content-type', 'accept', 'mcp-protocol-version', 'mcp-method', 'mcp-name', 'mcp-session-id']);
+const RESERVED_HEADERS = new Set([
+  'content-type',
+  'accept',
+  'mcp-protocol-version',
+  'mcp-method',
+  'mcp-name',
+  'mcp-session-id',
+]);
 
 /**
  * Which parameter a method's `Mcp-Name` header mirrors (2026-07-28 Streamable HTTP, "Standard
@@ -337,7 +344,9 @@ function eraHeaders(message: JSONRPCMessage, headers: Record<string, string>): b
  */
 function encodeHeaderValue(value: string): string {
   const plain =
-    /^[\t\x20-\x7e]+$/.test(value) && value === value.trim() && !(value.startsWith('=?base64?') && value.endsWith('?='));
+    /^[\t\x20-\x7e]+$/.test(value) &&
+    value === value.trim() &&
+    !(value.startsWith('=?base64?') && value.endsWith('?='));
   return plain ? value : `=?base64?${Buffer.from(value, 'utf8').toString('base64')}?=`;
 }
 

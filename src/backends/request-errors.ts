@@ -52,7 +52,10 @@ export function translateRequestError(error: unknown, context: RequestContext): 
     }
     if (error.code === SdkErrorCode.MethodNotSupportedByProtocolVersion) {
       // A 2025 method a 2026-07-28 backend no longer has (resources/subscribe, logging/setLevel…).
-      return new McpError(ErrorCode.MethodNotFound, `Backend "${backend}" does not support ${method} in its protocol revision`);
+      return new McpError(
+        ErrorCode.MethodNotFound,
+        `Backend "${backend}" does not support ${method} in its protocol revision`,
+      );
     }
   }
   if (error instanceof ProtocolError) {

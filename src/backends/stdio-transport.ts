@@ -339,7 +339,11 @@ export class StdioTransport implements Transport {
       this.#deliver({
         jsonrpc: '2.0',
         id: envelope.id,
-        error: { code: ProtocolErrorCode.InternalError, message, data: { backend, messageBytes: line.bytes, maxMessageBytes } },
+        error: {
+          code: ProtocolErrorCode.InternalError,
+          message,
+          data: { backend, messageBytes: line.bytes, maxMessageBytes },
+        },
       });
       return;
     }

@@ -122,9 +122,12 @@ describe('backends that speak only 2026-07-28', () => {
       expect(fromLegacy.map((p) => p.progress)).toEqual([1, 2, 3]);
 
       const fromModern: number[] = [];
-      const modernResult = await modern.callTool({ name: `${backend}__count`, arguments: { steps: 3 } }, {
-        onprogress: (p) => fromModern.push(p.progress),
-      });
+      const modernResult = await modern.callTool(
+        { name: `${backend}__count`, arguments: { steps: 3 } },
+        {
+          onprogress: (p) => fromModern.push(p.progress),
+        },
+      );
       expect(text(modernResult)).toBe('counted to 3');
       expect(fromModern).toEqual([1, 2, 3]);
     }
@@ -146,10 +149,7 @@ describe('backends that speak only 2026-07-28', () => {
     for (const backend of ['pipe', 'web']) {
       const before = statusOf(running, backend).toolCount;
       const name = text(await legacy.client.callTool({ name: `${backend}__add_tool`, arguments: {} }));
-      await waitFor(
-        () => statusOf(running, backend).toolCount === before + 1,
-        `${backend} catalog refreshed`,
-      );
+      await waitFor(() => statusOf(running, backend).toolCount === before + 1, `${backend} catalog refreshed`);
       const { tools } = await legacy.client.listTools();
       expect(tools.map((t) => t.name)).toContain(`${backend}__${name}`);
     }
