@@ -57,7 +57,10 @@ export function createBackendClient(
     ...rest,
     versionNegotiation: {
       mode: 'auto',
-      probe: { timeoutMs: stdio ? Math.min(STDIO_PROBE_TIMEOUT_MS, startupTimeoutMs) : startupTimeoutMs },
+      // On stdio, silence ends the probe: at most half the start-up budget, so initialize has the rest.
+      probe: {
+        timeoutMs: stdio ? Math.min(STDIO_PROBE_TIMEOUT_MS, Math.ceil(startupTimeoutMs / 2)) : startupTimeoutMs,
+      },
     },
   });
 }

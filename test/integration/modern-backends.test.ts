@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client as ModernClient, StreamableHTTPClientTransport as ModernTransport } from '@modelcontextprotocol/client';
@@ -19,6 +20,7 @@ import {
 } from '../helpers/gateway.js';
 
 const MODERN = join(ROOT, 'test/fixtures/modern-server.mjs');
+const STRICT = join(ROOT, 'test/fixtures/strict-legacy-server.mjs');
 
 const ready = (running: RunningGateway) =>
   waitFor(() => running.gateway.backendStatuses().every((s) => s.state === 'ready'), 'backends ready', 30_000);
@@ -184,5 +186,33 @@ describe('the probe on 2025 stdio servers', () => {
     // Each answers the unknown server/discover at once with -32601; startup is the node process's own.
     expect(Date.now() - started).toBeLessThan(5_000);
     for (const status of running.gateway.backendStatuses()) expect(status.protocolVersion).toMatch(/^2025-/);
+  });
+});
+
+describe('2025 stdio servers strict about their opening', () => {
+  it('starts again a server that exits on the probe, and sends it initialize at once', async () => {
+    await using dir = await tempDir();
+    const starts = join(dir.path, 'starts');
+    await using running = await startGateway({
+      strict: nodeBackend(STRICT, [], { STRICT: 'exit', STRICT_STARTS_FILE: starts }),
+    });
+    await ready(running);
+    expect(statusOf(running, 'strict')).toMatchObject({
+      restartCount: 0,
+      protocolVersion: expect.stringMatching(/^2025-/),
+    });
+    expect((await readFile(starts, 'utf8')).split('\n').filter(Boolean)).toHaveLength(2);
+    await using session = await connectClient(running.mcpUrl);
+    expect(text(await session.client.callTool({ name: 'strict__echo', arguments: { text: 'hi' } }))).toBe('hi');
+  });
+
+  it('takes a server silent on the probe for a 2025 one after half its start-up budget', async () => {
+    const started = Date.now();
+    await using running = await startGateway({
+      silent: nodeBackend(STRICT, [], { STRICT: 'silent' }, { startupTimeoutMs: 2_000 }),
+    });
+    await ready(running);
+    expect(statusOf(running, 'silent').protocolVersion).toMatch(/^2025-/);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_000);
   });
 });
