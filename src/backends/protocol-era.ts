@@ -99,15 +99,14 @@ export async function connectWithin(
 }
 
 /**
- * Whether a connect failed because the stdio child ended while it was being probed: a 2025 server
- * built on an SDK that exits on any request before initialize. Started again, it gets initialize.
+ * Whether a stdio connect failed in the probe itself, which on a local pipe means the child ended
+ * around it: a 2025 server built on an SDK that exits on any request before initialize (the probe
+ * sees the pipe close), or one that ended before the probe was even written (a write to a closed
+ * pipe). The spec's stdio rule falls back to initialize on any such failure; started again, the
+ * server gets initialize at once, and one that was crashing anyway reports its exit as usual.
  */
 export function endedDuringProbe(error: unknown): boolean {
-  return (
-    error instanceof SdkError &&
-    error.code === SdkErrorCode.EraNegotiationFailed &&
-    /closed during the server\/discover probe/.test(error.message)
-  );
+  return error instanceof SdkError && error.code === SdkErrorCode.EraNegotiationFailed;
 }
 
 /**
