@@ -18,7 +18,7 @@ import {
   createBackendClient,
   EraMemory,
   endedDuringProbe,
-  listenForChanges,
+  keepListening,
   type EraPlan,
 } from './protocol-era.js';
 import { translateRequestError, unavailableError, type RequestContext } from './request-errors.js';
@@ -133,7 +133,14 @@ export class Backend extends EventEmitter<BackendEvents> {
       load: async (client) => {
         // 2026-07-28: list_changed arrives on a subscriptions/listen stream, opened before the
         // lists are read so no change between the two is missed.
-        await listenForChanges(client, this.config.startupTimeoutMs);
+        await keepListening(client, {
+          timeoutMs: this.config.startupTimeoutMs,
+          current: () => this.#supervisor.client === client,
+          reopened: () => {
+            for (const kind of ['tools', 'prompts', 'resources'] as const) void this.#catalog.refresh(kind);
+          },
+          failed: (error) => this.#log.warn('could not listen for list changes again', { error: describeError(error) }),
+        });
         await this.#catalog.load(client);
         this.#era.connected(client.getNegotiatedProtocolVersion());
       },

@@ -193,6 +193,10 @@ export class NodeStreamableHttpClientTransport implements Transport {
           // Resolved once the stream is open, like the SDK's transport: responses arrive as events.
           resolve();
           this.#consumeSse(res);
+          // The SDK client learns that a request's stream ended (a subscriptions/listen stream the
+          // server dropped), unless it closed the stream itself.
+          const ended = options?.onRequestStreamEnd;
+          if (ended) res.once('close', () => signal?.aborted || this.#closed || ended());
           return;
         }
         readText(res).then((text) => {

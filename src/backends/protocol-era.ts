@@ -161,3 +161,48 @@ export async function listenForChanges(client: Client, timeoutMs: number): Promi
   if (Object.keys(filter).length === 0) return undefined;
   return client.listen(filter, { timeout: timeoutMs });
 }
+
+/** Wait before opening a dropped subscriptions/listen stream again. */
+export const RELISTEN_DELAY_MS = 1_000;
+
+export interface KeepListeningOptions {
+  timeoutMs: number;
+  /** Whether the client is still the backend's connection; a replaced or closed one stops. */
+  current: () => boolean;
+  /** The stream is open again: what changed while it was down must be read again. */
+  reopened: () => void;
+  failed: (error: unknown) => void;
+}
+
+/**
+ * Keeps the list_changed stream of a 2026-07-28 connection open: the server may drop it (it
+ * restarted; HTTP has no session to lose, so nothing else notices) and the SDK does not listen
+ * again by itself. Reopened after `RELISTEN_DELAY_MS` while the client is current.
+ */
+export async function keepListening(client: Client, options: KeepListeningOptions): Promise<void> {
+  const subscription = await listenForChanges(client, options.timeoutMs);
+  if (!subscription) return;
+  const reopen = (): void => {
+    const timer = setTimeout(() => {
+      if (!options.current()) return;
+      listenForChanges(client, options.timeoutMs).then(
+        (next) => {
+          if (!next) return;
+          options.reopened();
+          watch(next);
+        },
+        (error: unknown) => {
+          options.failed(error);
+          reopen();
+        },
+      );
+    }, RELISTEN_DELAY_MS);
+    timer.unref();
+  };
+  const watch = (current: McpSubscription): void => {
+    void current.closed.then((how) => {
+      if (how !== 'local' && options.current()) reopen();
+    });
+  };
+  watch(subscription);
+}

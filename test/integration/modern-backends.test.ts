@@ -174,6 +174,30 @@ describe('backends that speak only 2026-07-28', () => {
   });
 });
 
+describe('a 2026-07-28 HTTP backend that restarts', () => {
+  it('is listened to again for list_changed, with no session to renew', async () => {
+    let web = await spawnListening([MODERN], { MODERN_HTTP: '1' });
+    const port = String(web.port);
+    await using running = await startGateway({ web: { type: 'http', url: web.url.href } });
+    await ready(running);
+    await web[Symbol.asyncDispose]();
+    web = await spawnListening([MODERN], { MODERN_HTTP: '1', MODERN_PORT: port });
+    try {
+      await using session = await connectClient(running.mcpUrl);
+      // Within the re-listen delay the stream is open again; a change after it is seen.
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      const name = text(await session.client.callTool({ name: 'web__add_tool', arguments: {} }));
+      await waitFor(
+        () => running.gateway.backendStatuses()[0]!.toolCount === 5,
+        `web__${name} listed after the restart`,
+      );
+      expect(statusOf(running, 'web')).toMatchObject({ state: 'ready', restartCount: 0 });
+    } finally {
+      await web[Symbol.asyncDispose]();
+    }
+  });
+});
+
 describe('the probe on 2025 stdio servers', () => {
   it('costs them one round trip: server-everything and server-memory start as fast as before', async () => {
     await using dir = await tempDir();
