@@ -19,6 +19,7 @@ import {
   EraMemory,
   endedDuringProbe,
   keepListening,
+  ResourceSubscriptions,
   type EraPlan,
 } from './protocol-era.js';
 import { translateRequestError, unavailableError, type RequestContext } from './request-errors.js';
@@ -100,6 +101,8 @@ export class Backend extends EventEmitter<BackendEvents> {
   #fetch: NodeFetch | undefined;
   /** The backend's era as last found (protocol-era.ts): a 2025 verdict skips the probe next time. */
   readonly #era = new EraMemory();
+  /** Resource subscriptions relayed to a 2026-07-28 backend, kept on its listen stream. */
+  readonly #resourceSubscriptions = new ResourceSubscriptions();
   /**
    * Masks the secrets handed to the backend at its last connect (stored ones, and credential-looking
    * values written in plain text) in every form they may be printed in: its stderr, its errors, its log lines.
@@ -141,6 +144,7 @@ export class Backend extends EventEmitter<BackendEvents> {
           },
           failed: (error) => this.#log.warn('could not listen for list changes again', { error: describeError(error) }),
         });
+        await this.#resourceSubscriptions.resume(client, this.config.startupTimeoutMs);
         await this.#catalog.load(client);
         this.#era.connected(client.getNegotiatedProtocolVersion());
       },
@@ -264,6 +268,9 @@ export class Backend extends EventEmitter<BackendEvents> {
     const renewing = this.#supervisor.renewing;
     if (renewing) await renewing;
     const client = this.#usableClient(method);
+    if (ResourceSubscriptions.handles(client, method) && typeof params?.uri === 'string') {
+      return this.#resourceSubscriptions.apply(client, method, params.uri, this.config.timeoutMs);
+    }
     try {
       return await this.#send(client, method, params, options);
     } catch (error) {

@@ -206,3 +206,43 @@ export async function keepListening(client: Client, options: KeepListeningOption
   };
   watch(subscription);
 }
+
+/**
+ * The resources the gateway's clients subscribed to on a 2026-07-28 backend. That revision has no
+ * `resources/subscribe`: a client names the URIs on a `subscriptions/listen` stream
+ * (`resourceSubscriptions`) and gets `notifications/resources/updated` on it. So a 2025 client's
+ * subscribe or unsubscribe, relayed to such a backend, replaces the one stream with one naming
+ * the new set; a new connection opens it again (`resume`).
+ */
+export class ResourceSubscriptions {
+  readonly #uris = new Set<string>();
+  #stream: McpSubscription | undefined;
+  #client: Client | undefined;
+
+  /** Whether `method` is one this class answers for a 2026-07-28 connection. */
+  static handles(client: Client, method: string): boolean {
+    return (
+      client.getProtocolEra() === 'modern' && (method === 'resources/subscribe' || method === 'resources/unsubscribe')
+    );
+  }
+
+  /** Applies a relayed resources/subscribe or resources/unsubscribe; answers as those methods do (`{}`). */
+  async apply(client: Client, method: string, uri: string, timeoutMs: number): Promise<Record<string, unknown>> {
+    if (method === 'resources/subscribe') this.#uris.add(uri);
+    else this.#uris.delete(uri);
+    await this.resume(client, timeoutMs);
+    return {};
+  }
+
+  /** Opens the stream naming the current set on `client` (a new connection), closing the previous one. */
+  async resume(client: Client, timeoutMs: number): Promise<void> {
+    const previous = this.#client === client ? this.#stream : undefined;
+    this.#client = client;
+    this.#stream = undefined;
+    if (this.#uris.size > 0 && client.getProtocolEra() === 'modern') {
+      this.#stream = await client.listen({ resourceSubscriptions: [...this.#uris] }, { timeout: timeoutMs });
+    }
+    // Closed after the new one is open, so no update falls between the two.
+    await previous?.close();
+  }
+}

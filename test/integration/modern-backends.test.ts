@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client as ModernClient, StreamableHTTPClientTransport as ModernTransport } from '@modelcontextprotocol/client';
-import type { Progress } from '@modelcontextprotocol/sdk/types.js';
+import { ResourceUpdatedNotificationSchema, type Progress } from '@modelcontextprotocol/sdk/types.js';
 import {
   connectClient,
   EVERYTHING,
@@ -92,9 +92,8 @@ describe('backends that speak only 2026-07-28', () => {
     const prompt = await legacy.client.getPrompt({ name: 'web__greet', arguments: { name: 'Ada' } });
     expect(prompt.messages[0]?.content).toMatchObject({ text: 'Hello, Ada' });
     const { resources } = await legacy.client.listResources();
-    const about = resources.filter((r) => r.uri === 'modern://about');
-    expect(about.length).toBeGreaterThan(0);
-    const read = await legacy.client.readResource({ uri: 'modern://about' });
+    expect(resources.map((r) => r.uri)).toEqual(expect.arrayContaining(['modern://pipe/about', 'modern://web/about']));
+    const read = await legacy.client.readResource({ uri: 'modern://web/about' });
     expect(read.contents[0]).toMatchObject({ text: 'a 2026-07-28-only server' });
   });
 
@@ -107,7 +106,7 @@ describe('backends that speak only 2026-07-28', () => {
     expect(text(await modern.callTool({ name: 'pipe__echo', arguments: { text: 'stdio' } }))).toBe('stdio');
     const prompt = await modern.getPrompt({ name: 'pipe__greet', arguments: { name: 'Grace' } });
     expect(prompt.messages[0]?.content).toMatchObject({ text: 'Hello, Grace' });
-    const read = await modern.readResource({ uri: 'modern://about' });
+    const read = await modern.readResource({ uri: 'modern://pipe/about' });
     expect(read.contents[0]).toMatchObject({ text: 'a 2026-07-28-only server' });
   });
 
@@ -172,6 +171,18 @@ describe('backends that speak only 2026-07-28', () => {
         return count === '1';
       }, `${backend} saw the cancellation`);
     }
+  });
+
+  it('relays a resource subscription to an HTTP backend as a subscriptions/listen stream', async () => {
+    await using legacy = await connectClient(running.mcpUrl);
+    const updated: string[] = [];
+    legacy.client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => {
+      updated.push(n.params.uri);
+    });
+    await legacy.client.subscribeResource({ uri: 'modern://web/about' });
+    await legacy.client.callTool({ name: 'web__touch', arguments: {} });
+    await waitFor(() => updated.includes('modern://web/about'), 'resources/updated relayed');
+    await legacy.client.unsubscribeResource({ uri: 'modern://web/about' });
   });
 
   it('checks their health with server/discover (2026-07-28 has no ping)', async () => {
