@@ -1,20 +1,9 @@
 import { EventEmitter } from 'node:events';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { Protocol, type RequestHandlerExtra, type RequestOptions } from '@modelcontextprotocol/sdk/shared/protocol.js';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import type { Client, JSONRPCMessage, RequestId, RequestOptions, Transport } from '@modelcontextprotocol/client';
 import {
-  LoggingMessageNotificationSchema,
   McpError,
-  PromptListChangedNotificationSchema,
-  ResourceListChangedNotificationSchema,
-  ResourceUpdatedNotificationSchema,
-  ToolListChangedNotificationSchema,
-  type ClientNotification,
-  type ClientRequest,
-  type JSONRPCMessage,
   type LoggingMessageNotification,
   type Progress,
-  type RequestId,
   type ServerCapabilities,
 } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
@@ -31,6 +20,15 @@ import { connectHttp } from './connectors/http.js';
 import { connectStdio, describeExit, exitStatusReader, type ExitStatus } from './connectors/stdio.js';
 import type { RelatedMessageExtra } from './http-client-transport.js';
 import { createNodeFetch, type NodeFetch } from './node-fetch.js';
+import {
+  connectWithin,
+  createBackendClient,
+  EraMemory,
+  endedDuringProbe,
+  keepListening,
+  ResourceSubscriptions,
+  type EraPlan,
+} from './protocol-era.js';
 import { translateRequestError, unavailableError, type RequestContext } from './request-errors.js';
 import { startFailure } from './start-failure.js';
 import { StdioTransport } from './stdio-transport.js';
@@ -117,12 +115,14 @@ interface InFlightCall {
   ended: AbortController | undefined;
 }
 
-/** The backend's requests are relayed as they come: only the envelope is checked here. */
-const askSchemas = ASK_METHODS.map((method) =>
-  z.object({ method: z.literal(method), params: z.looseObject({}).optional() }),
-);
+/** The backend's requests are relayed as they come: their params need only be an object. */
+const looseParams = z.looseObject({});
 
-type AskExtra = RequestHandlerExtra<ClientRequest, ClientNotification>;
+/** Which backend request a question is, and its signal (the backend cancelling it aborts it). */
+interface AskExtra {
+  requestId: RequestId;
+  signal: AbortSignal;
+}
 
 /** Results are relayed, not interpreted: parse only the JSON-RPC envelope's object shape. */
 const passthroughResult = z.looseObject({});
@@ -156,6 +156,10 @@ export class Backend extends EventEmitter<BackendEvents> {
   #fetch: NodeFetch | undefined;
   /** What the server declared at its last successful connect; kept while it reconnects. */
   #serverCapabilities: ServerCapabilities | undefined;
+  /** The backend's era as last found (protocol-era.ts): a 2025 verdict skips the probe next time. */
+  readonly #era = new EraMemory();
+  /** Resource subscriptions relayed to a 2026-07-28 backend, kept on its listen stream. */
+  readonly #resourceSubscriptions = new ResourceSubscriptions();
   /**
    * Masks the secrets handed to the backend at its last connect (stored ones, and credential-looking
    * values written in plain text) in every form they may be printed in: its stderr, its errors, its log lines.
@@ -197,15 +201,29 @@ export class Backend extends EventEmitter<BackendEvents> {
       open: (generation) => this.#open(generation),
       load: async (client) => {
         this.#serverCapabilities = client.getServerCapabilities();
+        // 2026-07-28: list_changed arrives on a subscriptions/listen stream, opened before the
+        // lists are read so no change between the two is missed.
+        await keepListening(client, {
+          timeoutMs: this.config.startupTimeoutMs,
+          current: () => this.#supervisor.client === client,
+          reopened: () => {
+            for (const kind of ['tools', 'prompts', 'resources'] as const) void this.#catalog.refresh(kind);
+          },
+          failed: (error) => this.#log.warn('could not listen for list changes again', { error: describeError(error) }),
+        });
+        await this.#resourceSubscriptions.resume(client, this.config.startupTimeoutMs);
         await this.#catalog.load(client);
+        this.#era.connected(client.getNegotiatedProtocolVersion());
       },
-      describeStartFailure: (error) =>
-        startFailure(error, {
+      describeStartFailure: (error) => {
+        this.#era.forget();
+        return startFailure(error, {
           type: this.config.type,
           command: this.config.type === 'stdio' ? this.config.command : undefined,
           startupTimeoutMs: this.config.startupTimeoutMs,
           exit: this.#exitStatus?.(),
-        }),
+        });
+      },
       connectionLost: () =>
         this.config.type === 'stdio'
           ? { message: describeExit(this.#exitStatus?.()), kind: 'exited' }
@@ -297,6 +315,8 @@ export class Backend extends EventEmitter<BackendEvents> {
   async restart(): Promise<void> {
     // Clients' own instances start again at their next call, from the new process or session.
     await this.#stopInstances();
+    // The owner may have upgraded the server: find its era again.
+    this.#era.forget();
     await this.#supervisor.restart();
   }
 
@@ -329,6 +349,9 @@ export class Backend extends EventEmitter<BackendEvents> {
     const renewing = this.#supervisor.renewing;
     if (renewing) await renewing;
     const client = this.#usableClient(method);
+    if (ResourceSubscriptions.handles(client, method) && typeof params?.uri === 'string') {
+      return this.#resourceSubscriptions.apply(client, method, params.uri, this.config.timeoutMs);
+    }
     try {
       return await this.#send(client, method, params, options);
     } catch (error) {
@@ -438,7 +461,7 @@ export class Backend extends EventEmitter<BackendEvents> {
     this.#sending = call;
     let pending: Promise<Record<string, unknown>>;
     try {
-      pending = client.request(request, passthroughResult, requestOptions);
+      pending = client.request(request, passthroughResult, requestOptions) as Promise<Record<string, unknown>>;
     } finally {
       this.#sending = undefined;
     }
@@ -600,14 +623,22 @@ export class Backend extends EventEmitter<BackendEvents> {
         onStderrLine: (line) => this.#stderrLine(line),
       });
       this.#stderrMark = this.#stderr.pushed;
-      return { client: await this.#initialize(transport, generation), transport: 'stdio' };
+      try {
+        return { client: await this.#initialize(transport, generation, 'negotiate'), transport: 'stdio' };
+      } catch (error) {
+        if (!endedDuringProbe(error)) throw error;
+        // A 2025 server that exits on a request before initialize: start it again and initialize.
+        this.#log.info('the server ended on the server/discover probe; starting it again as a 2025-era server');
+        this.#era.markLegacy();
+        return this.#open(generation);
+      }
     }
     const opened = await connectHttp(config, {
       log: this.#log,
       secrets: this.#options.secrets,
       fetch: () => (this.#fetch ??= createNodeFetch()),
       useMask,
-      initialize: (transport) => this.#initialize(transport, generation),
+      initialize: (transport, era) => this.#initialize(transport, generation, era),
     });
     return { client: opened.client, transport: opened.kind };
   }
@@ -619,35 +650,53 @@ export class Backend extends EventEmitter<BackendEvents> {
     this.#log.debug('stderr', { line: safe });
   }
 
-  /** An SDK client over the transport, initialized, with the server's notifications wired. */
-  async #initialize(transport: Transport, generation: number): Promise<Client> {
+  /**
+   * An SDK client over the transport, connected in the backend's era (protocol-era.ts: `negotiate`
+   * probes with server/discover unless a 2025 verdict is remembered), with the server's
+   * notifications wired, and what it may ask relayed to the client whose call caused it.
+   */
+  async #initialize(transport: Transport, generation: number, era: EraPlan): Promise<Client> {
+    const known = era === 'negotiate' ? this.#era.next() : { plan: era };
     // What a backend may ask is relayed to the client whose call caused it (#relayAsk). Declared for
     // every backend, since the gateway cannot know at initialize which clients will call: a client
-    // that lacks one is refused at the time of asking, with the reason.
-    const client = new Client(this.#options.clientInfo, {
+    // that lacks one is refused at the time of asking, with the reason. A 2026-07-28 backend's
+    // input_required results reach the same handlers: the SDK fulfils them through them.
+    const client = createBackendClient(this.#options.clientInfo, {
       capabilities: { sampling: {}, elicitation: { form: {}, url: {} }, roots: { listChanged: false } },
+      plan: known.plan,
+      stdio: transport instanceof StdioTransport,
+      startupTimeoutMs: this.config.startupTimeoutMs,
     });
-    askSchemas.forEach((schema, i) => {
-      const method = ASK_METHODS[i]!;
-      // Protocol's own registration: the SDK Client's would parse the request and the client's
-      // answer with the full schemas, and a relay passes both as they come.
-      Protocol.prototype.setRequestHandler.call(client, schema, (request: z.infer<typeof schema>, extra: AskExtra) =>
-        this.#relayAsk(method, request.params, extra),
+    for (const method of ASK_METHODS) {
+      // The schema form of the registration: the params pass as they come (a relay interprets
+      // neither the question nor the answer).
+      client.setRequestHandler(method, { params: looseParams }, (params, ctx) =>
+        this.#relayAsk(method, params as Record<string, unknown>, {
+          requestId: ctx.mcpReq.id,
+          signal: ctx.mcpReq.signal,
+        }),
       );
-    });
+    }
     client.onclose = () => this.#supervisor.closed(generation);
     client.onerror = (error) => this.#log.debug('transport error', { error: describeError(error) });
-    client.setNotificationHandler(ToolListChangedNotificationSchema, () => this.#catalog.refresh('tools'));
-    client.setNotificationHandler(PromptListChangedNotificationSchema, () => this.#catalog.refresh('prompts'));
-    client.setNotificationHandler(ResourceListChangedNotificationSchema, () => this.#catalog.refresh('resources'));
-    client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => {
-      this.emit('log', n.params);
+    client.setNotificationHandler('notifications/tools/list_changed', () => this.#catalog.refresh('tools'));
+    client.setNotificationHandler('notifications/prompts/list_changed', () => this.#catalog.refresh('prompts'));
+    client.setNotificationHandler('notifications/resources/list_changed', () => this.#catalog.refresh('resources'));
+    client.setNotificationHandler('notifications/message', (n) => {
+      this.emit('log', n.params as LoggingMessageNotification['params']);
     });
-    client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => {
+    client.setNotificationHandler('notifications/resources/updated', (n) => {
       this.emit('resource-updated', n.params.uri);
     });
-    this.#supervisor.trackConnecting(client);
-    const connecting = client.connect(transport, { timeout: this.config.startupTimeoutMs });
+    // Until the probe is over the client does not own the transport: stop() closes both.
+    const connectingHandle = { close: () => Promise.all([client.close(), transport.close()]) };
+    this.#supervisor.trackConnecting(connectingHandle);
+    const connecting = connectWithin(
+      client,
+      transport,
+      this.config.startupTimeoutMs,
+      'prior' in known ? { prior: known.prior } : {},
+    );
     if (transport instanceof StdioTransport) {
       // The pid exists once spawn() has run, which connect() does synchronously first.
       this.#pid = transport.pid;
@@ -655,11 +704,8 @@ export class Backend extends EventEmitter<BackendEvents> {
     }
     try {
       await connecting;
-    } catch (error) {
-      await client.close().catch(() => {});
-      throw error;
     } finally {
-      this.#supervisor.untrackConnecting(client);
+      this.#supervisor.untrackConnecting(connectingHandle);
     }
     if (transport instanceof StdioTransport) this.#pid = transport.pid;
     deferResponses(transport);

@@ -1,5 +1,4 @@
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { ProtocolError, ProtocolErrorCode, type Client } from '@modelcontextprotocol/client';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../shared/logger.js';
 import { CatalogSync } from './catalog-sync.js';
@@ -16,7 +15,7 @@ function fakeClient(pages: Pages, capabilities: Record<string, object> = { tools
       const key = request.params?.cursor ? `${request.method}@${request.params.cursor}` : request.method;
       calls.push(key);
       const page = pages[key];
-      if (page === 'missing') throw new McpError(ErrorCode.MethodNotFound, 'Method not found');
+      if (page === 'missing') throw new ProtocolError(ProtocolErrorCode.MethodNotFound, 'Method not found');
       return page?.[0] ?? {};
     },
   };

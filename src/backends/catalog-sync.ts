@@ -1,11 +1,9 @@
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { ProtocolError, ProtocolErrorCode, type Client } from '@modelcontextprotocol/client';
 import {
-  ErrorCode,
   ListPromptsResultSchema,
   ListResourcesResultSchema,
   ListResourceTemplatesResultSchema,
   ListToolsResultSchema,
-  McpError,
   type Prompt,
   type Resource,
   type ResourceTemplate,
@@ -145,7 +143,7 @@ export class CatalogSync {
           timeout: this.#options.timeoutMs(),
         })) as R;
       } catch (error) {
-        if (!(error instanceof McpError) || error.code !== ErrorCode.MethodNotFound) throw error;
+        if (!(error instanceof ProtocolError) || error.code !== ProtocolErrorCode.MethodNotFound) throw error;
         if (!this.#missingMethods.has(method)) {
           this.#missingMethods.add(method);
           this.#options.log.debug('optional list method not implemented; counted as empty', { method });

@@ -106,7 +106,7 @@ describe('NodeStreamableHttpClientTransport errors', () => {
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(HttpStatusError);
-    expect(error).toMatchObject({ code: 400, rpcError: { code: -32000 }, sessionId: 'abc' });
+    expect(error).toMatchObject({ status: 400, rpcError: { code: -32000 }, sessionId: 'abc' });
   });
 
   it('leaves the JSON-RPC error out when the body is not one', async () => {
@@ -116,7 +116,7 @@ describe('NodeStreamableHttpClientTransport errors', () => {
     });
     await using client = transportTo(server.url);
     const error = (await client.transport.send(request).catch((e: unknown) => e)) as HttpStatusError;
-    expect(error.code).toBe(401);
+    expect(error.status).toBe(401);
     expect(error.rpcError).toBeUndefined();
     expect(error.sessionId).toBeUndefined();
   });
@@ -144,5 +144,62 @@ describe('NodeStreamableHttpClientTransport GET stream', () => {
     // Each opening delivered its notification.
     const notices = () => client.received.filter((m) => 'method' in m && m.method.endsWith('list_changed')).length;
     await until(() => notices() >= 2, 'both notifications');
+  });
+});
+
+describe('NodeStreamableHttpClientTransport in the 2026-07-28 era', () => {
+  const modern = (method: string, params: Record<string, unknown> = {}): JSONRPCMessage => ({
+    jsonrpc: '2.0',
+    id: 7,
+    method,
+    params: { ...params, _meta: { 'io.modelcontextprotocol/protocolVersion': '2026-07-28' } },
+  });
+
+  /** Records each POST's standard headers and answers it. */
+  async function recording() {
+    const seen: Array<Record<string, string | undefined>> = [];
+    const server = await serve((req, res) => {
+      seen.push({
+        version: req.headers['mcp-protocol-version'] as string | undefined,
+        method: req.headers['mcp-method'] as string | undefined,
+        name: req.headers['mcp-name'] as string | undefined,
+      });
+      res.writeHead(200, { 'content-type': 'application/json' }).end(answer(7));
+    });
+    return { server, seen };
+  }
+
+  it('sends MCP-Protocol-Version, Mcp-Method and Mcp-Name from a request that carries its version in _meta', async () => {
+    const { server, seen } = await recording();
+    await using _server = server;
+    await using client = transportTo(server.url);
+    await client.transport.send(modern('tools/call', { name: 'echo' }));
+    await client.transport.send(modern('resources/read', { uri: 'file:///a b' }));
+    await client.transport.send(modern('tools/list'));
+    expect(seen).toEqual([
+      { version: '2026-07-28', method: 'tools/call', name: 'echo' },
+      { version: '2026-07-28', method: 'resources/read', name: 'file:///a b' },
+      { version: '2026-07-28', method: 'tools/list', name: undefined },
+    ]);
+  });
+
+  it('encodes an Mcp-Name that is not plain ASCII in base64, and adds none of it to 2025 traffic', async () => {
+    const { server, seen } = await recording();
+    await using _server = server;
+    await using client = transportTo(server.url);
+    await client.transport.send(modern('tools/call', { name: 'größe' }));
+    await client.transport.send({ jsonrpc: '2.0', id: 7, method: 'tools/call', params: { name: 'echo' } });
+    expect(seen[0]!.name).toBe(`=?base64?${Buffer.from('größe').toString('base64')}?=`);
+    expect(seen[1]).toEqual({ version: undefined, method: undefined, name: undefined });
+  });
+
+  it('takes a 400 answering a modern request with its JSON-RPC error as that request’s answer', async () => {
+    const error = { jsonrpc: '2.0', id: 7, error: { code: -32602, message: 'Unknown tool' } };
+    await using server = await serve((_req, res) => {
+      res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify(error));
+    });
+    await using client = transportTo(server.url);
+    await client.transport.send(modern('tools/call', { name: 'nope' }));
+    expect(client.received).toEqual([error]);
   });
 });

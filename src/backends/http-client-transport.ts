@@ -1,8 +1,15 @@
 import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { JSONRPCMessage, MessageExtraInfo, RequestId } from '@modelcontextprotocol/sdk/types.js';
+import {
+  PROTOCOL_VERSION_META_KEY,
+  SdkErrorCode,
+  SdkHttpError,
+  type JSONRPCMessage,
+  type MessageExtraInfo,
+  type RequestId,
+  type Transport,
+  type TransportSendOptions,
+} from '@modelcontextprotocol/client';
 import { isRequestMessage, looksLikeJsonRpc } from '../shared/json-rpc.js';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 
@@ -28,22 +35,54 @@ export interface RelatedMessageExtra extends MessageExtraInfo {
 }
 
 /**
- * A request the server refused with an HTTP error status. Beyond the SDK's error (the status as
- * `code`, so existing checks keep working) it carries what callers decide on without reading the
- * message: the JSON-RPC error of the answer's body, when it is one, and the session id the request
- * was sent with.
+ * A request the server refused with an HTTP error status. It is the SDK 2.x error for one
+ * (`SdkHttpError`, with `status` and the body as `data.text`), which the client's version
+ * negotiation reads: a 4xx to the `server/discover` probe means a 2025-era server. Beyond it, it
+ * carries what callers decide on without reading the message: the JSON-RPC error of the answer's
+ * body, when it is one, and the session id the request was sent with.
  */
-export class HttpStatusError extends StreamableHTTPError {
+export class HttpStatusError extends SdkHttpError {
   readonly rpcError: { code: number; message: string } | undefined;
   readonly sessionId: string | undefined;
 
   constructor(status: number, body: string, sessionId: string | undefined) {
-    super(status, `Error POSTing to endpoint (HTTP ${status}): ${body}`);
+    super(SdkErrorCode.ClientHttpNotImplemented, `Error POSTing to endpoint (HTTP ${status}): ${body}`, {
+      status,
+      statusText: '',
+      text: body,
+    });
     this.name = 'HttpStatusError';
     this.rpcError = rpcErrorOf(body);
     this.sessionId = sessionId;
   }
 }
+
+/**
+ * Header names the transport derives from the session or the message itself; a caller's
+ * per-request headers (TransportSendOptions.headers) never override them, so header and body agree.
+ */
+const RESERVED_HEADERS = new Set([
+  'content-type',
+  'accept',
+  'mcp-protocol-version',
+  'mcp-method',
+  'mcp-name',
+  'mcp-session-id',
+]);
+
+/**
+ * Which parameter a method's `Mcp-Name` header mirrors (2026-07-28 Streamable HTTP, "Standard
+ * headers": `params.name` for tools/call and prompts/get, `params.uri` for resources/read, the
+ * task's id for the Tasks extension's methods).
+ */
+const MCP_NAME_SOURCE: Record<string, string> = {
+  'tools/call': 'name',
+  'prompts/get': 'name',
+  'resources/read': 'uri',
+  'tasks/get': 'taskId',
+  'tasks/update': 'taskId',
+  'tasks/cancel': 'taskId',
+};
 
 /**
  * The client side of MCP Streamable HTTP over node:http with keep-alive, used for the gateway's
@@ -52,14 +91,24 @@ export class HttpStatusError extends StreamableHTTPError {
  * Why not the SDK's transport: it goes through fetch and web streams (Response, TextDecoderStream,
  * an SSE TransformStream) for every message; on loopback that costs more than the whole latency
  * budget of the extra hop (bench/). This one parses JSON or SSE straight off the socket. It keeps
- * the SDK's error type (StreamableHTTPError with the HTTP status) so callers can tell a 404
- * session expiry or a 4xx "not Streamable HTTP" from a network failure.
+ * the SDK's error type (SdkHttpError with the HTTP status) so callers, and the SDK client's
+ * version negotiation, can tell a 404 session expiry or a 4xx "not Streamable HTTP" from a
+ * network failure.
+ *
+ * Both eras: a 2025 session (Mcp-Session-Id, MCP-Protocol-Version from initialize, the GET stream
+ * for the server's own messages), and the stateless 2026-07-28 revision, where each request says
+ * its version in `_meta` and the headers repeat it (see #eraHeaders).
  */
 export class NodeStreamableHttpClientTransport implements Transport {
   onclose?: () => void;
   onerror?: (error: Error) => void;
   onmessage?: (message: JSONRPCMessage, extra?: RelatedMessageExtra) => void;
   sessionId?: string;
+  /**
+   * One POST per request: on a 2026-07-28 connection the SDK client cancels a request by aborting
+   * its `requestSignal` (closing that POST is the revision's cancellation), which send() honours.
+   */
+  readonly hasPerRequestStream = true;
 
   readonly #url: URL;
   readonly #headers: Record<string, string>;
@@ -99,16 +148,31 @@ export class NodeStreamableHttpClientTransport implements Transport {
     return headers;
   }
 
-  send(message: JSONRPCMessage, _options?: TransportSendOptions): Promise<void> {
+  send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
     if (this.#closed) return Promise.reject(new Error('Transport closed'));
     const body = JSON.stringify(message);
     const sentSession = this.sessionId;
     const headers = this.#baseHeaders('application/json, text/event-stream');
+    for (const [name, value] of Object.entries(options?.headers ?? {})) {
+      if (!RESERVED_HEADERS.has(name.toLowerCase())) headers[name.toLowerCase()] = value;
+    }
+    const modern = eraHeaders(message, headers);
     headers['content-type'] = 'application/json';
     headers['content-length'] = String(Buffer.byteLength(body));
+    const signal = options?.requestSignal;
+    if (signal?.aborted) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       const req = this.#request(this.#url, { method: 'POST', headers, agent: this.#agent });
       this.#inflight.add(req);
+      if (signal) {
+        // The caller gave up on this request (2026-07-28 cancellation): close its POST and stream.
+        const abort = () => {
+          req.destroy();
+          resolve();
+        };
+        signal.addEventListener('abort', abort, { once: true });
+        req.once('close', () => signal.removeEventListener('abort', abort));
+      }
       req.once('close', () => this.#inflight.delete(req));
       req.once('error', (error) => reject(error));
       req.once('response', (res) => {
@@ -125,7 +189,17 @@ export class NodeStreamableHttpClientTransport implements Transport {
           return;
         }
         if (status < 200 || status >= 300) {
-          readText(res, MAX_ERROR_BODY).then((text) => reject(new HttpStatusError(status, text, sentSession)), reject);
+          readText(res, MAX_ERROR_BODY).then((text) => {
+            // 2026-07-28 Streamable HTTP: a server refusing a request (bad params, a header that
+            // disagrees with the body) answers 400 with the JSON-RPC error; that is the request's answer.
+            const answer = modern && status === 400 ? errorResponseFor(message, text) : undefined;
+            if (answer) {
+              this.onmessage?.(answer);
+              resolve();
+              return;
+            }
+            reject(new HttpStatusError(status, text, sentSession));
+          }, reject);
           return;
         }
         const type = res.headers['content-type'] ?? '';
@@ -133,6 +207,10 @@ export class NodeStreamableHttpClientTransport implements Transport {
           // Resolved once the stream is open, like the SDK's transport: responses arrive as events.
           resolve();
           this.#consumeSse(res, isRequestMessage(message) ? { related: message.id } : {});
+          // The SDK client learns that a request's stream ended (a subscriptions/listen stream the
+          // server dropped), unless it closed the stream itself.
+          const ended = options?.onRequestStreamEnd;
+          if (ended) res.once('close', () => signal?.aborted || this.#closed || ended());
           return;
         }
         readText(res).then((text) => {
@@ -261,6 +339,55 @@ export class NodeStreamableHttpClientTransport implements Transport {
     });
     req.end();
   }
+}
+
+/**
+ * The 2026-07-28 standard headers of one POST (Streamable HTTP, "Standard headers"): a request
+ * that carries its protocol version in `_meta` (the SDK client adds it to every request once the
+ * modern era is negotiated, and to its `server/discover` probe) also says it in
+ * `MCP-Protocol-Version`, its method in `Mcp-Method` and, for the methods that name a target, that
+ * name in `Mcp-Name`, so the server can route without reading the body. 2025 traffic has no such
+ * `_meta` key and is sent as before. Returns whether the message is such a modern request.
+ */
+function eraHeaders(message: JSONRPCMessage, headers: Record<string, string>): boolean {
+  if (!isRequestMessage(message)) return false;
+  const params = message.params as Record<string, unknown> | undefined;
+  const meta = params?._meta as Record<string, unknown> | undefined;
+  const version = meta?.[PROTOCOL_VERSION_META_KEY];
+  if (typeof version !== 'string') return false;
+  headers['mcp-protocol-version'] = version;
+  headers['mcp-method'] = message.method;
+  const source = MCP_NAME_SOURCE[message.method];
+  const name = source === undefined ? undefined : params?.[source];
+  if (typeof name === 'string') headers['mcp-name'] = encodeHeaderValue(name);
+  return true;
+}
+
+/**
+ * A header value as the 2026-07-28 revision sends one: as is when it is printable ASCII (or tab)
+ * without leading or trailing space and does not look encoded, else `=?base64?<UTF-8 bytes in base64>?=` (Streamable HTTP, "Value
+ * encoding"), so a tool or resource name in any script survives the header.
+ */
+function encodeHeaderValue(value: string): string {
+  const plain =
+    /^[\t\x20-\x7e]+$/.test(value) &&
+    value === value.trim() &&
+    !(value.startsWith('=?base64?') && value.endsWith('?='));
+  return plain ? value : `=?base64?${Buffer.from(value, 'utf8').toString('base64')}?=`;
+}
+
+/** The body as the JSON-RPC error response to `message`, if it is one (answering that request's id). */
+function errorResponseFor(message: JSONRPCMessage, body: string): JSONRPCMessage | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  if (!looksLikeJsonRpc(json) || !('id' in message)) return undefined;
+  const answer = json as { id?: unknown; error?: { code?: unknown } };
+  if (answer.id !== message.id || typeof answer.error?.code !== 'number') return undefined;
+  return json as JSONRPCMessage;
 }
 
 function readText(res: IncomingMessage, limit = Number.POSITIVE_INFINITY): Promise<string> {

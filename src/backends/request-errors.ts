@@ -1,3 +1,4 @@
+import { ProtocolError, SdkError, SdkErrorCode } from '@modelcontextprotocol/client';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { describeError, GatewayError } from '../shared/errors.js';
 import type { BackendState } from './types.js';
@@ -26,18 +27,22 @@ export function unavailableError(context: Omit<RequestContext, 'timeoutMs' | 'ma
  * A request's failure as the client is told it: the SDK's own timeout and lost connection become
  * errors naming the backend; the backend's JSON-RPC error is relayed with its secrets masked;
  * anything else (a network error) becomes `backend_unavailable`.
+ *
+ * The backend client is SDK 2.x (ProtocolError for the server's answer, SdkError for its own
+ * failures); what goes up is the error the client-facing layers relay (McpError for a JSON-RPC
+ * error, GatewayError for ours), whichever era either side speaks.
  */
 export function translateRequestError(error: unknown, context: RequestContext): unknown {
   const { backend, method } = context;
-  if (error instanceof McpError) {
-    if (error.code === ErrorCode.RequestTimeout) {
+  if (error instanceof SdkError) {
+    if (error.code === SdkErrorCode.RequestTimeout) {
       return new GatewayError(
         'backend_timeout',
         `Backend "${backend}" did not answer ${method} within ${context.timeoutMs} ms`,
         { cause: error },
       );
     }
-    if (error.code === ErrorCode.ConnectionClosed) {
+    if (error.code === SdkErrorCode.ConnectionClosed) {
       const lastError = context.lastError ?? 'connection closed';
       return new GatewayError(
         'backend_unavailable',
@@ -45,12 +50,18 @@ export function translateRequestError(error: unknown, context: RequestContext): 
         { cause: error },
       );
     }
+    if (error.code === SdkErrorCode.MethodNotSupportedByProtocolVersion) {
+      // A 2025 method a 2026-07-28 backend no longer has (resources/subscribe, logging/setLevel…).
+      return new McpError(
+        ErrorCode.MethodNotFound,
+        `Backend "${backend}" does not support ${method} in its protocol revision`,
+      );
+    }
+  }
+  if (error instanceof ProtocolError) {
     // The backend's own JSON-RPC error: relayed as is, but for its own secrets (a server may
-    // quote the key it was refused with). McpError prefixes "MCP error <code>: " to the message.
-    const masked = context.mask(error.message);
-    if (masked === error.message) return error;
-    const prefix = `MCP error ${error.code}: `;
-    return new McpError(error.code, masked.startsWith(prefix) ? masked.slice(prefix.length) : masked, error.data);
+    // quote the key it was refused with).
+    return new McpError(error.code, context.mask(error.message), error.data);
   }
   return new GatewayError(
     'backend_unavailable',

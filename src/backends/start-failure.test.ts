@@ -1,5 +1,4 @@
-import { SseError } from '@modelcontextprotocol/sdk/client/sse.js';
-import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { ProtocolError, SdkError, SdkErrorCode, SseError } from '@modelcontextprotocol/client';
 import { describe, expect, it } from 'vitest';
 import { GatewayError } from '../shared/errors.js';
 import { HttpStatusError } from './http-client-transport.js';
@@ -23,7 +22,7 @@ describe('startFailure', () => {
   });
 
   it('says how a child ended during start-up, as exited', () => {
-    const closed = new McpError(ErrorCode.ConnectionClosed, 'Connection closed');
+    const closed = new SdkError(SdkErrorCode.ConnectionClosed, 'Connection closed');
     expect(startFailure(closed, { ...stdio, exit: { code: null, signal: 'SIGKILL' } })).toEqual({
       message: 'killed by SIGKILL during start-up',
       kind: 'exited',
@@ -32,7 +31,7 @@ describe('startFailure', () => {
   });
 
   it('reports an unanswered initialize as timeout', () => {
-    const timeout = new McpError(ErrorCode.RequestTimeout, 'Request timed out');
+    const timeout = new SdkError(SdkErrorCode.RequestTimeout, 'Request timed out');
     expect(startFailure(timeout, stdio)).toEqual({
       message: 'did not finish initialize within 5000 ms',
       kind: 'timeout',
@@ -51,7 +50,7 @@ describe('startFailure', () => {
   });
 
   it('reads a server’s own refusal as auth only when it speaks of credentials', () => {
-    expect(startFailure(new McpError(-32010, 'invalid API key sk-…'), stdio).kind).toBe('auth');
-    expect(startFailure(new McpError(-32603, 'database is locked'), stdio).kind).toBe('error');
+    expect(startFailure(new ProtocolError(-32010, 'invalid API key sk-…'), stdio).kind).toBe('auth');
+    expect(startFailure(new ProtocolError(-32603, 'database is locked'), stdio).kind).toBe('error');
   });
 });

@@ -1,6 +1,4 @@
-import { SseError } from '@modelcontextprotocol/sdk/client/sse.js';
-import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { ProtocolError, SdkError, SdkErrorCode, SdkHttpError, SseError } from '@modelcontextprotocol/client';
 import { describeError, GatewayError } from '../shared/errors.js';
 import { describeExit, type ExitStatus } from './connectors/stdio.js';
 import type { Failure } from './supervisor.js';
@@ -31,11 +29,11 @@ function describeStartFailure(error: unknown, context: StartContext): string {
   if (stdio && errnoCode(error) === 'ENOENT') {
     return `command not found: ${context.command} (spawn ENOENT; check the command and PATH)`;
   }
-  if (error instanceof McpError && error.code === ErrorCode.ConnectionClosed) {
+  if (error instanceof SdkError && error.code === SdkErrorCode.ConnectionClosed) {
     // The reason is usually in its stderr, which status() reports beside the error as lastStderr.
     return stdio ? `${describeExit(context.exit)} during start-up` : 'connection closed during start-up';
   }
-  if (error instanceof McpError && error.code === ErrorCode.RequestTimeout) {
+  if (error instanceof SdkError && error.code === SdkErrorCode.RequestTimeout) {
     return `did not finish initialize within ${context.startupTimeoutMs} ms`;
   }
   return describeError(error);
@@ -45,14 +43,18 @@ function startFailureKind(error: unknown, context: StartContext): BackendErrorKi
   // Our own refusals before anything ran: a missing secret, a cwd that is not a folder.
   if (error instanceof GatewayError) return 'not_started';
   const stdio = context.type === 'stdio';
-  if (error instanceof McpError) {
-    if (error.code === ErrorCode.RequestTimeout) return 'timeout';
-    if (error.code === ErrorCode.ConnectionClosed) return stdio ? 'exited' : 'connection';
-    return serverRefusalKind(error);
-  }
-  if (error instanceof StreamableHTTPError || error instanceof SseError) {
+  if (error instanceof ProtocolError) return serverRefusalKind(error);
+  if (error instanceof SdkHttpError || error instanceof SseError) {
     // RFC 9110 §15.5.2, §15.5.4: the server wants (other) credentials.
-    return error.code === 401 || error.code === 403 ? 'auth' : 'error';
+    const status = error instanceof SdkHttpError ? error.status : error.code;
+    return status === 401 || status === 403 ? 'auth' : 'error';
+  }
+  if (error instanceof SdkError) {
+    if (error.code === SdkErrorCode.RequestTimeout) return 'timeout';
+    if (error.code === SdkErrorCode.ConnectionClosed) return stdio ? 'exited' : 'connection';
+    // A failed server/discover probe over a network failure carries the socket's error as cause.
+    if (errnoCode((error as { cause?: unknown }).cause) !== undefined) return 'connection';
+    return 'error';
   }
   // A system error: from spawn() for a child (ENOENT, EACCES), from the socket for a remote
   // server (ECONNREFUSED, ENOTFOUND…), possibly as the cause of fetch's TypeError.
@@ -73,7 +75,7 @@ function errnoCode(error: unknown): string | undefined {
  * the server's words: a stdio server given a wrong API key says so in its message. Only such
  * server-authored text is read here, never our own errors or the transport's.
  */
-function serverRefusalKind(error: McpError): BackendErrorKind {
+function serverRefusalKind(error: ProtocolError): BackendErrorKind {
   return CREDENTIAL_WORDS.test(error.message) ? 'auth' : 'error';
 }
 

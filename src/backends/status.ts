@@ -34,6 +34,11 @@ export interface BackendStatus {
   resourceCount: number;
   pid?: number;
   server?: { name: string; version: string };
+  /**
+   * The MCP revision spoken with the backend while connected (and after, until the next connect):
+   * `2026-07-28` when it answered `server/discover`, else the one initialize agreed on.
+   */
+  protocolVersion?: string;
 }
 
 /**

@@ -1,8 +1,13 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { PassThrough } from 'node:stream';
-import { deserializeMessage, serializeMessage } from '@modelcontextprotocol/sdk/shared/stdio.js';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import { ErrorCode, type JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import {
+  deserializeMessage,
+  ProtocolErrorCode,
+  serializeMessage,
+  type JSONRPCMessage,
+  type MessageExtraInfo,
+  type Transport,
+} from '@modelcontextprotocol/client';
 import { describeError } from '../shared/errors.js';
 import { silentLogger, type Logger } from '../shared/logger.js';
 import { systemProcesses, type ProcessTable } from '../shared/processes.js';
@@ -71,7 +76,7 @@ function trackGroup(pgid: number): void {
 export class StdioTransport implements Transport {
   onclose?: () => void;
   onerror?: (error: Error) => void;
-  onmessage?: <T extends JSONRPCMessage>(message: T) => void;
+  onmessage?: <T extends JSONRPCMessage>(message: T, extra?: MessageExtraInfo) => void;
 
   /** The child's stderr, available before start() so nothing it prints early is missed. */
   readonly stderr = new PassThrough();
@@ -334,7 +339,11 @@ export class StdioTransport implements Transport {
       this.#deliver({
         jsonrpc: '2.0',
         id: envelope.id,
-        error: { code: ErrorCode.InternalError, message, data: { backend, messageBytes: line.bytes, maxMessageBytes } },
+        error: {
+          code: ProtocolErrorCode.InternalError,
+          message,
+          data: { backend, messageBytes: line.bytes, maxMessageBytes },
+        },
       });
       return;
     }
@@ -346,7 +355,7 @@ export class StdioTransport implements Transport {
         jsonrpc: '2.0',
         id: envelope.id,
         error: {
-          code: ErrorCode.InvalidRequest,
+          code: ProtocolErrorCode.InvalidRequest,
           message: `Request of ${size} exceeds the client's limit of ${formatBytes(maxMessageBytes)}`,
         },
       }).catch(() => {});

@@ -1,5 +1,4 @@
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { ProtocolError, SdkError, SdkErrorCode, type Client } from '@modelcontextprotocol/client';
 import type { GatewaySettings } from '../config/schema.js';
 import type { Clock } from '../shared/clock.js';
 import { describeError } from '../shared/errors.js';
@@ -35,7 +34,13 @@ export type Health = Pick<
   | 'lastStderr'
   | 'latencyMs'
   | 'server'
+  | 'protocolVersion'
 >;
+
+/** A connection being opened, which stop() must close (the client, and the transport it may not own yet). */
+export interface Connecting {
+  close(): Promise<unknown>;
+}
 
 export interface SupervisorOptions {
   settings: Pick<GatewaySettings, 'pingIntervalMs' | 'restartBaseMs' | 'restartMaxMs' | 'maxRestarts'>;
@@ -75,10 +80,12 @@ export interface SupervisorOptions {
 export class Supervisor {
   readonly #options: SupervisorOptions;
   #client: Client | undefined;
-  /** A client still connecting (spawned, not yet initialized): stop() must close it too. */
-  #connecting: Client | undefined;
+  /** A connection still opening (spawned, not yet initialized): stop() must close it too. */
+  #connecting: Connecting | undefined;
   #transport: BackendStatus['transport'];
   #server: BackendStatus['server'];
+  /** The MCP revision the connection speaks (2026-07-28, or the one initialize agreed on). */
+  #protocolVersion: string | undefined;
   #state: BackendState;
   #since: number;
   #lastError: string | undefined;
@@ -146,6 +153,7 @@ export class Supervisor {
     if (this.#lastStderr !== undefined && this.#lastStderr.length > 0) health.lastStderr = [...this.#lastStderr];
     if (this.#latencyMs !== undefined) health.latencyMs = this.#latencyMs;
     if (this.#server) health.server = this.#server;
+    if (this.#protocolVersion) health.protocolVersion = this.#protocolVersion;
     return health;
   }
 
@@ -158,14 +166,14 @@ export class Supervisor {
     return client;
   }
 
-  /** Records a client being initialized, so that stop() closes it too. */
-  trackConnecting(client: Client | undefined): void {
-    this.#connecting = client;
+  /** Records a connection being opened, so that stop() closes it too. */
+  trackConnecting(connecting: Connecting | undefined): void {
+    this.#connecting = connecting;
   }
 
-  /** Forgets a client that finished connecting (or failed to), unless another has taken its place. */
-  untrackConnecting(client: Client): void {
-    if (this.#connecting === client) this.#connecting = undefined;
+  /** Forgets a connection that finished opening (or failed to), unless another has taken its place. */
+  untrackConnecting(connecting: Connecting): void {
+    if (this.#connecting === connecting) this.#connecting = undefined;
   }
 
   /** Begins connecting in the background; never waits for the server. */
@@ -203,7 +211,7 @@ export class Supervisor {
    */
   sessionLost(client: Client, error: unknown): boolean {
     if (isSessionGone(error)) return true;
-    return this.#retired.has(client) && error instanceof McpError && error.code === ErrorCode.ConnectionClosed;
+    return this.#retired.has(client) && error instanceof SdkError && error.code === SdkErrorCode.ConnectionClosed;
   }
 
   /**
@@ -259,6 +267,7 @@ export class Supervisor {
       this.#client = opened.client;
       this.#transport = opened.transport;
       this.#server = opened.client.getServerVersion();
+      this.#protocolVersion = opened.client.getNegotiatedProtocolVersion();
       await this.#options.load(opened.client);
       if (generation !== this.#generation) return;
       // Latency is measured by pings, never by start-up (spawn, npx downloads, initialize).
@@ -342,11 +351,11 @@ export class Supervisor {
     if (!client || generation !== this.#generation) return;
     const started = this.#options.clock.now();
     try {
-      await client.ping({ timeout: this.#options.pingTimeoutMs() }).catch((error: unknown) => {
+      await ping(client, this.#options.pingTimeoutMs()).catch((error: unknown) => {
         // An error response is an answer too: the server is alive and the round trip is measured.
         // Some minimal servers answer ping with -32601 (Method not found); only silence or a lost
-        // connection (the SDK's own RequestTimeout and ConnectionClosed) count as a failed ping.
-        if (error instanceof McpError && !isLocalFailure(error)) return;
+        // connection (the SDK's own errors, never sent by the server) count as a failed ping.
+        if (error instanceof ProtocolError) return;
         throw error;
       });
       if (generation !== this.#generation) return;
@@ -397,7 +406,10 @@ export class Supervisor {
   }
 }
 
-/** Errors the SDK raises itself (no answer in time, connection gone), as opposed to a server's error response. */
-function isLocalFailure(error: McpError): boolean {
-  return error.code === ErrorCode.RequestTimeout || error.code === ErrorCode.ConnectionClosed;
+/**
+ * A round trip that shows the server alive. 2026-07-28 has no `ping` (the SDK refuses to send it
+ * on such a connection); `server/discover` is the cheapest request every such server answers.
+ */
+function ping(client: Client, timeout: number): Promise<unknown> {
+  return client.getProtocolEra() === 'modern' ? client.discover({ timeout }) : client.ping({ timeout });
 }

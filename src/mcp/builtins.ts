@@ -63,6 +63,8 @@ export interface BackendReport {
   /** Why it last failed: a category, and the error text with anything secret-looking masked. */
   lastError?: { category: ErrorCategory; message: string };
   restartCount: number;
+  /** The MCP revision the gateway speaks with it (`2026-07-28`, `2025-11-25`…), once connected. */
+  protocolVersion?: string;
 }
 
 /**
@@ -86,6 +88,7 @@ export function reportBackends(
         ? { lastError: { category: b.lastErrorKind ?? 'error', message: mask(b.name, b.lastError) } }
         : {}),
       restartCount: b.restartCount,
+      ...(b.protocolVersion !== undefined ? { protocolVersion: b.protocolVersion } : {}),
     }));
 }
 

@@ -1,7 +1,4 @@
-import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
-import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { SdkHttpError, SSEClientTransport, type Client, type Transport } from '@modelcontextprotocol/client';
 import type { RemoteBackendConfig } from '../../config/schema.js';
 import { plainSecretValues, resolveSecretRefs } from '../../config/secret-refs.js';
 import type { Logger } from '../../shared/logger.js';
@@ -17,8 +14,11 @@ export interface HttpConnectorOptions {
   fetch: () => NodeFetch;
   /** Receives the masker of the header values before anything can fail with them in its text. */
   useMask: (mask: (text: string) => string) => void;
-  /** Connects an SDK client over the transport and runs initialize; rejects as the SDK does. */
-  initialize: (transport: Transport) => Promise<Client>;
+  /**
+   * Connects an SDK client over the transport: `negotiate` finds the server's era (2026-07-28 or a
+   * 2025 revision, see backend.ts), `legacy` runs initialize at once. Rejects as the SDK does.
+   */
+  initialize: (transport: Transport, era: 'negotiate' | 'legacy') => Promise<Client>;
 }
 
 export interface HttpConnection {
@@ -38,23 +38,25 @@ export async function connectHttp(config: RemoteBackendConfig, options: HttpConn
   options.useMask(createSecretMasker(found));
   const sse = async (): Promise<HttpConnection> => {
     // Legacy HTTP+SSE servers are rare; the SDK's transport over our node:http fetch serves them.
+    // That transport is the 2024-11-05 revision's, so there is no era to negotiate.
     const fetch = options.fetch().fetch;
     const transport = new SSEClientTransport(url, {
       requestInit: { headers },
       fetch,
       eventSourceInit: { fetch: withHeaders(headers, fetch) },
     });
-    return { client: await options.initialize(transport), kind: 'sse' };
+    return { client: await options.initialize(transport, 'legacy'), kind: 'sse' };
   };
   if (config.type === 'sse') return sse();
   try {
     const transport = new NodeStreamableHttpClientTransport(url, { headers });
-    return { client: await options.initialize(transport), kind: 'streamable-http' };
+    return { client: await options.initialize(transport, 'negotiate'), kind: 'streamable-http' };
   } catch (error) {
     // MCP spec, backwards compatibility: a 400/404/405 to the initialize POST means an older
-    // HTTP+SSE server. 401/403 are credentials problems and are reported as they are.
-    if (!(error instanceof StreamableHTTPError) || ![400, 404, 405].includes(error.code ?? 0)) throw error;
-    options.log.info('streamable HTTP refused, falling back to SSE', { status: error.code });
+    // HTTP+SSE server. 401/403 are credentials problems and are reported as they are. (The
+    // server/discover probe before it got a 4xx too, which the SDK took for a 2025-era server.)
+    if (!(error instanceof SdkHttpError) || ![400, 404, 405].includes(error.status)) throw error;
+    options.log.info('streamable HTTP refused, falling back to SSE', { status: error.status });
     return sse();
   }
 }
@@ -72,11 +74,11 @@ const SESSION_REFUSED = -32000;
  * something else, the request is sent once more on a new session and then fails.
  */
 export function isSessionGone(error: unknown): boolean {
-  if (!(error instanceof StreamableHTTPError)) return false;
-  if (error.code === 404) return true;
+  if (!(error instanceof SdkHttpError)) return false;
+  if (error.status === 404) return error instanceof HttpStatusError ? error.sessionId !== undefined : true;
   return (
     error instanceof HttpStatusError &&
-    error.code === 400 &&
+    error.status === 400 &&
     error.sessionId !== undefined &&
     error.rpcError?.code === SESSION_REFUSED
   );
