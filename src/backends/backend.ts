@@ -626,7 +626,9 @@ export class Backend extends EventEmitter<BackendEvents> {
       try {
         return { client: await this.#initialize(transport, generation, 'negotiate'), transport: 'stdio' };
       } catch (error) {
-        if (!endedDuringProbe(error)) throw error;
+        // Stopped (or superseded) while probing: the probe ended because its connection was
+        // closed, and starting the server again now would leave a child nobody stops.
+        if (!endedDuringProbe(error) || !this.#supervisor.current(generation)) throw error;
         // A 2025 server that exits on a request before initialize: start it again and initialize.
         this.#log.info('the server ended on the server/discover probe; starting it again as a 2025-era server');
         this.#era.markLegacy();

@@ -198,6 +198,14 @@ export class Supervisor {
     void this.#connect();
   }
 
+  /**
+   * Whether a connection attempt of `generation` may still go on: not once the backend was stopped
+   * or a newer attempt replaced it (a retry inside an attempt asks before it spawns again).
+   */
+  current(generation: number): boolean {
+    return !this.#stopped && generation === this.#generation;
+  }
+
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#generation++;
