@@ -234,19 +234,7 @@ export class McpEndpoint {
 
   async #startSession(req: IncomingMessage, res: ServerResponse, body: unknown, identity: Identity): Promise<void> {
     this.#makeRoomFor(identity);
-    const mcp = createSessionServer({
-      federation: this.#options.federation,
-      statuses: this.#options.statuses,
-      serverInfo: this.#options.serverInfo,
-      identity,
-      ...(this.#options.liveScopes ? { scopes: () => this.#options.liveScopes!(identity) } : {}),
-      ...(this.#options.maskError ? { maskError: this.#options.maskError } : {}),
-      listPageSize: this.#options.listPageSize,
-      subscriptions: this.#subscriptions,
-      instructions: INSTRUCTIONS,
-      logger: this.#log,
-      ...(this.#options.activity ? { activity: this.#options.activity } : {}),
-    });
+    const mcp = this.#sessionServer(identity);
     const transport = new NodeStreamableHttpTransport({
       sessionId: randomUUID(),
       now: () => this.#clock.now(),
@@ -268,6 +256,23 @@ export class McpEndpoint {
     transport.handlePost(req, res, body);
   }
 
+  /** The session server of a caller, for a 2025 session or a stateless caller alike. */
+  #sessionServer(identity: Identity): SessionServer {
+    return createSessionServer({
+      federation: this.#options.federation,
+      statuses: this.#options.statuses,
+      serverInfo: this.#options.serverInfo,
+      identity,
+      ...(this.#options.liveScopes ? { scopes: () => this.#options.liveScopes!(identity) } : {}),
+      ...(this.#options.maskError ? { maskError: this.#options.maskError } : {}),
+      listPageSize: this.#options.listPageSize,
+      subscriptions: this.#subscriptions,
+      instructions: INSTRUCTIONS,
+      logger: this.#log,
+      ...(this.#options.activity ? { activity: this.#options.activity } : {}),
+    });
+  }
+
   /**
    * A stateless caller's handlers: a session server kept per principal (its grant and list caches
    * are what a 2025 session of the same caller would have), bounded like the sessions are.
@@ -278,18 +283,7 @@ export class McpEndpoint {
     if (session) {
       this.#statelessCallers.delete(key);
     } else {
-      session = createSessionServer({
-        federation: this.#options.federation,
-        statuses: this.#options.statuses,
-        serverInfo: this.#options.serverInfo,
-        identity,
-        ...(this.#options.liveScopes ? { scopes: () => this.#options.liveScopes!(identity) } : {}),
-        ...(this.#options.maskError ? { maskError: this.#options.maskError } : {}),
-        listPageSize: this.#options.listPageSize,
-        subscriptions: this.#subscriptions,
-        logger: this.#log,
-        ...(this.#options.activity ? { activity: this.#options.activity } : {}),
-      });
+      session = this.#sessionServer(identity);
       if (this.#statelessCallers.size >= this.#options.maxSessions) {
         this.#statelessCallers.delete(this.#statelessCallers.keys().next().value!);
       }
