@@ -465,6 +465,10 @@ export class Backend extends EventEmitter<BackendEvents> {
     } finally {
       this.#sending = undefined;
     }
+    pending.then(
+      () => this.#supervisor.answered(client),
+      () => undefined,
+    );
     return pending.finally(() => {
       call.ended?.abort(new Error(`the ${method} it was asked for has ended`));
       this.#calls.delete(call);

@@ -348,6 +348,21 @@ export class Supervisor {
     this.#options.detached();
   }
 
+  /**
+   * A request answered on the current connection shows the server alive as well as a ping does:
+   * a `degraded` backend (a missed ping, say while an HTTP server restarted) is ready again at its
+   * first answer, not up to a ping interval later, and its missed pings no longer count towards a
+   * restart.
+   */
+  answered(client: Client): void {
+    if (client !== this.#client || this.#retired.has(client)) return;
+    this.#pingFailures = 0;
+    if (this.#state !== 'degraded') return;
+    this.#lastError = undefined;
+    this.#lastErrorKind = undefined;
+    this.#setState('ready');
+  }
+
   #schedulePing(delay = this.#options.settings.pingIntervalMs): void {
     const generation = this.#generation;
     this.#pingTimer = setTimeout(() => void this.#ping(generation), delay);
