@@ -1,0 +1,225 @@
+import type { Client, JSONRPCMessage, RequestId, Transport } from '@modelcontextprotocol/client';
+import { McpError } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
+import type { Logger } from '../shared/logger.js';
+import { ASK_METHODS, ASK_REFUSED, AskError, askRefusal, type AskMethod, type CallContext } from './call-context.js';
+import type { RelatedMessageExtra } from './http-client-transport.js';
+
+export interface RelayOptions {
+  /** The backend's logger: refusals are logged with the reason the backend is told. */
+  log: Logger;
+  /** The backend's per-request timeout now (`timeoutMs`): a pending question keeps its call alive within it. */
+  timeoutMs: () => number;
+}
+
+/** A request of ours to the backend on a client's behalf, in flight. */
+interface InFlightCall {
+  method: string;
+  /** The connection it was sent on. */
+  client: Client;
+  context: CallContext | undefined;
+  /** The JSON-RPC id it went out with, once the transport has sent it. */
+  id: RequestId | undefined;
+  /** Aborted when the request settles, ending what the backend asked for it; made on the first question. */
+  ended: AbortController | undefined;
+}
+
+/** Which backend request a question is, and its signal (the backend cancelling it aborts it). */
+interface AskExtra {
+  requestId: RequestId;
+  signal: AbortSignal;
+}
+
+/** The backend's requests are relayed as they come: their params need only be an object. */
+const looseParams = z.looseObject({});
+
+/**
+ * The relay of what one backend asks of the user (sampling, elicitation, roots) to the client whose
+ * call caused it: which calls of ours are in flight on the backend's connections, which of them a
+ * backend request belongs to (#attribute), and putting the question to that client within what it
+ * declared (#ask). The backend composes it: its requests go out through `run`, its connections'
+ * clients and transports are wired with `register` and `track`.
+ */
+export class Relay {
+  readonly #options: RelayOptions;
+  /** Our requests in flight on clients' behalf (run()), and the same by the id they went out with. */
+  readonly #calls = new Set<InFlightCall>();
+  readonly #callsById = new Map<RequestId, InFlightCall>();
+  /** The call whose client.request() is running right now: the SDK sends it synchronously (see track). */
+  #sending: InFlightCall | undefined;
+  /** A backend request's id → the id of our request on whose response stream it arrived (Streamable HTTP). */
+  readonly #relatedIds = new Map<RequestId, RequestId>();
+
+  constructor(options: RelayOptions) {
+    this.#options = options;
+  }
+
+  /**
+   * Runs `send` (one `client.request()` for a client's call) as a call in flight: while it runs,
+   * what the backend asks may be attributed to it and put to `context`.
+   */
+  run<T>(client: Client, method: string, context: CallContext | undefined, send: () => Promise<T>): Promise<T> {
+    const call: InFlightCall = { method, client, context, id: undefined, ended: undefined };
+    this.#calls.add(call);
+    this.#sending = call;
+    let pending: Promise<T>;
+    try {
+      pending = send();
+    } finally {
+      this.#sending = undefined;
+    }
+    return pending.finally(() => {
+      call.ended?.abort(new Error(`the ${method} it was asked for has ended`));
+      this.#calls.delete(call);
+      if (call.id !== undefined && this.#callsById.get(call.id) === call) this.#callsById.delete(call.id);
+    });
+  }
+
+  /**
+   * Registers the relay's handlers on a backend connection's client. A 2026-07-28 backend's
+   * input_required results reach the same handlers: the SDK fulfils them through them.
+   */
+  register(client: Client): void {
+    for (const method of ASK_METHODS) {
+      // The schema form of the registration: the params pass as they come (a relay interprets
+      // neither the question nor the answer).
+      client.setRequestHandler(method, { params: looseParams }, (params, ctx) =>
+        this.#ask(method, params as Record<string, unknown>, {
+          requestId: ctx.mcpReq.id,
+          signal: ctx.mcpReq.signal,
+        }),
+      );
+    }
+  }
+
+  /**
+   * Notes each request's JSON-RPC id as the transport sends it, for the call that sent it. The
+   * SDK's Protocol.request() builds the message and hands it to transport.send() synchronously (no
+   * await between), so the call running `client.request()` at that moment is the one it belongs
+   * to. Were a later SDK to defer the send, ids would go unnoted and attribution would fall back
+   * to the one-call-in-flight rule, never to a wrong call.
+   */
+  track(transport: Transport): void {
+    const send = transport.send.bind(transport);
+    transport.send = (message, options) => {
+      const call = this.#sending;
+      if (call && 'method' in message && 'id' in message) {
+        this.#sending = undefined;
+        call.id = message.id;
+        this.#callsById.set(message.id, call);
+      }
+      return send(message, options);
+    };
+    const deliver = transport.onmessage;
+    if (!deliver) return;
+    // Our HTTP transport names the request whose response stream a backend request came on.
+    transport.onmessage = (message: JSONRPCMessage, extra?: RelatedMessageExtra) => {
+      const related = extra?.relatedRequestId;
+      if (related !== undefined && 'method' in message && 'id' in message) {
+        if ((ASK_METHODS as readonly string[]).includes(message.method)) this.#relatedIds.set(message.id, related);
+      }
+      deliver(message, extra);
+    };
+  }
+
+  /**
+   * The call a backend request belongs to, or why none can be named. Over Streamable HTTP a
+   * request that arrives on the SSE response of one of our POSTs relates to that POST's request
+   * (MCP 2025-11-25 basic/transports, "Sending Messages to the Server" 6: the server MAY send
+   * requests on that stream, and they SHOULD relate to the client's request). Over stdio, the
+   * legacy SSE transport and the standalone GET stream nothing links a request to a call: it is
+   * attributed only when exactly one call is in flight, since with two or more any guess could put
+   * one client's question to another client.
+   */
+  #attribute(requestId: RequestId, method: AskMethod): InFlightCall | string {
+    const related = this.#relatedIds.get(requestId);
+    this.#relatedIds.delete(requestId);
+    if (related !== undefined) {
+      const call = this.#callsById.get(related);
+      if (call) return call;
+      return `it relates to request ${JSON.stringify(related)}, which is not a client's call in flight`;
+    }
+    if (this.#calls.size === 1) return this.#calls.values().next().value!;
+    if (this.#calls.size === 0) {
+      return `no client call is in flight on this backend, and Cortex Gateway relays ${method} only to the client whose call caused it`;
+    }
+    return (
+      `${this.#calls.size} client calls are in flight on this backend and the request does not say which one it belongs to; ` +
+      `to let each client be asked, set "instances": "per-client" for this backend`
+    );
+  }
+
+  /**
+   * Relays what the backend asks (sampling, elicitation, roots) to the client of the call that
+   * caused it, within that client's declared capabilities; otherwise answers a JSON-RPC error that
+   * says why. The question lasts no longer than the call: it is aborted when the call settles
+   * (answered, failed, timed out or cancelled by its client) or the backend cancels its request.
+   *
+   * Roots: the backend is told the roots of the client whose call it is serving, during that call.
+   * On a shared backend a server that keeps the roots it was once told (per connection, as the
+   * spec's roots are) could use one client's roots for another client's later calls; the gateway
+   * cannot see that, so it declares `roots.listChanged: false` (it has no single client whose
+   * changes it could announce) and documents per-client instances for such servers. Refusing roots
+   * on shared backends would break the common single-client setup for no gain: the roots are what
+   * the calling client chose to show servers it calls, and the owner granted this call.
+   */
+  async #ask(
+    method: AskMethod,
+    params: Record<string, unknown> | undefined,
+    extra: AskExtra,
+  ): Promise<Record<string, unknown>> {
+    const log = this.#options.log;
+    const call = this.#attribute(extra.requestId, method);
+    const refuse = (why: string, level: 'info' | 'warn' = 'warn'): never => {
+      log[level](`refused the backend's ${method}: ${why}`, { method });
+      throw new AskError(ASK_REFUSED, `Cortex Gateway refused ${method}: ${why}`);
+    };
+    if (typeof call === 'string') return refuse(call, this.#calls.size === 0 ? 'info' : 'warn');
+    if (!call.context) return refuse(`the ${call.method} it belongs to comes from no client that can be asked`);
+    const refusal = askRefusal(method, params, call.context.capabilities);
+    if (refusal) return refuse(refusal, 'info');
+    call.ended ??= new AbortController();
+    const signal = AbortSignal.any([call.ended.signal, extra.signal]);
+    const keepAlive = this.#keepAlive(call);
+    try {
+      return await call.context.ask(method, params, signal);
+    } catch (error) {
+      // The client's own error goes to the backend as the client sent it, without the SDK's
+      // "MCP error <code>: " display prefix.
+      if (error instanceof McpError) {
+        const prefix = `MCP error ${error.code}: `;
+        const message = error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message;
+        throw new AskError(error.code, message, error.data);
+      }
+      throw error;
+    } finally {
+      clearInterval(keepAlive);
+    }
+  }
+
+  /**
+   * While the client's user answers, the call is waiting on them, not stuck: its `timeoutMs` would
+   * otherwise cut a form that takes a minute to fill in. A question related to the call counts as
+   * a sign of life, as progress does (MCP 2025-11-25 basic/lifecycle, Timeouts: implementations
+   * MAY reset the timeout clock on progress), so the call's timeout is restarted while it is
+   * pending. The upper bound stays: the client-facing backstop (`gateway.requestTimeoutMs`) and
+   * the question's own limit. The SDK 1.x Protocol keeps that clock in a private method, reached
+   * here by name; SDK 2.x has the same one, and a missing method only means no restart.
+   */
+  #keepAlive(call: InFlightCall): NodeJS.Timeout | undefined {
+    const protocol = call.client as unknown as { _resetTimeout?: (id: number) => boolean };
+    const id = call.id;
+    if (typeof id !== 'number' || typeof protocol._resetTimeout !== 'function') return undefined;
+    const restart = () => {
+      try {
+        protocol._resetTimeout!(id);
+      } catch {
+        // Past a maxTotalTimeout: the SDK ends the call itself.
+      }
+    };
+    restart();
+    const timer = setInterval(restart, Math.max(50, Math.floor(this.#options.timeoutMs() / 2)));
+    timer.unref();
+    return timer;
+  }
+}
