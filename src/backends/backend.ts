@@ -420,12 +420,19 @@ export class Backend extends EventEmitter<BackendEvents> {
     const requestOptions: RequestOptions = { timeout: this.config.timeoutMs, resetTimeoutOnProgress: true };
     if (options.signal) requestOptions.signal = options.signal;
     if (options.onprogress) requestOptions.onprogress = options.onprogress;
-    const request = params === undefined ? { method } : { method, params };
+    // A 2026-07-28 backend's input_required comes back to the relay, which runs the rounds.
+    requestOptions.allowInputRequired = true;
     const pending = this.#relay.run(
       client,
       method,
-      options.context,
-      () => client.request(request, passthroughResult, requestOptions) as Promise<Record<string, unknown>>,
+      params,
+      { context: options.context, signal: options.signal },
+      (leg) =>
+        client.request(
+          leg === undefined ? { method } : { method, params: leg },
+          passthroughResult,
+          requestOptions,
+        ) as Promise<Record<string, unknown>>,
     );
     pending.then(
       () => this.#supervisor.answered(client),

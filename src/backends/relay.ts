@@ -1,4 +1,10 @@
-import type { Client, JSONRPCMessage, RequestId, Transport } from '@modelcontextprotocol/client';
+import {
+  isInputRequiredResult,
+  type Client,
+  type JSONRPCMessage,
+  type RequestId,
+  type Transport,
+} from '@modelcontextprotocol/client';
 import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import type { Logger } from '../shared/logger.js';
@@ -18,8 +24,10 @@ interface InFlightCall {
   /** The connection it was sent on. */
   client: Client;
   context: CallContext | undefined;
-  /** The JSON-RPC id it went out with, once the transport has sent it. */
+  /** The JSON-RPC id its current leg went out with, once the transport has sent it. */
   id: RequestId | undefined;
+  /** Every id it went out with: a 2026-07-28 call is sent again after each input_required round. */
+  ids: RequestId[];
   /** Aborted when the request settles, ending what the backend asked for it; made on the first question. */
   ended: AbortController | undefined;
 }
@@ -29,6 +37,21 @@ interface AskExtra {
   requestId: RequestId;
   signal: AbortSignal;
 }
+
+/** Sends one leg of a call: its first request, or a retry with the answers of an input_required round. */
+export type SendLeg = (params: Record<string, unknown> | undefined) => Promise<Record<string, unknown>>;
+
+/**
+ * Most input_required rounds one call may take, as the SDK's own driver allows
+ * (DEFAULT_INPUT_REQUIRED_MAX_ROUNDS): a server asking without end must not hold a call forever.
+ */
+export const MAX_INPUT_ROUNDS = 10;
+
+/**
+ * Pause before retrying a round that asks nothing (requestState only: a server shedding load),
+ * as the SDK's driver paces it; nothing else slows such a loop down.
+ */
+const STATE_ONLY_PACING_MS = 250;
 
 /** The backend's requests are relayed as they come: their params need only be an object. */
 const looseParams = z.looseObject({});
@@ -55,24 +78,100 @@ export class Relay {
   }
 
   /**
-   * Runs `send` (one `client.request()` for a client's call) as a call in flight: while it runs,
-   * what the backend asks may be attributed to it and put to `context`.
+   * Sends a client's call to the backend and settles with its complete result. While it runs,
+   * what the backend asks is attributed to it and put to `context`: a 2025 backend's requests
+   * through the handlers (`register`), a 2026-07-28 backend's `input_required` rounds here, each
+   * answered by the call's own client and sent back on a retry (`send` again, with
+   * `inputResponses` and the `requestState` echoed byte for byte: basic/input-required). The
+   * rounds are ours rather than the SDK's driver's because only here is the call known: the SDK
+   * hands its handlers the round's key and signal, which name no call, and with two calls in
+   * flight on one connection the question could not be put to the right client.
+   * `signal` is the client's: it withdraws a pending question when the client gives up.
    */
-  run<T>(client: Client, method: string, context: CallContext | undefined, send: () => Promise<T>): Promise<T> {
-    const call: InFlightCall = { method, client, context, id: undefined, ended: undefined };
+  run(
+    client: Client,
+    method: string,
+    params: Record<string, unknown> | undefined,
+    options: { context: CallContext | undefined; signal: AbortSignal | undefined },
+    send: SendLeg,
+  ): Promise<Record<string, unknown>> {
+    const call: InFlightCall = { method, client, context: options.context, id: undefined, ids: [], ended: undefined };
     this.#calls.add(call);
+    return this.#rounds(call, params, options.signal, send).finally(() => {
+      call.ended?.abort(new Error(`the ${method} it was asked for has ended`));
+      this.#calls.delete(call);
+      for (const id of call.ids) if (this.#callsById.get(id) === call) this.#callsById.delete(id);
+    });
+  }
+
+  async #rounds(
+    call: InFlightCall,
+    params: Record<string, unknown> | undefined,
+    signal: AbortSignal | undefined,
+    send: SendLeg,
+  ): Promise<Record<string, unknown>> {
+    let result = await this.#leg(call, () => send(params));
+    for (let round = 1; isInputRequiredResult(result); round++) {
+      if (round > MAX_INPUT_ROUNDS) {
+        throw new Error(`the backend still asked for input after ${MAX_INPUT_ROUNDS} rounds of ${call.method}`);
+      }
+      const { inputRequests, requestState } = result as { inputRequests?: unknown; requestState?: unknown };
+      const entries = isObject(inputRequests) ? Object.entries(inputRequests) : [];
+      let responses: Record<string, unknown> | undefined;
+      if (entries.length > 0) responses = await this.#answerRound(call, entries, signal);
+      else await pause(STATE_ONLY_PACING_MS, signal);
+      const retry = {
+        ...params,
+        ...(responses && { inputResponses: responses }),
+        ...(requestState !== undefined && { requestState }),
+      };
+      result = await this.#leg(call, () => send(retry));
+    }
+    return result;
+  }
+
+  /** Sends one leg as `call`: the transport notes the id it goes out with (see track). */
+  #leg(call: InFlightCall, send: () => Promise<Record<string, unknown>>): Promise<Record<string, unknown>> {
     this.#sending = call;
-    let pending: Promise<T>;
     try {
-      pending = send();
+      return send();
     } finally {
       this.#sending = undefined;
     }
-    return pending.finally(() => {
-      call.ended?.abort(new Error(`the ${method} it was asked for has ended`));
-      this.#calls.delete(call);
-      if (call.id !== undefined && this.#callsById.get(call.id) === call) this.#callsById.delete(call.id);
-    });
+  }
+
+  /**
+   * Puts one round's questions to the call's client, all at once, as the SDK's driver does; the
+   * first that fails withdraws the others and fails the call (an input response has no error form).
+   */
+  async #answerRound(
+    call: InFlightCall,
+    entries: [string, unknown][],
+    signal: AbortSignal | undefined,
+  ): Promise<Record<string, unknown>> {
+    const round = new AbortController();
+    const asked = signal ? AbortSignal.any([round.signal, signal]) : round.signal;
+    try {
+      const answers = await Promise.all(
+        entries.map(async ([key, entry]) => {
+          try {
+            if (!isObject(entry) || !(ASK_METHODS as readonly unknown[]).includes(entry.method)) {
+              throw new Error(
+                `the backend's input request ${JSON.stringify(key)} is not one of ${ASK_METHODS.join(', ')}`,
+              );
+            }
+            const params = isObject(entry.params) ? entry.params : undefined;
+            return [key, await this.#put(call, entry.method as AskMethod, params, asked)] as const;
+          } catch (error) {
+            round.abort(error);
+            throw error;
+          }
+        }),
+      );
+      return Object.fromEntries(answers);
+    } finally {
+      round.abort(new Error('the round is over'));
+    }
   }
 
   /**
@@ -106,6 +205,7 @@ export class Relay {
       if (call && 'method' in message && 'id' in message) {
         this.#sending = undefined;
         call.id = message.id;
+        call.ids.push(message.id);
         this.#callsById.set(message.id, call);
       }
       return send(message, options);
@@ -168,18 +268,26 @@ export class Relay {
     params: Record<string, unknown> | undefined,
     extra: AskExtra,
   ): Promise<Record<string, unknown>> {
-    const log = this.#options.log;
     const call = this.#attribute(extra.requestId, method);
-    const refuse = (why: string, level: 'info' | 'warn' = 'warn'): never => {
-      log[level](`refused the backend's ${method}: ${why}`, { method });
-      throw new AskError(ASK_REFUSED, `Cortex Gateway refused ${method}: ${why}`);
-    };
-    if (typeof call === 'string') return refuse(call, this.#calls.size === 0 ? 'info' : 'warn');
-    if (!call.context) return refuse(`the ${call.method} it belongs to comes from no client that can be asked`);
-    const refusal = askRefusal(method, params, call.context.capabilities);
-    if (refusal) return refuse(refusal, 'info');
+    if (typeof call === 'string') return this.#refuse(method, call, this.#calls.size === 0 ? 'info' : 'warn');
     call.ended ??= new AbortController();
-    const signal = AbortSignal.any([call.ended.signal, extra.signal]);
+    return this.#put(call, method, params, AbortSignal.any([call.ended.signal, extra.signal]));
+  }
+
+  /**
+   * Puts one question to the client of `call`, within what it declared, keeping the call alive
+   * while its user answers; the client's error is turned into the one the backend is told.
+   */
+  async #put(
+    call: InFlightCall,
+    method: AskMethod,
+    params: Record<string, unknown> | undefined,
+    signal: AbortSignal,
+  ): Promise<Record<string, unknown>> {
+    if (!call.context)
+      return this.#refuse(method, `the ${call.method} it belongs to comes from no client that can be asked`);
+    const refusal = askRefusal(method, params, call.context.capabilities);
+    if (refusal) return this.#refuse(method, refusal, 'info');
     const keepAlive = this.#keepAlive(call);
     try {
       return await call.context.ask(method, params, signal);
@@ -195,6 +303,11 @@ export class Relay {
     } finally {
       clearInterval(keepAlive);
     }
+  }
+
+  #refuse(method: AskMethod, why: string, level: 'info' | 'warn' = 'warn'): never {
+    this.#options.log[level](`refused the backend's ${method}: ${why}`, { method });
+    throw new AskError(ASK_REFUSED, `Cortex Gateway refused ${method}: ${why}`);
   }
 
   /**
@@ -222,4 +335,24 @@ export class Relay {
     timer.unref();
     return timer;
   }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Waits `ms`, or until `signal` aborts (rejecting with its reason). */
+function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', stop);
+      resolve();
+    }, ms);
+    const stop = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener('abort', stop, { once: true });
+  });
 }
