@@ -517,6 +517,9 @@ export class Backend extends EventEmitter<BackendEvents> {
     client.setNotificationHandler('notifications/message', (n) => {
       this.emit('log', n.params as LoggingMessageNotification['params']);
     });
+    client.setNotificationHandler('notifications/elicitation/complete', (n) => {
+      this.#relay.elicitationCompleted(n.params.elicitationId);
+    });
     client.setNotificationHandler('notifications/resources/updated', (n) => {
       this.emit('resource-updated', n.params.uri);
     });

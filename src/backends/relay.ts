@@ -53,6 +53,14 @@ export const MAX_INPUT_ROUNDS = 10;
  */
 const STATE_ONLY_PACING_MS = 250;
 
+/**
+ * How long, and how many, URL-mode elicitations are remembered for their completion notification:
+ * the user may take a while in the browser, but a backend that never completes what it asked
+ * must not grow the map without end.
+ */
+const URL_ELICITATION_TTL_MS = 60 * 60_000;
+const MAX_URL_ELICITATIONS = 1000;
+
 /** The backend's requests are relayed as they come: their params need only be an object. */
 const looseParams = z.looseObject({});
 
@@ -72,6 +80,8 @@ export class Relay {
   #sending: InFlightCall | undefined;
   /** A backend request's id → the id of our request on whose response stream it arrived (Streamable HTTP). */
   readonly #relatedIds = new Map<RequestId, RequestId>();
+  /** The URL-mode elicitations put to clients, by elicitationId: whose completion goes to whom. */
+  readonly #urlElicitations = new Map<string, { context: CallContext; until: number }>();
 
   constructor(options: RelayOptions) {
     this.#options = options;
@@ -288,6 +298,9 @@ export class Relay {
       return this.#refuse(method, `the ${call.method} it belongs to comes from no client that can be asked`);
     const refusal = askRefusal(method, params, call.context.capabilities);
     if (refusal) return this.#refuse(method, refusal, 'info');
+    if (method === 'elicitation/create' && params?.mode === 'url' && typeof params.elicitationId === 'string') {
+      this.#rememberUrlElicitation(params.elicitationId, call.context);
+    }
     const keepAlive = this.#keepAlive(call);
     try {
       return await call.context.ask(method, params, signal);
@@ -303,6 +316,31 @@ export class Relay {
     } finally {
       clearInterval(keepAlive);
     }
+  }
+
+  /**
+   * Relays the backend's `notifications/elicitation/complete` to the client that was asked the
+   * URL-mode elicitation it names, and to no other: elicitation ids are the backend's own, so only
+   * the ones this backend asked through the relay are known, each for the client it went to.
+   */
+  elicitationCompleted(elicitationId: unknown): void {
+    const known = typeof elicitationId === 'string' ? this.#urlElicitations.get(elicitationId) : undefined;
+    if (!known || known.until < Date.now()) {
+      this.#options.log.debug('dropped an elicitation completion for no elicitation it asked', { elicitationId });
+      return;
+    }
+    this.#urlElicitations.delete(elicitationId as string);
+    known.context.elicitationComplete?.(elicitationId as string);
+  }
+
+  #rememberUrlElicitation(elicitationId: string, context: CallContext): void {
+    const now = Date.now();
+    for (const [id, entry] of this.#urlElicitations) {
+      // Oldest first (insertion order): stop at the first one still current and within the bound.
+      if (entry.until >= now && this.#urlElicitations.size < MAX_URL_ELICITATIONS) break;
+      this.#urlElicitations.delete(id);
+    }
+    this.#urlElicitations.set(elicitationId, { context, until: now + URL_ELICITATION_TTL_MS });
   }
 
   #refuse(method: AskMethod, why: string, level: 'info' | 'warn' = 'warn'): never {
