@@ -274,6 +274,9 @@ export class Backend extends EventEmitter<BackendEvents> {
       ...health,
     };
     if (this.#pid !== undefined) status.pid = this.#pid;
+    if (this.config.instances === 'per-client' && !this.#options.instanceFor) {
+      status.clientInstances = this.#instances.size;
+    }
     return status;
   }
 
@@ -368,6 +371,7 @@ export class Backend extends EventEmitter<BackendEvents> {
       backend.on('log', (params) => this.emit('log', params));
       this.#log.info('starting an instance for a client', { client });
       backend.start();
+      this.emit('state', this.status());
     }
     clearTimeout(instance.idleTimer);
     instance.active++;
@@ -382,6 +386,7 @@ export class Backend extends EventEmitter<BackendEvents> {
           this.#instances.delete(client);
           this.#log.info('stopping the idle instance of a client', { client });
           void idle.backend.stop();
+          this.emit('state', this.status());
         }, CLIENT_INSTANCE_IDLE_MS);
         idle.idleTimer.unref();
       }
@@ -391,6 +396,7 @@ export class Backend extends EventEmitter<BackendEvents> {
   async #stopInstances(): Promise<void> {
     const instances = [...this.#instances.values()];
     this.#instances.clear();
+    if (instances.length > 0) this.emit('state', this.status());
     for (const instance of instances) clearTimeout(instance.idleTimer);
     await Promise.allSettled(instances.map((instance) => instance.backend.stop()));
   }

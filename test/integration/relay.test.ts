@@ -291,6 +291,7 @@ describe('two callers on one shared backend', () => {
   it('with per-client instances over stdio, each client gets its own elicitation', async () => {
     await using gw = await startGateway({ asking: nodeBackend(ASKING, [], {}, { instances: 'per-client' }) });
     await waitFor(() => gw.gateway.backendStatuses()[0]!.state === 'ready', 'asking ready');
+    expect(gw.gateway.backendStatuses()[0]!.clientInstances).toBe(0);
     // Two OAuth clients (a personal token is a client of its own), so two instances.
     const { token: bobToken } = await gw.gateway.createPersonalToken({ name: 'bob', scopes: ['*'], ttlSeconds: 600 });
     let bobAsked!: () => void;
@@ -303,5 +304,15 @@ describe('two callers on one shared backend', () => {
     expect(JSON.parse(bobResult.text)).toEqual({ action: 'accept', content: { name: 'bob' } });
     expect(JSON.parse((await aliceCall).text)).toEqual({ action: 'accept', content: { name: 'alice' } });
     expect(bob.elicited.map((p) => p.message)).toEqual(['for bob']);
+    // The status counts the clients' own instances (the console shows it under the server's name).
+    expect(gw.gateway.backendStatuses()[0]!.clientInstances).toBe(2);
+  });
+
+  it('reports no client instances for a shared backend', async () => {
+    await using gw = await startGateway({ asking: nodeBackend(ASKING) });
+    await waitFor(() => gw.gateway.backendStatuses()[0]!.state === 'ready', 'asking ready');
+    await using alice = await answeringClient(gw, 'alice');
+    await callText(alice.client, 'asking__elicit_form', { message: 'for alice' });
+    expect(gw.gateway.backendStatuses()[0]!.clientInstances).toBeUndefined();
   });
 });
