@@ -19,18 +19,22 @@ const MODERN = join(ROOT, 'test/fixtures/modern-server.mjs');
 
 /** A client that answers form elicitation with its name, after `hold` settles. */
 interface Asked extends AsyncDisposable {
-  call(message: string): Promise<string>;
+  call(message: string, signal?: AbortSignal): Promise<string>;
   /** The messages this client was asked, in order. */
   asked: string[];
 }
 
 /** A 2025-11-25 SDK 1.x client with a session. */
-async function sessionClient(gw: RunningGateway, name: string, hold: () => Promise<unknown>): Promise<Asked> {
+async function sessionClient(
+  gw: RunningGateway,
+  name: string,
+  hold: (signal: AbortSignal) => Promise<unknown>,
+): Promise<Asked> {
   const client = new Client({ name, version: '1.0.0' }, { capabilities: { elicitation: { form: {} } } });
   const asked: string[] = [];
-  client.setRequestHandler(ElicitRequestSchema, async (request) => {
+  client.setRequestHandler(ElicitRequestSchema, async (request, extra) => {
     asked.push(request.params.message);
-    await hold();
+    await hold(extra.signal);
     return { action: 'accept', content: { name } };
   });
   const transport = new StreamableHTTPClientTransport(gw.mcpUrl, {
@@ -39,7 +43,8 @@ async function sessionClient(gw: RunningGateway, name: string, hold: () => Promi
   await client.connect(transport);
   return {
     asked,
-    call: async (message) => text(await client.callTool({ name: 'modern__ask', arguments: { message } })),
+    call: async (message, signal) =>
+      text(await client.callTool({ name: 'modern__ask', arguments: { message } }, undefined, { signal })),
     async [Symbol.asyncDispose]() {
       await transport.terminateSession().catch(() => {});
       await client.close();
@@ -111,6 +116,22 @@ describe.each(['stdio', 'http'] as const)('a 2026-07-28 backend (%s) shared by t
     expect(JSON.parse(bobAnswer)).toEqual({ action: 'accept', content: { name: 'bob' } });
     expect(ada.asked).toEqual(['For Ada?']);
     expect(bob.asked).toEqual(['For Bob?']);
+  });
+
+  it('withdraws the question when its caller cancels the call', async () => {
+    let withdrawn = false;
+    await using ada = await sessionClient(
+      gw,
+      'ada',
+      (signal) => new Promise((resolve) => signal.addEventListener('abort', () => resolve((withdrawn = true)))),
+    );
+    const controller = new AbortController();
+    const call = ada.call('Never mind?', controller.signal);
+    call.catch(() => {});
+    await waitFor(() => ada.asked.length === 1, 'ada asked');
+    controller.abort();
+    await expect(call).rejects.toThrow();
+    await waitFor(() => withdrawn, 'the question withdrawn');
   });
 
   it('fails a call whose client cannot be asked, with the reason', async () => {
