@@ -507,7 +507,7 @@ export class Backend extends EventEmitter<BackendEvents> {
     // What a backend may ask is relayed to the client whose call caused it (relay.ts). Declared for
     // every backend, since the gateway cannot know at initialize which clients will call: a client
     // that lacks one is refused at the time of asking, with the reason. A 2026-07-28 backend's
-    // input_required results reach the same handlers: the SDK fulfils them through them.
+    // input_required rounds go through the same relay (#send: Relay.run).
     const client = createBackendClient(this.#options.clientInfo, {
       capabilities: { sampling: {}, elicitation: { form: {}, url: {} }, roots: { listChanged: false } },
       plan: known.plan,

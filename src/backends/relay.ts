@@ -67,8 +67,8 @@ const looseParams = z.looseObject({});
 /**
  * The relay of what one backend asks of the user (sampling, elicitation, roots) to the client whose
  * call caused it: which calls of ours are in flight on the backend's connections, which of them a
- * backend request belongs to (#attribute), and putting the question to that client within what it
- * declared (#ask). The backend composes it: its requests go out through `run`, its connections'
+ * backend request belongs to (#attribute), the input_required rounds of a 2026-07-28 backend
+ * (#rounds), and putting each question to the client within what it declared (#put). The backend composes it: its requests go out through `run`, its connections'
  * clients and transports are wired with `register` and `track`.
  */
 export class Relay {
@@ -185,8 +185,9 @@ export class Relay {
   }
 
   /**
-   * Registers the relay's handlers on a backend connection's client. A 2026-07-28 backend's
-   * input_required results reach the same handlers: the SDK fulfils them through them.
+   * Registers the relay's handlers on a backend connection's client, for what a 2025 backend asks
+   * as requests of its own. A 2026-07-28 backend's input_required rounds do not come this way: the
+   * SDK's driver is off (protocol-era.ts) and `run` answers them.
    */
   register(client: Client): void {
     for (const method of ASK_METHODS) {
