@@ -1,11 +1,6 @@
 import { EventEmitter } from 'node:events';
-import type { Client, JSONRPCMessage, RequestId, RequestOptions, Transport } from '@modelcontextprotocol/client';
-import {
-  McpError,
-  type LoggingMessageNotification,
-  type Progress,
-  type ServerCapabilities,
-} from '@modelcontextprotocol/sdk/types.js';
+import type { Client, RequestOptions, Transport } from '@modelcontextprotocol/client';
+import type { LoggingMessageNotification, Progress, ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import type { GatewaySettings, NamedBackendConfig } from '../config/schema.js';
 import type { Clock } from '../shared/clock.js';
@@ -13,12 +8,11 @@ import { describeError } from '../shared/errors.js';
 import { maskingLogger, type Logger } from '../shared/logger.js';
 import { RingBuffer } from '../shared/ring-buffer.js';
 import type { SecretStore } from '../store/secrets.js';
-import { ASK_METHODS, ASK_REFUSED, AskError, askRefusal, type AskMethod, type CallContext } from './call-context.js';
+import type { CallContext } from './call-context.js';
 import { CatalogSync } from './catalog-sync.js';
 import type { ChildRegistry } from './child-registry.js';
 import { connectHttp } from './connectors/http.js';
 import { connectStdio, describeExit, exitStatusReader, type ExitStatus } from './connectors/stdio.js';
-import type { RelatedMessageExtra } from './http-client-transport.js';
 import { createNodeFetch, type NodeFetch } from './node-fetch.js';
 import {
   connectWithin,
@@ -29,6 +23,7 @@ import {
   ResourceSubscriptions,
   type EraPlan,
 } from './protocol-era.js';
+import { Relay } from './relay.js';
 import { translateRequestError, unavailableError, type RequestContext } from './request-errors.js';
 import { startFailure } from './start-failure.js';
 import { StdioTransport } from './stdio-transport.js';
@@ -103,27 +98,6 @@ interface ClientInstance {
  */
 export const CLIENT_INSTANCE_IDLE_MS = 10 * 60_000;
 
-/** A request of ours to the backend on a client's behalf, in flight. */
-interface InFlightCall {
-  method: string;
-  /** The connection it was sent on. */
-  client: Client;
-  context: CallContext | undefined;
-  /** The JSON-RPC id it went out with, once the transport has sent it. */
-  id: RequestId | undefined;
-  /** Aborted when the request settles, ending what the backend asked for it; made on the first question. */
-  ended: AbortController | undefined;
-}
-
-/** The backend's requests are relayed as they come: their params need only be an object. */
-const looseParams = z.looseObject({});
-
-/** Which backend request a question is, and its signal (the backend cancelling it aborts it). */
-interface AskExtra {
-  requestId: RequestId;
-  signal: AbortSignal;
-}
-
 /** Results are relayed, not interpreted: parse only the JSON-RPC envelope's object shape. */
 const passthroughResult = z.looseObject({});
 
@@ -137,7 +111,8 @@ const MAX_STDERR_LINE = 2000;
  * One configured MCP server: what the rest of the gateway sees of it (status, catalog, requests).
  * It is put together from a connector (connectors/: how to reach a stdio child or a remote
  * server), a supervisor (supervisor.ts: connect, ping, restart with backoff) and a catalog sync
- * (catalog-sync.ts: the lists and their list_changed notifications).
+ * (catalog-sync.ts: the lists and their list_changed notifications) and a relay (relay.ts: what
+ * the server asks of the user, put to the client whose call caused it).
  */
 export class Backend extends EventEmitter<BackendEvents> {
   readonly name: string;
@@ -165,13 +140,8 @@ export class Backend extends EventEmitter<BackendEvents> {
    * values written in plain text) in every form they may be printed in: its stderr, its errors, its log lines.
    */
   #mask: (text: string) => string = (text) => text;
-  /** Our requests in flight on clients' behalf (request()), and the same by the id they went out with. */
-  readonly #calls = new Set<InFlightCall>();
-  readonly #callsById = new Map<RequestId, InFlightCall>();
-  /** The call whose client.request() is running right now: the SDK sends it synchronously (see #trackSends). */
-  #sending: InFlightCall | undefined;
-  /** A backend request's id → the id of our request on whose response stream it arrived (Streamable HTTP). */
-  readonly #relatedIds = new Map<RequestId, RequestId>();
+  /** What the backend asks of the user, relayed to the client whose call caused it (relay.ts). */
+  readonly #relay: Relay;
   /** `per-client`: each OAuth client's own instance, by client id, started at its first call. */
   readonly #instances = new Map<string, ClientInstance>();
 
@@ -182,6 +152,7 @@ export class Backend extends EventEmitter<BackendEvents> {
     this.name = options.config.name;
     this.id = options.config.id;
     this.#log = maskingLogger(options.logger.child({ backend: this.name }), (text) => this.#mask(text));
+    this.#relay = new Relay({ log: this.#log, timeoutMs: () => this.config.timeoutMs });
     this.#catalog = new CatalogSync({
       log: this.#log,
       timeoutMs: () => this.config.timeoutMs,
@@ -303,6 +274,9 @@ export class Backend extends EventEmitter<BackendEvents> {
       ...health,
     };
     if (this.#pid !== undefined) status.pid = this.#pid;
+    if (this.config.instances === 'per-client' && !this.#options.instanceFor) {
+      status.clientInstances = this.#instances.size;
+    }
     return status;
   }
 
@@ -397,6 +371,7 @@ export class Backend extends EventEmitter<BackendEvents> {
       backend.on('log', (params) => this.emit('log', params));
       this.#log.info('starting an instance for a client', { client });
       backend.start();
+      this.emit('state', this.status());
     }
     clearTimeout(instance.idleTimer);
     instance.active++;
@@ -411,6 +386,7 @@ export class Backend extends EventEmitter<BackendEvents> {
           this.#instances.delete(client);
           this.#log.info('stopping the idle instance of a client', { client });
           void idle.backend.stop();
+          this.emit('state', this.status());
         }, CLIENT_INSTANCE_IDLE_MS);
         idle.idleTimer.unref();
       }
@@ -420,6 +396,7 @@ export class Backend extends EventEmitter<BackendEvents> {
   async #stopInstances(): Promise<void> {
     const instances = [...this.#instances.values()];
     this.#instances.clear();
+    if (instances.length > 0) this.emit('state', this.status());
     for (const instance of instances) clearTimeout(instance.idleTimer);
     await Promise.allSettled(instances.map((instance) => instance.backend.stop()));
   }
@@ -449,161 +426,25 @@ export class Backend extends EventEmitter<BackendEvents> {
     const requestOptions: RequestOptions = { timeout: this.config.timeoutMs, resetTimeoutOnProgress: true };
     if (options.signal) requestOptions.signal = options.signal;
     if (options.onprogress) requestOptions.onprogress = options.onprogress;
-    const request = params === undefined ? { method } : { method, params };
-    const call: InFlightCall = {
-      method,
+    // A 2026-07-28 backend's input_required comes back to the relay, which runs the rounds.
+    requestOptions.allowInputRequired = true;
+    const pending = this.#relay.run(
       client,
-      context: options.context,
-      id: undefined,
-      ended: undefined,
-    };
-    this.#calls.add(call);
-    this.#sending = call;
-    let pending: Promise<Record<string, unknown>>;
-    try {
-      pending = client.request(request, passthroughResult, requestOptions) as Promise<Record<string, unknown>>;
-    } finally {
-      this.#sending = undefined;
-    }
+      method,
+      params,
+      { context: options.context, signal: options.signal },
+      (leg) =>
+        client.request(
+          leg === undefined ? { method } : { method, params: leg },
+          passthroughResult,
+          requestOptions,
+        ) as Promise<Record<string, unknown>>,
+    );
     pending.then(
       () => this.#supervisor.answered(client),
       () => undefined,
     );
-    return pending.finally(() => {
-      call.ended?.abort(new Error(`the ${method} it was asked for has ended`));
-      this.#calls.delete(call);
-      if (call.id !== undefined && this.#callsById.get(call.id) === call) this.#callsById.delete(call.id);
-    });
-  }
-
-  /**
-   * The call a backend request belongs to, or why none can be named. Over Streamable HTTP a
-   * request that arrives on the SSE response of one of our POSTs relates to that POST's request
-   * (MCP 2025-11-25 basic/transports, "Sending Messages to the Server" 6: the server MAY send
-   * requests on that stream, and they SHOULD relate to the client's request). Over stdio, the
-   * legacy SSE transport and the standalone GET stream nothing links a request to a call: it is
-   * attributed only when exactly one call is in flight, since with two or more any guess could put
-   * one client's question to another client.
-   */
-  #attribute(requestId: RequestId, method: AskMethod): InFlightCall | string {
-    const related = this.#relatedIds.get(requestId);
-    this.#relatedIds.delete(requestId);
-    if (related !== undefined) {
-      const call = this.#callsById.get(related);
-      if (call) return call;
-      return `it relates to request ${JSON.stringify(related)}, which is not a client's call in flight`;
-    }
-    if (this.#calls.size === 1) return this.#calls.values().next().value!;
-    if (this.#calls.size === 0) {
-      return `no client call is in flight on this backend, and Cortex Gateway relays ${method} only to the client whose call caused it`;
-    }
-    return (
-      `${this.#calls.size} client calls are in flight on this backend and the request does not say which one it belongs to; ` +
-      `to let each client be asked, set "instances": "per-client" for this backend`
-    );
-  }
-
-  /**
-   * Relays what the backend asks (sampling, elicitation, roots) to the client of the call that
-   * caused it, within that client's declared capabilities; otherwise answers a JSON-RPC error that
-   * says why. The question lasts no longer than the call: it is aborted when the call settles
-   * (answered, failed, timed out or cancelled by its client) or the backend cancels its request.
-   *
-   * Roots: the backend is told the roots of the client whose call it is serving, during that call.
-   * On a shared backend a server that keeps the roots it was once told (per connection, as the
-   * spec's roots are) could use one client's roots for another client's later calls; the gateway
-   * cannot see that, so it declares `roots.listChanged: false` (it has no single client whose
-   * changes it could announce) and documents per-client instances for such servers. Refusing roots
-   * on shared backends would break the common single-client setup for no gain: the roots are what
-   * the calling client chose to show servers it calls, and the owner granted this call.
-   */
-  async #relayAsk(
-    method: AskMethod,
-    params: Record<string, unknown> | undefined,
-    extra: AskExtra,
-  ): Promise<Record<string, unknown>> {
-    const call = this.#attribute(extra.requestId, method);
-    const refuse = (why: string, level: 'info' | 'warn' = 'warn'): never => {
-      this.#log[level](`refused the backend's ${method}: ${why}`, { method });
-      throw new AskError(ASK_REFUSED, `Cortex Gateway refused ${method}: ${why}`);
-    };
-    if (typeof call === 'string') return refuse(call, this.#calls.size === 0 ? 'info' : 'warn');
-    if (!call.context) return refuse(`the ${call.method} it belongs to comes from no client that can be asked`);
-    const refusal = askRefusal(method, params, call.context.capabilities);
-    if (refusal) return refuse(refusal, 'info');
-    call.ended ??= new AbortController();
-    const signal = AbortSignal.any([call.ended.signal, extra.signal]);
-    const keepAlive = this.#keepAlive(call);
-    try {
-      return await call.context.ask(method, params, signal);
-    } catch (error) {
-      // The client's own error goes to the backend as the client sent it, without the SDK's
-      // "MCP error <code>: " display prefix.
-      if (error instanceof McpError) {
-        const prefix = `MCP error ${error.code}: `;
-        const message = error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message;
-        throw new AskError(error.code, message, error.data);
-      }
-      throw error;
-    } finally {
-      clearInterval(keepAlive);
-    }
-  }
-
-  /**
-   * While the client's user answers, the call is waiting on them, not stuck: its `timeoutMs` would
-   * otherwise cut a form that takes a minute to fill in. A question related to the call counts as
-   * a sign of life, as progress does (MCP 2025-11-25 basic/lifecycle, Timeouts: implementations
-   * MAY reset the timeout clock on progress), so the call's timeout is restarted while it is
-   * pending. The upper bound stays: the client-facing backstop (`gateway.requestTimeoutMs`) and
-   * the question's own limit. The SDK 1.x Protocol keeps that clock in a private method, reached
-   * here by name; SDK 2.x has the same one, and a missing method only means no restart.
-   */
-  #keepAlive(call: InFlightCall): NodeJS.Timeout | undefined {
-    const protocol = call.client as unknown as { _resetTimeout?: (id: number) => boolean };
-    const id = call.id;
-    if (typeof id !== 'number' || typeof protocol._resetTimeout !== 'function') return undefined;
-    const restart = () => {
-      try {
-        protocol._resetTimeout!(id);
-      } catch {
-        // Past a maxTotalTimeout: the SDK ends the call itself.
-      }
-    };
-    restart();
-    const timer = setInterval(restart, Math.max(50, Math.floor(this.config.timeoutMs / 2)));
-    timer.unref();
-    return timer;
-  }
-
-  /**
-   * Notes each request's JSON-RPC id as the transport sends it, for the call that sent it. The
-   * SDK's Protocol.request() builds the message and hands it to transport.send() synchronously (no
-   * await between), so the call running `client.request()` at that moment is the one it belongs
-   * to. Were a later SDK to defer the send, ids would go unnoted and attribution would fall back
-   * to the one-call-in-flight rule, never to a wrong call.
-   */
-  #trackSends(transport: Transport): void {
-    const send = transport.send.bind(transport);
-    transport.send = (message, options) => {
-      const call = this.#sending;
-      if (call && 'method' in message && 'id' in message) {
-        this.#sending = undefined;
-        call.id = message.id;
-        this.#callsById.set(message.id, call);
-      }
-      return send(message, options);
-    };
-    const deliver = transport.onmessage;
-    if (!deliver) return;
-    // Our HTTP transport names the request whose response stream a backend request came on.
-    transport.onmessage = (message: JSONRPCMessage, extra?: RelatedMessageExtra) => {
-      const related = extra?.relatedRequestId;
-      if (related !== undefined && 'method' in message && 'id' in message) {
-        if ((ASK_METHODS as readonly string[]).includes(message.method)) this.#relatedIds.set(message.id, related);
-      }
-      deliver(message, extra);
-    };
+    return pending;
   }
 
   /** Connects with the connector of the backend's type (the supervisor's `open`). */
@@ -663,26 +504,17 @@ export class Backend extends EventEmitter<BackendEvents> {
    */
   async #initialize(transport: Transport, generation: number, era: EraPlan): Promise<Client> {
     const known = era === 'negotiate' ? this.#era.next() : { plan: era };
-    // What a backend may ask is relayed to the client whose call caused it (#relayAsk). Declared for
+    // What a backend may ask is relayed to the client whose call caused it (relay.ts). Declared for
     // every backend, since the gateway cannot know at initialize which clients will call: a client
     // that lacks one is refused at the time of asking, with the reason. A 2026-07-28 backend's
-    // input_required results reach the same handlers: the SDK fulfils them through them.
+    // input_required rounds go through the same relay (#send: Relay.run).
     const client = createBackendClient(this.#options.clientInfo, {
       capabilities: { sampling: {}, elicitation: { form: {}, url: {} }, roots: { listChanged: false } },
       plan: known.plan,
       stdio: transport instanceof StdioTransport,
       startupTimeoutMs: this.config.startupTimeoutMs,
     });
-    for (const method of ASK_METHODS) {
-      // The schema form of the registration: the params pass as they come (a relay interprets
-      // neither the question nor the answer).
-      client.setRequestHandler(method, { params: looseParams }, (params, ctx) =>
-        this.#relayAsk(method, params as Record<string, unknown>, {
-          requestId: ctx.mcpReq.id,
-          signal: ctx.mcpReq.signal,
-        }),
-      );
-    }
+    this.#relay.register(client);
     client.onclose = () => this.#supervisor.closed(generation);
     client.onerror = (error) => this.#log.debug('transport error', { error: describeError(error) });
     client.setNotificationHandler('notifications/tools/list_changed', () => this.#catalog.refresh('tools'));
@@ -690,6 +522,9 @@ export class Backend extends EventEmitter<BackendEvents> {
     client.setNotificationHandler('notifications/resources/list_changed', () => this.#catalog.refresh('resources'));
     client.setNotificationHandler('notifications/message', (n) => {
       this.emit('log', n.params as LoggingMessageNotification['params']);
+    });
+    client.setNotificationHandler('notifications/elicitation/complete', (n) => {
+      this.#relay.elicitationCompleted(n.params.elicitationId);
     });
     client.setNotificationHandler('notifications/resources/updated', (n) => {
       this.emit('resource-updated', n.params.uri);
@@ -715,7 +550,7 @@ export class Backend extends EventEmitter<BackendEvents> {
     }
     if (transport instanceof StdioTransport) this.#pid = transport.pid;
     deferResponses(transport);
-    this.#trackSends(transport);
+    this.#relay.track(transport);
     return client;
   }
 

@@ -30,6 +30,13 @@ export interface CallContext {
     params: Record<string, unknown> | undefined,
     signal: AbortSignal,
   ): Promise<Record<string, unknown>>;
+  /**
+   * Tells the client that the URL-mode elicitation with this id, which it was asked during this
+   * call, has completed (MCP 2025-11-25 client/elicitation, "Completion Notifications for URL Mode
+   * Elicitation"). It may come after the call has ended. Absent where the client has no channel
+   * for it once its call is over (a 2026-07-28 call): the notification is then dropped.
+   */
+  elicitationComplete?(elicitationId: string): void;
 }
 
 /**

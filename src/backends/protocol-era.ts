@@ -51,7 +51,11 @@ export function createBackendClient(
   clientInfo: { name: string; version: string },
   options: Pick<ClientOptions, 'capabilities'> & { plan: EraPlan; stdio: boolean; startupTimeoutMs: number },
 ): Client {
-  const { plan, stdio, startupTimeoutMs, ...rest } = options;
+  const { plan, stdio, startupTimeoutMs, ...given } = options;
+  // A 2026-07-28 backend's input_required results are fulfilled by the relay (relay.ts), which
+  // knows the call each belongs to; the SDK's own driver would reach the handlers with nothing that
+  // names the call. Any other request answered with input_required fails, naming the result type.
+  const rest = { ...given, inputRequired: { autoFulfill: false } };
   if (plan === 'legacy') return new Client(clientInfo, rest);
   return new Client(clientInfo, {
     ...rest,

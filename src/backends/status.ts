@@ -33,6 +33,12 @@ export interface BackendStatus {
   promptCount: number;
   resourceCount: number;
   pid?: number;
+  /**
+   * A backend configured with `instances: "per-client"`: how many clients' own instances run now
+   * (each started at its client's first call, stopped after it idles). A count only: `whoami`
+   * shows statuses to clients, and which other clients use a server is not theirs to see.
+   */
+  clientInstances?: number;
   server?: { name: string; version: string };
   /**
    * The MCP revision spoken with the backend while connected (and after, until the next connect):

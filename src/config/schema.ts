@@ -23,12 +23,14 @@ const common = {
   tools: z.record(z.string(), toolOverride).default({}),
   /**
    * `shared`: one connection to the server serves every client. What the server asks of the user
-   * (sampling, elicitation, roots) reaches the client whose call caused it when the transport says
-   * which call that is (Streamable HTTP, for a server that asks on the call's own stream); over
-   * stdio only while a single call is in flight, otherwise the server's question is refused.
+   * (sampling, elicitation, roots) reaches the client whose call caused it when that call is known:
+   * always for a 2026-07-28 server (it asks in its answer to the call, `input_required`), and for a
+   * 2025 server over Streamable HTTP when it asks on the call's own stream; a 2025 server over
+   * stdio is relayed only while a single call is in flight, otherwise its question is refused.
    * `per-client`: each OAuth client gets its own instance (its own process, or its own HTTP
    * session), started at its first call and stopped after 10 idle minutes, so every question goes
-   * to the right client and what the server remembers (roots, state) stays that client's. Use it
+   * to the right client and what the server remembers (roots, state) stays that client's; the
+   * server's status counts the instances running (`clientInstances`). Use it
    * for stdio servers that ask the user things while several apps use them. Default `shared`: one
    * process for all is lighter, and most servers ask nothing.
    */

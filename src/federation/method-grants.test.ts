@@ -91,6 +91,7 @@ describe('the method grant table', () => {
     }
     expect(sendsNotification('notifications/message')).toBe(true);
     expect(sendsNotification('notifications/resources/updated')).toBe(true);
-    expect(sendsNotification('notifications/elicitation/complete')).toBe(false);
+    expect(sendsNotification('notifications/elicitation/complete')).toBe(true);
+    expect(sendsNotification('notifications/tasks/status')).toBe(false);
   });
 });

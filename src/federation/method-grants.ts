@@ -122,7 +122,8 @@ const CLIENT_NOTIFICATIONS: ReadonlySet<string> = new Set([
  * - `backend-read`: only sessions granted read of the backend it comes from (for a resource
  *   update, also of the resource's owner, and only when subscribed);
  * - `view`: only sessions whose filtered view of that list changed;
- * - `request`: only the session whose request it is about (progress, cancellation).
+ * - `request`: only the session whose request it is about (progress, cancellation, and the
+ *   completion of a URL-mode elicitation, to the session whose call was asked it: relay.ts).
  * Any other notification is not sent.
  */
 export const NOTIFICATIONS = Object.freeze({
@@ -133,6 +134,7 @@ export const NOTIFICATIONS = Object.freeze({
   'notifications/resources/list_changed': 'view',
   'notifications/progress': 'request',
   'notifications/cancelled': 'request',
+  'notifications/elicitation/complete': 'request',
 } as const);
 
 /** What a request needs, or undefined when the gateway does not serve its method (refuse it). */

@@ -206,6 +206,12 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
         signal,
         timeout: ASK_TIMEOUT_MS,
       }),
+    // On the call's stream while it lasts, else the session's standalone one (http-transport.ts).
+    elicitationComplete: (elicitationId) => {
+      void server
+        .notification({ method: 'notifications/elicitation/complete', params: { elicitationId } }, { relatedRequestId })
+        .catch(() => {});
+    },
   });
   /** What routes a request of this client: its CallContext, and its client id for `per-client` backends. */
   const callerOf = (requestId: RequestId): Pick<RouteOptions, 'context' | 'client'> => ({

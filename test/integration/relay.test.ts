@@ -4,6 +4,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import {
   CreateMessageRequestSchema,
+  ElicitationCompleteNotificationSchema,
   ElicitRequestSchema,
   ListRootsRequestSchema,
   type ClientCapabilities,
@@ -33,6 +34,8 @@ interface AnsweringClient extends AsyncDisposable {
   client: Client;
   /** The elicitation requests this client was asked, in order. */
   elicited: ElicitRequest['params'][];
+  /** The elicitationIds of the notifications/elicitation/complete this client was sent. */
+  completed: string[];
 }
 
 /**
@@ -50,6 +53,10 @@ async function answeringClient(
 ): Promise<AnsweringClient> {
   const client = new Client({ name, version: '1.0.0' }, { capabilities });
   const elicited: ElicitRequest['params'][] = [];
+  const completed: string[] = [];
+  client.setNotificationHandler(ElicitationCompleteNotificationSchema, (notification) => {
+    completed.push(notification.params.elicitationId);
+  });
   if (capabilities.sampling) {
     client.setRequestHandler(CreateMessageRequestSchema, (request) => {
       const asked = request.params.messages[0]?.content;
@@ -80,6 +87,7 @@ async function answeringClient(
   return {
     client,
     elicited,
+    completed,
     async [Symbol.asyncDispose]() {
       await transport.terminateSession().catch(() => {});
       await client.close();
@@ -209,6 +217,20 @@ describe.each(transports)('what a $kind backend asks reaches the calling 2025-11
     expect(JSON.parse(result.text)).toEqual({ action: 'accept', content: { name: 'alice' } });
   });
 
+  it('tells the client that was asked a URL elicitation of its completion, and no other client', async () => {
+    await using env = await setup();
+    await using alice = await answeringClient(env.gw, 'alice');
+    await using bob = await answeringClient(env.gw, 'bob');
+    const result = await callText(alice.client, 'asking__elicit_url_then_complete', { url: 'https://example.com/in' });
+    const elicitationId = result.text;
+    expect(result.isError).toBe(false);
+    expect(alice.elicited.map((p) => p.mode === 'url' && p.elicitationId)).toEqual([elicitationId]);
+    await waitFor(() => alice.completed.length === 1, 'alice told of the completion');
+    expect(alice.completed).toEqual([elicitationId]);
+    await sleep(100);
+    expect(bob.completed).toEqual([]);
+  });
+
   it('refuses URL elicitation to a client that declared form mode only', async () => {
     await using env = await setup();
     await using formOnly = await answeringClient(env.gw, 'form-only', { elicitation: {} });
@@ -269,6 +291,7 @@ describe('two callers on one shared backend', () => {
   it('with per-client instances over stdio, each client gets its own elicitation', async () => {
     await using gw = await startGateway({ asking: nodeBackend(ASKING, [], {}, { instances: 'per-client' }) });
     await waitFor(() => gw.gateway.backendStatuses()[0]!.state === 'ready', 'asking ready');
+    expect(gw.gateway.backendStatuses()[0]!.clientInstances).toBe(0);
     // Two OAuth clients (a personal token is a client of its own), so two instances.
     const { token: bobToken } = await gw.gateway.createPersonalToken({ name: 'bob', scopes: ['*'], ttlSeconds: 600 });
     let bobAsked!: () => void;
@@ -281,5 +304,15 @@ describe('two callers on one shared backend', () => {
     expect(JSON.parse(bobResult.text)).toEqual({ action: 'accept', content: { name: 'bob' } });
     expect(JSON.parse((await aliceCall).text)).toEqual({ action: 'accept', content: { name: 'alice' } });
     expect(bob.elicited.map((p) => p.message)).toEqual(['for bob']);
+    // The status counts the clients' own instances (the console shows it under the server's name).
+    expect(gw.gateway.backendStatuses()[0]!.clientInstances).toBe(2);
+  });
+
+  it('reports no client instances for a shared backend', async () => {
+    await using gw = await startGateway({ asking: nodeBackend(ASKING) });
+    await waitFor(() => gw.gateway.backendStatuses()[0]!.state === 'ready', 'asking ready');
+    await using alice = await answeringClient(gw, 'alice');
+    await callText(alice.client, 'asking__elicit_form', { message: 'for alice' });
+    expect(gw.gateway.backendStatuses()[0]!.clientInstances).toBeUndefined();
   });
 });

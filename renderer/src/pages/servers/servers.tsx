@@ -22,6 +22,7 @@ const COLUMNS: Column<BackendStatus>[] = [
     header: 'Server',
     cell: (b) => (
       <NameCell name={b.name} detail={b.transport ?? b.kind}>
+        {b.clientInstances !== undefined && <div className="detail">{instancesText(b.clientInstances)}</div>}
         {b.lastError && <div className="last-error">{b.lastError}</div>}
         {b.lastError && b.lastStderr && <pre className="stderr last-stderr">{b.lastStderr.join('\n')}</pre>}
       </NameCell>
@@ -32,6 +33,15 @@ const COLUMNS: Column<BackendStatus>[] = [
   { header: 'Latency', kind: 'numeric', cell: (b) => (b.latencyMs === undefined ? '–' : `${b.latencyMs} ms`) },
   { header: 'Restarts', kind: 'numeric', cell: (b) => b.restartCount },
 ];
+
+/**
+ * A `per-client` server runs one instance for each client that calls it: the shared one listed
+ * here serves the catalog, and how many clients' own instances run now is said under its name.
+ */
+function instancesText(count: number): string {
+  if (count === 0) return 'One instance per client · none running';
+  return `One instance per client · ${count} running`;
+}
 
 /** Live state of every configured MCP server, refreshed every few seconds. */
 export function Servers() {
