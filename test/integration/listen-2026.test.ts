@@ -180,3 +180,23 @@ describe('2026-07-28 listen streams and log messages, per grant', () => {
     expect(full.seen['notifications/message']!.map((m) => m.data)).toEqual(['from toy']);
   });
 });
+
+describe('2026-07-28 listen streams are capped per client', () => {
+  it('refuses a listen past maxSessionsPerClient, and takes one again once a stream closed', async () => {
+    await using running = await startGateway({ toy: nodeBackend(TOY) }, { maxSessionsPerClient: 2 });
+    const { client } = await modernClient(running.mcpUrl, running.token);
+    try {
+      const first = await client.listen({ toolsListChanged: true });
+      await client.listen({ toolsListChanged: true });
+      await expect(client.listen({ toolsListChanged: true })).rejects.toThrow(/Subscription limit reached/);
+      await first.close();
+      // The gateway sees the stream end when its connection closes, a moment after close().
+      await waitFor(
+        () => client.listen({ toolsListChanged: true }).then((stream) => stream.honoredFilter.toolsListChanged),
+        'a listen taken again',
+      );
+    } finally {
+      await client.close();
+    }
+  });
+});
