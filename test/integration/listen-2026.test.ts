@@ -1,7 +1,9 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client as ModernClient, StreamableHTTPClientTransport as ModernTransport } from '@modelcontextprotocol/client';
+import { ResourceUpdatedNotificationSchema } from '@modelcontextprotocol/sdk/types.js';
 import {
+  connectClient,
   nodeBackend,
   ROOT,
   spawnListening,
@@ -126,6 +128,22 @@ describe('2026-07-28 listen streams and log messages, per grant', () => {
 
     await stream.close();
     await waitFor(async () => (await listeners()) === before, 'backend subscription closed');
+  });
+
+  it("keeps a 2025 session's subscription to the same resource when the listen stream closes", async () => {
+    await using legacy = await connectClient(running.mcpUrl);
+    const updated: string[] = [];
+    legacy.client.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => {
+      updated.push(n.params.uri);
+    });
+    await legacy.client.subscribeResource({ uri: ABOUT });
+    const stream = await full.client.listen({ resourceSubscriptions: [ABOUT] });
+    await stream.close();
+    // The stream's end is seen by the gateway a moment after close(); the session's subscription stays.
+    await settle();
+    await full.client.callTool({ name: 'web__touch', arguments: {} });
+    await waitFor(() => updated.includes(ABOUT), 'resources/updated for the 2025 session');
+    await legacy.client.unsubscribeResource({ uri: ABOUT });
   });
 
   it('does not subscribe a resource outside the grant, nor tell that client of its updates', async () => {
