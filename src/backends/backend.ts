@@ -1,7 +1,15 @@
 import { EventEmitter } from 'node:events';
-import type { Client, JSONRPCMessage, RequestId, RequestOptions, Transport } from '@modelcontextprotocol/client';
+import {
+  LOG_LEVEL_META_KEY,
+  type Client,
+  type JSONRPCMessage,
+  type RequestId,
+  type RequestOptions,
+  type Transport,
+} from '@modelcontextprotocol/client';
 import {
   McpError,
+  type LoggingLevel,
   type LoggingMessageNotification,
   type Progress,
   type ServerCapabilities,
@@ -86,6 +94,13 @@ export interface CallOptions {
    * the request to that client's own instance. Without one, the shared instance serves it.
    */
   client?: string;
+  /**
+   * The least severe level of log messages the caller wants while this request runs. A
+   * 2026-07-28 backend sends log messages for a request only when it names a level (basic/index,
+   * request `_meta` `io.modelcontextprotocol/logLevel`), so it is named there; a 2025 one logs at
+   * its session's level, whoever calls, and is not told.
+   */
+  logLevel?: LoggingLevel;
 }
 
 /** One client's instance of a `per-client` backend, while it is used. */
@@ -450,6 +465,12 @@ export class Backend extends EventEmitter<BackendEvents> {
     if (options.signal) requestOptions.signal = options.signal;
     if (options.onprogress) requestOptions.onprogress = options.onprogress;
     const request = params === undefined ? { method } : { method, params };
+    if (options.logLevel !== undefined && client.getProtocolEra() === 'modern') {
+      request.params = {
+        ...params,
+        _meta: { ...(params?._meta as object | undefined), [LOG_LEVEL_META_KEY]: options.logLevel },
+      };
+    }
     const call: InFlightCall = {
       method,
       client,

@@ -107,6 +107,8 @@ export interface RequestEnv {
   context?: CallContext;
   /** The caller's OAuth client id: a `per-client` backend serves it from its own instance. */
   client?: string;
+  /** The least severe level of log messages this request asked for (2026-07-28, request `_meta`). */
+  logLevel?: LoggingLevel;
   /** Sends a notification related to this request (progress). */
   notify(notification: { method: string; params: Record<string, unknown> }): Promise<void>;
 }
@@ -523,11 +525,12 @@ function isPlainToolCall(
  * response stream with those notifications still unsent.
  */
 function relayed<T>(env: RequestEnv, call: (options: RouteOptions) => Promise<T>): Promise<T> {
-  const { progressToken, meta, context, client } = env;
+  const { progressToken, meta, context, client, logLevel } = env;
   const options: RouteOptions = { signal: env.signal };
   if (meta) options.meta = meta;
   if (context) options.context = context;
   if (client !== undefined) options.client = client;
+  if (logLevel !== undefined) options.logLevel = logLevel;
   let sent: Promise<unknown> = Promise.resolve();
   if (progressToken !== undefined) {
     options.onprogress = (progress) => {

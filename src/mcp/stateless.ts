@@ -163,10 +163,13 @@ export function createStatelessEndpoint(options: StatelessOptions): StatelessEnd
     const env = (ctx: ServerContext): RequestEnv => {
       const progressToken = ctx.mcpReq._meta?.progressToken;
       const meta = forwardedMeta(ctx.mcpReq._meta);
+      const logLevel = logLevelOf(ctx);
       return {
         signal: ctx.mcpReq.signal,
         ...(progressToken !== undefined && { progressToken }),
         ...(meta && { meta }),
+        // A 2026-07-28 backend is asked for the same level (backend.ts CallOptions.logLevel).
+        ...(logLevel !== undefined && { logLevel }),
         notify: (notification) => ctx.mcpReq.notify(notification),
       };
     };
@@ -182,6 +185,11 @@ export function createStatelessEndpoint(options: StatelessOptions): StatelessEnd
     });
     // The SDK refuses a handler for a capability not declared: each family only when offered.
     const offered = server.getCapabilities();
+    /** The log level the request asked for, when logging is offered (the SDK refuses an unknown level). */
+    const logLevelOf = (ctx: ServerContext): LoggingLevel | undefined => {
+      const level = (ctx.mcpReq.envelope as Record<string, unknown> | undefined)?.[LOG_LEVEL_META_KEY];
+      return offered.logging && isLoggingLevel(level) ? level : undefined;
+    };
     /**
      * A call that reaches a backend, registered for `log` while it runs when its request asked
      * for log messages (2026-07-28 has no logging/setLevel: the level is the request's, in `_meta`,
@@ -189,8 +197,8 @@ export function createStatelessEndpoint(options: StatelessOptions): StatelessEnd
      * messages sent before it, which would otherwise be cut off by the end of the response stream.
      */
     const logged = async (ctx: ServerContext, method: string, params: object, run: () => unknown) => {
-      const threshold = (ctx.mcpReq.envelope as Record<string, unknown> | undefined)?.[LOG_LEVEL_META_KEY];
-      if (!offered.logging || !isLoggingLevel(threshold)) return run();
+      const threshold = logLevelOf(ctx);
+      if (threshold === undefined) return run();
       let sent: Promise<unknown> = Promise.resolve();
       const call: LoggingCall = {
         owner: ownerOf(identity),

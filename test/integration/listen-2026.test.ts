@@ -183,6 +183,21 @@ describe('2026-07-28 listen streams and log messages, per grant', () => {
     expect(full.seen['notifications/message']!.map((m) => m.data)).toEqual(['at info']);
   });
 
+  it('asks a 2026-07-28 backend for log messages at the level the client asked, and relays them', async () => {
+    full.seen['notifications/message'] = [];
+    const call = (level: string) =>
+      full.client.callTool({
+        name: 'web__log',
+        arguments: { message: `web at ${level}` },
+        _meta: { [LOG_LEVEL]: level },
+      });
+    await call('debug');
+    await call('error');
+    expect(full.seen['notifications/message']).toEqual([
+      expect.objectContaining({ level: 'warning', logger: 'web/modern', data: 'web at debug' }),
+    ]);
+  });
+
   it('sends a client only the log messages of the backend its call reaches', async () => {
     narrow.seen['notifications/message'] = [];
     full.seen['notifications/message'] = [];
