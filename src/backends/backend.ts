@@ -1,6 +1,11 @@
 import { EventEmitter } from 'node:events';
-import type { Client, RequestOptions, Transport } from '@modelcontextprotocol/client';
-import type { LoggingMessageNotification, Progress, ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
+import { LOG_LEVEL_META_KEY, type Client, type RequestOptions, type Transport } from '@modelcontextprotocol/client';
+import type {
+  LoggingLevel,
+  LoggingMessageNotification,
+  Progress,
+  ServerCapabilities,
+} from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import type { GatewaySettings, NamedBackendConfig } from '../config/schema.js';
 import type { Clock } from '../shared/clock.js';
@@ -81,6 +86,13 @@ export interface CallOptions {
    * the request to that client's own instance. Without one, the shared instance serves it.
    */
   client?: string;
+  /**
+   * The least severe level of log messages the caller wants while this request runs. A
+   * 2026-07-28 backend sends log messages for a request only when it names a level (basic/index,
+   * request `_meta` `io.modelcontextprotocol/logLevel`), so it is named there; a 2025 one logs at
+   * its session's level, whoever calls, and is not told.
+   */
+  logLevel?: LoggingLevel;
 }
 
 /** One client's instance of a `per-client` backend, while it is used. */
@@ -428,6 +440,9 @@ export class Backend extends EventEmitter<BackendEvents> {
     if (options.onprogress) requestOptions.onprogress = options.onprogress;
     // A 2026-07-28 backend's input_required comes back to the relay, which runs the rounds.
     requestOptions.allowInputRequired = true;
+    if (options.logLevel !== undefined && client.getProtocolEra() === 'modern') {
+      params = { ...params, _meta: { ...(params?._meta as object | undefined), [LOG_LEVEL_META_KEY]: options.logLevel } };
+    }
     const pending = this.#relay.run(
       client,
       method,

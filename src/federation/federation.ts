@@ -1,5 +1,10 @@
 import { EventEmitter } from 'node:events';
-import type { LoggingMessageNotification, Progress, ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
+import type {
+  LoggingLevel,
+  LoggingMessageNotification,
+  Progress,
+  ServerCapabilities,
+} from '@modelcontextprotocol/sdk/types.js';
 import type { BackendPool } from '../backends/pool.js';
 import type { Backend, CallOptions } from '../backends/backend.js';
 import type { CallContext } from '../backends/call-context.js';
@@ -40,6 +45,8 @@ export interface RouteOptions {
   context?: CallContext;
   /** The caller's OAuth client id: a `per-client` backend serves it from that client's own instance. */
   client?: string;
+  /** The least severe level of log messages the caller asked for with this request (backend.ts CallOptions). */
+  logLevel?: LoggingLevel;
 }
 
 /**
@@ -223,6 +230,7 @@ function callOptions(options: RouteOptions): CallOptions {
   if (options.onprogress) out.onprogress = options.onprogress;
   if (options.context) out.context = options.context;
   if (options.client !== undefined) out.client = options.client;
+  if (options.logLevel !== undefined) out.logLevel = options.logLevel;
   return out;
 }
 

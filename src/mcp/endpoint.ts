@@ -16,7 +16,12 @@ import { relatedRequest } from './log-routing.js';
 import { checkMessage } from './message-validation.js';
 import type { ActivityLog } from './activity.js';
 import { createSessionServer, type SessionServer, type SubscriptionRegistry } from './session-server.js';
-import { createStatelessEndpoint, type StatelessCapabilities, type StatelessEndpoint } from './stateless.js';
+import {
+  createStatelessEndpoint,
+  type LogMessage,
+  type StatelessCapabilities,
+  type StatelessEndpoint,
+} from './stateless.js';
 
 export interface McpEndpointOptions {
   federation: Federation;
@@ -110,6 +115,7 @@ export class McpEndpoint {
               : server.sendResourceListChanged();
         void send.catch(() => {});
       }
+      this.#stateless.listChanged(kind);
     };
     this.#stateless = createStatelessEndpoint({
       now: () => this.#clock.now(),
@@ -117,6 +123,10 @@ export class McpEndpoint {
       instructions: INSTRUCTIONS,
       capabilities: () => statelessCapabilities(federation.capabilities()),
       sessionFor: (identity) => this.#statelessSession(identity),
+      relatedCall: (calls, backendId) => relatedRequest(calls, backendId, federation.catalog),
+      // A listen stream is what a 2025 session's standalone GET stream was: as many are allowed.
+      maxListeners: options.maxSessions,
+      maxListenersPerClient: options.maxSessionsPerClient,
       logger: this.#log,
     });
     this.#listChanged = {
@@ -124,10 +134,7 @@ export class McpEndpoint {
       prompts: createThrottle(LIST_CHANGED_WINDOW_MS, announce('prompts')),
       resources: createThrottle(LIST_CHANGED_WINDOW_MS, announce('resources')),
     };
-    federation.on('list-changed', (kind) => {
-      this.#listChanged[kind].trigger();
-      this.#stateless.listChanged(kind);
-    });
+    federation.on('list-changed', (kind) => this.#listChanged[kind].trigger());
     // A backend's log message reaches only sessions granted read of that backend: on the stream of
     // the session's call to that backend when there is one (log-routing.ts), else the standalone one.
     federation.on('log', (backend, params) => {
@@ -141,6 +148,8 @@ export class McpEndpoint {
         // Refused by the SDK when the session was not offered logging (capabilities fixed at initialize).
         void session.mcp.server.notification(message, options).catch(() => {});
       }
+      // A 2026-07-28 caller gets it on its call's own stream, when that request asked for logs.
+      this.#stateless.log(backend.id, message as LogMessage);
     });
     // An update reaches subscribed sessions still granted read of the backend that sent it and of
     // the resource's owner (the grant may have been turned off since they subscribed).
@@ -152,6 +161,10 @@ export class McpEndpoint {
         if (!grant.allowsRead(backend.id) || (owner && !grant.allowsRead(owner.id))) continue;
         void session.mcp.server.sendResourceUpdated({ uri }).catch(() => {});
       }
+      this.#stateless.resourceUpdated(
+        uri,
+        (grant) => grant.allowsRead(backend.id) && (!owner || grant.allowsRead(owner.id)),
+      );
     });
   }
 
@@ -382,16 +395,19 @@ function isInitialize(body: unknown): boolean {
 }
 
 /**
- * What a 2026-07-28 caller is offered: what the backends declare (federation/capabilities.ts),
- * without what that path does not serve yet: log messages (a stateless caller sets its level per
- * request, and backend logs are not related to its requests) and resource subscriptions (the
- * revision's `subscriptions/listen` resource filter is not wired to backend subscriptions).
+ * What a 2026-07-28 caller is offered: what the backends declare (federation/capabilities.ts).
+ * `resources.subscribe` means the `resourceSubscriptions` of `subscriptions/listen` (that revision
+ * has no resources/subscribe), and `logging` the request's `_meta` log level (it has no
+ * logging/setLevel); both are served by stateless.ts.
  */
 function statelessCapabilities(capabilities: ServerCapabilities): StatelessCapabilities {
   return {
     tools: { listChanged: true },
     ...(capabilities.prompts && { prompts: { listChanged: true } }),
-    ...(capabilities.resources && { resources: { listChanged: true } }),
+    ...(capabilities.resources && {
+      resources: capabilities.resources.subscribe ? { listChanged: true, subscribe: true } : { listChanged: true },
+    }),
     ...(capabilities.completions && { completions: {} }),
+    ...(capabilities.logging && { logging: {} }),
   };
 }

@@ -1,7 +1,7 @@
 import type { JSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
 import { describe, expect, it } from 'vitest';
 import { buildCatalog, type CatalogSource } from '../federation/catalog.js';
-import { relatedRequest } from './log-routing.js';
+import { isLoggingLevel, logLevelAtLeast, relatedRequest } from './log-routing.js';
 
 function source(id: string): CatalogSource {
   return {
@@ -45,5 +45,22 @@ describe('relatedRequest', () => {
   it('is none when several calls to that backend are streaming (which one logged is unknown)', () => {
     const streaming = [request(7, 'tools/call', { name: 'a__run' }), request(8, 'prompts/get', { name: 'a__greet' })];
     expect(relatedRequest(streaming, 'a', catalog)).toBeUndefined();
+  });
+});
+
+describe('log levels', () => {
+  it('lets through a message at the level asked or more severe', () => {
+    expect(logLevelAtLeast('warning', 'warning')).toBe(true);
+    expect(logLevelAtLeast('error', 'info')).toBe(true);
+    expect(logLevelAtLeast('info', 'warning')).toBe(false);
+    expect(logLevelAtLeast('debug', 'info')).toBe(false);
+  });
+
+  it('knows the eight levels and nothing else', () => {
+    expect(isLoggingLevel('notice')).toBe(true);
+    expect(isLoggingLevel('emergency')).toBe(true);
+    expect(isLoggingLevel('verbose')).toBe(false);
+    expect(isLoggingLevel(3)).toBe(false);
+    expect(isLoggingLevel(undefined)).toBe(false);
   });
 });

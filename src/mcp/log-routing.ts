@@ -1,4 +1,4 @@
-import type { JSONRPCRequest, RequestId } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCRequest, LoggingLevel, RequestId } from '@modelcontextprotocol/sdk/types.js';
 import type { FederatedCatalog } from '../federation/catalog.js';
 import { needOf } from '../federation/method-grants.js';
 
@@ -27,4 +27,16 @@ export function relatedRequest(
     related = request.id;
   }
   return related;
+}
+
+/** Severity order of log levels (RFC 5424, as MCP 2025-11-25 server/utilities/logging lists them). */
+const LOG_LEVELS: readonly string[] = ['debug', 'info', 'notice', 'warning', 'error', 'critical', 'alert', 'emergency'];
+
+export function isLoggingLevel(value: unknown): value is LoggingLevel {
+  return typeof value === 'string' && LOG_LEVELS.includes(value);
+}
+
+/** Whether a message at `level` is at least as severe as `threshold` (the level the client asked for). */
+export function logLevelAtLeast(level: LoggingLevel, threshold: LoggingLevel): boolean {
+  return LOG_LEVELS.indexOf(level) >= LOG_LEVELS.indexOf(threshold);
 }

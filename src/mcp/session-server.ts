@@ -34,6 +34,7 @@ import type { Admission, DirectHandler } from './http-transport.js';
 import type { Logger } from '../shared/logger.js';
 import { BUILTIN_NAMES, BUILTIN_TOOLS, findTools, reportBackends, whoami, type Identity } from './builtins.js';
 import { forwardedMeta } from './forwarded-meta.js';
+import { logLevelAtLeast } from './log-routing.js';
 import {
   fullToolList,
   paginate,
@@ -64,17 +65,6 @@ const passthroughResult = z.looseObject({});
  * call's end aborts it sooner (CallContext.ask's signal), so this only bounds a call that lasts.
  */
 const ASK_TIMEOUT_MS = 3_600_000;
-
-const LOG_LEVELS: readonly LoggingLevel[] = [
-  'debug',
-  'info',
-  'notice',
-  'warning',
-  'error',
-  'critical',
-  'alert',
-  'emergency',
-];
 
 export interface SessionServerOptions {
   federation: Federation;
@@ -117,6 +107,8 @@ export interface RequestEnv {
   context?: CallContext;
   /** The caller's OAuth client id: a `per-client` backend serves it from its own instance. */
   client?: string;
+  /** The least severe level of log messages this request asked for (2026-07-28, request `_meta`). */
+  logLevel?: LoggingLevel;
   /** Sends a notification related to this request (progress). */
   notify(notification: { method: string; params: Record<string, unknown> }): Promise<void>;
 }
@@ -134,6 +126,12 @@ export interface CatalogHandlers {
   listTemplates(cursor: string | undefined): unknown;
   readResource(params: { uri: string }, env: RequestEnv): unknown;
   complete(params: Record<string, unknown>, env: RequestEnv): unknown;
+  /**
+   * Subscribes `subscriber` (a 2025 session's server, or one 2026-07-28 listen stream) to a
+   * resource's updates at its backend, within the grant; undone by `unsubscribe`.
+   */
+  subscribe(uri: string, subscriber: object): Promise<void>;
+  unsubscribe(uri: string, subscriber: object): Promise<void>;
 }
 
 export interface SessionServer {
@@ -153,6 +151,11 @@ export interface SessionServer {
    * since the session opened); remembers the current view. Sessions are told list_changed only then.
    */
   viewChanged(kind: ListKind): boolean;
+  /**
+   * Another such memory of what was last seen, starting now, for a listener of its own: each
+   * 2026-07-28 `subscriptions/listen` stream of this caller is told of a change once.
+   */
+  viewTracker(): (kind: ListKind) => boolean;
   /** Minimum level of backend log messages this session wants; set by `logging/setLevel`. */
   logLevel(): LoggingLevel;
   wantsLog(level: LoggingLevel): boolean;
@@ -424,15 +427,20 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
 
   // Subscriptions are shared by every session (reference-counted per URI in the endpoint), so the
   // request's _meta is not forwarded: the backend hears of a URI once, for all of them.
+  const subscribe = async (uri: string, subscriber: object): Promise<void> => {
+    enforce('resources/subscribe', { uri });
+    await relay(() => options.subscriptions.subscribe(subscriber, uri));
+  };
+  const unsubscribe = (uri: string, subscriber: object): Promise<void> =>
+    relay(() => options.subscriptions.unsubscribe(subscriber, uri));
   if (capabilities.resources?.subscribe) {
     server.setRequestHandler(SubscribeRequestSchema, async (request) => {
-      enforce('resources/subscribe', request.params);
-      await relay(() => options.subscriptions.subscribe(server, request.params.uri));
+      await subscribe(request.params.uri, server);
       return {};
     });
 
     server.setRequestHandler(UnsubscribeRequestSchema, async (request) => {
-      await relay(() => options.subscriptions.unsubscribe(server, request.params.uri));
+      await unsubscribe(request.params.uri, server);
       return {};
     });
   }
@@ -443,17 +451,22 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
 
   // What the session last saw of each list: its catalog and grant, compared by content only when
   // either changed (most list_changed events concern other sessions' backends).
-  const seen = {} as Record<ListKind, { catalog: FederatedCatalog; key: string }>;
-  for (const kind of ['tools', 'prompts', 'resources'] as const) {
-    seen[kind] = { catalog: federation.catalog, key: grant().key };
-  }
-  const viewChanged = (kind: ListKind): boolean => {
-    const now = { catalog: federation.catalog, key: grant().key };
-    const before = seen[kind];
-    seen[kind] = now;
-    if (now.catalog === before.catalog && now.key === before.key) return false;
-    return viewSignature(kind, before.catalog, before.key, grant) !== viewSignature(kind, now.catalog, now.key, grant);
+  const viewTracker = (): ((kind: ListKind) => boolean) => {
+    const seen = {} as Record<ListKind, { catalog: FederatedCatalog; key: string }>;
+    for (const kind of ['tools', 'prompts', 'resources'] as const) {
+      seen[kind] = { catalog: federation.catalog, key: grant().key };
+    }
+    return (kind) => {
+      const now = { catalog: federation.catalog, key: grant().key };
+      const before = seen[kind];
+      seen[kind] = now;
+      if (now.catalog === before.catalog && now.key === before.key) return false;
+      return (
+        viewSignature(kind, before.catalog, before.key, grant) !== viewSignature(kind, now.catalog, now.key, grant)
+      );
+    };
   };
+  const viewChanged = viewTracker();
 
   if (capabilities.logging) {
     server.setRequestHandler(SetLevelRequestSchema, (request) => {
@@ -471,6 +484,8 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
     listTemplates,
     readResource,
     complete,
+    subscribe,
+    unsubscribe,
   };
 
   return {
@@ -480,8 +495,9 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
     admit,
     grant,
     viewChanged,
+    viewTracker,
     logLevel: () => level,
-    wantsLog: (messageLevel) => LOG_LEVELS.indexOf(messageLevel) >= LOG_LEVELS.indexOf(level),
+    wantsLog: (messageLevel) => logLevelAtLeast(messageLevel, level),
   };
 }
 
@@ -515,11 +531,12 @@ function isPlainToolCall(
  * response stream with those notifications still unsent.
  */
 function relayed<T>(env: RequestEnv, call: (options: RouteOptions) => Promise<T>): Promise<T> {
-  const { progressToken, meta, context, client } = env;
+  const { progressToken, meta, context, client, logLevel } = env;
   const options: RouteOptions = { signal: env.signal };
   if (meta) options.meta = meta;
   if (context) options.context = context;
   if (client !== undefined) options.client = client;
+  if (logLevel !== undefined) options.logLevel = logLevel;
   let sent: Promise<unknown> = Promise.resolve();
   if (progressToken !== undefined) {
     options.onprogress = (progress) => {

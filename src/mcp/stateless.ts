@@ -15,6 +15,7 @@ import {
   classifyInboundRequest,
   CLIENT_CAPABILITIES_META_KEY,
   createMcpHandler,
+  LOG_LEVEL_META_KEY,
   PROTOCOL_VERSION_META_KEY,
   RELATED_TASK_META_KEY,
   SERVER_INFO_META_KEY,
@@ -23,13 +24,18 @@ import {
   type McpHttpHandler,
   type ServerCapabilities,
   type ServerContext,
+  type ServerNotifier,
 } from '@modelcontextprotocol/server';
+import type { JSONRPCRequest, LoggingLevel, RequestId } from '@modelcontextprotocol/sdk/types.js';
 import type { Logger } from '../shared/logger.js';
 import { describeError } from '../shared/errors.js';
 import type { Identity } from './builtins.js';
 import type { CallContext } from '../backends/call-context.js';
+import type { ListKind } from '../federation/federation.js';
+import type { Grant } from '../federation/scopes.js';
 import { forwardedMeta } from './forwarded-meta.js';
 import { createInputRounds, type Round } from './input-rounds.js';
+import { isLoggingLevel, logLevelAtLeast } from './log-routing.js';
 import type { RequestEnv, SessionServer } from './session-server.js';
 
 export type StatelessCapabilities = ServerCapabilities;
@@ -61,7 +67,21 @@ export interface StatelessOptions {
   capabilities: () => ServerCapabilities;
   /** The grant-checked session server of a caller (cached by the endpoint per identity). */
   sessionFor: (identity: Identity) => SessionServer;
+  /**
+   * The one call among `calls` (to backends, each of one caller) that a log message of `backendId`
+   * relates to, if there is exactly one (log-routing.ts `relatedRequest` over the live catalog).
+   */
+  relatedCall: (calls: readonly JSONRPCRequest[], backendId: string) => RequestId | undefined;
+  /** Open `subscriptions/listen` streams at once, over all callers and per caller. */
+  maxListeners: number;
+  maxListenersPerClient: number;
   logger: Logger;
+}
+
+/** A backend's log message as a caller receives it (its `logger` already names the backend). */
+export interface LogMessage {
+  method: 'notifications/message';
+  params: { level: LoggingLevel; logger?: string; data: unknown };
 }
 
 export interface StatelessEndpoint {
@@ -72,8 +92,15 @@ export interface StatelessEndpoint {
   serve(req: IncomingMessage, res: ServerResponse, body: unknown, identity: Identity): Promise<boolean>;
   /** Cancels calls whose client did not come back with the answers in time (the endpoint's sweeper). */
   sweep(): void;
-  /** Tells open `subscriptions/listen` streams that a list changed. */
-  listChanged(kind: 'tools' | 'prompts' | 'resources'): void;
+  /** Tells the open `subscriptions/listen` streams whose caller's filtered view of the list changed. */
+  listChanged(kind: ListKind): void;
+  /** Tells the listen streams subscribed to `uri` whose caller may still read it (`mayRead`, checked now). */
+  resourceUpdated(uri: string, mayRead: (grant: Grant) => boolean): void;
+  /**
+   * Sends a backend's log message on the response stream of the call it relates to, for each
+   * caller granted read of that backend whose call asked for logs at that level.
+   */
+  log(backendId: string, message: LogMessage): void;
   close(): Promise<void>;
 }
 
@@ -86,6 +113,11 @@ export function createStatelessEndpoint(options: StatelessOptions): StatelessEnd
   const log = options.logger;
   const cacheHint = { ttlMs: LIST_TTL_MS, cacheScope: 'private' as const };
   const rounds = createInputRounds({ now: options.now, waitMs: INPUT_WAIT_MS, maxWaiting: MAX_WAITING_CALLS });
+  /** The calls in flight whose request asked for log messages (`_meta` log level), for `log`. */
+  const loggingCalls = new Set<LoggingCall>();
+  let loggingCallIds = 0;
+  /** The open `subscriptions/listen` streams, each served by its own SDK entry (see `listen`). */
+  const streams = new Set<ListenStream>();
 
   /**
    * A call that may ask the user (tools/call, prompts/get, resources/read) as 2026-07-28 rounds
@@ -100,7 +132,7 @@ export function createStatelessEndpoint(options: StatelessOptions): StatelessEnd
     signal: AbortSignal,
     run: (caller: { signal: AbortSignal; context: CallContext }) => unknown,
   ): Promise<unknown> => {
-    const owner = `${identity.subject}\u0000${identity.clientId}`;
+    const owner = ownerOf(identity);
     const capabilities = (isObject(call.capabilities) ? call.capabilities : {}) as CallContext['capabilities'];
     const round =
       typeof call.requestState === 'string'
@@ -126,14 +158,18 @@ export function createStatelessEndpoint(options: StatelessOptions): StatelessEnd
         'resources/templates/list': cacheHint,
       },
     });
-    const { handlers } = options.sessionFor(identity);
+    const session = options.sessionFor(identity);
+    const { handlers } = session;
     const env = (ctx: ServerContext): RequestEnv => {
       const progressToken = ctx.mcpReq._meta?.progressToken;
       const meta = forwardedMeta(ctx.mcpReq._meta);
+      const logLevel = logLevelOf(ctx);
       return {
         signal: ctx.mcpReq.signal,
         ...(progressToken !== undefined && { progressToken }),
         ...(meta && { meta }),
+        // A 2026-07-28 backend is asked for the same level (backend.ts CallOptions.logLevel).
+        ...(logLevel !== undefined && { logLevel }),
         notify: (notification) => ctx.mcpReq.notify(notification),
       };
     };
@@ -147,21 +183,57 @@ export function createStatelessEndpoint(options: StatelessOptions): StatelessEnd
       requestState: ctx.mcpReq.requestState(),
       responses: ctx.mcpReq.inputResponses,
     });
+    // The SDK refuses a handler for a capability not declared: each family only when offered.
+    const offered = server.getCapabilities();
+    /** The log level the request asked for, when logging is offered (the SDK refuses an unknown level). */
+    const logLevelOf = (ctx: ServerContext): LoggingLevel | undefined => {
+      const level = (ctx.mcpReq.envelope as Record<string, unknown> | undefined)?.[LOG_LEVEL_META_KEY];
+      return offered.logging && isLoggingLevel(level) ? level : undefined;
+    };
+    /**
+     * A call that reaches a backend, registered for `log` while it runs when its request asked
+     * for log messages (2026-07-28 has no logging/setLevel: the level is the request's, in `_meta`,
+     * and without it no log message may be sent for the request). Its answer waits for the log
+     * messages sent before it, which would otherwise be cut off by the end of the response stream.
+     */
+    const logged = async (ctx: ServerContext, method: string, params: object, run: () => unknown) => {
+      const threshold = logLevelOf(ctx);
+      if (threshold === undefined) return run();
+      let sent: Promise<unknown> = Promise.resolve();
+      const call: LoggingCall = {
+        owner: ownerOf(identity),
+        request: { jsonrpc: '2.0', id: ++loggingCallIds, method, params: params as JSONRPCRequest['params'] },
+        threshold,
+        grant: session.grant,
+        send: (message) => {
+          sent = sent.then(() => ctx.mcpReq.notify(message)).catch(() => {});
+        },
+      };
+      loggingCalls.add(call);
+      try {
+        return await run();
+      } finally {
+        loggingCalls.delete(call);
+        await sent;
+      }
+    };
     server.setRequestHandler('tools/call', (request, ctx) =>
       answer(
-        inRounds(identity, `tools/call ${request.params.name}`, roundOf(ctx), ctx.mcpReq.signal, (caller) =>
-          handlers.callTool(request.params.name, request.params.arguments, { ...env(ctx), ...caller }),
+        logged(ctx, 'tools/call', request.params, () =>
+          inRounds(identity, `tools/call ${request.params.name}`, roundOf(ctx), ctx.mcpReq.signal, (caller) =>
+            handlers.callTool(request.params.name, request.params.arguments, { ...env(ctx), ...caller }),
+          ),
         ),
       ),
     );
-    // The SDK refuses a handler for a capability not declared: each family only when offered.
-    const offered = server.getCapabilities();
     if (offered.prompts) {
       server.setRequestHandler('prompts/list', (request) => answer(handlers.listPrompts(request.params?.cursor)));
       server.setRequestHandler('prompts/get', (request, ctx) =>
         answer(
-          inRounds(identity, `prompts/get ${request.params.name}`, roundOf(ctx), ctx.mcpReq.signal, (caller) =>
-            handlers.getPrompt(request.params, { ...env(ctx), ...caller }),
+          logged(ctx, 'prompts/get', request.params, () =>
+            inRounds(identity, `prompts/get ${request.params.name}`, roundOf(ctx), ctx.mcpReq.signal, (caller) =>
+              handlers.getPrompt(request.params, { ...env(ctx), ...caller }),
+            ),
           ),
         ),
       );
@@ -173,15 +245,21 @@ export function createStatelessEndpoint(options: StatelessOptions): StatelessEnd
       );
       server.setRequestHandler('resources/read', (request, ctx) =>
         answer(
-          inRounds(identity, `resources/read ${request.params.uri}`, roundOf(ctx), ctx.mcpReq.signal, (caller) =>
-            handlers.readResource(request.params, { ...env(ctx), ...caller }),
+          logged(ctx, 'resources/read', request.params, () =>
+            inRounds(identity, `resources/read ${request.params.uri}`, roundOf(ctx), ctx.mcpReq.signal, (caller) =>
+              handlers.readResource(request.params, { ...env(ctx), ...caller }),
+            ),
           ),
         ),
       );
     }
     if (offered.completions) {
       server.setRequestHandler('completion/complete', (request, ctx) =>
-        answer(handlers.complete(request.params as unknown as Record<string, unknown>, env(ctx))),
+        answer(
+          logged(ctx, 'completion/complete', request.params, () =>
+            handlers.complete(request.params as unknown as Record<string, unknown>, env(ctx)),
+          ),
+        ),
       );
     }
     return server;
@@ -206,7 +284,13 @@ export function createStatelessEndpoint(options: StatelessOptions): StatelessEnd
     });
 
   /** The SDK's serving of one request: everything but the plain tools/call. */
-  const viaSdk = async (req: IncomingMessage, res: ServerResponse, body: unknown, identity: Identity) => {
+  const viaSdk = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    body: unknown,
+    identity: Identity,
+    entry: McpHttpHandler = handler,
+  ) => {
     const controller = new AbortController();
     // The client going away cancels the request (there is no notifications/cancelled to wait for).
     res.once('close', () => controller.abort());
@@ -230,7 +314,7 @@ export function createStatelessEndpoint(options: StatelessOptions): StatelessEnd
     };
     let response: Response;
     try {
-      response = await handler.fetch(request, { authInfo, parsedBody: body });
+      response = await entry.fetch(request, { authInfo, parsedBody: body });
     } catch (error) {
       log.error('stateless request failed', { error: describeError(error) });
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
@@ -278,13 +362,92 @@ export function createStatelessEndpoint(options: StatelessOptions): StatelessEnd
     return true;
   };
 
+  /**
+   * A `subscriptions/listen` stream, served by an SDK entry of its own: the SDK's listen router
+   * (ack first, filtering by kind and URI, subscription id stamping, graceful close) delivers
+   * whatever its bus is given to every stream on it, so one shared entry would tell every caller
+   * of every change. With a bus per stream, what reaches a stream is decided here, per caller:
+   * list changes only when that caller's filtered view changed, resource updates only for URIs it
+   * may read (`listChanged`, `resourceUpdated`).
+   *
+   * The resources the client names (`resourceSubscriptions`) are subscribed at their backends
+   * first, within the grant and shared with 2025 sessions (the endpoint's reference counts); those
+   * that cannot be (outside the grant, unknown, or refused by their backend) are dropped from the
+   * request, so the acknowledgement names only what will be delivered (the acknowledged filter is
+   * the subset the server honours). They are unsubscribed when the stream closes.
+   */
+  const listen = async (req: IncomingMessage, res: ServerResponse, body: ListenBody, identity: Identity) => {
+    const owner = ownerOf(identity);
+    const own = [...streams].filter((stream) => stream.owner === owner).length;
+    if (streams.size >= options.maxListeners || own >= options.maxListenersPerClient) {
+      // As the SDK's listen router refuses past its limit: in band, before any acknowledgement.
+      sendJson(res, 200, {
+        jsonrpc: '2.0',
+        id: body.id,
+        error: { code: -32603, message: 'Subscription limit reached' },
+      });
+      return;
+    }
+    const capabilities = options.capabilities();
+    const entry = createMcpHandler(() => new Server(options.serverInfo, { capabilities }), {
+      legacy: 'reject',
+      onerror: (error) => log.debug('subscriptions/listen refused or failed', { error: describeError(error) }),
+    });
+    const session = options.sessionFor(identity);
+    const stream: ListenStream = {
+      owner,
+      grant: session.grant,
+      changed: session.viewTracker(),
+      uris: [],
+      notify: entry.notify,
+      // The SDK's graceful close: the listen request's empty result, then the end of the stream.
+      close: () => entry.close(),
+    };
+    streams.add(stream);
+    let open = true;
+    const release = () => {
+      const uris = stream.uris;
+      stream.uris = [];
+      for (const uri of uris) void session.handlers.unsubscribe(uri, stream).catch(() => {});
+    };
+    res.once('close', () => {
+      open = false;
+      streams.delete(stream);
+      release();
+      void entry.close().catch(() => {});
+    });
+    let request: unknown = body;
+    const asked = resourceSubscriptionsOf(body);
+    if (asked && capabilities.resources?.subscribe) {
+      const subscribed = await Promise.all(
+        [...new Set(asked)].map((uri) =>
+          session.handlers.subscribe(uri, stream).then(
+            () => uri,
+            (error: unknown) => {
+              log.debug('listen: resource not subscribed', { uri, error: describeError(error) });
+              return undefined;
+            },
+          ),
+        ),
+      );
+      stream.uris = subscribed.filter((uri): uri is string => uri !== undefined);
+      if (!open) {
+        release();
+        return;
+      }
+      request = withResourceSubscriptions(body, stream.uris);
+    }
+    await viaSdk(req, res, request, identity, entry);
+  };
+
   return {
     async serve(req, res, body, identity) {
       if (plainCall(req, body) && direct(res, body, identity)) return true;
       const outcome = classify(req, body);
       if (outcome.kind === 'legacy') return false;
       if (outcome.kind === 'modern') {
-        await viaSdk(req, res, body, identity);
+        if (isListen(body)) await listen(req, res, body, identity);
+        else await viaSdk(req, res, body, identity);
         return true;
       }
       const id = (body as { id?: unknown } | undefined)?.id ?? null;
@@ -300,14 +463,103 @@ export function createStatelessEndpoint(options: StatelessOptions): StatelessEnd
     sweep: () => rounds.sweep(),
 
     listChanged(kind) {
-      if (kind === 'tools') handler.notify.toolsChanged();
-      else if (kind === 'prompts') handler.notify.promptsChanged();
-      else handler.notify.resourcesChanged();
+      for (const stream of streams) {
+        if (!stream.changed(kind)) continue;
+        if (kind === 'tools') stream.notify.toolsChanged();
+        else if (kind === 'prompts') stream.notify.promptsChanged();
+        else stream.notify.resourcesChanged();
+      }
+    },
+
+    resourceUpdated(uri, mayRead) {
+      for (const stream of streams) {
+        if (stream.uris.includes(uri) && mayRead(stream.grant())) stream.notify.resourceUpdated(uri);
+      }
+    },
+
+    log(backendId, message) {
+      // Attributed per caller, as a 2025 session's calls are (log-routing.ts): the one call of the
+      // caller in flight to that backend that asked for logs. With several, which one the message
+      // belongs to is unknown, and 2026-07-28 has no stream outside a request to send it on instead.
+      const byOwner = new Map<string, LoggingCall[]>();
+      for (const call of loggingCalls) {
+        const calls = byOwner.get(call.owner);
+        if (calls) calls.push(call);
+        else byOwner.set(call.owner, [call]);
+      }
+      for (const calls of byOwner.values()) {
+        const related = options.relatedCall(
+          calls.map((call) => call.request),
+          backendId,
+        );
+        const call = related === undefined ? undefined : calls.find((c) => c.request.id === related);
+        if (!call || !call.grant().allowsRead(backendId)) continue;
+        if (logLevelAtLeast(message.params.level, call.threshold)) call.send(message);
+      }
     },
 
     close: async () => {
       rounds.close();
-      await handler.close();
+      await Promise.allSettled([handler.close(), ...[...streams].map((stream) => stream.close())]);
+    },
+  };
+}
+
+const ownerOf = (identity: Identity): string => `${identity.subject}\u0000${identity.clientId}`;
+
+/** A call in flight whose request asked for log messages. */
+interface LoggingCall {
+  owner: string;
+  /** Its method and params as a request, for log-routing.ts to tell which backend it reaches. */
+  request: JSONRPCRequest;
+  /** The least severe level the request asked for. */
+  threshold: LoggingLevel;
+  grant: () => Grant;
+  send(message: LogMessage): void;
+}
+
+/** An open `subscriptions/listen` stream. */
+interface ListenStream {
+  owner: string;
+  grant: () => Grant;
+  /** Whether the caller's filtered view of a list changed since this stream last looked. */
+  changed: (kind: ListKind) => boolean;
+  /** The resources subscribed at their backends for this stream: what its acknowledgement named. */
+  uris: string[];
+  notify: ServerNotifier;
+  close(): Promise<void>;
+}
+
+interface ListenBody {
+  jsonrpc: '2.0';
+  id: string | number;
+  method: 'subscriptions/listen';
+  params?: { notifications?: { resourceSubscriptions?: unknown } };
+}
+
+function isListen(body: unknown): body is ListenBody {
+  return (
+    isObject(body) &&
+    body.method === 'subscriptions/listen' &&
+    (typeof body.id === 'string' || typeof body.id === 'number')
+  );
+}
+
+/** The URIs a listen request names, when they are a list of strings; anything else is left to the SDK to refuse. */
+function resourceSubscriptionsOf(body: ListenBody): string[] | undefined {
+  const uris = body.params?.notifications?.resourceSubscriptions;
+  if (!Array.isArray(uris) || !uris.every((uri) => typeof uri === 'string')) return undefined;
+  return uris as string[];
+}
+
+/** The listen request asking for `uris` only (none: without the field, so nothing is acknowledged for it). */
+function withResourceSubscriptions(body: ListenBody, uris: string[]): ListenBody {
+  const { resourceSubscriptions: _asked, ...notifications } = body.params!.notifications!;
+  return {
+    ...body,
+    params: {
+      ...body.params,
+      notifications: uris.length > 0 ? { ...notifications, resourceSubscriptions: uris } : notifications,
     },
   };
 }
@@ -325,7 +577,8 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
 /**
  * A tools/call whose every 2026-07-28 rule visibly holds: the envelope names this revision and
  * carries capabilities (basic/index), the standard headers match the body (transports, "Standard
- * headers"), and nothing asks for what only the SDK path does (progress, tasks, multi-round input).
+ * headers"), and nothing asks for what only the SDK path does (progress, log messages, tasks,
+ * multi-round input).
  */
 function plainCall(req: IncomingMessage, body: unknown): body is PlainCall {
   if (!isObject(body) || body.jsonrpc !== '2.0' || body.method !== 'tools/call') return false;
@@ -338,7 +591,8 @@ function plainCall(req: IncomingMessage, body: unknown): body is PlainCall {
   const meta = params._meta;
   if (!isObject(meta) || meta[PROTOCOL_VERSION_META_KEY] !== STATELESS_REVISION) return false;
   if (!isObject(meta[CLIENT_CAPABILITIES_META_KEY])) return false;
-  if (meta.progressToken !== undefined || RELATED_TASK_META_KEY in meta) return false;
+  // Progress and log messages are sent on the call's stream, which only the SDK path opens.
+  if (meta.progressToken !== undefined || RELATED_TASK_META_KEY in meta || LOG_LEVEL_META_KEY in meta) return false;
   const accept = req.headers.accept ?? '';
   return (
     header(req, 'mcp-protocol-version') === STATELESS_REVISION &&
