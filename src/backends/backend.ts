@@ -1,5 +1,13 @@
 import { EventEmitter } from 'node:events';
-import type { Client, JSONRPCMessage, RequestId, RequestOptions, Transport } from '@modelcontextprotocol/client';
+import {
+  CLIENT_CAPABILITIES_META_KEY,
+  type Client,
+  type ClientCapabilities,
+  type JSONRPCMessage,
+  type RequestId,
+  type RequestOptions,
+  type Transport,
+} from '@modelcontextprotocol/client';
 import {
   McpError,
   type LoggingMessageNotification,
@@ -21,13 +29,17 @@ import { connectStdio, describeExit, exitStatusReader, type ExitStatus } from '.
 import type { RelatedMessageExtra } from './http-client-transport.js';
 import { createNodeFetch, type NodeFetch } from './node-fetch.js';
 import {
+  acceptTaskHandles,
   connectWithin,
   createBackendClient,
   EraMemory,
   endedDuringProbe,
   keepListening,
   ResourceSubscriptions,
+  TASKS_EXTENSION,
+  taskEraOf,
   type EraPlan,
+  type TaskEra,
 } from './protocol-era.js';
 import { translateRequestError, unavailableError, type RequestContext } from './request-errors.js';
 import { startFailure } from './start-failure.js';
@@ -86,6 +98,11 @@ export interface CallOptions {
    * the request to that client's own instance. Without one, the shared instance serves it.
    */
   client?: string;
+  /**
+   * The caller declared the Tasks extension (2026-07-28): this request declares it to the backend
+   * too, which may then answer a tools/call with a task handle. Ignored on a 2025 connection.
+   */
+  tasks?: boolean;
 }
 
 /** One client's instance of a `per-client` backend, while it is used. */
@@ -127,6 +144,27 @@ interface AskExtra {
 /** Results are relayed, not interpreted: parse only the JSON-RPC envelope's object shape. */
 const passthroughResult = z.looseObject({});
 
+/**
+ * What the gateway declares to every backend: what a backend may ask is relayed to the client
+ * whose call caused it (#relayAsk). Declared for every backend, since the gateway cannot know at
+ * initialize which clients will call: a client that lacks one is refused at the time of asking, with the reason.
+ */
+const BACKEND_CAPABILITIES: ClientCapabilities = Object.freeze({
+  sampling: {},
+  elicitation: { form: {}, url: {} },
+  roots: { listChanged: false },
+});
+
+/**
+ * A 2026-07-28 request's params declaring the Tasks extension besides the gateway's capabilities:
+ * the SDK lets a request's own envelope key take precedence over the one it attaches.
+ */
+function withTasksDeclared(params: Record<string, unknown> | undefined): Record<string, unknown> {
+  const meta = (params?._meta ?? {}) as Record<string, unknown>;
+  const capabilities = { ...BACKEND_CAPABILITIES, extensions: { [TASKS_EXTENSION]: {} } };
+  return { ...params, _meta: { ...meta, [CLIENT_CAPABILITIES_META_KEY]: capabilities } };
+}
+
 const STDERR_LINES = 200;
 /** Stderr lines of the failed run kept beside `lastError` (the console shows them under it). */
 const LAST_STDERR_LINES = 5;
@@ -156,6 +194,7 @@ export class Backend extends EventEmitter<BackendEvents> {
   #fetch: NodeFetch | undefined;
   /** What the server declared at its last successful connect; kept while it reconnects. */
   #serverCapabilities: ServerCapabilities | undefined;
+  #taskEra: TaskEra | undefined;
   /** The backend's era as last found (protocol-era.ts): a 2025 verdict skips the probe next time. */
   readonly #era = new EraMemory();
   /** Resource subscriptions relayed to a 2026-07-28 backend, kept on its listen stream. */
@@ -201,6 +240,7 @@ export class Backend extends EventEmitter<BackendEvents> {
       open: (generation) => this.#open(generation),
       load: async (client) => {
         this.#serverCapabilities = client.getServerCapabilities();
+        this.#taskEra = taskEraOf(client);
         // 2026-07-28: list_changed arrives on a subscriptions/listen stream, opened before the
         // lists are read so no change between the two is missed.
         await keepListening(client, {
@@ -263,6 +303,11 @@ export class Backend extends EventEmitter<BackendEvents> {
    */
   get serverCapabilities(): ServerCapabilities | undefined {
     return this.#serverCapabilities;
+  }
+
+  /** Which tasks the server runs tools/call as, as found when it last connected (protocol-era.ts). */
+  get taskEra(): TaskEra | undefined {
+    return this.#taskEra;
   }
 
   get state(): BackendState {
@@ -449,6 +494,7 @@ export class Backend extends EventEmitter<BackendEvents> {
     const requestOptions: RequestOptions = { timeout: this.config.timeoutMs, resetTimeoutOnProgress: true };
     if (options.signal) requestOptions.signal = options.signal;
     if (options.onprogress) requestOptions.onprogress = options.onprogress;
+    if (options.tasks && client.getProtocolEra() === 'modern') params = withTasksDeclared(params);
     const request = params === undefined ? { method } : { method, params };
     const call: InFlightCall = {
       method,
@@ -663,16 +709,15 @@ export class Backend extends EventEmitter<BackendEvents> {
    */
   async #initialize(transport: Transport, generation: number, era: EraPlan): Promise<Client> {
     const known = era === 'negotiate' ? this.#era.next() : { plan: era };
-    // What a backend may ask is relayed to the client whose call caused it (#relayAsk). Declared for
-    // every backend, since the gateway cannot know at initialize which clients will call: a client
-    // that lacks one is refused at the time of asking, with the reason. A 2026-07-28 backend's
+    // BACKEND_CAPABILITIES: what a backend may ask is relayed. A 2026-07-28 backend's
     // input_required results reach the same handlers: the SDK fulfils them through them.
     const client = createBackendClient(this.#options.clientInfo, {
-      capabilities: { sampling: {}, elicitation: { form: {}, url: {} }, roots: { listChanged: false } },
+      capabilities: BACKEND_CAPABILITIES,
       plan: known.plan,
       stdio: transport instanceof StdioTransport,
       startupTimeoutMs: this.config.startupTimeoutMs,
     });
+    acceptTaskHandles(client);
     for (const method of ASK_METHODS) {
       // The schema form of the registration: the params pass as they come (a relay interprets
       // neither the question nor the answer).
