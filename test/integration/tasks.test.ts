@@ -13,10 +13,12 @@ import {
   connectClient,
   nodeBackend,
   ROOT,
+  spawnListening,
   startGateway,
   text,
   waitFor,
   type ConnectedClient,
+  type ListeningProcess,
   type RunningGateway,
 } from '../helpers/gateway.js';
 
@@ -33,9 +35,12 @@ type Json = Record<string, unknown>;
 describe('tasks through the gateway', () => {
   let running: RunningGateway;
   let otherToken: string;
+  let web: ListeningProcess;
 
   beforeAll(async () => {
+    web = await spawnListening([TASKS], { TASKS_HTTP: '1' });
     running = await startGateway({
+      web: { type: 'http', url: web.url.href },
       jobs: nodeBackend(TASKS),
       // Same task ids as `jobs` (task-1, task-2…): the gateway's ids must not collide.
       jobs2: nodeBackend(TASKS),
@@ -51,6 +56,7 @@ describe('tasks through the gateway', () => {
 
   afterAll(async () => {
     await running?.[Symbol.asyncDispose]();
+    await web?.[Symbol.asyncDispose]();
   });
 
   /** A 2026-07-28 SDK client; `tasks` declares the extension in its requests' capabilities. */
@@ -99,6 +105,15 @@ describe('tasks through the gateway', () => {
       const done = await settle(client, handle.taskId as string);
       expect(done).toMatchObject({ taskId: handle.taskId, status: 'completed' });
       expect(text(done.result)).toBe('done: first');
+    });
+
+    it('relays the task of a backend reached over Streamable HTTP', async () => {
+      await using client = await modernClient({ tasks: true });
+      const handle = await call(client, 'web__job', { text: 'over http', ms: 10 });
+      expect(text((await settle(client, handle.taskId as string)).result)).toBe('done: over http');
+      const forever = await call(client, 'web__job', { text: 'forever', ms: 0 });
+      await taskRequest(client, 'tasks/cancel', { taskId: forever.taskId });
+      expect(await taskRequest(client, 'tasks/get', { taskId: forever.taskId })).toMatchObject({ status: 'cancelled' });
     });
 
     it('keeps apart two backends that number their tasks alike', async () => {
