@@ -102,6 +102,11 @@ export class Federation extends EventEmitter<FederationEvents> {
     return taskSupport(this.#pool.backends.filter((b) => b.config.enabled).map((b) => b.taskEra)).modern;
   }
 
+  /** Whether a backend serves each client from its own instance (`instances: "per-client"`). */
+  perClient(backend: string): boolean {
+    return this.#pool.get(backend)?.config.instances === 'per-client';
+  }
+
   /** The era of the tasks a tool's backend runs, when it runs any (protocol-era.ts `taskEraOf`). */
   taskEra(toolName: string): TaskEra | undefined {
     const tool = this.#catalog.tool(toolName);

@@ -67,6 +67,9 @@ const passthroughResult = z.looseObject({});
  */
 const ASK_TIMEOUT_MS = 3_600_000;
 
+/** tasks/list asks the backends about this many of the caller's tasks at a time. */
+const LIST_CONCURRENCY = 16;
+
 const LOG_LEVELS: readonly LoggingLevel[] = [
   'debug',
   'info',
@@ -349,7 +352,7 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
    * rule (ext-tasks "Capability Negotiation": MUST NOT; 2025-11-25 likewise), and refused.
    */
   const owner = taskOwner(identity);
-  const tasks = options.tasks ?? new TaskRegistry({ now: Date.now });
+  const registry = options.tasks ?? new TaskRegistry({ now: Date.now });
   const asHandle = (
     tool: { backend: string; backendId: string; access: TaskEntry['access'] },
     result: Record<string, unknown>,
@@ -366,7 +369,7 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
       }
       return result;
     }
-    const entry = tasks.add(
+    const entry = registry.add(
       {
         owner,
         era: era!,
@@ -375,6 +378,7 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
         access: tool.access,
         backendTaskId: handle.taskId,
         client: identity.clientId,
+        instance: federation.perClient(tool.backend) ? identity.clientId : '',
       },
       handle.ttlMs,
     );
@@ -383,22 +387,29 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
 
   /** The caller's task named in a tasks/* request, of its era and still within its grant; else "unknown task". */
   const taskEntry = (era: TaskEra, params: Record<string, unknown> | undefined): TaskEntry => {
-    const entry = tasks.find(owner, params?.taskId);
+    const entry = registry.find(owner, params?.taskId);
     if (!entry || entry.era !== era || !grant().allowsTool(entry)) {
       throw new WireError(ErrorCode.InvalidParams, `Unknown task: ${String(params?.taskId)}`);
     }
     return entry;
   };
-  const taskRoute = (entry: TaskEntry, env: RequestEnv): RouteOptions => ({
-    signal: env.signal,
-    client: entry.client,
-    ...(env.meta && { meta: env.meta }),
-  });
+  // The task lives where the call ran: a `per-client` backend's instance of the caller.
+  const taskRoute = (entry: TaskEntry, env: RequestEnv): RouteOptions => ({ signal: env.signal, client: entry.client });
   const relayTask = async (entry: TaskEntry, method: string, params: Record<string, unknown>, env: RequestEnv) => {
     const { _meta: _clientMeta, ...rest } = params;
     const sent = { ...rest, taskId: entry.backendTaskId, ...(env.meta && { _meta: env.meta }) };
-    const result = await relay(() => federation.taskRequest(entry.backend, method, sent, taskRoute(entry, env)));
-    if (method === 'tasks/get' || method === 'tasks/cancel') tasks.renew(entry, ttlOf(entry.era, result));
+    const result = await relay(() => federation.taskRequest(entry.backend, method, sent, taskRoute(entry, env))).catch(
+      (error: unknown) => {
+        // The backend no longer knows the task (it expired there, or the backend restarted): so
+        // neither does the gateway, and the answer names the caller's id, not the backend's.
+        if (!(error instanceof WireError) || error.code !== ErrorCode.InvalidParams || method === 'tasks/update') {
+          throw error;
+        }
+        registry.delete(entry.id);
+        throw new WireError(ErrorCode.InvalidParams, `Unknown task: ${entry.id}`);
+      },
+    );
+    if (method === 'tasks/get' || method === 'tasks/cancel') registry.renew(entry, ttlOf(entry.era, result));
     return withGatewayId(result, entry);
   };
   const task = async (
@@ -410,16 +421,18 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
     if (method !== 'tasks/list') return relayTask(taskEntry(era, params), method, params ?? {}, env);
     // The caller's own tasks only, each as its backend reports it now; one the backend no longer
     // knows is forgotten. Not paginated: a caller holds at most MAX_TASKS_PER_CALLER.
-    const mine = tasks.list(owner).filter((entry) => entry.era === era && grant().allowsTool(entry));
-    const found = await Promise.all(
-      mine.map((entry) =>
-        relayTask(entry, 'tasks/get', {}, env).catch((error: unknown) => {
-          if (error instanceof WireError && error.code === ErrorCode.InvalidParams) tasks.delete(entry.id);
-          return undefined;
-        }),
-      ),
-    );
-    return { tasks: found.filter((entry) => entry !== undefined) };
+    // Asked LIST_CONCURRENCY at a time, so a long list does not flood the backends.
+    const mine = registry.list(owner).filter((entry) => entry.era === era && grant().allowsTool(entry));
+    const found: Record<string, unknown>[] = [];
+    for (let i = 0; i < mine.length; i += LIST_CONCURRENCY) {
+      const batch = await Promise.all(
+        mine
+          .slice(i, i + LIST_CONCURRENCY)
+          .map((entry) => relayTask(entry, 'tasks/get', {}, env).catch(() => undefined)),
+      );
+      for (const got of batch) if (got) found.push(got);
+    }
+    return { tasks: found };
   };
 
   // tools/call is the hot path and a relay: the params are checked with a light schema here (the

@@ -38,6 +38,11 @@ export interface TaskEntry {
   readonly backendTaskId: string;
   /** The caller's client id, for a `per-client` backend (the task lives in its instance). */
   readonly client: string;
+  /**
+   * Which of the backend's instances holds the task: the client id for a `per-client` backend,
+   * else empty (the shared instance).
+   */
+  readonly instance: string;
   expiresAt: number;
 }
 
@@ -54,6 +59,8 @@ export class TaskRegistry {
   /** By gateway id, in creation order (a Map keeps insertion order): the first is the oldest. */
   readonly #entries = new Map<string, TaskEntry>();
   readonly #byOwner = new Map<string, Set<string>>();
+  /** Gateway id by backend, instance and the backend's id (`backendKey`). */
+  readonly #byBackendId = new Map<string, string>();
 
   constructor(options: TaskRegistryOptions) {
     this.#now = options.now;
@@ -71,8 +78,13 @@ export class TaskRegistry {
     const owned = this.#byOwner.get(entry.owner);
     if (owned && owned.size >= this.#maxPerCaller) this.delete(owned.values().next().value!);
     if (this.#entries.size >= this.#max) this.delete(this.#entries.keys().next().value!);
+    // A backend that gives an id it gave before has lost the earlier task (a restarted server that
+    // numbers its tasks afresh): the earlier entry would now reach the new task, someone else's.
+    const reused = this.#byBackendId.get(backendKey(entry));
+    if (reused !== undefined) this.delete(reused);
     const added: TaskEntry = { ...entry, id: randomUUID(), expiresAt: this.#expiry(ttlMs) };
     this.#entries.set(added.id, added);
+    this.#byBackendId.set(backendKey(added), added.id);
     if (owned) owned.add(added.id);
     else this.#byOwner.set(entry.owner, new Set([added.id]));
     return added;
@@ -107,6 +119,7 @@ export class TaskRegistry {
     const entry = this.#entries.get(id);
     if (!entry) return;
     this.#entries.delete(id);
+    if (this.#byBackendId.get(backendKey(entry)) === id) this.#byBackendId.delete(backendKey(entry));
     const owned = this.#byOwner.get(entry.owner);
     owned?.delete(id);
     if (owned?.size === 0) this.#byOwner.delete(entry.owner);
@@ -124,6 +137,9 @@ export class TaskRegistry {
     return this.#now() + ttl;
   }
 }
+
+const backendKey = (entry: Pick<TaskEntry, 'backend' | 'instance' | 'backendTaskId'>): string =>
+  `${entry.backend}\u0000${entry.instance}\u0000${entry.backendTaskId}`;
 
 /** The key a caller's tasks are filed under. */
 export const taskOwner = (identity: { subject: string; clientId: string }): string =>

@@ -175,6 +175,33 @@ describe('tasks through the gateway', () => {
       expect(text((await settle(client, handle.taskId as string)).result)).toBe('done: hello {"name":"Ada"}');
     });
 
+    it('never hands a caller a task its backend lost and gave the same id to someone else', async () => {
+      await using owner = await modernClient({ tasks: true });
+      await using other = await modernClient({ tasks: true, token: otherToken });
+      const restart = async () => {
+        await running.gateway.restartBackend('jobs2');
+        await waitFor(
+          () => running.gateway.backendStatuses().find((s) => s.name === 'jobs2')?.state === 'ready',
+          'jobs2 ready again',
+        );
+      };
+      // The fixture numbers its tasks from task-1 again after a restart.
+      await restart();
+      const lost = await call(owner, 'jobs2__job', { text: 'mine', ms: 0 });
+      await restart();
+      const reused = await call(other, 'jobs2__job', { text: 'theirs', ms: 0 });
+      await expect(taskRequest(owner, 'tasks/get', { taskId: lost.taskId })).rejects.toMatchObject({
+        code: -32602,
+        message: `Unknown task: ${lost.taskId}`,
+      });
+      // And a task the restarted backend no longer knows is unknown under the caller's own id.
+      await restart();
+      await expect(taskRequest(other, 'tasks/get', { taskId: reused.taskId })).rejects.toMatchObject({
+        code: -32602,
+        message: `Unknown task: ${reused.taskId}`,
+      });
+    });
+
     it('gives a client that did not declare the extension its result inline', async () => {
       await using client = await modernClient({ tasks: false });
       const result = await client.callTool({ name: 'jobs__job', arguments: { text: 'plain', ms: 10 } });
