@@ -7,6 +7,9 @@ import {
   GetTaskResultSchema,
   ListTasksResultSchema,
 } from '@modelcontextprotocol/sdk/types.js';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { z } from 'zod';
 import { acceptTaskHandles, TASKS_EXTENSION } from '../../src/backends/protocol-era.js';
 import {
@@ -21,6 +24,7 @@ import {
   type ListeningProcess,
   type RunningGateway,
 } from '../helpers/gateway.js';
+import { approve, MemoryOAuthProvider, ownerSession } from '../helpers/oauth.js';
 
 const TASKS = join(ROOT, 'test/fixtures/tasks-server.mjs');
 const anyResult = z.looseObject({});
@@ -286,6 +290,50 @@ describe('tasks through the gateway', () => {
         CallToolResultSchema,
       );
       expect(text(result)).toBe('inline: across');
+    });
+  });
+
+  describe('a task and the grant of the tool that created it', () => {
+    /** Signs an app in as the SDK does (register, consent with these scopes) and connects it. */
+    async function signIn(provider: MemoryOAuthProvider, scopes: string[]): Promise<Client> {
+      const first = new StreamableHTTPClientTransport(running.mcpUrl, { authProvider: provider });
+      await expect(new Client({ name: 'app', version: '1' }).connect(first)).rejects.toBeInstanceOf(UnauthorizedError);
+      const callback = await approve(provider.authorizationUrl!, await ownerSession(running.gateway), scopes);
+      await first.finishAuth(callback.searchParams.get('code')!);
+      const client = new Client({ name: 'app', version: '1' });
+      await client.connect(new StreamableHTTPClientTransport(running.mcpUrl, { authProvider: provider }));
+      return client;
+    }
+    const setScopes = async (clientId: string, scopes: string[]) => {
+      const res = await fetch(new URL(`/api/clients/${clientId}/scopes`, running.mcpUrl), {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${running.gateway.ownerToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ scopes }),
+      });
+      expect(res.status).toBe(200);
+    };
+
+    it('hides the task once the owner turns that backend off for the app, and shows it again when back on', async () => {
+      const provider = new MemoryOAuthProvider();
+      const client = await signIn(provider, ['mcp:old:write']);
+      try {
+        const { task } = await client.request(
+          { method: 'tools/call', params: { name: 'old__job', arguments: { text: 'x', ms: 0 }, task: {} } },
+          CreateTaskResultSchema,
+        );
+        await setScopes(provider.client!.client_id, ['mcp:jobs:read']);
+        await expect(
+          client.request({ method: 'tasks/get', params: { taskId: task.taskId } }, GetTaskResultSchema),
+        ).rejects.toMatchObject({ code: -32602 });
+        const { tasks } = await client.request({ method: 'tasks/list', params: {} }, ListTasksResultSchema);
+        expect(tasks).toEqual([]);
+        await setScopes(provider.client!.client_id, ['mcp:old:write']);
+        expect(
+          await client.request({ method: 'tasks/cancel', params: { taskId: task.taskId } }, GetTaskResultSchema),
+        ).toMatchObject({ taskId: task.taskId, status: 'cancelled' });
+      } finally {
+        await client.close();
+      }
     });
   });
 });
