@@ -276,6 +276,11 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
   const admit: Admission = (message: JSONRPCRequest | JSONRPCNotification) => {
     if (!('id' in message)) return acceptsNotification(message.method) ? undefined : NOT_ACTED_ON;
     try {
+      // The table serves tasks for both eras; a session has them only when it was offered them,
+      // and never tasks/update (the 2026-07-28 extension's).
+      if (message.method.startsWith('tasks/') && (!capabilities.tasks || message.method === 'tasks/update')) {
+        throw new WireError(ErrorCode.MethodNotFound, `Method not found: ${message.method}`);
+      }
       enforce(message.method, message.params);
       return undefined;
     } catch (error) {

@@ -278,6 +278,13 @@ describe('tasks through the gateway', () => {
       expect(cancelled).toMatchObject({ taskId: task.taskId, status: 'cancelled' });
     });
 
+    it('does not serve the 2026-07-28 extension’s tasks/update to a session', async () => {
+      const { task } = await create('old__job', { text: 'x', ms: 5 });
+      await expect(
+        client.client.request({ method: 'tasks/update', params: { taskId: task.taskId } } as never, anyResult),
+      ).rejects.toMatchObject({ code: -32601, message: expect.stringContaining('tasks/update') });
+    });
+
     it('runs a call without `task` inline', async () => {
       expect(text(await client.client.callTool({ name: 'old__job', arguments: { text: 'plain', ms: 5 } }))).toBe(
         'inline: plain',
