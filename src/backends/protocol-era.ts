@@ -263,7 +263,8 @@ export function taskEraOf(client: Client): TaskEra | undefined {
   const caps = client.getServerCapabilities();
   if (client.getProtocolEra() === 'modern') {
     const extension = (caps?.extensions as Record<string, unknown> | undefined)?.[TASKS_EXTENSION];
-    return typeof extension === 'object' && extension !== null ? 'modern' : undefined;
+    // Only a client that can take the handles (acceptTaskHandles) may be asked for them.
+    return typeof extension === 'object' && extension !== null && takesHandles.has(client) ? 'modern' : undefined;
   }
   const tasks = caps?.tasks as { requests?: { tools?: { call?: unknown } } } | undefined;
   return tasks?.requests?.tools?.call !== undefined ? 'legacy' : undefined;
@@ -275,6 +276,7 @@ interface WireCodec {
 }
 
 const taskAwareCodecs = new WeakMap<WireCodec, WireCodec>();
+const takesHandles = new WeakSet<Client>();
 
 /**
  * Lets a 2026-07-28 tools/call result that is a task handle (`resultType: "task"`) reach the
@@ -284,10 +286,13 @@ const taskAwareCodecs = new WeakMap<WireCodec, WireCodec>();
  * is this client's codec for tools/call only, wrapped so a handle decodes as a complete result
  * that keeps its `resultType` (the relay then recognises it). Everything else decodes as before.
  * The gateway declares the extension to a backend only for a caller that declared it, so a handle
- * never arrives for a call that cannot take one (the relay refuses one that does).
+ * never arrives for a call that cannot take one (the relay refuses one that does). False when
+ * the SDK lacks the seam this relies on (a private method of SDK 2.4's Protocol).
  */
-export function acceptTaskHandles(client: Client): void {
-  const internals = client as unknown as { _resolveOutboundCodec(method: string): WireCodec };
+export function acceptTaskHandles(client: Client): boolean {
+  const internals = client as unknown as { _resolveOutboundCodec?: (method: string) => WireCodec };
+  // An SDK without this seam still connects and serves everything else; only handles fail, as before.
+  if (typeof internals._resolveOutboundCodec !== 'function') return false;
   const resolve = internals._resolveOutboundCodec.bind(client);
   internals._resolveOutboundCodec = (method) => {
     const codec = resolve(method);
@@ -303,4 +308,6 @@ export function acceptTaskHandles(client: Client): void {
     }
     return wrapped;
   };
+  takesHandles.add(client);
+  return true;
 }
