@@ -366,7 +366,7 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
     const era = request?.era;
     const handle = era ? handleOf(era, result) : undefined;
     if (!handle) {
-      if (result.resultType === 'task' || (request === undefined && typeof result.task === 'object')) {
+      if (result.resultType === 'task' || (request === undefined && isObject(result.task))) {
         throw new WireError(
           ErrorCode.InternalError,
           `Backend "${tool.backend}" answered with a task the call did not ask for`,
@@ -394,7 +394,7 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
   const taskEntry = (era: TaskEra, params: Record<string, unknown> | undefined): TaskEntry => {
     const entry = registry.find(owner, params?.taskId);
     if (!entry || entry.era !== era || !grant().allowsTool(entry)) {
-      throw new WireError(ErrorCode.InvalidParams, `Unknown task: ${String(params?.taskId)}`);
+      throw new WireError(ErrorCode.InvalidParams, `Unknown task: ${String(params?.taskId).slice(0, 200)}`);
     }
     return entry;
   };
