@@ -1,5 +1,12 @@
 import { EventEmitter } from 'node:events';
-import { LOG_LEVEL_META_KEY, type Client, type RequestOptions, type Transport } from '@modelcontextprotocol/client';
+import {
+  CLIENT_CAPABILITIES_META_KEY,
+  LOG_LEVEL_META_KEY,
+  type Client,
+  type ClientCapabilities,
+  type RequestOptions,
+  type Transport,
+} from '@modelcontextprotocol/client';
 import type {
   LoggingLevel,
   LoggingMessageNotification,
@@ -20,13 +27,17 @@ import { connectHttp } from './connectors/http.js';
 import { connectStdio, describeExit, exitStatusReader, type ExitStatus } from './connectors/stdio.js';
 import { createNodeFetch, type NodeFetch } from './node-fetch.js';
 import {
+  acceptTaskHandles,
   connectWithin,
   createBackendClient,
   EraMemory,
   endedDuringProbe,
   keepListening,
   ResourceSubscriptions,
+  TASKS_EXTENSION,
+  taskEraOf,
   type EraPlan,
+  type TaskEra,
 } from './protocol-era.js';
 import { Relay } from './relay.js';
 import { translateRequestError, unavailableError, type RequestContext } from './request-errors.js';
@@ -93,6 +104,11 @@ export interface CallOptions {
    * its session's level, whoever calls, and is not told.
    */
   logLevel?: LoggingLevel;
+  /**
+   * The caller declared the Tasks extension (2026-07-28): this request declares it to the backend
+   * too, which may then answer a tools/call with a task handle. Ignored on a 2025 connection.
+   */
+  tasks?: boolean;
 }
 
 /** One client's instance of a `per-client` backend, while it is used. */
@@ -112,6 +128,28 @@ export const CLIENT_INSTANCE_IDLE_MS = 10 * 60_000;
 
 /** Results are relayed, not interpreted: parse only the JSON-RPC envelope's object shape. */
 const passthroughResult = z.looseObject({});
+
+/**
+ * What the gateway declares to every backend: what a backend may ask is relayed to the client
+ * whose call caused it (relay.ts). Declared for every backend, since the gateway cannot know at
+ * initialize which clients will call: a client that lacks one is refused at the time of asking,
+ * with the reason.
+ */
+const BACKEND_CAPABILITIES: ClientCapabilities = Object.freeze({
+  sampling: {},
+  elicitation: { form: {}, url: {} },
+  roots: { listChanged: false },
+});
+
+/**
+ * A 2026-07-28 request's params declaring the Tasks extension besides the gateway's capabilities:
+ * the SDK lets a request's own envelope key take precedence over the one it attaches.
+ */
+function withTasksDeclared(params: Record<string, unknown> | undefined): Record<string, unknown> {
+  const meta = (params?._meta ?? {}) as Record<string, unknown>;
+  const capabilities = { ...BACKEND_CAPABILITIES, extensions: { [TASKS_EXTENSION]: {} } };
+  return { ...params, _meta: { ...meta, [CLIENT_CAPABILITIES_META_KEY]: capabilities } };
+}
 
 const STDERR_LINES = 200;
 /** Stderr lines of the failed run kept beside `lastError` (the console shows them under it). */
@@ -143,6 +181,7 @@ export class Backend extends EventEmitter<BackendEvents> {
   #fetch: NodeFetch | undefined;
   /** What the server declared at its last successful connect; kept while it reconnects. */
   #serverCapabilities: ServerCapabilities | undefined;
+  #taskEra: TaskEra | undefined;
   /** The backend's era as last found (protocol-era.ts): a 2025 verdict skips the probe next time. */
   readonly #era = new EraMemory();
   /** Resource subscriptions relayed to a 2026-07-28 backend, kept on its listen stream. */
@@ -184,6 +223,7 @@ export class Backend extends EventEmitter<BackendEvents> {
       open: (generation) => this.#open(generation),
       load: async (client) => {
         this.#serverCapabilities = client.getServerCapabilities();
+        this.#taskEra = taskEraOf(client);
         // 2026-07-28: list_changed arrives on a subscriptions/listen stream, opened before the
         // lists are read so no change between the two is missed.
         await keepListening(client, {
@@ -246,6 +286,11 @@ export class Backend extends EventEmitter<BackendEvents> {
    */
   get serverCapabilities(): ServerCapabilities | undefined {
     return this.#serverCapabilities;
+  }
+
+  /** Which tasks the server runs tools/call as, as found when it last connected (protocol-era.ts). */
+  get taskEra(): TaskEra | undefined {
+    return this.#taskEra;
   }
 
   get state(): BackendState {
@@ -440,8 +485,12 @@ export class Backend extends EventEmitter<BackendEvents> {
     if (options.onprogress) requestOptions.onprogress = options.onprogress;
     // A 2026-07-28 backend's input_required comes back to the relay, which runs the rounds.
     requestOptions.allowInputRequired = true;
+    if (options.tasks && client.getProtocolEra() === 'modern') params = withTasksDeclared(params);
     if (options.logLevel !== undefined && client.getProtocolEra() === 'modern') {
-      params = { ...params, _meta: { ...(params?._meta as object | undefined), [LOG_LEVEL_META_KEY]: options.logLevel } };
+      params = {
+        ...params,
+        _meta: { ...(params?._meta as object | undefined), [LOG_LEVEL_META_KEY]: options.logLevel },
+      };
     }
     const pending = this.#relay.run(
       client,
@@ -524,11 +573,12 @@ export class Backend extends EventEmitter<BackendEvents> {
     // that lacks one is refused at the time of asking, with the reason. A 2026-07-28 backend's
     // input_required rounds go through the same relay (#send: Relay.run).
     const client = createBackendClient(this.#options.clientInfo, {
-      capabilities: { sampling: {}, elicitation: { form: {}, url: {} }, roots: { listChanged: false } },
+      capabilities: BACKEND_CAPABILITIES,
       plan: known.plan,
       stdio: transport instanceof StdioTransport,
       startupTimeoutMs: this.config.startupTimeoutMs,
     });
+    acceptTaskHandles(client);
     this.#relay.register(client);
     client.onclose = () => this.#supervisor.closed(generation);
     client.onerror = (error) => this.#log.debug('transport error', { error: describeError(error) });

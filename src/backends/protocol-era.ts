@@ -250,3 +250,68 @@ export class ResourceSubscriptions {
     await previous?.close();
   }
 }
+
+/** The Tasks extension of 2026-07-28 (SEP-2663): a tools/call may be answered with a task handle. */
+export const TASKS_EXTENSION = 'io.modelcontextprotocol/tasks';
+
+/**
+ * Which kind of tasks a backend runs tools/call as, from what it declared: `modern` for a
+ * 2026-07-28 server offering the Tasks extension (its handles come back as `resultType: "task"`
+ * and are polled with tasks/get, tasks/update, tasks/cancel), `legacy` for a 2025-11-25 server
+ * declaring `tasks.requests.tools.call` (task-augmented calls, tasks/get, tasks/result,
+ * tasks/list, tasks/cancel). Undefined: the backend runs every call inline.
+ */
+export type TaskEra = 'modern' | 'legacy';
+
+export function taskEraOf(client: Client): TaskEra | undefined {
+  const caps = client.getServerCapabilities();
+  if (client.getProtocolEra() === 'modern') {
+    const extension = (caps?.extensions as Record<string, unknown> | undefined)?.[TASKS_EXTENSION];
+    // Only a client that can take the handles (acceptTaskHandles) may be asked for them.
+    return typeof extension === 'object' && extension !== null && takesHandles.has(client) ? 'modern' : undefined;
+  }
+  const tasks = caps?.tasks as { requests?: { tools?: { call?: unknown } } } | undefined;
+  return tasks?.requests?.tools?.call !== undefined ? 'legacy' : undefined;
+}
+
+interface WireCodec {
+  era: string;
+  decodeResult(method: string, raw: unknown): unknown;
+}
+
+const taskAwareCodecs = new WeakMap<WireCodec, WireCodec>();
+const takesHandles = new WeakSet<Client>();
+
+/**
+ * Lets a 2026-07-28 tools/call result that is a task handle (`resultType: "task"`) reach the
+ * gateway. SDK 2.4's client decodes every result by its `resultType` before the caller sees it and
+ * refuses the ones it does not know (UnsupportedResultType), the Tasks extension's included: the
+ * ext-tasks package works around it with a raw dispatch of its own. The narrowest equivalent here
+ * is this client's codec for tools/call only, wrapped so a handle decodes as a complete result
+ * that keeps its `resultType` (the relay then recognises it). Everything else decodes as before.
+ * The gateway declares the extension to a backend only for a caller that declared it, so a handle
+ * never arrives for a call that cannot take one (the relay refuses one that does). False when
+ * the SDK lacks the seam this relies on (a private method of SDK 2.4's Protocol).
+ */
+export function acceptTaskHandles(client: Client): boolean {
+  const internals = client as unknown as { _resolveOutboundCodec?: (method: string) => WireCodec };
+  // An SDK without this seam still connects and serves everything else; only handles fail, as before.
+  if (typeof internals._resolveOutboundCodec !== 'function') return false;
+  const resolve = internals._resolveOutboundCodec.bind(client);
+  internals._resolveOutboundCodec = (method) => {
+    const codec = resolve(method);
+    if (method !== 'tools/call' || codec.era !== MODERN_REVISION) return codec;
+    let wrapped = taskAwareCodecs.get(codec);
+    if (!wrapped) {
+      wrapped = Object.create(codec) as WireCodec;
+      wrapped.decodeResult = (m, raw) =>
+        typeof raw === 'object' && raw !== null && (raw as { resultType?: unknown }).resultType === 'task'
+          ? { kind: 'complete', result: raw }
+          : codec.decodeResult(m, raw);
+      taskAwareCodecs.set(codec, wrapped);
+    }
+    return wrapped;
+  };
+  takesHandles.add(client);
+  return true;
+}

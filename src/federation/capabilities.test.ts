@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { federatedCapabilities, STARTING_BACKEND } from './capabilities.js';
+import { federatedCapabilities, STARTING_BACKEND, taskSupport } from './capabilities.js';
 
 describe('federatedCapabilities', () => {
   it('declares only tools when no backend is known', () => {
@@ -46,5 +46,13 @@ describe('federatedCapabilities', () => {
       completions: {},
       logging: {},
     });
+  });
+});
+
+describe('taskSupport', () => {
+  it('offers each era’s tasks only when a backend of that era runs tasks', () => {
+    expect(taskSupport([])).toEqual({ legacy: false, modern: false });
+    expect(taskSupport([undefined, 'legacy'])).toEqual({ legacy: true, modern: false });
+    expect(taskSupport(['modern', undefined])).toEqual({ legacy: false, modern: true });
   });
 });

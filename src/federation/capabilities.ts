@@ -1,4 +1,5 @@
 import type { ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
+import type { TaskEra } from '../backends/protocol-era.js';
 
 /**
  * The capabilities the gateway declares to a client: tools always (its builtins are tools), and
@@ -47,4 +48,23 @@ export function federatedCapabilities(backends: Iterable<ServerCapabilities | un
     ...(completions && { completions: {} }),
     ...(logging && { logging: {} }),
   };
+}
+
+/**
+ * The 2025-11-25 `tasks` capability the gateway declares when some backend runs tools/call as
+ * 2025 tasks: task-augmented tools/call, and tasks/list (answered by the gateway from the
+ * caller's own tasks) and tasks/cancel (relayed to the backend that owns the task).
+ */
+export const LEGACY_TASKS = Object.freeze({ list: {}, cancel: {}, requests: Object.freeze({ tools: { call: {} } }) });
+
+/**
+ * Which task kinds the gateway can relay, from the backends' (protocol-era.ts `taskEraOf`): each
+ * only when a backend of that era runs tasks, since a task passes through unchanged and an era's
+ * client cannot poll the other era's tasks. A backend still starting counts for neither: a client
+ * that was not offered tasks simply gets every result inline.
+ */
+export function taskSupport(eras: Iterable<TaskEra | undefined>): { legacy: boolean; modern: boolean } {
+  const support = { legacy: false, modern: false };
+  for (const era of eras) if (era) support[era] = true;
+  return support;
 }

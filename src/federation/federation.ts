@@ -11,7 +11,8 @@ import type { CallContext } from '../backends/call-context.js';
 import { GatewayError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import type { BackendState } from '../backends/types.js';
-import { federatedCapabilities, STARTING_BACKEND } from './capabilities.js';
+import type { TaskEra } from '../backends/protocol-era.js';
+import { federatedCapabilities, LEGACY_TASKS, STARTING_BACKEND, taskSupport } from './capabilities.js';
 import { buildCatalog, type FederatedCatalog, type Owner } from './catalog.js';
 import { namespaceOf } from './naming.js';
 
@@ -47,7 +48,15 @@ export interface RouteOptions {
   client?: string;
   /** The least severe level of log messages the caller asked for with this request (backend.ts CallOptions). */
   logLevel?: LoggingLevel;
+  /**
+   * The caller can take a task handle for this tools/call: a 2025-11-25 caller sent `params.task`,
+   * a 2026-07-28 caller declared the Tasks extension. Passed on only to a backend whose tasks are
+   * of the same era (`taskEra`); any other runs the call inline.
+   */
+  tasks?: TaskRequest;
 }
+
+export type TaskRequest = { era: 'modern' } | { era: 'legacy'; task: Record<string, unknown> };
 
 /**
  * The federated view over the backend pool: one catalog rebuilt whenever a backend's changes, and
@@ -87,11 +96,28 @@ export class Federation extends EventEmitter<FederationEvents> {
    * declared when it last connected; one still starting that never connected may declare anything.
    */
   capabilities(): ServerCapabilities {
-    return federatedCapabilities(
-      this.#pool.backends
-        .filter((backend) => backend.config.enabled)
-        .map((backend) => backend.serverCapabilities ?? (backend.starting ? STARTING_BACKEND : undefined)),
+    const enabled = this.#pool.backends.filter((backend) => backend.config.enabled);
+    const capabilities = federatedCapabilities(
+      enabled.map((backend) => backend.serverCapabilities ?? (backend.starting ? STARTING_BACKEND : undefined)),
     );
+    const tasks = taskSupport(enabled.map((backend) => backend.taskEra));
+    return tasks.legacy ? { ...capabilities, tasks: LEGACY_TASKS } : capabilities;
+  }
+
+  /** Whether some enabled backend offers the 2026-07-28 Tasks extension (the stateless path's capability). */
+  offersModernTasks(): boolean {
+    return taskSupport(this.#pool.backends.filter((b) => b.config.enabled).map((b) => b.taskEra)).modern;
+  }
+
+  /** Whether a backend serves each client from its own instance (`instances: "per-client"`). */
+  perClient(backend: string): boolean {
+    return this.#pool.get(backend)?.config.instances === 'per-client';
+  }
+
+  /** The era of the tasks a tool's backend runs, when it runs any (protocol-era.ts `taskEraOf`). */
+  taskEra(toolName: string): TaskEra | undefined {
+    const tool = this.#catalog.tool(toolName);
+    return tool ? this.#pool.get(tool.backend)?.taskEra : undefined;
   }
 
   /**
@@ -120,7 +146,21 @@ export class Federation extends EventEmitter<FederationEvents> {
     const params: Record<string, unknown> = { name: tool.original };
     if (args !== undefined) params.arguments = args;
     if (options.meta) params._meta = options.meta;
-    return this.#backend(tool.backend).request('tools/call', params, callOptions(options));
+    const backend = this.#backend(tool.backend);
+    const sent = callOptions(options);
+    if (options.tasks && options.tasks.era === backend.taskEra) {
+      if (options.tasks.era === 'legacy') params.task = options.tasks.task;
+      else sent.tasks = true;
+    }
+    return backend.request('tools/call', params, sent);
+  }
+
+  /**
+   * A tasks/* request for a task a backend created (mcp/task-relay.ts keeps which): sent to that
+   * backend, or the caller's instance of a `per-client` one, as it came.
+   */
+  async taskRequest(backend: string, method: string, params: Record<string, unknown>, options: RouteOptions = {}) {
+    return this.#backend(backend).request(method, params, callOptions(options));
   }
 
   async getPrompt(name: string, args: Record<string, string> | undefined, options: RouteOptions = {}) {

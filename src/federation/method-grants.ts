@@ -105,6 +105,15 @@ const REQUESTS: Readonly<Record<string, Rule>> = Object.freeze({
     if (ref?.type === 'ref/resource') return template(catalog, text(ref.uri));
     return NONE;
   },
+  // Tasks (2025-11-25 core; 2026-07-28 the Tasks extension, whose tasks/update is new): a task is
+  // known only to the caller whose call created it, and only while its grant still covers the
+  // tool that did (mcp/task-relay.ts, checked in the handlers); anything else is an unknown task.
+  // tasks/list lists the caller's own tasks only.
+  'tasks/get': none,
+  'tasks/result': none,
+  'tasks/list': none,
+  'tasks/cancel': none,
+  'tasks/update': none,
 });
 
 /**

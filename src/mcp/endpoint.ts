@@ -5,6 +5,8 @@ import type { BackendStatus } from '../backends/types.js';
 import type { Federation, ListKind } from '../federation/federation.js';
 import type { ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import { sendsNotification } from '../federation/method-grants.js';
+import { TASKS_EXTENSION } from '../backends/protocol-era.js';
+import { TaskRegistry } from './task-relay.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { describeError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
@@ -78,6 +80,8 @@ export class McpEndpoint {
   readonly #log: Logger;
   readonly #subscriptions: SubscriptionRegistry;
   readonly #clock: Clock;
+  /** Tasks backends created for callers, by gateway id (task-relay.ts): shared by both eras' paths. */
+  readonly #tasks: TaskRegistry;
   readonly #listChanged: Record<ListKind, Throttle>;
   #closed = false;
   readonly #stateless: StatelessEndpoint;
@@ -90,6 +94,7 @@ export class McpEndpoint {
   constructor(options: McpEndpointOptions) {
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
+    this.#tasks = new TaskRegistry({ now: () => this.#clock.now() });
     // One sweep answers requests past the backstop and closes idle sessions; it runs often enough
     // for both limits to hold within a quarter of the shorter one (at most a second late).
     const sweepMs = Math.max(10, Math.min(1000, options.requestTimeoutMs / 4, options.sessionIdleMs / 2));
@@ -121,7 +126,7 @@ export class McpEndpoint {
       now: () => this.#clock.now(),
       serverInfo: options.serverInfo,
       instructions: INSTRUCTIONS,
-      capabilities: () => statelessCapabilities(federation.capabilities()),
+      capabilities: () => statelessCapabilities(federation.capabilities(), federation.offersModernTasks()),
       sessionFor: (identity) => this.#statelessSession(identity),
       relatedCall: (calls, backendId) => relatedRequest(calls, backendId, federation.catalog),
       // A listen stream is what a 2025 session's standalone GET stream was: as many are allowed.
@@ -280,6 +285,7 @@ export class McpEndpoint {
       ...(this.#options.maskError ? { maskError: this.#options.maskError } : {}),
       listPageSize: this.#options.listPageSize,
       subscriptions: this.#subscriptions,
+      tasks: this.#tasks,
       instructions: INSTRUCTIONS,
       logger: this.#log,
       ...(this.#options.activity ? { activity: this.#options.activity } : {}),
@@ -357,6 +363,7 @@ export class McpEndpoint {
   }
 
   #sweep(): void {
+    this.#tasks.sweep();
     const now = this.#clock.now();
     this.#stateless.sweep();
     for (const session of this.#sessions.values()) {
@@ -400,7 +407,7 @@ function isInitialize(body: unknown): boolean {
  * has no resources/subscribe), and `logging` the request's `_meta` log level (it has no
  * logging/setLevel); both are served by stateless.ts.
  */
-function statelessCapabilities(capabilities: ServerCapabilities): StatelessCapabilities {
+function statelessCapabilities(capabilities: ServerCapabilities, tasks: boolean): StatelessCapabilities {
   return {
     tools: { listChanged: true },
     ...(capabilities.prompts && { prompts: { listChanged: true } }),
@@ -409,5 +416,8 @@ function statelessCapabilities(capabilities: ServerCapabilities): StatelessCapab
     }),
     ...(capabilities.completions && { completions: {} }),
     ...(capabilities.logging && { logging: {} }),
+    // The Tasks extension (SEP-2663) when a 2026-07-28 backend offers it; 2025 tasks (the
+    // `tasks` capability) are not relayed across eras (docs/mcp-endpoint.md, "Tasks").
+    ...(tasks && { extensions: { [TASKS_EXTENSION]: {} } }),
   };
 }

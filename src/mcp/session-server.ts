@@ -27,7 +27,8 @@ import type { FederatedCatalog } from '../federation/catalog.js';
 import type { ActivityLog } from './activity.js';
 import { acceptsNotification, allows, needOf, type Need } from '../federation/method-grants.js';
 import { grantOf, type Grant } from '../federation/scopes.js';
-import type { Federation, ListKind, RouteOptions } from '../federation/federation.js';
+import type { Federation, ListKind, RouteOptions, TaskRequest } from '../federation/federation.js';
+import type { TaskEra } from '../backends/protocol-era.js';
 import { describeError } from '../shared/errors.js';
 import { maskErrorText } from '../shared/mask-error.js';
 import type { Admission, DirectHandler } from './http-transport.js';
@@ -44,6 +45,7 @@ import {
   visibleTemplates,
   visibleTools,
 } from './session-lists.js';
+import { handleOf, TaskRegistry, taskOwner, ttlOf, withGatewayId, type TaskEntry } from './task-relay.js';
 import { GATEWAY_ERROR_CODES, relayWith, WireError } from './wire-errors.js';
 
 type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
@@ -66,6 +68,9 @@ const passthroughResult = z.looseObject({});
  */
 const ASK_TIMEOUT_MS = 3_600_000;
 
+/** tasks/list asks the backends about this many of the caller's tasks at a time. */
+const LIST_CONCURRENCY = 16;
+
 export interface SessionServerOptions {
   federation: Federation;
   statuses: () => BackendStatus[];
@@ -85,6 +90,8 @@ export interface SessionServerOptions {
   instructions?: string;
   /** Where tool calls are recorded for the console's Activity page. */
   activity?: ActivityLog;
+  /** The tasks backends created for callers, shared by all sessions. Default: this session's own. */
+  tasks?: TaskRegistry;
 }
 
 /** Resource subscriptions are reference-counted across sessions, so a backend is asked once per URI. */
@@ -111,6 +118,8 @@ export interface RequestEnv {
   logLevel?: LoggingLevel;
   /** Sends a notification related to this request (progress). */
   notify(notification: { method: string; params: Record<string, unknown> }): Promise<void>;
+  /** The caller can take a task handle for this tools/call (federation.ts RouteOptions.tasks). */
+  tasks?: TaskRequest;
 }
 
 /**
@@ -132,6 +141,11 @@ export interface CatalogHandlers {
    */
   subscribe(uri: string, subscriber: object): Promise<void>;
   unsubscribe(uri: string, subscriber: object): Promise<void>;
+  /**
+   * A tasks/* request of the caller's, about a task a backend created for one of its calls, in the
+   * caller's era: relayed to that backend (tasks/list is answered from the caller's own tasks).
+   */
+  task(era: TaskEra, method: string, params: Record<string, unknown> | undefined, env: RequestEnv): unknown;
 }
 
 export interface SessionServer {
@@ -271,6 +285,11 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
   const admit: Admission = (message: JSONRPCRequest | JSONRPCNotification) => {
     if (!('id' in message)) return acceptsNotification(message.method) ? undefined : NOT_ACTED_ON;
     try {
+      // The table serves tasks for both eras; a session has them only when it was offered them,
+      // and never tasks/update (the 2026-07-28 extension's).
+      if (message.method.startsWith('tasks/') && (!capabilities.tasks || message.method === 'tasks/update')) {
+        throw new WireError(ErrorCode.MethodNotFound, `Method not found: ${message.method}`);
+      }
       enforce(message.method, message.params);
       return undefined;
     } catch (error) {
@@ -302,6 +321,7 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
     name: string,
     args: Record<string, unknown> | undefined,
     route: (call: (options: RouteOptions) => Promise<Record<string, unknown>>) => Promise<Record<string, unknown>>,
+    tasks?: TaskRequest,
   ): unknown => {
     enforce('tools/call', { name });
     const tool = federation.catalog.tool(name);
@@ -324,7 +344,9 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
       done?.('refused', 'unknown tool, or outside the grant');
       throw new WireError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
     }
-    const call = relay(() => route((routeOptions) => federation.callTool(name, args, routeOptions)));
+    const call = relay(() =>
+      route((routeOptions) => federation.callTool(name, args, tasks ? { ...routeOptions, tasks } : routeOptions)),
+    ).then((result) => asHandle(tool, result, tasks));
     if (!done) return call;
     return call.then(
       (result) => {
@@ -338,6 +360,95 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
     );
   };
 
+  /**
+   * A tools/call result that is a task handle, as the caller gets it: filed under a gateway id
+   * (task-relay.ts). A handle for a call that could not take one is the backend breaking the
+   * rule (ext-tasks "Capability Negotiation": MUST NOT; 2025-11-25 likewise), and refused.
+   */
+  const owner = taskOwner(identity);
+  const registry = options.tasks ?? new TaskRegistry({ now: Date.now });
+  const asHandle = (
+    tool: { backend: string; backendId: string; access: TaskEntry['access'] },
+    result: Record<string, unknown>,
+    request: TaskRequest | undefined,
+  ): Record<string, unknown> => {
+    const era = request?.era;
+    const handle = era ? handleOf(era, result) : undefined;
+    if (!handle) {
+      if (result.resultType === 'task' || (request === undefined && isObject(result.task))) {
+        throw new WireError(
+          ErrorCode.InternalError,
+          `Backend "${tool.backend}" answered with a task the call did not ask for`,
+        );
+      }
+      return result;
+    }
+    const entry = registry.add(
+      {
+        owner,
+        era: era!,
+        backend: tool.backend,
+        backendId: tool.backendId,
+        access: tool.access,
+        backendTaskId: handle.taskId,
+        client: identity.clientId,
+        instance: federation.perClient(tool.backend) ? identity.clientId : '',
+      },
+      handle.ttlMs,
+    );
+    return withGatewayId(result, entry);
+  };
+
+  /** The caller's task named in a tasks/* request, of its era and still within its grant; else "unknown task". */
+  const taskEntry = (era: TaskEra, params: Record<string, unknown> | undefined): TaskEntry => {
+    const entry = registry.find(owner, params?.taskId);
+    if (!entry || entry.era !== era || !grant().allowsTool(entry)) {
+      throw new WireError(ErrorCode.InvalidParams, `Unknown task: ${String(params?.taskId).slice(0, 200)}`);
+    }
+    return entry;
+  };
+  // The task lives where the call ran: a `per-client` backend's instance of the caller.
+  const taskRoute = (entry: TaskEntry, env: RequestEnv): RouteOptions => ({ signal: env.signal, client: entry.client });
+  const relayTask = async (entry: TaskEntry, method: string, params: Record<string, unknown>, env: RequestEnv) => {
+    const { _meta: _clientMeta, ...rest } = params;
+    const sent = { ...rest, taskId: entry.backendTaskId, ...(env.meta && { _meta: env.meta }) };
+    const result = await relay(() => federation.taskRequest(entry.backend, method, sent, taskRoute(entry, env))).catch(
+      (error: unknown) => {
+        // The backend no longer knows the task (it expired there, or the backend restarted): so
+        // neither does the gateway, and the answer names the caller's id, not the backend's.
+        if (!(error instanceof WireError) || error.code !== ErrorCode.InvalidParams || method === 'tasks/update') {
+          throw error;
+        }
+        registry.delete(entry.id);
+        throw new WireError(ErrorCode.InvalidParams, `Unknown task: ${entry.id}`);
+      },
+    );
+    if (method === 'tasks/get' || method === 'tasks/cancel') registry.renew(entry, ttlOf(entry.era, result));
+    return withGatewayId(result, entry);
+  };
+  const task = async (
+    era: TaskEra,
+    method: string,
+    params: Record<string, unknown> | undefined,
+    env: RequestEnv,
+  ): Promise<Record<string, unknown>> => {
+    if (method !== 'tasks/list') return relayTask(taskEntry(era, params), method, params ?? {}, env);
+    // The caller's own tasks only, each as its backend reports it now; one the backend no longer
+    // knows is forgotten. Not paginated: a caller holds at most MAX_TASKS_PER_CALLER.
+    // Asked LIST_CONCURRENCY at a time, so a long list does not flood the backends.
+    const mine = registry.list(owner).filter((entry) => entry.era === era && grant().allowsTool(entry));
+    const found: Record<string, unknown>[] = [];
+    for (let i = 0; i < mine.length; i += LIST_CONCURRENCY) {
+      const batch = await Promise.all(
+        mine
+          .slice(i, i + LIST_CONCURRENCY)
+          .map((entry) => relayTask(entry, 'tasks/get', {}, env).catch(() => undefined)),
+      );
+      for (const got of batch) if (got) found.push(got);
+    }
+    return { tasks: found };
+  };
+
   // tools/call is the hot path and a relay: the params are checked with a light schema here (the
   // backend validates its own arguments), and the backend's result goes back as it came. The SDK
   // Server's own tools/call wrapper would parse both with the full schemas, which costs latency
@@ -346,7 +457,13 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
     server,
     RelayedCallToolRequestSchema,
     async (request: RelayedCallToolRequest, extra: Extra) =>
-      callTool(request.params.name, request.params.arguments, (call) => relayed(envOf(extra), call)),
+      callTool(
+        request.params.name,
+        request.params.arguments,
+        (call) => relayed(envOf(extra), call),
+        // MCP 2025-11-25 basic/utilities/tasks: a task-augmented request carries `params.task`.
+        capabilities.tasks && isObject(request.params.task) ? { era: 'legacy', task: request.params.task } : undefined,
+      ),
   );
 
   /**
@@ -449,6 +566,19 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
     server.setRequestHandler(CompleteRequestSchema, (request, extra) => complete(request.params, envOf(extra)));
   }
 
+  // Registered on Protocol, as tools/call is: the backend's answers go back as they came, and the
+  // SDK's own task handling (which needs a task store of its own) stays out of the way.
+  if (capabilities.tasks) {
+    for (const method of ['tasks/get', 'tasks/result', 'tasks/list', 'tasks/cancel'] as const) {
+      Protocol.prototype.setRequestHandler.call(
+        server,
+        z.object({ method: z.literal(method), params: z.looseObject({}).optional() }),
+        (request: { params?: Record<string, unknown> }, extra: Extra) =>
+          task('legacy', method, request.params, envOf(extra)),
+      );
+    }
+  }
+
   // What the session last saw of each list: its catalog and grant, compared by content only when
   // either changed (most list_changed events concern other sessions' backends).
   const viewTracker = (): ((kind: ListKind) => boolean) => {
@@ -477,7 +607,7 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
 
   const handlers: CatalogHandlers = {
     listTools,
-    callTool: (name, args, env) => callTool(name, args, (call) => relayed(env, call)),
+    callTool: (name, args, env) => callTool(name, args, (call) => relayed(env, call), env.tasks),
     listPrompts,
     getPrompt,
     listResources,
@@ -486,6 +616,7 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
     complete,
     subscribe,
     unsubscribe,
+    task,
   };
 
   return {
@@ -500,6 +631,9 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
     wantsLog: (messageLevel) => logLevelAtLeast(messageLevel, level),
   };
 }
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** A client notification the gateway does not act on: dropped (JSON-RPC 2.0 §4.1 forbids answering it). */
 const NOT_ACTED_ON = { code: ErrorCode.MethodNotFound, message: 'Notification not handled' } as const;

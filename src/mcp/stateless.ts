@@ -27,11 +27,13 @@ import {
   type ServerNotifier,
 } from '@modelcontextprotocol/server';
 import type { JSONRPCRequest, LoggingLevel, RequestId } from '@modelcontextprotocol/sdk/types.js';
+import { z } from 'zod';
 import type { Logger } from '../shared/logger.js';
 import { describeError } from '../shared/errors.js';
 import type { Identity } from './builtins.js';
 import type { CallContext } from '../backends/call-context.js';
-import type { ListKind } from '../federation/federation.js';
+import type { ListKind, TaskRequest } from '../federation/federation.js';
+import { TASKS_EXTENSION } from '../backends/protocol-era.js';
 import type { Grant } from '../federation/scopes.js';
 import { forwardedMeta } from './forwarded-meta.js';
 import { createInputRounds, type Round } from './input-rounds.js';
@@ -217,15 +219,44 @@ export function createStatelessEndpoint(options: StatelessOptions): StatelessEnd
         await sent;
       }
     };
-    server.setRequestHandler('tools/call', (request, ctx) =>
-      answer(
+    server.setRequestHandler('tools/call', (request, ctx) => {
+      const round = roundOf(ctx);
+      const tasks = tasksOf(round.capabilities);
+      return answer(
         logged(ctx, 'tools/call', request.params, () =>
-          inRounds(identity, `tools/call ${request.params.name}`, roundOf(ctx), ctx.mcpReq.signal, (caller) =>
-            handlers.callTool(request.params.name, request.params.arguments, { ...env(ctx), ...caller }),
+          inRounds(identity, `tools/call ${request.params.name}`, round, ctx.mcpReq.signal, (caller) =>
+            handlers.callTool(request.params.name, request.params.arguments, {
+              ...env(ctx),
+              ...caller,
+              ...(tasks && { tasks }),
+            }),
           ),
         ),
-      ),
-    );
+      );
+    });
+    if ((offered.extensions as Record<string, unknown> | undefined)?.[TASKS_EXTENSION]) {
+      // The Tasks extension's methods (ext-tasks, "Supported Methods"), relayed to the backend that
+      // owns the task. The schema form of the registration is what lets the SDK serve tasks/get and
+      // tasks/cancel on this revision (names the extension reuses from 2025-11-25 core).
+      server.setRequestHandler('tasks/get', { params: TaskIdParams }, (params, ctx) =>
+        answer(handlers.task('modern', 'tasks/get', params, env(ctx))),
+      );
+      server.setRequestHandler('tasks/cancel', { params: TaskIdParams }, (params, ctx) =>
+        answer(handlers.task('modern', 'tasks/cancel', params, env(ctx))),
+      );
+      // The SDK lifts `inputResponses` out of the params (it is the multi-round-trip field of this
+      // revision); the backend expects them in tasks/update's params, where the client put them.
+      server.setRequestHandler('tasks/update', { params: TaskIdParams }, (params, ctx) =>
+        answer(
+          handlers.task(
+            'modern',
+            'tasks/update',
+            { ...params, inputResponses: ctx.mcpReq.inputResponses ?? params.inputResponses ?? {} },
+            env(ctx),
+          ),
+        ),
+      );
+    }
     if (offered.prompts) {
       server.setRequestHandler('prompts/list', (request) => answer(handlers.listPrompts(request.params?.cursor)));
       server.setRequestHandler('prompts/get', (request, ctx) =>
@@ -341,8 +372,14 @@ export function createStatelessEndpoint(options: StatelessOptions): StatelessEnd
     const meta = forwardedMeta(_meta);
     const round = { capabilities: _meta[CLIENT_CAPABILITIES_META_KEY], requestState: undefined, responses: undefined };
     const serverInfo = { [SERVER_INFO_META_KEY]: options.serverInfo };
+    const tasks = tasksOf(round.capabilities);
     void inRounds(identity, `tools/call ${name}`, round, controller.signal, (caller) =>
-      handlers.callTool(name, args, { ...caller, ...(meta && { meta }), notify: async () => {} }),
+      handlers.callTool(name, args, {
+        ...caller,
+        ...(meta && { meta }),
+        ...(tasks && { tasks }),
+        notify: async () => {},
+      }),
     ).then(
       (result) => {
         const { _meta: resultMeta, ...rest } = result as { _meta?: object; resultType?: string };
@@ -573,6 +610,17 @@ interface PlainCall {
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const TaskIdParams = z.looseObject({ taskId: z.string() });
+
+/**
+ * Whether a 2026-07-28 request's capabilities declare the Tasks extension: then a tools/call may
+ * be answered with a task handle (ext-tasks, "Capability Negotiation"), and not otherwise.
+ */
+function tasksOf(capabilities: unknown): TaskRequest | undefined {
+  const extensions = isObject(capabilities) ? capabilities.extensions : undefined;
+  return isObject(extensions) && isObject(extensions[TASKS_EXTENSION]) ? { era: 'modern' } : undefined;
+}
 
 /**
  * A tools/call whose every 2026-07-28 rule visibly holds: the envelope names this revision and
