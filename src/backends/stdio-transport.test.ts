@@ -1,4 +1,5 @@
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
+import { SdkError, SdkErrorCode } from '@modelcontextprotocol/client';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LogFields, Logger } from '../shared/logger.js';
 import type { ChildRegistry } from './child-registry.js';
@@ -149,7 +150,20 @@ describe.skipIf(process.platform === 'win32')('StdioTransport', () => {
     expect(await processRunning(helper)).toBe(false);
     expect(t.closes).toBe(1);
     expect(t.transport.pid).toBeUndefined();
-    await expect(t.transport.send({ jsonrpc: '2.0', method: 'x' })).rejects.toThrow('Not connected');
+    await expect(t.transport.send({ jsonrpc: '2.0', method: 'x' })).rejects.toMatchObject({
+      code: SdkErrorCode.ConnectionClosed,
+    });
+  });
+
+  it("refuses a message written after the child ended as the SDK's ConnectionClosed", async () => {
+    // start-failure.ts reads "the server exited" from this code: a write that lost the race with
+    // the child's exit must say the same as a request the exit cut short.
+    const t = run(`process.exit(3)`);
+    await t.transport.start();
+    await until(() => t.closes === 1, 'the child ended');
+    const sent = t.transport.send({ jsonrpc: '2.0', id: 1, method: 'initialize' });
+    await expect(sent).rejects.toBeInstanceOf(SdkError);
+    await expect(sent).rejects.toMatchObject({ code: SdkErrorCode.ConnectionClosed });
   });
 
   it('stops what the child left in its group after it exited on EOF', async () => {

@@ -3,6 +3,8 @@ import { PassThrough } from 'node:stream';
 import {
   deserializeMessage,
   ProtocolErrorCode,
+  SdkError,
+  SdkErrorCode,
   serializeMessage,
   type JSONRPCMessage,
   type MessageExtraInfo,
@@ -197,9 +199,11 @@ export class StdioTransport implements Transport {
 
   send(message: JSONRPCMessage): Promise<void> {
     const stdin = this.#child?.stdin;
-    if (!stdin || this.#closed || this.#closing || !stdin.writable) {
-      return Promise.reject(new Error('Not connected'));
-    }
+    if (!stdin) return Promise.reject(new Error('Not connected'));
+    // The child's end (or ours) as the SDK's own ConnectionClosed: a request written just after a
+    // server exited fails as "the process ended", as one written just before it does, whichever
+    // of the pipe's close and the write came first (start-failure.ts reads the kind from it).
+    if (this.#closed || this.#closing || !stdin.writable) return Promise.reject(pipeClosed());
     if (stdin.write(serializeMessage(message))) return Promise.resolve();
     // Backpressure: wait for the pipe to drain, but not past the child's end.
     return new Promise((resolve, reject) => {
@@ -210,7 +214,7 @@ export class StdioTransport implements Transport {
       };
       const gone = () => {
         stdin.off('drain', done);
-        reject(new Error('Not connected'));
+        reject(pipeClosed());
       };
       stdin.once('drain', done);
       stdin.once('close', gone);
@@ -371,4 +375,8 @@ function formatBytes(bytes: number): string {
   if (bytes >= MiB) return `${Number((bytes / MiB).toFixed(1))} MiB`;
   if (bytes >= 1024) return `${Number((bytes / 1024).toFixed(1))} KiB`;
   return `${bytes} bytes`;
+}
+
+function pipeClosed(): SdkError {
+  return new SdkError(SdkErrorCode.ConnectionClosed, 'Connection closed');
 }
