@@ -4,8 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Progress } from '@modelcontextprotocol/sdk/types.js';
 import {
   ROOT,
+  TOY,
   connectClient,
   nodeBackend,
+  spawnListening,
   startGateway,
   text,
   waitFor,
@@ -128,6 +130,49 @@ describe('resuming a dropped SSE stream', () => {
       expect(replayed.messages.at(-1)).toMatchObject({ id: 'r1', result: { content: [{ text: 'tick r1 done' }] } });
       const lastId = [...replayed.body.matchAll(/^id: (p\d+)$/gm)].at(-1)![1]!;
       expect((await resume(lastId)).status).toBe(405);
+    });
+  });
+
+  /**
+   * The gateway as the client of an SDK 1.x server that closes streams to make its clients poll:
+   * it keeps events (an event store) and sends `retry:` on its priming events.
+   */
+  describe('the gateway as a backend client', () => {
+    const POLL_MS = 400;
+
+    it('resumes a call whose stream the backend closed, after the retry delay, with every event', async () => {
+      await using toy = await spawnListening([TOY], { TOY_HTTP: '1', TOY_POLL_MS: String(POLL_MS) });
+      await using web = await startGateway({ web: { type: 'http', url: toy.url.href } });
+      await waitFor(() => web.gateway.backendStatuses()[0]!.state === 'ready', 'web ready');
+      await using session = await connectClient(web.mcpUrl);
+      const seen: Progress[] = [];
+      const result = await session.client.callTool({ name: 'web__poll', arguments: { steps: 5 } }, undefined, {
+        onprogress: (p) => seen.push(p),
+        timeout: 10_000,
+      });
+      expect(text(result)).toBe('polled');
+      // Progress sent while the stream was closed came with the resumed stream.
+      expect(seen.map((p) => p.progress)).toEqual([1, 2, 3, 4, 5]);
+      const resumes = JSON.parse(text(await session.client.callTool({ name: 'web__resumes', arguments: {} })));
+      expect(resumes).toHaveLength(1);
+      expect(resumes[0]).toBeGreaterThanOrEqual(POLL_MS - 20);
+    });
+
+    it('resumes the GET stream the backend closed, after the retry delay, and gets what it missed', async () => {
+      await using toy = await spawnListening([TOY], { TOY_HTTP: '1', TOY_POLL_MS: String(POLL_MS) });
+      await using web = await startGateway({ web: { type: 'http', url: toy.url.href } });
+      await waitFor(() => web.gateway.backendStatuses()[0]!.state === 'ready', 'web ready');
+      await using session = await connectClient(web.mcpUrl);
+      const added = text(await session.client.callTool({ name: 'web__poll_notice', arguments: {} }));
+      // The list changed again while the gateway's GET stream was closed: only a replay tells it.
+      await waitFor(
+        async () => (await session.client.listTools()).tools.some((t) => t.name === `web__${added}`),
+        'the tool added while the stream was closed',
+        5_000,
+      );
+      const resumes = JSON.parse(text(await session.client.callTool({ name: 'web__resumes', arguments: {} })));
+      expect(resumes.length).toBeGreaterThanOrEqual(1);
+      expect(resumes[0]).toBeGreaterThanOrEqual(POLL_MS - 20);
     });
   });
 });
