@@ -133,6 +133,37 @@ describe('resuming a dropped SSE stream', () => {
     });
   });
 
+  it("forgets a finished stream's events 30 s after its answer", async () => {
+    let offset = 0;
+    await using clocked = await startGateway(
+      { slow: nodeBackend(SLOW) },
+      {},
+      { clock: { now: () => Date.now() + offset } },
+    );
+    await waitFor(() => clocked.gateway.backendStatuses()[0]!.state === 'ready', 'slow backend ready', 30_000);
+    const session = await openSession(clocked.mcpUrl, clocked.token, '2025-11-25');
+    const body = {
+      jsonrpc: '2.0',
+      id: 'f1',
+      method: 'tools/call',
+      params: { name: 'slow__sleep', arguments: { tag: 'f1', ms: 1 }, _meta: { progressToken: 'f1' } },
+    };
+    await using call = await openSse(clocked.mcpUrl, { token: clocked.token, sessionId: session, body });
+    await call.ended;
+    const resume = () =>
+      rawMcp(clocked.mcpUrl, {
+        token: clocked.token,
+        sessionId: session,
+        method: 'GET',
+        accept: 'text/event-stream',
+        headers: { 'last-event-id': call.events()[0]!.id! },
+      });
+    offset = 29_000;
+    expect((await resume()).status).toBe(200);
+    offset = 31_000;
+    expect((await resume()).status).toBe(405);
+  });
+
   /**
    * The gateway as the client of an SDK 1.x server that closes streams to make its clients poll:
    * it keeps events (an event store) and sends `retry:` on its priming events.
