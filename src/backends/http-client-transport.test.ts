@@ -147,6 +147,66 @@ describe('NodeStreamableHttpClientTransport GET stream', () => {
   });
 });
 
+describe('NodeStreamableHttpClientTransport resuming a POST stream', () => {
+  /** A session whose calls answer on a stream that ends after its priming event (retry 20 ms). */
+  async function closingServer(onGet: (lastEventId: string | undefined, res: ServerResponse) => void) {
+    const gets: Array<string | undefined> = [];
+    const server = await serve((req, res) => {
+      if (req.method === 'GET') {
+        const id = req.headers['last-event-id'] as string | undefined;
+        gets.push(id);
+        onGet(id, res);
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'mcp-session-id': 'S' });
+      res.end('id: e1\nretry: 20\ndata: \n\n');
+    });
+    return { server, gets };
+  }
+
+  it('GETs with the last event id after retry, and takes the answer from the resumed stream', async () => {
+    const { server, gets } = await closingServer((_id, res) => {
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      // Kept open after the answer, as the SDK server does: the client closes it.
+      res.write(`id: e2\ndata: ${answer(1)}\n\n`);
+    });
+    await using _server = server;
+    await using client = transportTo(server.url, 600_000);
+    client.transport.sessionId = 'S';
+    await client.transport.send(request);
+    await until(() => client.received.length === 1, 'the answer');
+    expect(client.received).toEqual([JSON.parse(answer(1))]);
+    expect(gets).toEqual(['e1']);
+  });
+
+  it('answers the request with an error when the server refuses the resumption', async () => {
+    const { server, gets } = await closingServer((_id, res) => res.writeHead(405).end());
+    await using _server = server;
+    await using client = transportTo(server.url, 600_000);
+    client.transport.sessionId = 'S';
+    await client.transport.send(request);
+    await until(() => client.received.length === 1, 'the error');
+    expect(client.received[0]).toMatchObject({
+      id: 1,
+      error: { code: -32000, message: expect.stringContaining('HTTP 405') },
+    });
+    expect(gets).toEqual(['e1']);
+  });
+
+  it('stops resuming a request once it is cancelled', async () => {
+    const { server, gets } = await closingServer(() => {});
+    await using _server = server;
+    await using client = transportTo(server.url, 600_000);
+    client.transport.sessionId = 'S';
+    await client.transport.send(request);
+    const cancel: JSONRPCMessage = { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 1 } };
+    await client.transport.send(cancel).catch(() => {});
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(gets).toEqual([]);
+    expect(client.received).toEqual([]);
+  });
+});
+
 describe('NodeStreamableHttpClientTransport in the 2026-07-28 era', () => {
   const modern = (method: string, params: Record<string, unknown> = {}): JSONRPCMessage => ({
     jsonrpc: '2.0',

@@ -22,6 +22,15 @@ export interface HttpClientTransportOptions {
 
 const MAX_ERROR_BODY = 4096;
 
+/** Failed attempts in a row at resuming a POST's stream before its request is given up with an error. */
+const MAX_RESUME_FAILURES = 5;
+
+/**
+ * The JSON-RPC error a request gets when its stream ended before the answer and could not be
+ * resumed: the SDK's ConnectionClosed, as for any connection lost under a request.
+ */
+const CONNECTION_CLOSED = -32000;
+
 /**
  * What the transport tells about a message it delivers besides the message: a server request or
  * notification that arrived on the SSE response of one of our POSTs carries the id of the request
@@ -122,8 +131,10 @@ export class NodeStreamableHttpClientTransport implements Transport {
   #streamFailures = 0;
   /** Id of the last event on the GET stream, sent back as Last-Event-ID when it is re-opened. */
   #lastEventId: string | undefined;
-  /** The server's requested reconnection delay for the GET stream (`retry:`), if it sent one. */
+  /** The server's requested reconnection delay (`retry:`, on any of its streams), if it sent one. */
   #retryMs: number | undefined;
+  /** Requests whose POST stream is being followed, so a cancellation stops resuming it. */
+  readonly #followed = new Map<RequestId, () => void>();
   #closed = false;
 
   constructor(url: URL, options: HttpClientTransportOptions = {}) {
@@ -150,6 +161,11 @@ export class NodeStreamableHttpClientTransport implements Transport {
 
   send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
     if (this.#closed) return Promise.reject(new Error('Transport closed'));
+    if ('method' in message && message.method === 'notifications/cancelled') {
+      // A cancelled request gets no answer (basic/utilities/cancellation): stop waiting for one.
+      const requestId = (message.params as { requestId?: RequestId } | undefined)?.requestId;
+      if (requestId !== undefined) this.#followed.get(requestId)?.();
+    }
     const body = JSON.stringify(message);
     const sentSession = this.sessionId;
     const headers = this.#baseHeaders('application/json, text/event-stream');
@@ -206,7 +222,8 @@ export class NodeStreamableHttpClientTransport implements Transport {
         if (type.includes('text/event-stream')) {
           // Resolved once the stream is open, like the SDK's transport: responses arrive as events.
           resolve();
-          this.#consumeSse(res, isRequestMessage(message) ? { related: message.id } : {});
+          if (isRequestMessage(message) && !modern && this.sessionId) this.#followPost(res, message.id);
+          else this.#consumeSse(res, isRequestMessage(message) ? { related: message.id } : {});
           // The SDK client learns that a request's stream ended (a subscriptions/listen stream the
           // server dropped), unless it closed the stream itself.
           const ended = options?.onRequestStreamEnd;
@@ -243,13 +260,14 @@ export class NodeStreamableHttpClientTransport implements Transport {
     this.#closed = true;
     clearTimeout(this.#streamTimer);
     this.#stream?.destroy();
+    for (const stop of [...this.#followed.values()]) stop();
     for (const req of this.#inflight) req.destroy();
     this.#inflight.clear();
     this.#agent.destroy();
     this.onclose?.();
   }
 
-  #deliver(text: string, extra?: RelatedMessageExtra): void {
+  #deliver(text: string, extra?: RelatedMessageExtra, seen?: (message: object) => void): void {
     let json: unknown;
     try {
       json = JSON.parse(text);
@@ -258,6 +276,7 @@ export class NodeStreamableHttpClientTransport implements Transport {
       return;
     }
     for (const item of Array.isArray(json) ? json : [json]) {
+      if (looksLikeJsonRpc(item)) seen?.(item as object);
       if (!looksLikeJsonRpc(item)) this.onerror?.(new Error('Backend sent a message that is not JSON-RPC 2.0'));
       else if (extra && 'method' in (item as object)) this.onmessage?.(item as JSONRPCMessage, extra);
       else this.onmessage?.(item as JSONRPCMessage);
@@ -276,6 +295,8 @@ export class NodeStreamableHttpClientTransport implements Transport {
       onEvent?: (event: EventSourceMessage) => void;
       onRetry?: (ms: number) => void;
       related?: RequestId;
+      /** Sees each JSON-RPC message delivered. */
+      seen?: (message: object) => void;
     } = {},
   ): void {
     res.setEncoding('utf8');
@@ -284,12 +305,108 @@ export class NodeStreamableHttpClientTransport implements Transport {
     const parser = createParser({
       onEvent: (event) => {
         hooks.onEvent?.(event);
-        if (event.event === undefined || event.event === 'message') this.#deliver(event.data, extra);
+        // An event without data (a priming event) carries only its id and retry.
+        if (event.data === '') return;
+        if (event.event === undefined || event.event === 'message') this.#deliver(event.data, extra, hooks.seen);
       },
       ...(hooks.onRetry ? { onRetry: hooks.onRetry } : {}),
     });
     res.on('data', (chunk: string) => parser.feed(chunk));
     res.once('error', (error) => this.onerror?.(error));
+  }
+
+  /**
+   * Reads the SSE stream that answers one request of a 2025 session, and resumes it when it ends
+   * before the answer (MCP 2025-11-25 basic/transports, "Resumability and Redelivery" and "Polling
+   * SSE streams"): once the server gave an event id, the client waits the server's `retry:` time
+   * (else its own base delay) and GETs with that id in Last-Event-ID, for the rest of that stream;
+   * again each time the resumed stream ends early, which is how a server makes a client poll.
+   * Attempts that fail (a network error, a refusal) back off, and after MAX_RESUME_FAILURES in a
+   * row, or a 4xx, the request is answered with an error here, so it does not wait for its
+   * timeout. A server that gave no id cannot be resumed: the request keeps waiting as before.
+   */
+  #followPost(first: IncomingMessage, related: RequestId): void {
+    let lastEventId: string | undefined;
+    let answered = false;
+    let stopped = false;
+    let failures = 0;
+    let timer: NodeJS.Timeout | undefined;
+    let current: ClientRequest | undefined;
+    const stop = () => {
+      stopped = true;
+      clearTimeout(timer);
+      current?.destroy();
+      this.#followed.delete(related);
+    };
+    this.#followed.set(related, stop);
+    const giveUp = (why: string) => {
+      stop();
+      const message = `Backend's response stream ended before the answer and could not be resumed: ${why}`;
+      this.onmessage?.({ jsonrpc: '2.0', id: related, error: { code: CONNECTION_CLOSED, message } });
+    };
+    const read = (res: IncomingMessage) => {
+      this.#consumeSse(res, {
+        related,
+        onEvent: (event) => {
+          if (event.id) lastEventId = event.id;
+        },
+        onRetry: (ms) => {
+          this.#retryMs = ms;
+        },
+        seen: (message) => {
+          const { id } = message as { id?: unknown };
+          if (id === related && ('result' in message || 'error' in message)) {
+            answered = true;
+            // A resumed stream may stay open after the answer (the SDK server keeps it for more):
+            // it has nothing more for us.
+            stop();
+          }
+        },
+      });
+      res.once('close', () => {
+        if (answered || stopped || this.#closed) return;
+        if (lastEventId === undefined) {
+          this.#followed.delete(related);
+          return;
+        }
+        schedule();
+      });
+    };
+    const schedule = () => {
+      const base = this.#retryMs ?? this.#reconnectBaseMs;
+      const delay = Math.min(30_000, base * 2 ** Math.min(failures, 5));
+      timer = setTimeout(resume, delay);
+      timer.unref();
+    };
+    const failed = (why: string) => {
+      if (stopped || this.#closed) return;
+      if (++failures >= MAX_RESUME_FAILURES) giveUp(why);
+      else schedule();
+    };
+    const resume = () => {
+      if (stopped || this.#closed) return;
+      const headers = this.#baseHeaders('text/event-stream');
+      headers['last-event-id'] = lastEventId!;
+      const req = this.#request(this.#url, { method: 'GET', headers, agent: this.#agent });
+      current = req;
+      this.#inflight.add(req);
+      req.once('close', () => this.#inflight.delete(req));
+      req.once('error', (error) => failed(error.message));
+      req.once('response', (res) => {
+        const status = res.statusCode ?? 0;
+        if (status === 200 && (res.headers['content-type'] ?? '').includes('text/event-stream')) {
+          failures = 0;
+          read(res);
+          return;
+        }
+        res.resume();
+        // A 4xx will not change on retry (405: no stream to resume; 404: the session is gone).
+        if (status >= 400 && status < 500) giveUp(`HTTP ${status}`);
+        else failed(`HTTP ${status}`);
+      });
+      req.end();
+    };
+    read(first);
   }
 
   #openStream(): void {

@@ -12,12 +12,27 @@ import {
 import { preserializedResult, sendJsonRpcError, singleRequestId } from '../shared/json-rpc.js';
 import { errorResponse, judgeMessages, type WireFault } from './message-validation.js';
 import { allowsBatches, checkVersionHeader, primesStreams } from './revision-rules.js';
-import { SessionEvents, SSE_HEADERS, StandaloneStream, type ReplayLimits } from './sse-stream.js';
+import {
+  eventSeq,
+  SessionEvents,
+  SSE_HEADERS,
+  StandaloneStream,
+  type ReplayLimits,
+  type ReplayLog,
+} from './sse-stream.js';
 
 /** One POST that carried requests: its response is either a single JSON body or an SSE stream. */
 interface PostStream {
+  /**
+   * Where its events go: the POST's response, or the GET that resumed the stream after the client
+   * lost it. A lost response stays here, closed, until a GET takes its place.
+   */
   res: ServerResponse;
   sse: boolean;
+  /** An SSE stream's events, for a client resuming it with GET and Last-Event-ID (sse-stream.ts). */
+  log: ReplayLog | undefined;
+  /** When its last answer went out (clock time); its log is kept a while after, see POST_REPLAY_KEEP_MS. */
+  finishedAt: number | undefined;
   /** Whether the client accepts text/event-stream, so a JSON-mode answer may still become a stream. */
   canStream: boolean;
   batch: boolean;
@@ -62,6 +77,14 @@ export interface TransportOptions {
 }
 
 const MAX_BATCH = 100;
+
+/**
+ * How long a POST stream's events are kept after its last answer, and for how many such streams
+ * per session: a client whose connection dropped just before the answer reconnects after its
+ * backoff (the SDK 1.x client: 1 s, then doubling) and gets the answer from the log.
+ */
+const POST_REPLAY_KEEP_MS = 30_000;
+const MAX_FINISHED_POST_LOGS = 32;
 
 /**
  * JSON-RPC codes of the transport's own answers. -32001 is the SDK's RequestTimeout (and the code
@@ -119,6 +142,8 @@ export class NodeStreamableHttpTransport implements Transport {
   readonly #inFlight = new Map<RequestId, InFlight>();
   readonly #events: SessionEvents;
   readonly #standalone: StandaloneStream;
+  /** SSE streams of POSTs a client may resume: those still answering, and finished ones for a while. */
+  readonly #postStreams = new Set<PostStream>();
   #initialized = false;
   /** The protocol version the SDK answered initialize with; undefined until then. */
   #negotiated: string | undefined;
@@ -156,11 +181,14 @@ export class NodeStreamableHttpTransport implements Transport {
     return this.#inFlight.size;
   }
 
-  /** The requests in flight whose response is an open SSE stream, on which related messages can go. */
+  /**
+   * The requests in flight whose response is an SSE stream, on which related messages can go (kept
+   * for the client to resume when it lost the stream).
+   */
   streamingRequests(): JSONRPCRequest[] {
     const found: JSONRPCRequest[] = [];
     for (const entry of this.#inFlight.values()) {
-      if (entry.stream?.sse && !entry.stream.res.writableEnded) found.push(entry.request);
+      if (entry.stream?.sse) found.push(entry.request);
     }
     return found;
   }
@@ -221,16 +249,27 @@ export class NodeStreamableHttpTransport implements Transport {
     const wantsProgress = requests.some((r) => r.params?._meta?.progressToken !== undefined);
     const sse = !accepts(req, 'application/json') || (wantsProgress && accepts(req, 'text/event-stream'));
     const canStream = accepts(req, 'text/event-stream');
-    const stream: PostStream = { res, sse, canStream, batch, pending: requests.length, responses: [] };
+    const stream: PostStream = {
+      res,
+      sse,
+      canStream,
+      batch,
+      pending: requests.length,
+      responses: [],
+      log: undefined,
+      finishedAt: undefined,
+    };
     const deadline = now + this.#requestTimeoutMs;
     for (const request of requests) {
       this.#inFlight.set(request.id, { request, stream, deadline, direct: undefined });
     }
     if (requests.length > 0) {
       res.once('close', () => {
-        // The client went away: answers to these requests have nowhere to go. Per spec this is not
-        // a cancellation, so the requests run to completion (their ids stay taken until then) and
-        // their responses are dropped.
+        // The client went away. Per spec this is not a cancellation, so the requests run to
+        // completion (their ids stay taken until then). On an SSE stream their events go on into
+        // its log, for the client to resume (basic/transports, "Resumability and Redelivery"); a
+        // JSON answer has no ids to resume from, and is dropped.
+        if (stream.sse) return;
         for (const request of requests) {
           const entry = this.#inFlight.get(request.id);
           if (entry?.stream === stream) entry.stream = undefined;
@@ -239,7 +278,7 @@ export class NodeStreamableHttpTransport implements Transport {
     }
     if (sse) {
       res.writeHead(200, { ...SSE_HEADERS, 'mcp-session-id': this.sessionId });
-      if (primesStreams(this.#negotiated)) res.write(this.#events.postPriming());
+      this.#openLog(stream);
     }
     for (const refusal of refusals) this.#write(stream, refusal);
     if (requests.length === 0) {
@@ -289,6 +328,7 @@ export class NodeStreamableHttpTransport implements Transport {
    * which cancels the backend call too. Called by the endpoint's sweeper.
    */
   expireRequests(now: number): void {
+    this.#dropOldLogs(now);
     for (const [id, entry] of this.#inFlight) {
       if (entry.deadline > now) continue;
       this.#inFlight.delete(id);
@@ -346,6 +386,10 @@ export class NodeStreamableHttpTransport implements Transport {
     if (!this.#checkProtocolVersion(req, res, null)) return;
     const header = req.headers['last-event-id'];
     const lastEventId = Array.isArray(header) ? header[0] : header;
+    if (lastEventId !== undefined && this.#events.isPostEventId(lastEventId)) {
+      this.#resumePost(res, lastEventId);
+      return;
+    }
     const attached = this.#standalone.attach(res, lastEventId, primesStreams(this.#negotiated));
     if (!attached.ok) sendJsonRpcError(res, attached.status, -32000, attached.message);
   }
@@ -384,8 +428,8 @@ export class NodeStreamableHttpTransport implements Transport {
     // accepts one and nothing was sent yet. Only such requests do this: a notification related to
     // a JSON-mode request still goes to the standalone stream, and the common call stays one write.
     if (request && stream && !stream.sse && stream.canStream && !stream.res.headersSent) this.#toStream(stream);
-    if (stream?.sse && !stream.res.writableEnded) {
-      stream.res.write(this.#events.postFrame(serialize(message)));
+    if (stream?.sse) {
+      this.#emit(stream, serialize(message));
       return;
     }
     if (this.#standalone.open) {
@@ -403,9 +447,63 @@ export class NodeStreamableHttpTransport implements Transport {
   #toStream(stream: PostStream): void {
     stream.sse = true;
     stream.res.writeHead(200, { ...SSE_HEADERS, 'mcp-session-id': this.sessionId });
-    if (primesStreams(this.#negotiated)) stream.res.write(this.#events.postPriming());
-    for (const response of stream.responses) stream.res.write(this.#events.postFrame(response));
+    this.#openLog(stream);
+    for (const response of stream.responses) this.#emit(stream, response);
     stream.responses = [];
+  }
+
+  /** Gives a POST's new SSE stream its replay log, and primes it (the priming id is the stream's first). */
+  #openLog(stream: PostStream): void {
+    stream.log = this.#events.postLog();
+    this.#postStreams.add(stream);
+    const priming = this.#events.postPriming(stream.log);
+    if (primesStreams(this.#negotiated)) stream.res.write(priming);
+  }
+
+  /** One event on a POST's SSE stream: kept in its log, and sent if the client is still there. */
+  #emit(stream: PostStream, data: string): void {
+    const event = this.#events.postFrame(data, stream.log);
+    if (!stream.res.writableEnded && !stream.res.destroyed) stream.res.write(event);
+  }
+
+  /**
+   * Serves a GET whose Last-Event-ID names an event of a POST's stream: the events of that stream
+   * after it, then, while its requests are still running, the rest of the stream as it comes, ending
+   * after its last answer (basic/transports, "Resumability and Redelivery": replay on the stream
+   * that was disconnected, never another's). The GET takes the place of the POST's response, which
+   * is ended if the server still thinks it open. A finished stream with nothing after that id, or
+   * one no longer kept, gets 405: the SDK 1.x client resumes after any stream that did not end with
+   * a result (an error, a cancelled request), and a 405 makes it stop quietly.
+   */
+  #resumePost(res: ServerResponse, lastEventId: string): void {
+    this.#dropOldLogs(this.#now());
+    const seq = eventSeq(lastEventId, 'p')!;
+    const stream = [...this.#postStreams].find((candidate) => candidate.log!.covers(seq));
+    const replay = stream?.log!.after(seq) ?? [];
+    const live = stream !== undefined && stream.finishedAt === undefined;
+    if (!stream || (!live && replay.length === 0)) {
+      sendJsonRpcError(res, 405, -32000, 'Method Not Allowed: that POST response stream has nothing more to send');
+      return;
+    }
+    res.writeHead(200, { ...SSE_HEADERS, 'mcp-session-id': this.sessionId });
+    if (replay.length > 0) res.write(replay.join(''));
+    else res.flushHeaders();
+    if (!live) {
+      res.end();
+      return;
+    }
+    const previous = stream.res;
+    stream.res = res;
+    if (!previous.writableEnded && !previous.destroyed) previous.end();
+  }
+
+  /** Forgets the logs of POST streams finished long enough ago, and the oldest beyond the cap. */
+  #dropOldLogs(now: number): void {
+    const finished = [...this.#postStreams].filter((stream) => stream.finishedAt !== undefined);
+    finished.forEach((stream, index) => {
+      const old = now - stream.finishedAt! > POST_REPLAY_KEEP_MS;
+      if (old || finished.length - index > MAX_FINISHED_POST_LOGS) this.#postStreams.delete(stream);
+    });
   }
 
   /**
@@ -421,6 +519,7 @@ export class NodeStreamableHttpTransport implements Transport {
       }
     }
     this.#inFlight.clear();
+    this.#postStreams.clear();
     this.#closed = true;
     this.#standalone.end();
     // The SDK aborts its running request handlers when the session ends (onclose).
@@ -435,11 +534,12 @@ export class NodeStreamableHttpTransport implements Transport {
 
   #write(stream: PostStream, message: JSONRPCMessage): void {
     if (!stream.sse) stream.responses.push(serialize(message));
-    else if (!stream.res.writableEnded) stream.res.write(this.#events.postFrame(serialize(message)));
+    else this.#emit(stream, serialize(message));
   }
 
   #finish(stream: PostStream): void {
     const { res } = stream;
+    if (stream.log) stream.finishedAt = this.#now();
     if (res.writableEnded || res.destroyed) return;
     if (stream.sse) {
       res.end();

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { SessionEvents, StandaloneStream } from './sse-stream.js';
+import { ReplayLog, SessionEvents, StandaloneStream } from './sse-stream.js';
 
 const idOf = (frame: string) => /^id: (\S+)/.exec(frame)![1]!;
 
@@ -48,6 +48,27 @@ describe('SessionEvents', () => {
     const byBytes = new SessionEvents({ maxEvents: 100, maxBytes: 10 });
     const big = [byBytes.standaloneFrame('123456'), byBytes.standaloneFrame('789012')];
     expect(byBytes.replayAfter('s0')).toEqual([big[1]]);
+  });
+});
+
+describe('ReplayLog', () => {
+  it("keeps a POST stream's events and knows every id it gave, kept or not", () => {
+    const events = new SessionEvents({ maxEvents: 2, maxBytes: 1000 });
+    const log = events.postLog();
+    const ids = [events.postPriming(log), ...['a', 'b', 'c'].map((d) => events.postFrame(d, log))].map(idOf);
+    events.standaloneFrame('other stream');
+    expect(ids).toEqual(['p1', 'p2', 'p3', 'p4']);
+    expect([1, 2, 3, 4].map((seq) => log.covers(seq))).toEqual([true, true, true, true]);
+    expect(log.covers(5)).toBe(false);
+    expect(log.after(1).map((f) => /data: (.*)/.exec(f)![1])).toEqual(['b', 'c']);
+    expect(log.after(4)).toEqual([]);
+  });
+
+  it('keeps the newest event whatever its size', () => {
+    const log = new ReplayLog({ maxEvents: 10, maxBytes: 4 });
+    log.push(1, 'small', 2);
+    log.push(2, 'the answer', 100);
+    expect(log.after(0)).toEqual(['the answer']);
   });
 });
 

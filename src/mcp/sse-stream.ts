@@ -2,21 +2,20 @@ import type { ServerResponse } from 'node:http';
 
 /**
  * The SSE side of one session's Streamable HTTP transport: event ids, priming events, and the
- * standalone GET stream with its replay log.
+ * replay logs that let a client resume a stream it lost.
  *
  * MCP 2025-11-25 basic/transports, "Resumability and Redelivery": event ids are unique across all
  * streams of the session and identify the stream they belong to, so ids are one session-wide
  * counter with a prefix naming the stream kind (`s` the standalone stream, `p` a POST's stream).
- * Only the standalone stream is resumable: its events are kept in a small bounded log and replayed
- * after the `Last-Event-ID` a reconnecting GET names. A POST stream is not (its answer is owed to
- * one request, which the transport answers or ends): a GET naming one of its ids gets 405, the
- * answer basic/transports gives a GET the server offers no stream for. Why not a stream: the SDK
- * 1.x client takes any stream with event ids for resumable, and after one that ended with an error
- * response (not a result) or with no response (cancelled) it reconnects with GET and Last-Event-ID;
- * a stream that then ended would make it reconnect forever, a 409 (the GET stream being open)
- * makes it retry and report errors, and a 405 makes it stop quietly.
+ * Every stream keeps its recent events in a bounded log (ReplayLog), and a GET naming one of its
+ * ids in `Last-Event-ID` gets the events after it, on that stream: the standalone stream's log
+ * here, a POST stream's in the transport (http-transport.ts), which also keeps a POST stream's log
+ * a short while after its last answer, for a client that lost the stream just before it.
+ *
+ * The gateway never closes a stream early to make the client poll (basic/transports, "Polling SSE
+ * streams"): a POST stream ends after its answers, the standalone stream with the session. So it
+ * sends no `retry:` field, which is what a server that closes a stream early SHOULD send first.
  */
-
 export interface ReplayLimits {
   /** Events kept for replay; the oldest go first. */
   maxEvents: number;
@@ -50,43 +49,105 @@ function primingFrame(id: string): string {
   return `id: ${id}\ndata: \n\n`;
 }
 
+/** Stream kinds, the prefix of their event ids. */
+type StreamKind = 'p' | 's';
+
+/** The sequence number of an event id of the given kind, or undefined when it is not one. */
+export function eventSeq(id: string, kind: StreamKind): number | undefined {
+  const match = /^([ps])(\d+)$/.exec(id);
+  return match?.[1] === kind ? Number(match[2]) : undefined;
+}
+
+/**
+ * The events one stream sent, newest last, bounded by ReplayLimits (the oldest go first), for a
+ * client that resumes the stream after one of its ids. It knows every id the stream gave, kept or
+ * not, so it can tell its own ids from another stream's.
+ */
+export class ReplayLog {
+  readonly #limits: ReplayLimits;
+  readonly #entries: Array<{ seq: number; frame: string; bytes: number }> = [];
+  #bytes = 0;
+  #first: number | undefined;
+  #last = 0;
+
+  constructor(limits: ReplayLimits) {
+    this.#limits = limits;
+  }
+
+  /** Takes note of an id the stream gave to an event that has nothing to replay (a priming event). */
+  mark(seq: number): void {
+    this.#first ??= seq;
+    this.#last = seq;
+  }
+
+  /**
+   * Keeps an event. The newest is kept whatever its size: on a POST stream it is often the answer
+   * the client is waiting for.
+   */
+  push(seq: number, frame: string, bytes: number): void {
+    this.mark(seq);
+    this.#entries.push({ seq, frame, bytes });
+    this.#bytes += bytes;
+    while (
+      this.#entries.length > 1 &&
+      (this.#entries.length > this.#limits.maxEvents || this.#bytes > this.#limits.maxBytes)
+    ) {
+      this.#bytes -= this.#entries.shift()!.bytes;
+    }
+  }
+
+  /** Whether this stream gave the event with that sequence number. */
+  covers(seq: number): boolean {
+    return this.#first !== undefined && this.#first <= seq && seq <= this.#last;
+  }
+
+  /** The kept events after `seq`, oldest first. Events older than the log holds are lost. */
+  after(seq: number): string[] {
+    return this.#entries.filter((event) => event.seq > seq).map((event) => event.frame);
+  }
+}
+
 /** Event ids of one session, and the replay log of its standalone stream. */
 export class SessionEvents {
   readonly #limits: ReplayLimits;
   #counter = 0;
-  readonly #log: Array<{ seq: number; frame: string; bytes: number }> = [];
-  #logBytes = 0;
+  readonly #standalone: ReplayLog;
 
   constructor(limits: ReplayLimits = DEFAULT_REPLAY_LIMITS) {
     this.#limits = limits;
+    this.#standalone = new ReplayLog(limits);
   }
 
-  /** A message on a POST's stream. */
-  postFrame(data: string): string {
-    return frame(`p${++this.#counter}`, data);
+  /** A new log for a POST's stream, with this session's limits. */
+  postLog(): ReplayLog {
+    return new ReplayLog(this.#limits);
   }
 
-  postPriming(): string {
-    return primingFrame(`p${++this.#counter}`);
+  /** A message on a POST's stream, kept in that stream's log when it has one. */
+  postFrame(data: string, log?: ReplayLog): string {
+    const seq = ++this.#counter;
+    const event = frame(`p${seq}`, data);
+    log?.push(seq, event, Buffer.byteLength(data));
+    return event;
+  }
+
+  postPriming(log?: ReplayLog): string {
+    const seq = ++this.#counter;
+    log?.mark(seq);
+    return primingFrame(`p${seq}`);
   }
 
   standalonePriming(): string {
-    return primingFrame(`s${++this.#counter}`);
+    const seq = ++this.#counter;
+    this.#standalone.mark(seq);
+    return primingFrame(`s${seq}`);
   }
 
   /** A message for the standalone stream, kept for replay. */
   standaloneFrame(data: string): string {
     const seq = ++this.#counter;
     const event = frame(`s${seq}`, data);
-    const bytes = Buffer.byteLength(data);
-    this.#log.push({ seq, frame: event, bytes });
-    this.#logBytes += bytes;
-    while (
-      this.#log.length > this.#limits.maxEvents ||
-      (this.#logBytes > this.#limits.maxBytes && this.#log.length > 0)
-    ) {
-      this.#logBytes -= this.#log.shift()!.bytes;
-    }
+    this.#standalone.push(seq, event, Buffer.byteLength(data));
     return event;
   }
 
@@ -96,17 +157,15 @@ export class SessionEvents {
    * Events older than the log holds are lost: the client gets what is left.
    */
   replayAfter(lastEventId: string): string[] | undefined {
-    const match = /^s(\d+)$/.exec(lastEventId);
-    if (!match) return undefined;
-    const seq = Number(match[1]);
-    if (seq > this.#counter) return undefined;
-    return this.#log.filter((event) => event.seq > seq).map((event) => event.frame);
+    const seq = eventSeq(lastEventId, 's');
+    if (seq === undefined || seq > this.#counter) return undefined;
+    return this.#standalone.after(seq);
   }
 
   /** Whether the id is one this session gave an event on a POST's stream. */
   isPostEventId(lastEventId: string): boolean {
-    const match = /^p(\d+)$/.exec(lastEventId);
-    return match !== null && Number(match[1]) <= this.#counter;
+    const seq = eventSeq(lastEventId, 'p');
+    return seq !== undefined && seq <= this.#counter;
   }
 }
 
@@ -134,13 +193,18 @@ export class StandaloneStream {
   }
 
   /**
-   * Serves a GET. A second stream is refused (409) unless it resumes this one with `Last-Event-ID`:
+   * Serves a GET (one naming a POST stream's id is the transport's, which resumes that stream).
+   * A second stream is refused (409) unless it resumes this one with `Last-Event-ID`:
    * a client reconnecting after a network drop may arrive before the old socket is known dead,
    * and the new stream replaces it.
    */
   attach(res: ServerResponse, lastEventId: string | undefined, prime: boolean): AttachResult {
     if (lastEventId !== undefined && this.#events.isPostEventId(lastEventId)) {
-      return { ok: false, status: 405, message: 'Method Not Allowed: a POST response stream cannot be resumed' };
+      return {
+        ok: false,
+        status: 405,
+        message: 'Method Not Allowed: that POST response stream has nothing more to send',
+      };
     }
     const replay = lastEventId === undefined ? undefined : this.#events.replayAfter(lastEventId);
     if (this.open) {
