@@ -221,6 +221,27 @@ describe('cortex-gateway CLI', () => {
     expect(listing.stdout).toMatch(/broken\s+stdio\s+(down|connecting)/);
   });
 
+  it('shows how many client instances a per-client backend runs, as the console does', async () => {
+    const path = await writeConfig({
+      mcpServers: { toy: nodeBackend(TOY), mine: nodeBackend(TOY, [], {}, { instances: 'per-client' }) },
+    });
+    const { ready } = await serve(path, ['--port', '0']);
+    const listing = async () => {
+      const result = await run(['backends', '--config', path, '--data-dir', join(dir, 'data')]);
+      return result.stdout;
+    };
+    const before = await waitFor(async () => {
+      const out = await listing();
+      return /mine\s+stdio\s+ready/.test(out) && /toy\s+stdio\s+ready/.test(out) ? out : undefined;
+    }, 'both ready');
+    expect(before).toMatch(/mine\s+stdio\s+ready\s+per client: 0\s/);
+    expect(before).toMatch(/toy\s+stdio\s+ready\s+-\s/);
+    const created = await run(['token', 'create', '--scope', '*', '--data-dir', join(dir, 'data')]);
+    await using session = await connectClient(new URL(ready.mcpUrl), created.stdout.trim());
+    expect(text(await session.client.callTool({ name: 'mine__echo', arguments: { text: 'mine' } }))).toBe('mine');
+    expect(await listing()).toMatch(/mine\s+stdio\s+ready\s+per client: 1\s/);
+  });
+
   it('lists backends by probing them when no gateway runs', async () => {
     const path = await writeConfig({ mcpServers: { toy: nodeBackend(TOY) } });
     const result = await run(['backends', '--config', path, '--data-dir', join(dir, 'data'), '--json']);
