@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { askRefusal } from './call-context.js';
+import { askRefusal, requiredCapabilities } from './call-context.js';
 
 describe('askRefusal', () => {
   it('lets through what the client declared', () => {
@@ -30,5 +30,21 @@ describe('askRefusal', () => {
       'sampling.context',
     );
     expect(askRefusal('sampling/createMessage', { includeContext: 'none' }, { sampling: {} })).toBeUndefined();
+  });
+});
+
+describe('requiredCapabilities', () => {
+  it('names what each question needs, sub-capabilities included', () => {
+    expect(requiredCapabilities('roots/list', undefined)).toEqual({ roots: {} });
+    expect(requiredCapabilities('elicitation/create', {})).toEqual({ elicitation: { form: {} } });
+    expect(requiredCapabilities('elicitation/create', { mode: 'url' })).toEqual({ elicitation: { url: {} } });
+    expect(requiredCapabilities('sampling/createMessage', { includeContext: 'none' })).toEqual({ sampling: {} });
+    expect(requiredCapabilities('sampling/createMessage', { tools: [], includeContext: 'allServers' })).toEqual({
+      sampling: { tools: {}, context: {} },
+    });
+  });
+
+  it('names none for a question no capability covers', () => {
+    expect(requiredCapabilities('elicitation/create', { mode: 'telepathy' })).toBeUndefined();
   });
 });

@@ -89,14 +89,55 @@ export function askRefusal(
   }
 }
 
-/** An error answered to the backend as it stands: the SDK sends a thrown error's `code`, `message` and `data`. */
+/**
+ * What a question needs the client to have declared, in the `ClientCapabilities` shape (the
+ * `requiredCapabilities` of a 2026-07-28 MissingRequiredClientCapability error); undefined for a
+ * question no capability covers (an unknown elicitation mode). The counterpart of `askRefusal`.
+ */
+export function requiredCapabilities(
+  method: AskMethod,
+  params: Record<string, unknown> | undefined,
+): ClientCapabilities | undefined {
+  switch (method) {
+    case 'sampling/createMessage': {
+      const withTools = params?.tools !== undefined || params?.toolChoice !== undefined;
+      const context = params?.includeContext;
+      const withContext = context !== undefined && context !== 'none';
+      return { sampling: { ...(withTools && { tools: {} }), ...(withContext && { context: {} }) } };
+    }
+    case 'elicitation/create': {
+      const mode = params?.mode ?? 'form';
+      if (mode !== 'form' && mode !== 'url') return undefined;
+      return { elicitation: { [mode]: {} } };
+    }
+    case 'roots/list':
+      return { roots: {} };
+  }
+}
+
+/**
+ * An error answered to the backend as it stands: the SDK sends a thrown error's `code`, `message`
+ * and `data`. A 2026-07-28 backend's question has no error answer (an input response has no error
+ * form), so there the error ends the call instead, and what it carries says why to the caller
+ * (request-errors.ts): which question, and whether the client lacked a capability (`required`),
+ * answered with an error of its own (`fromClient`), or the gateway could put it to no client.
+ */
 export class AskError extends Error {
+  readonly method: AskMethod;
+  /** The capabilities the client would have had to declare, when that is why it was refused. */
+  readonly required: ClientCapabilities | undefined;
+  /** The client's own error answer, relayed (its code and data are the client's). */
+  readonly fromClient: boolean;
   constructor(
     readonly code: number,
     message: string,
-    readonly data?: unknown,
+    readonly data: unknown,
+    why: { method: AskMethod; required?: ClientCapabilities; fromClient?: boolean },
   ) {
     super(message);
     this.name = 'AskError';
+    this.method = why.method;
+    this.required = why.required;
+    this.fromClient = why.fromClient ?? false;
   }
 }

@@ -5,10 +5,18 @@ import {
   type RequestId,
   type Transport,
 } from '@modelcontextprotocol/client';
-import { McpError } from '@modelcontextprotocol/sdk/types.js';
+import { McpError, type ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import type { Logger } from '../shared/logger.js';
-import { ASK_METHODS, ASK_REFUSED, AskError, askRefusal, type AskMethod, type CallContext } from './call-context.js';
+import {
+  ASK_METHODS,
+  ASK_REFUSED,
+  AskError,
+  askRefusal,
+  requiredCapabilities,
+  type AskMethod,
+  type CallContext,
+} from './call-context.js';
 import type { RelatedMessageExtra } from './http-client-transport.js';
 
 export interface RelayOptions {
@@ -298,7 +306,7 @@ export class Relay {
     if (!call.context)
       return this.#refuse(method, `the ${call.method} it belongs to comes from no client that can be asked`);
     const refusal = askRefusal(method, params, call.context.capabilities);
-    if (refusal) return this.#refuse(method, refusal, 'info');
+    if (refusal) return this.#refuse(method, refusal, 'info', requiredCapabilities(method, params));
     if (method === 'elicitation/create' && params?.mode === 'url' && typeof params.elicitationId === 'string') {
       this.#rememberUrlElicitation(params.elicitationId, call.context);
     }
@@ -311,7 +319,7 @@ export class Relay {
       if (error instanceof McpError) {
         const prefix = `MCP error ${error.code}: `;
         const message = error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message;
-        throw new AskError(error.code, message, error.data);
+        throw new AskError(error.code, message, error.data, { method, fromClient: true });
       }
       throw error;
     } finally {
@@ -344,9 +352,12 @@ export class Relay {
     this.#urlElicitations.set(elicitationId, { context, until: now + URL_ELICITATION_TTL_MS });
   }
 
-  #refuse(method: AskMethod, why: string, level: 'info' | 'warn' = 'warn'): never {
+  #refuse(method: AskMethod, why: string, level: 'info' | 'warn' = 'warn', required?: ClientCapabilities): never {
     this.#options.log[level](`refused the backend's ${method}: ${why}`, { method });
-    throw new AskError(ASK_REFUSED, `Cortex Gateway refused ${method}: ${why}`);
+    throw new AskError(ASK_REFUSED, `Cortex Gateway refused ${method}: ${why}`, undefined, {
+      method,
+      ...(required && { required }),
+    });
   }
 
   /**

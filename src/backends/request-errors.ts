@@ -1,6 +1,7 @@
 import { ProtocolError, SdkError, SdkErrorCode } from '@modelcontextprotocol/client';
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
 import { describeError, GatewayError } from '../shared/errors.js';
+import { AskError } from './call-context.js';
 import type { BackendState } from './types.js';
 
 /** What a failed request's error is told about the backend it was sent to. */
@@ -58,6 +59,7 @@ export function translateRequestError(error: unknown, context: RequestContext): 
       );
     }
   }
+  if (error instanceof AskError) return unansweredError(error, context);
   if (error instanceof ProtocolError) {
     // The backend's own JSON-RPC error: relayed as is, but for its own secrets (a server may
     // quote the key it was refused with).
@@ -70,4 +72,31 @@ export function translateRequestError(error: unknown, context: RequestContext): 
       cause: error,
     },
   );
+}
+
+/**
+ * MCP 2026-07-28 MissingRequiredClientCapability: the request needs a capability the client did
+ * not declare. The SDK's servers answer it when a tool's input_required round asks a client
+ * without the capability; the gateway does the same for a backend's round.
+ */
+export const MISSING_CLIENT_CAPABILITY = -32021;
+
+/**
+ * A 2026-07-28 backend's call that ended because the calling client could not answer its
+ * input_required round (relay.ts): the backend is fine, so the error is not about it but about the
+ * question. A client without the capability gets MissingRequiredClientCapability with the
+ * capabilities it would need; a client that answered with an error gets that error back (its own
+ * code: a user rejecting a sampling request, say); a question the gateway could put to no client
+ * is the gateway's to explain.
+ */
+function unansweredError(error: AskError, context: RequestContext): McpError {
+  const message = context.mask(
+    `Backend "${context.backend}" asked for input during ${context.method} (${error.method}), and it could not be given: ` +
+      (error.fromClient ? `the client answered with an error: ${error.message}` : error.message),
+  );
+  if (error.required) {
+    return new McpError(MISSING_CLIENT_CAPABILITY, message, { requiredCapabilities: error.required });
+  }
+  if (error.fromClient) return new McpError(error.code, message, error.data);
+  return new McpError(ErrorCode.InternalError, message);
 }

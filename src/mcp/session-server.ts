@@ -189,6 +189,8 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
   // modelcontextprotocol/typescript-sdk#2283), so the first question could never be withdrawn.
   (server as unknown as { _requestMessageId: number })._requestMessageId = 1;
   let level: LoggingLevel = 'info';
+  /** Whether the client chose its level (logging/setLevel): only then are 2026-07-28 backends asked for logs. */
+  let levelSet = false;
   const relay = relayWith(options.logger);
   // Everything is filtered by the session's grant (the local owner's wildcard sees everything),
   // read afresh each time: the owner may change it while the session lasts. Sessions with equal
@@ -230,10 +232,18 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
         .catch(() => {});
     },
   });
-  /** What routes a request of this client: its CallContext, and its client id for `per-client` backends. */
-  const callerOf = (requestId: RequestId): Pick<RouteOptions, 'context' | 'client'> => ({
+  /**
+   * What routes a request of this client: its CallContext, its client id for `per-client`
+   * backends, and the level it set with logging/setLevel. A 2025 backend logs at its own session's
+   * level whoever calls; a 2026-07-28 backend sends log messages for a request only when the
+   * request names a level (backend.ts CallOptions.logLevel), so without it this session would never
+   * hear from one. A session that never set a level names none: it did not ask for log messages,
+   * and a 2026-07-28 backend then sends none, which costs nothing on every call.
+   */
+  const callerOf = (requestId: RequestId): Pick<RouteOptions, 'context' | 'client' | 'logLevel'> => ({
     context: contextFor(requestId),
     client: identity.clientId,
+    ...(levelSet && { logLevel: level }),
   });
   /** The SDK 1.x handler's extra as a RequestEnv, with this session as the call's context. */
   const envOf = (extra: Extra): RequestEnv => {
@@ -601,6 +611,7 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
   if (capabilities.logging) {
     server.setRequestHandler(SetLevelRequestSchema, (request) => {
       level = request.params.level;
+      levelSet = true;
       return {};
     });
   }

@@ -12,6 +12,7 @@ import { createGateway } from '../../src/index.js';
 import { hasChromium, launchChromium } from '../helpers/browser.js';
 import { signedIn } from '../helpers/console-browser.js';
 import { nodeBackend, ROOT, TOY } from '../helpers/gateway.js';
+import { authorizationRequest } from '../helpers/oauth.js';
 
 const CONSOLE = join(ROOT, 'dist/renderer');
 
@@ -53,16 +54,12 @@ async function authorizationUrl(origin: string, redirect: string, name = 'Browse
       body: JSON.stringify({ redirect_uris: [redirect], client_name: name }),
     })
   ).json()) as { client_id: string };
-  const url = new URL('/authorize', origin);
-  url.search = new URLSearchParams({
-    client_id: reg.client_id,
-    redirect_uri: redirect,
-    response_type: 'code',
-    state: 'e2e',
+  const { url } = authorizationRequest(origin, {
+    clientId: reg.client_id,
+    redirectUri: redirect,
     scope: 'mcp:toy:read mcp:toy:write',
-    code_challenge: createHash('sha256').update(randomBytes(32).toString('base64url')).digest('base64url'),
-    code_challenge_method: 'S256',
-  }).toString();
+    state: 'e2e',
+  });
   return url.href;
 }
 

@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -7,6 +6,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CLI, connectClient, isAlive, nodeBackend, ROOT, text, TOY, waitFor } from '../helpers/gateway.js';
 import { consoleSignIn, redeemLink } from '../helpers/console-session.js';
+import { authorizationRequest } from '../helpers/oauth.js';
 
 const ENV_SERVER = join(ROOT, 'test/fixtures/env-server.mjs');
 
@@ -124,14 +124,11 @@ describe('cortex-gateway CLI', () => {
         body: JSON.stringify({ redirect_uris: ['http://127.0.0.1:5558/cb'], client_name: 'Remote App' }),
       })
     ).json()) as { client_id: string };
-    const url = new URL('/authorize', ready.mcpUrl);
-    url.search = new URLSearchParams({
-      client_id: reg.client_id,
-      redirect_uri: 'http://127.0.0.1:5558/cb',
-      response_type: 'code',
-      code_challenge: createHash('sha256').update('verifier').digest('base64url'),
-      code_challenge_method: 'S256',
-    }).toString();
+    const { url } = authorizationRequest(ready.mcpUrl, {
+      clientId: reg.client_id,
+      redirectUri: 'http://127.0.0.1:5558/cb',
+      scope: null,
+    });
     const page = await (await fetch(url)).text();
     const code = /id="request-code">([^<]+)</.exec(page)![1]!;
     expect(page).not.toContain('name="csrf"');
@@ -219,6 +216,27 @@ describe('cortex-gateway CLI', () => {
     expect(listing.stdout).toContain('running gateway');
     expect(listing.stdout).toMatch(/toy\s+stdio\s+ready/);
     expect(listing.stdout).toMatch(/broken\s+stdio\s+(down|connecting)/);
+  });
+
+  it('shows how many client instances a per-client backend runs, as the console does', async () => {
+    const path = await writeConfig({
+      mcpServers: { toy: nodeBackend(TOY), mine: nodeBackend(TOY, [], {}, { instances: 'per-client' }) },
+    });
+    const { ready } = await serve(path, ['--port', '0']);
+    const listing = async () => {
+      const result = await run(['backends', '--config', path, '--data-dir', join(dir, 'data')]);
+      return result.stdout;
+    };
+    const before = await waitFor(async () => {
+      const out = await listing();
+      return /mine\s+stdio\s+ready/.test(out) && /toy\s+stdio\s+ready/.test(out) ? out : undefined;
+    }, 'both ready');
+    expect(before).toMatch(/mine\s+stdio\s+ready\s+per client: 0\s/);
+    expect(before).toMatch(/toy\s+stdio\s+ready\s+-\s/);
+    const created = await run(['token', 'create', '--scope', '*', '--data-dir', join(dir, 'data')]);
+    await using session = await connectClient(new URL(ready.mcpUrl), created.stdout.trim());
+    expect(text(await session.client.callTool({ name: 'mine__echo', arguments: { text: 'mine' } }))).toBe('mine');
+    expect(await listing()).toMatch(/mine\s+stdio\s+ready\s+per client: 1\s/);
   });
 
   it('lists backends by probing them when no gateway runs', async () => {

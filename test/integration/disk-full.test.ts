@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,7 +10,14 @@ import { SIGNING_KEY_SEAL_ID } from '../../src/oauth/key-sealing.js';
 import { openKeyFileSecretStore, SECRETS_FILE_NAME } from '../../src/store/secrets.js';
 import { DISK_KINDS, testDisk } from '../helpers/disk.js';
 import { TOY, nodeBackend } from '../helpers/gateway.js';
-import { decisionLocation, openConsent, ownerSession, submitConsent, type ConsentForm } from '../helpers/oauth.js';
+import {
+  authorizationRequest,
+  decisionLocation,
+  openConsent,
+  ownerSession,
+  submitConsent,
+  type ConsentForm,
+} from '../helpers/oauth.js';
 import { exitedPid } from '../helpers/processes.js';
 
 const REDIRECT = 'http://127.0.0.1:53682/callback';
@@ -48,11 +54,6 @@ async function start(dataDir: string, deps: GatewayDeps, port = 0): Promise<Runn
     [Symbol.asyncDispose]: () => gateway.stop(),
   };
 }
-
-const pkce = () => {
-  const verifier = randomBytes(32).toString('base64url');
-  return { verifier, challenge: createHash('sha256').update(verifier).digest('base64url') };
-};
 
 async function register(origin: string) {
   const res = await fetch(`${origin}/register`, {
@@ -105,17 +106,12 @@ describe.each(DISK_KINDS)('a full disk under a running gateway (%s)', (kind) => 
       const registered = await register(gw.origin);
       expect(registered.status).toBe(201);
       clientId = registered.body.client_id!;
-      const { verifier, challenge } = pkce();
-      const authorize = new URL('/authorize', gw.origin);
-      for (const [k, v] of Object.entries({
-        response_type: 'code',
-        client_id: clientId,
-        redirect_uri: REDIRECT,
-        code_challenge: challenge,
-        code_challenge_method: 'S256',
+      const { url: authorize, verifier } = authorizationRequest(gw.origin, {
+        clientId,
+        redirectUri: REDIRECT,
+        scope: null,
         state: 's1',
-      }))
-        authorize.searchParams.set(k, v);
+      });
       const form: ConsentForm = await openConsent(authorize);
       // The owner, signed in to the console before the disk fills, approves on the consent page.
       const owner = await ownerSession(gw.gateway);

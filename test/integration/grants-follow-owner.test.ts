@@ -1,4 +1,3 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
@@ -8,6 +7,7 @@ import { parseConfig } from '../../src/config/load.js';
 import { nodeBackend, startGateway, text, TOY, waitFor, type RunningGateway } from '../helpers/gateway.js';
 import {
   approve,
+  authorizationRequest,
   decisionLocation,
   MemoryOAuthProvider,
   openConsent,
@@ -37,18 +37,13 @@ async function signInAgain(gw: RunningGateway, provider: MemoryOAuthProvider) {
   const metadata = (await (await fetch(new URL('/.well-known/oauth-protected-resource/mcp', gw.mcpUrl))).json()) as {
     scopes_supported: string[];
   };
-  const verifier = randomBytes(32).toString('base64url');
-  const url = new URL('/authorize', gw.mcpUrl);
-  url.search = new URLSearchParams({
-    response_type: 'code',
-    client_id: provider.client!.client_id,
-    redirect_uri: provider.redirect,
-    code_challenge: createHash('sha256').update(verifier).digest('base64url'),
-    code_challenge_method: 'S256',
+  const { url, verifier } = authorizationRequest(gw.mcpUrl, {
+    clientId: provider.client!.client_id,
+    redirectUri: provider.redirect,
     scope: metadata.scopes_supported.join(' '),
     state: 'again',
-    resource: gw.mcpUrl.href,
-  }).toString();
+  });
+  url.searchParams.set('resource', gw.mcpUrl.href);
   const page = await openConsent(url);
   const location = await decisionLocation(
     await submitConsent(page, 'approve', undefined, { owner: await ownerSession(gw.gateway) }),

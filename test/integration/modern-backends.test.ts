@@ -2,7 +2,11 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client as ModernClient, StreamableHTTPClientTransport as ModernTransport } from '@modelcontextprotocol/client';
-import { ResourceUpdatedNotificationSchema, type Progress } from '@modelcontextprotocol/sdk/types.js';
+import {
+  LoggingMessageNotificationSchema,
+  ResourceUpdatedNotificationSchema,
+  type Progress,
+} from '@modelcontextprotocol/sdk/types.js';
 import {
   connectClient,
   EVERYTHING,
@@ -131,6 +135,19 @@ describe('backends that speak only 2026-07-28', () => {
       );
       expect(text(modernResult)).toBe('counted to 3');
       expect(fromModern).toEqual([1, 2, 3]);
+    }
+  });
+
+  it('asks them for log messages at the level a 2025-11-25 session set, and relays them to it', async () => {
+    await using legacy = await connectClient(running.mcpUrl);
+    const messages: Array<{ level: string; logger?: string; data: unknown }> = [];
+    legacy.client.setNotificationHandler(LoggingMessageNotificationSchema, (n) => void messages.push(n.params));
+    await legacy.client.setLoggingLevel('info');
+    for (const backend of ['pipe', 'web']) {
+      // The fixture logs at warning, and only when the request names a level.
+      await legacy.client.callTool({ name: `${backend}__log`, arguments: { message: `from ${backend}` } });
+      const message = await waitFor(() => messages.find((m) => m.data === `from ${backend}`), `${backend} log`);
+      expect(message).toMatchObject({ level: 'warning', logger: `${backend}/modern` });
     }
   });
 

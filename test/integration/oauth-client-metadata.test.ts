@@ -77,17 +77,8 @@ describe('Client ID Metadata Documents', () => {
   });
 
   /** An authorization request naming `clientId`, as a browser would send it. */
-  const authorizeUrl = (mcpUrl: URL, clientId: string) => {
-    const url = new URL('/authorize', mcpUrl);
-    url.search = new URLSearchParams({
-      client_id: clientId,
-      redirect_uri: 'http://127.0.0.1:1/cb',
-      response_type: 'code',
-      code_challenge: 'x'.repeat(43),
-      code_challenge_method: 'S256',
-    }).toString();
-    return url;
-  };
+  const authorizeUrl = (mcpUrl: URL, clientId: string) =>
+    authorizationRequest(mcpUrl, { clientId, redirectUri: 'http://127.0.0.1:1/cb', scope: null }).url;
   const GENERIC = 'Client metadata document refused: the document could not be fetched';
 
   for (const [form, host] of Object.entries({

@@ -1,8 +1,7 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { PendingConsentView } from '../../src/oauth/server.js';
 import { startGateway, type RunningGateway } from '../helpers/gateway.js';
-import { ownerSession } from '../helpers/oauth.js';
+import { authorizationRequest, ownerSession } from '../helpers/oauth.js';
 
 const REDIRECT = 'http://127.0.0.1:5556/cb';
 
@@ -23,16 +22,7 @@ async function startRequest(gw: RunningGateway) {
       body: JSON.stringify({ redirect_uris: [REDIRECT], client_name: 'Remote Connector' }),
     })
   ).json()) as { client_id: string };
-  const url = new URL('/authorize', gw.mcpUrl);
-  url.search = new URLSearchParams({
-    client_id: reg.client_id,
-    redirect_uri: REDIRECT,
-    response_type: 'code',
-    state: 'w',
-    scope: 'mcp:toy:read',
-    code_challenge: createHash('sha256').update(randomBytes(32).toString('base64url')).digest('base64url'),
-    code_challenge_method: 'S256',
-  }).toString();
+  const { url } = authorizationRequest(gw.mcpUrl, { clientId: reg.client_id, redirectUri: REDIRECT, state: 'w' });
   const html = await (await fetch(url)).text();
   const refresh = /http-equiv="refresh" content="2;url=([^"]+)"/.exec(html)?.[1]?.replace(/&amp;/g, '&');
   return { html, wait: new URL(refresh!, gw.mcpUrl) };

@@ -1,10 +1,18 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectClient, startGateway, type RunningGateway } from '../helpers/gateway.js';
-import { approve, decisionLocation, mcpStatus, openConsent, ownerSession, submitConsent } from '../helpers/oauth.js';
+import {
+  approve,
+  authorizationRequest,
+  decisionLocation,
+  mcpStatus,
+  openConsent,
+  ownerSession,
+  submitConsent,
+} from '../helpers/oauth.js';
 
 const REDIRECT = 'http://127.0.0.1:5555/cb';
 
@@ -36,19 +44,11 @@ async function client(gw: RunningGateway, redirect = REDIRECT): Promise<string> 
 }
 
 function flow(gw: RunningGateway, clientId: string, overrides: Record<string, string | undefined> = {}): Flow {
-  const verifier = randomBytes(32).toString('base64url');
-  const params: Record<string, string | undefined> = {
-    client_id: clientId,
-    redirect_uri: REDIRECT,
-    response_type: 'code',
-    state: 'st',
-    code_challenge: createHash('sha256').update(verifier).digest('base64url'),
-    code_challenge_method: 'S256',
-    scope: 'mcp:toy:read',
-    ...overrides,
-  };
-  const url = new URL('/authorize', gw.mcpUrl);
-  for (const [key, value] of Object.entries(params)) if (value !== undefined) url.searchParams.set(key, value);
+  const { url, verifier } = authorizationRequest(gw.mcpUrl, { clientId, redirectUri: REDIRECT, state: 'st' });
+  for (const [key, value] of Object.entries(overrides)) {
+    if (value === undefined) url.searchParams.delete(key);
+    else url.searchParams.set(key, value);
+  }
   return { clientId, verifier, url };
 }
 

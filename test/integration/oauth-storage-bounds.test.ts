@@ -229,14 +229,11 @@ describe('redirect URIs at registration', () => {
         ['/chrome.json', 'scheme chrome: is not allowed'],
         ['/many.json', 'at most 10 are accepted'],
       ] as const) {
-        const url = new URL('/authorize', withDocs.mcpUrl);
-        url.search = new URLSearchParams({
-          client_id: `https://app.test${path}`,
-          redirect_uri: REDIRECT,
-          response_type: 'code',
-          code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
-          code_challenge_method: 'S256',
-        }).toString();
+        const { url } = authorizationRequest(withDocs.mcpUrl, {
+          clientId: `https://app.test${path}`,
+          redirectUri: REDIRECT,
+          scope: null,
+        });
         const res = await fetch(url, { redirect: 'manual' });
         expect(res.status, path).toBe(400);
         expect(res.headers.get('location')).toBeNull();

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client as ModernClient, StreamableHTTPClientTransport as ModernTransport } from '@modelcontextprotocol/client';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { ElicitRequestSchema, McpError } from '@modelcontextprotocol/sdk/types.js';
 import {
   nodeBackend,
   ROOT,
@@ -134,7 +134,14 @@ describe.each(['stdio', 'http'] as const)('a 2026-07-28 backend (%s) shared by t
     await waitFor(() => withdrawn, 'the question withdrawn');
   });
 
-  it('fails a call whose client cannot be asked, with the reason', async () => {
+  // The backend is fine: the call fails for want of the client's answer, and says so.
+  const healthy = () => {
+    const [status] = gw.gateway.backendStatuses();
+    expect(status?.state).toBe('ready');
+    expect(status?.lastError).toBeUndefined();
+  };
+
+  it('fails a 2025-11-25 call whose client cannot be asked: MissingRequiredClientCapability, with the reason', async () => {
     const client = new Client({ name: 'plain', version: '1.0.0' }, { capabilities: {} });
     await client.connect(
       new StreamableHTTPClientTransport(gw.mcpUrl, {
@@ -142,9 +149,68 @@ describe.each(['stdio', 'http'] as const)('a 2026-07-28 backend (%s) shared by t
       }),
     );
     try {
-      await expect(client.callTool({ name: 'modern__ask', arguments: { message: 'Name?' } })).rejects.toThrow(
-        /refused elicitation\/create: the client did not declare the elicitation capability/,
+      const error = await client.callTool({ name: 'modern__ask', arguments: { message: 'Name?' } }).then(
+        () => undefined,
+        (e: unknown) => e as { code: number; message: string; data: unknown },
       );
+      expect(error).toMatchObject({
+        code: -32021,
+        data: { requiredCapabilities: { elicitation: { form: {} } } },
+      });
+      expect(error?.message).toMatch(
+        /Backend "modern" asked for input during tools\/call \(elicitation\/create\).*refused elicitation\/create: the client did not declare the elicitation capability/,
+      );
+      expect(error?.message).not.toMatch(/failed/);
+      healthy();
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('fails a 2026-07-28 call whose client cannot be asked: MissingRequiredClientCapability', async () => {
+    const client = new ModernClient(
+      { name: 'plain', version: '1.0.0' },
+      { capabilities: {}, versionNegotiation: { mode: { pin: '2026-07-28' } } },
+    );
+    await client.connect(
+      new ModernTransport(gw.mcpUrl, { requestInit: { headers: { authorization: `Bearer ${gw.token}` } } }),
+    );
+    try {
+      const error = await client.callTool({ name: 'modern__ask', arguments: { message: 'Name?' } }).then(
+        () => undefined,
+        (e: unknown) => e as { code: number; message: string; data: unknown },
+      );
+      expect(error).toMatchObject({
+        code: -32021,
+        data: { requiredCapabilities: { elicitation: { form: {} } } },
+        message: expect.stringMatching(/the client did not declare the elicitation capability/),
+      });
+      healthy();
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("fails a call whose client answered the question with an error, with the client's error", async () => {
+    const client = new Client({ name: 'refuser', version: '1.0.0' }, { capabilities: { elicitation: { form: {} } } });
+    client.setRequestHandler(ElicitRequestSchema, () => {
+      throw new McpError(-1, 'User rejected the request');
+    });
+    await client.connect(
+      new StreamableHTTPClientTransport(gw.mcpUrl, {
+        requestInit: { headers: { authorization: `Bearer ${gw.token}` } },
+      }),
+    );
+    try {
+      const error = await client.callTool({ name: 'modern__ask', arguments: { message: 'Name?' } }).then(
+        () => undefined,
+        (e: unknown) => e as { code: number; message: string },
+      );
+      expect(error?.code).toBe(-1);
+      expect(error?.message).toMatch(
+        /Backend "modern" asked for input during tools\/call \(elicitation\/create\).*the client answered with an error: .*User rejected the request/,
+      );
+      healthy();
     } finally {
       await client.close();
     }

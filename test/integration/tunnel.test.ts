@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
 import { chmod, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -7,7 +6,7 @@ import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { CONSOLE_SESSION_HEADER, type PendingConsentView, type TunnelStatus } from '../../src/api/contract.js';
-import { ownerSession } from '../helpers/oauth.js';
+import { authorizationRequest, ownerSession } from '../helpers/oauth.js';
 import {
   CLI,
   isAlive,
@@ -145,18 +144,9 @@ async function authorizeAgain(
   redirect = CLAUDE_AI,
   headers: Record<string, string> = {},
 ) {
-  const verifier = randomBytes(32).toString('base64url');
-  const query = new URLSearchParams({
-    client_id: clientId,
-    redirect_uri: redirect,
-    response_type: 'code',
-    state: 'st-1',
-    scope: 'mcp:toy:read',
-    resource: `${info.url}/mcp`,
-    code_challenge: createHash('sha256').update(verifier).digest('base64url'),
-    code_challenge_method: 'S256',
-  });
-  const page = await viaTunnel(info, `/authorize?${query}`, { headers });
+  const { url, verifier } = authorizationRequest(info.url, { clientId, redirectUri: redirect, state: 'st-1' });
+  url.searchParams.set('resource', `${info.url}/mcp`);
+  const page = await viaTunnel(info, `${url.pathname}${url.search}`, { headers });
   const wait = /http-equiv="refresh" content="2;url=([^"]+)"/.exec(page.body)?.[1]?.replace(/&amp;/g, '&');
   const userCode = /id="request-code">([^<]+)</.exec(page.body)?.[1];
   return { clientId, verifier, page, wait, userCode, redirect };
@@ -791,15 +781,8 @@ describe('CLI: serve --tunnel and approvals', () => {
       body: JSON.stringify({ redirect_uris: [CLAUDE_AI], client_name: 'Scopeless' }),
     });
     const clientId = (JSON.parse(reg.body) as { client_id: string }).client_id;
-    const verifier = randomBytes(32).toString('base64url');
-    const query = new URLSearchParams({
-      client_id: clientId,
-      redirect_uri: CLAUDE_AI,
-      response_type: 'code',
-      code_challenge: createHash('sha256').update(verifier).digest('base64url'),
-      code_challenge_method: 'S256',
-    });
-    const page = await viaTunnel(info, `/authorize?${query}`);
+    const { url, verifier } = authorizationRequest(info.url, { clientId, redirectUri: CLAUDE_AI, scope: null });
+    const page = await viaTunnel(info, `${url.pathname}${url.search}`);
     const wait = /content="2;url=([^"]+)"/.exec(page.body)![1]!.replace(/&amp;/g, '&');
     const list = JSON.parse((await run(['approvals', 'list', '--json'])).stdout) as PendingConsentView[];
     const pending = list.find((p) => p.clientId === clientId)!;

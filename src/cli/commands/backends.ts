@@ -42,13 +42,23 @@ function formatStatuses(statuses: readonly BackendStatus[], source: string): str
     s.name,
     s.kind,
     s.state,
+    instancesCell(s.clientInstances),
     String(s.toolCount),
     s.latencyMs === undefined ? '-' : `${s.latencyMs} ms`,
     String(s.restartCount),
     s.lastError ?? '',
   ]);
-  const header = ['NAME', 'TYPE', 'STATE', 'TOOLS', 'LATENCY', 'RESTARTS', 'LAST ERROR'];
+  const header = ['NAME', 'TYPE', 'STATE', 'INSTANCES', 'TOOLS', 'LATENCY', 'RESTARTS', 'LAST ERROR'];
   return [`Backends from ${source}:`, ...formatTable(header, rows)].join('\n') + '\n';
+}
+
+/**
+ * A `per-client` backend runs one instance per client on top of the shared one (which lists the
+ * catalog): the count of those running, as the console's Servers page says it. A shared backend
+ * is its one instance, shown as "-" so the column stands out only where it means something.
+ */
+function instancesCell(clientInstances: number | undefined): string {
+  return clientInstances === undefined ? '-' : `per client: ${clientInstances}`;
 }
 
 export const backendsCommand: CliCommand = {
