@@ -1,11 +1,11 @@
 import {
   isInputRequiredResult,
+  ProtocolError,
   type Client,
   type JSONRPCMessage,
   type RequestId,
   type Transport,
 } from '@modelcontextprotocol/client';
-import { McpError } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import type { Logger } from '../shared/logger.js';
 import { ASK_METHODS, ASK_REFUSED, AskError, askRefusal, type AskMethod, type CallContext } from './call-context.js';
@@ -306,13 +306,8 @@ export class Relay {
     try {
       return await call.context.ask(method, params, signal);
     } catch (error) {
-      // The client's own error goes to the backend as the client sent it, without the SDK's
-      // "MCP error <code>: " display prefix.
-      if (error instanceof McpError) {
-        const prefix = `MCP error ${error.code}: `;
-        const message = error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message;
-        throw new AskError(error.code, message, error.data);
-      }
+      // The client's own error goes to the backend as the client sent it.
+      if (error instanceof ProtocolError) throw new AskError(error.code, error.message, error.data);
       throw error;
     } finally {
       clearInterval(keepAlive);

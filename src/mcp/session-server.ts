@@ -6,6 +6,7 @@ import {
   ErrorCode,
   RELATED_TASK_META_KEY,
   GetPromptRequestSchema,
+  McpError,
   ListPromptsRequestSchema,
   ListResourcesRequestSchema,
   ListResourceTemplatesRequestSchema,
@@ -21,6 +22,7 @@ import {
   type ServerNotification,
   type ServerRequest,
 } from '@modelcontextprotocol/sdk/types.js';
+import { ProtocolError, type ClientCapabilities } from '@modelcontextprotocol/server';
 import type { CallContext } from '../backends/call-context.js';
 import type { BackendStatus } from '../backends/types.js';
 import type { FederatedCatalog } from '../federation/catalog.js';
@@ -215,14 +217,23 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
    */
   const contextFor = (relatedRequestId: RequestId): CallContext => ({
     get capabilities() {
-      return server.getClientCapabilities() ?? {};
+      return (server.getClientCapabilities() ?? {}) as ClientCapabilities;
     },
     ask: (method, params, signal) =>
-      server.request((params === undefined ? { method } : { method, params }) as ServerRequest, passthroughResult, {
-        relatedRequestId,
-        signal,
-        timeout: ASK_TIMEOUT_MS,
-      }),
+      server
+        .request((params === undefined ? { method } : { method, params }) as ServerRequest, passthroughResult, {
+          relatedRequestId,
+          signal,
+          timeout: ASK_TIMEOUT_MS,
+        })
+        .catch((error: unknown) => {
+          // The SDK 1.x McpError, as the SDK 2.x ProtocolError the relay expects, without the
+          // "MCP error <code>: " display prefix.
+          if (!(error instanceof McpError)) throw error;
+          const prefix = `MCP error ${error.code}: `;
+          const message = error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message;
+          throw new ProtocolError(error.code, message, error.data);
+        }),
     // On the call's stream while it lasts, else the session's standalone one (http-transport.ts).
     elicitationComplete: (elicitationId) => {
       void server
