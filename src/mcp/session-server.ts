@@ -171,6 +171,7 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
   // SDK 1.x clients ignore a notifications/cancelled for request id 0 (a truthiness check,
   // modelcontextprotocol/typescript-sdk#2283), so the first question could never be withdrawn.
   (server as unknown as { _requestMessageId: number })._requestMessageId = 1;
+  keepResourceNotFoundCode(server);
   let level: LoggingLevel = 'info';
   const relay = relayWith(options.logger);
   // Everything is filtered by the session's grant (the local owner's wildcard sees everything),
@@ -625,6 +626,32 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
     viewTracker,
     logLevel: () => level,
     wantsLog: (messageLevel) => logLevelAtLeast(messageLevel, level),
+  };
+}
+
+/**
+ * MCP 2025-11-25 server/resources, "Error Handling": a resource not found is -32002, and so a
+ * session answers it. The SDK 2.x Server turns a handler's -32002 into -32602 on every revision
+ * (the 2026-07-28 rule, SEP-2164, applied to the 2025 ones too), in the wire codec it answers each
+ * request with; a session's server gets a codec that keeps the code. The codec is reached by a
+ * private method's name: should an SDK release rename it, this does nothing and
+ * two-eras.test.ts's -32002 check fails.
+ */
+function keepResourceNotFoundCode(server: Server): void {
+  type Codec = { encodeErrorCode(code: number): number };
+  const internals = server as unknown as { _negotiatedWireCodec?: () => Codec };
+  const negotiated = internals._negotiatedWireCodec;
+  if (typeof negotiated !== 'function') return;
+  const kept = new WeakMap<Codec, Codec>();
+  internals._negotiatedWireCodec = function (this: Server) {
+    const codec = negotiated.call(this);
+    let keeping = kept.get(codec);
+    if (!keeping) {
+      // Everything else of the codec, by its prototype; only the error code is left as thrown.
+      keeping = Object.assign(Object.create(codec) as Codec, { encodeErrorCode: (code: number) => code });
+      kept.set(codec, keeping);
+    }
+    return keeping;
   };
 }
 
