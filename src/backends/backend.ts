@@ -4,15 +4,13 @@ import {
   LOG_LEVEL_META_KEY,
   type Client,
   type ClientCapabilities,
+  type LoggingLevel,
+  type LoggingMessageNotification,
+  type Progress,
   type RequestOptions,
+  type ServerCapabilities,
   type Transport,
 } from '@modelcontextprotocol/client';
-import type {
-  LoggingLevel,
-  LoggingMessageNotification,
-  Progress,
-  ServerCapabilities,
-} from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import type { GatewaySettings, NamedBackendConfig } from '../config/schema.js';
 import type { Clock } from '../shared/clock.js';

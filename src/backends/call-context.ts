@@ -1,4 +1,4 @@
-import type { ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
+import type { ClientCapabilities } from '@modelcontextprotocol/client';
 
 /**
  * What a backend may ask of the user through the client whose call it is serving (MCP 2025-11-25:

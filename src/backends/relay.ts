@@ -1,11 +1,12 @@
 import {
   isInputRequiredResult,
+  ProtocolError,
   type Client,
   type JSONRPCMessage,
+  type ClientCapabilities,
   type RequestId,
   type Transport,
 } from '@modelcontextprotocol/client';
-import { McpError, type ClientCapabilities } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import type { Logger } from '../shared/logger.js';
 import {
@@ -314,9 +315,9 @@ export class Relay {
     try {
       return await call.context.ask(method, params, signal);
     } catch (error) {
-      // The client's own error goes to the backend as the client sent it, without the SDK's
-      // "MCP error <code>: " display prefix.
-      if (error instanceof McpError) {
+      // The client's own error goes to the backend as the client sent it (an SDK 1.x client's
+      // message may still carry its "MCP error <code>: " display prefix).
+      if (error instanceof ProtocolError) {
         const prefix = `MCP error ${error.code}: `;
         const message = error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message;
         throw new AskError(error.code, message, error.data, { method, fromClient: true });

@@ -1,5 +1,4 @@
-import { ProtocolError, SdkError, SdkErrorCode } from '@modelcontextprotocol/client';
-import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { ProtocolError, ProtocolErrorCode, SdkError, SdkErrorCode } from '@modelcontextprotocol/client';
 import { describeError, GatewayError } from '../shared/errors.js';
 import { AskError } from './call-context.js';
 import type { BackendState } from './types.js';
@@ -30,7 +29,7 @@ export function unavailableError(context: Omit<RequestContext, 'timeoutMs' | 'ma
  * anything else (a network error) becomes `backend_unavailable`.
  *
  * The backend client is SDK 2.x (ProtocolError for the server's answer, SdkError for its own
- * failures); what goes up is the error the client-facing layers relay (McpError for a JSON-RPC
+ * failures); what goes up is the error the client-facing layers relay (ProtocolError for a JSON-RPC
  * error, GatewayError for ours), whichever era either side speaks.
  */
 export function translateRequestError(error: unknown, context: RequestContext): unknown {
@@ -53,8 +52,8 @@ export function translateRequestError(error: unknown, context: RequestContext): 
     }
     if (error.code === SdkErrorCode.MethodNotSupportedByProtocolVersion) {
       // A 2025 method a 2026-07-28 backend no longer has (resources/subscribe, logging/setLevel…).
-      return new McpError(
-        ErrorCode.MethodNotFound,
+      return new ProtocolError(
+        ProtocolErrorCode.MethodNotFound,
         `Backend "${backend}" does not support ${method} in its protocol revision`,
       );
     }
@@ -63,7 +62,7 @@ export function translateRequestError(error: unknown, context: RequestContext): 
   if (error instanceof ProtocolError) {
     // The backend's own JSON-RPC error: relayed as is, but for its own secrets (a server may
     // quote the key it was refused with).
-    return new McpError(error.code, context.mask(error.message), error.data);
+    return new ProtocolError(error.code, context.mask(error.message), error.data);
   }
   return new GatewayError(
     'backend_unavailable',
@@ -89,14 +88,14 @@ export const MISSING_CLIENT_CAPABILITY = -32021;
  * code: a user rejecting a sampling request, say); a question the gateway could put to no client
  * is the gateway's to explain.
  */
-function unansweredError(error: AskError, context: RequestContext): McpError {
+function unansweredError(error: AskError, context: RequestContext): ProtocolError {
   const message = context.mask(
     `Backend "${context.backend}" asked for input during ${context.method} (${error.method}), and it could not be given: ` +
       (error.fromClient ? `the client answered with an error: ${error.message}` : error.message),
   );
   if (error.required) {
-    return new McpError(MISSING_CLIENT_CAPABILITY, message, { requiredCapabilities: error.required });
+    return new ProtocolError(MISSING_CLIENT_CAPABILITY, message, { requiredCapabilities: error.required });
   }
-  if (error.fromClient) return new McpError(error.code, message, error.data);
-  return new McpError(ErrorCode.InternalError, message);
+  if (error.fromClient) return new ProtocolError(error.code, message, error.data);
+  return new ProtocolError(ProtocolErrorCode.InternalError, message);
 }

@@ -1,4 +1,4 @@
-import type { Prompt, Resource, ResourceTemplate, Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { Prompt, Resource, ResourceTemplateType as ResourceTemplate, Tool } from '@modelcontextprotocol/client';
 
 // Owned by status.ts (no imports, so the console's contract can re-export them to the renderer).
 export type { BackendErrorKind, BackendKind, BackendState, BackendStatus, BackendTestResult } from './status.js';

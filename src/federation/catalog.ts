@@ -1,5 +1,10 @@
-import type { Prompt, Resource, ResourceTemplate, Tool } from '@modelcontextprotocol/sdk/types.js';
-import { UriTemplate } from '@modelcontextprotocol/sdk/shared/uriTemplate.js';
+import {
+  UriTemplate,
+  type Prompt,
+  type Resource,
+  type ResourceTemplateType as ResourceTemplate,
+  type Tool,
+} from '@modelcontextprotocol/server';
 import type { ToolOverride } from '../config/schema.js';
 import type { BackendCatalog } from '../backends/types.js';
 import { assignNames } from './naming.js';

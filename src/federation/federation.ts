@@ -4,7 +4,7 @@ import type {
   LoggingMessageNotification,
   Progress,
   ServerCapabilities,
-} from '@modelcontextprotocol/sdk/types.js';
+} from '@modelcontextprotocol/server';
 import type { BackendPool } from '../backends/pool.js';
 import type { Backend, CallOptions } from '../backends/backend.js';
 import type { CallContext } from '../backends/call-context.js';

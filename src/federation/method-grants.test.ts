@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { ClientNotificationSchema, ClientRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import {
+  CancelTaskRequestSchema,
+  ClientNotificationSchema,
+  ClientRequestSchema,
+  GetTaskPayloadRequestSchema,
+  GetTaskRequestSchema,
+  ListTasksRequestSchema,
+} from '@modelcontextprotocol/core';
 import { buildCatalog, type CatalogSource } from './catalog.js';
 import { acceptsNotification, needOf, scopeNeeded, sendsNotification } from './method-grants.js';
 import { grantOf } from './scopes.js';
@@ -35,7 +42,9 @@ describe('the method grant table', () => {
   });
 
   it('lists every client request method it serves, and nothing the gateway does not implement', () => {
-    const served = ClientRequestSchema.options
+    // The 2025-11-25 tasks methods are not in the SDK 2.x union (an extension in 2026-07-28).
+    const tasks = [GetTaskRequestSchema, GetTaskPayloadRequestSchema, ListTasksRequestSchema, CancelTaskRequestSchema];
+    const served = [...ClientRequestSchema.options, ...tasks]
       .map((schema) => schema.shape.method.value)
       .filter((method) => need(method) !== undefined)
       .sort();

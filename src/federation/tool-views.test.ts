@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { Tool } from '@modelcontextprotocol/server';
 import { buildCatalog } from './catalog.js';
 import { applyToolOverride, toolViews, type ToolSource } from './tool-views.js';
 

@@ -1,4 +1,4 @@
-import type { Tool } from '@modelcontextprotocol/sdk/types.js';
+import type { Tool } from '@modelcontextprotocol/server';
 import type { BackendErrorKind, BackendStatus } from '../backends/types.js';
 import { searchTools, type FederatedCatalog } from '../federation/catalog.js';
 import type { Grant } from '../federation/scopes.js';

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { LoggingLevel } from '@modelcontextprotocol/sdk/types.js';
 import type { BackendStatus } from '../backends/types.js';
 import type { Federation, ListKind } from '../federation/federation.js';
-import type { ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
+import type { LoggingLevel, ServerCapabilities } from '@modelcontextprotocol/server';
 import { sendsNotification } from '../federation/method-grants.js';
 import { TASKS_EXTENSION } from '../backends/protocol-era.js';
 import { TaskRegistry } from './task-relay.js';

@@ -1,14 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
-import type { Transport, TransportSendOptions } from '@modelcontextprotocol/sdk/shared/transport.js';
 import {
-  ErrorCode,
+  ProtocolErrorCode,
+  type AuthInfo,
   type JSONRPCMessage,
   type JSONRPCNotification,
   type JSONRPCRequest,
   type MessageExtraInfo,
   type RequestId,
-} from '@modelcontextprotocol/sdk/types.js';
+  type Transport,
+  type TransportSendOptions,
+} from '@modelcontextprotocol/server';
 import { preserializedResult, sendJsonRpcError, singleRequestId } from '../shared/json-rpc.js';
 import { errorResponse, judgeMessages, type WireFault } from './message-validation.js';
 import { allowsBatches, checkVersionHeader, primesStreams } from './revision-rules.js';
@@ -87,13 +88,14 @@ const POST_REPLAY_KEEP_MS = 30_000;
 const MAX_FINISHED_POST_LOGS = 32;
 
 /**
- * JSON-RPC codes of the transport's own answers. -32001 is the SDK's RequestTimeout (and the code
- * a backend timeout gets); -32000 its ConnectionClosed. MCP defines no code for a cancelled request;
- * -32800 is the one LSP uses for it, outside JSON-RPC's reserved range (JSON-RPC 2.0 §5.1).
+ * JSON-RPC codes of the transport's own answers. -32001 was the SDK 1.x RequestTimeout (and is the
+ * code a backend timeout gets); -32000 its ConnectionClosed (SDK 2.x has string codes for these,
+ * which never go on the wire). MCP defines no code for a cancelled request; -32800 is the one LSP
+ * uses for it, outside JSON-RPC's reserved range (JSON-RPC 2.0 §5.1).
  */
 export const TRANSPORT_ERROR_CODES = {
-  requestTimeout: ErrorCode.RequestTimeout,
-  sessionClosed: ErrorCode.ConnectionClosed,
+  requestTimeout: -32001,
+  sessionClosed: -32000,
   requestCancelled: -32800,
 } as const;
 
@@ -126,7 +128,7 @@ export class NodeStreamableHttpTransport implements Transport {
   readonly sessionId: string;
   onclose?: () => void;
   onerror?: (error: Error) => void;
-  onmessage?: (message: JSONRPCMessage, extra?: MessageExtraInfo) => void;
+  onmessage?: Transport['onmessage'];
   /** Takes a lone request (not in a batch) before the SDK sees it, when it can; see DirectHandler. */
   direct?: DirectHandler;
   /** Every accepted request and notification passes it before the SDK or `direct` sees it; see Admission. */
@@ -232,8 +234,7 @@ export class NodeStreamableHttpTransport implements Transport {
     });
     if (opening) this.#initialized = true;
 
-    const extra: MessageExtraInfo = { requestInfo: { headers: req.headers } };
-    if (authInfo) extra.authInfo = authInfo;
+    const extra: MessageExtraInfo = authInfo ? { authInfo } : {};
     if (requests.length === 0 && refusals.length === 0) {
       if (dropped) {
         // Streamable HTTP: input that is only notifications or responses and cannot be accepted
@@ -361,7 +362,7 @@ export class NodeStreamableHttpTransport implements Transport {
       },
       (error: { code?: unknown; message?: unknown; data?: unknown }) => {
         if (controller.signal.aborted) return;
-        const code = Number.isSafeInteger(error.code) ? (error.code as number) : ErrorCode.InternalError;
+        const code = Number.isSafeInteger(error.code) ? (error.code as number) : ProtocolErrorCode.InternalError;
         const failure = {
           code,
           message: error.message ?? 'Internal error',

@@ -1,4 +1,4 @@
-import type { JSONRPCRequest } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCRequest } from '@modelcontextprotocol/server';
 import { describe, expect, it } from 'vitest';
 import { buildCatalog, type CatalogSource } from '../federation/catalog.js';
 import { isLoggingLevel, logLevelAtLeast, relatedRequest } from './log-routing.js';

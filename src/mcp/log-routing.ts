@@ -1,4 +1,4 @@
-import type { JSONRPCRequest, LoggingLevel, RequestId } from '@modelcontextprotocol/sdk/types.js';
+import type { JSONRPCRequest, LoggingLevel, RequestId } from '@modelcontextprotocol/server';
 import type { FederatedCatalog } from '../federation/catalog.js';
 import { needOf } from '../federation/method-grants.js';
 

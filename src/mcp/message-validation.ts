@@ -1,15 +1,22 @@
 import {
+  CancelTaskRequestSchema,
   ClientNotificationSchema,
   ClientRequestSchema,
-  ErrorCode,
+  GetTaskPayloadRequestSchema,
+  GetTaskRequestSchema,
   JSONRPCResponseSchema,
+  ListTasksRequestSchema,
+  TaskStatusNotificationSchema,
+} from '@modelcontextprotocol/core';
+import {
+  ProtocolErrorCode,
   RELATED_TASK_META_KEY,
   type JSONRPCMessage,
   type JSONRPCNotification,
   type JSONRPCRequest,
   type JSONRPCResponse,
   type RequestId,
-} from '@modelcontextprotocol/sdk/types.js';
+} from '@modelcontextprotocol/server';
 import { isRequestId } from '../shared/json-rpc.js';
 
 /**
@@ -56,20 +63,32 @@ function byMethod(options: readonly unknown[]): Map<string, Schema> {
   return map;
 }
 
-/** The SDK's schema for each client request and notification method of the MCP revision it implements. */
-const REQUEST_SCHEMAS = byMethod(ClientRequestSchema.options);
-const NOTIFICATION_SCHEMAS = byMethod(ClientNotificationSchema.options);
+/**
+ * The SDK's schema for each client request and notification method of the 2025 revisions, which
+ * are the ones sessions serve. The 2.x unions also hold the 2026-07-28 methods (server/discover,
+ * subscriptions/listen), left out so that a session answers them -32601 like any method it lacks,
+ * and leave out the 2025-11-25 tasks methods (moved to an extension in 2026-07-28), added back.
+ */
+const ONLY_2026 = new Set(['server/discover', 'subscriptions/listen']);
+const REQUEST_SCHEMAS = byMethod([
+  ...ClientRequestSchema.options.filter((option) => !ONLY_2026.has(option.shape.method.value)),
+  GetTaskRequestSchema,
+  GetTaskPayloadRequestSchema,
+  ListTasksRequestSchema,
+  CancelTaskRequestSchema,
+]);
+const NOTIFICATION_SCHEMAS = byMethod([...ClientNotificationSchema.options, TaskStatusNotificationSchema]);
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 const invalidRequest = (message: string): WireFault => ({
-  code: ErrorCode.InvalidRequest,
+  code: ProtocolErrorCode.InvalidRequest,
   message: `Invalid Request: ${message}`,
 });
 const invalidParams = (message: string): WireFault => ({
-  code: ErrorCode.InvalidParams,
+  code: ProtocolErrorCode.InvalidParams,
   message: `Invalid params: ${message}`,
 });
 

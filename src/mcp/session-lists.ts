@@ -1,4 +1,4 @@
-import { ErrorCode, type Tool } from '@modelcontextprotocol/sdk/types.js';
+import { ProtocolErrorCode, type Tool } from '@modelcontextprotocol/server';
 import type { FederatedCatalog } from '../federation/catalog.js';
 import type { ListKind } from '../federation/federation.js';
 import { grantOf, type Grant } from '../federation/scopes.js';
@@ -79,7 +79,7 @@ export function paginate<T>(
   if (cursor !== undefined) {
     const decoded = Number(Buffer.from(cursor, 'base64url').toString('utf8'));
     if (!Number.isInteger(decoded) || decoded < 0 || decoded > all.length) {
-      throw new WireError(ErrorCode.InvalidParams, 'Invalid cursor');
+      throw new WireError(ProtocolErrorCode.InvalidParams, 'Invalid cursor');
     }
     offset = decoded;
   }

@@ -29,7 +29,7 @@ describe('the session’s gate', () => {
   it('refuses a method missing from the grant table even when a handler would answer it', () => {
     const mcp = session();
     // A handler added without its row in the table (method-grants.ts): the gate still says no.
-    mcp.server.setRequestHandler(z.object({ method: z.literal('vendor/export') }), () => ({ everything: true }));
+    mcp.server.setRequestHandler('vendor/export', { params: z.object({}) }, () => ({ everything: true }));
     expect(mcp.admit({ jsonrpc: '2.0', id: 1, method: 'vendor/export' })).toEqual({
       code: -32601,
       message: 'Method not found: vendor/export',

@@ -1,26 +1,15 @@
-import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { Protocol, type RequestHandlerExtra } from '@modelcontextprotocol/sdk/shared/protocol.js';
-import { z } from 'zod';
 import {
-  CompleteRequestSchema,
-  ErrorCode,
+  ProtocolErrorCode,
   RELATED_TASK_META_KEY,
-  GetPromptRequestSchema,
-  ListPromptsRequestSchema,
-  ListResourcesRequestSchema,
-  ListResourceTemplatesRequestSchema,
-  ListToolsRequestSchema,
-  ReadResourceRequestSchema,
-  SetLevelRequestSchema,
-  SubscribeRequestSchema,
-  UnsubscribeRequestSchema,
+  Server,
+  type ClientCapabilities,
   type JSONRPCNotification,
   type JSONRPCRequest,
   type LoggingLevel,
   type RequestId,
-  type ServerNotification,
-  type ServerRequest,
-} from '@modelcontextprotocol/sdk/types.js';
+  type ServerContext,
+} from '@modelcontextprotocol/server';
+import { z } from 'zod';
 import type { CallContext } from '../backends/call-context.js';
 import type { BackendStatus } from '../backends/types.js';
 import type { FederatedCatalog } from '../federation/catalog.js';
@@ -48,16 +37,10 @@ import {
 import { handleOf, TaskRegistry, taskOwner, ttlOf, withGatewayId, type TaskEntry } from './task-relay.js';
 import { GATEWAY_ERROR_CODES, relayWith, WireError } from './wire-errors.js';
 
-type Extra = RequestHandlerExtra<ServerRequest, ServerNotification>;
-
-const RelayedCallToolRequestSchema = z.object({
-  method: z.literal('tools/call'),
-  params: z.looseObject({
-    name: z.string(),
-    arguments: z.record(z.string(), z.unknown()).optional(),
-  }),
+const RelayedCallToolParamsSchema = z.looseObject({
+  name: z.string(),
+  arguments: z.record(z.string(), z.unknown()).optional(),
 });
-type RelayedCallToolRequest = z.infer<typeof RelayedCallToolRequestSchema>;
 
 /** A client's answer to a relayed request goes back to the backend as it came. */
 const passthroughResult = z.looseObject({});
@@ -102,7 +85,7 @@ export interface SubscriptionRegistry {
 
 /**
  * What a handler needs of the request it serves, whichever protocol revision carried it: the
- * 2025 sessions build it from the SDK 1.x handler's extra, the stateless 2026-07-28 path from the
+ * 2025 sessions build it from their SDK 2.x `Server`'s handler context, the stateless 2026-07-28 path from the
  * SDK 2.x context (stateless.ts).
  */
 export interface RequestEnv {
@@ -124,7 +107,7 @@ export interface RequestEnv {
 
 /**
  * The catalog methods as plain functions over the session's grant, served by both eras: the 2025
- * session registers them on its SDK 1.x `Server`, the stateless path on a per-request SDK 2.x one.
+ * session registers them on its own SDK 2.x `Server`, the stateless path on a per-request one.
  */
 export interface CatalogHandlers {
   listTools(cursor: string | undefined): unknown;
@@ -188,6 +171,7 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
   // SDK 1.x clients ignore a notifications/cancelled for request id 0 (a truthiness check,
   // modelcontextprotocol/typescript-sdk#2283), so the first question could never be withdrawn.
   (server as unknown as { _requestMessageId: number })._requestMessageId = 1;
+  keepResourceNotFoundCode(server);
   let level: LoggingLevel = 'info';
   /** Whether the client chose its level (logging/setLevel): only then are 2026-07-28 backends asked for logs. */
   let levelSet = false;
@@ -216,11 +200,11 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
    * The capabilities are the ones the client declared at initialize; the backend checks them.
    */
   const contextFor = (relatedRequestId: RequestId): CallContext => ({
-    get capabilities() {
+    get capabilities(): ClientCapabilities {
       return server.getClientCapabilities() ?? {};
     },
     ask: (method, params, signal) =>
-      server.request((params === undefined ? { method } : { method, params }) as ServerRequest, passthroughResult, {
+      server.request(params === undefined ? { method } : { method, params }, passthroughResult, {
         relatedRequestId,
         signal,
         timeout: ASK_TIMEOUT_MS,
@@ -245,16 +229,16 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
     client: identity.clientId,
     ...(levelSet && { logLevel: level }),
   });
-  /** The SDK 1.x handler's extra as a RequestEnv, with this session as the call's context. */
-  const envOf = (extra: Extra): RequestEnv => {
-    const progressToken = extra._meta?.progressToken;
-    const meta = forwardedMeta(extra._meta);
+  /** The SDK handler's context as a RequestEnv, with this session as the call's context. */
+  const envOf = (ctx: ServerContext): RequestEnv => {
+    const progressToken = ctx.mcpReq._meta?.progressToken;
+    const meta = forwardedMeta(ctx.mcpReq._meta);
     return {
-      signal: extra.signal,
+      signal: ctx.mcpReq.signal,
       ...(progressToken !== undefined && { progressToken }),
       ...(meta && { meta }),
-      ...callerOf(extra.requestId),
-      notify: (notification) => extra.sendNotification(notification as ServerNotification),
+      ...callerOf(ctx.mcpReq.id),
+      notify: (notification) => ctx.mcpReq.notify(notification),
     };
   };
   const caller = {
@@ -270,7 +254,7 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
    */
   const enforce = (method: string, params: Record<string, unknown> | undefined): void => {
     const need = needOf(method, params, federation.catalog);
-    if (!need) throw new WireError(ErrorCode.MethodNotFound, `Method not found: ${method}`);
+    if (!need) throw new WireError(ProtocolErrorCode.MethodNotFound, `Method not found: ${method}`);
     if (allows(grant(), need)) return;
     throw outsideGrant(need as Extract<Need, { kind: 'backend' }>);
   };
@@ -281,9 +265,9 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
           'refused',
           'unknown tool, or outside the grant',
         );
-        return new WireError(ErrorCode.InvalidParams, `Unknown tool: ${need.name}`);
+        return new WireError(ProtocolErrorCode.InvalidParams, `Unknown tool: ${need.name}`);
       case 'prompt':
-        return new WireError(ErrorCode.InvalidParams, `Unknown prompt: ${need.name}`);
+        return new WireError(ProtocolErrorCode.InvalidParams, `Unknown prompt: ${need.name}`);
       case 'template':
         // As federation.complete answers a template nobody serves.
         return new WireError(-32002, `No backend serves resource template ${need.name}`);
@@ -298,14 +282,14 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
       // The table serves tasks for both eras; a session has them only when it was offered them,
       // and never tasks/update (the 2026-07-28 extension's).
       if (message.method.startsWith('tasks/') && (!capabilities.tasks || message.method === 'tasks/update')) {
-        throw new WireError(ErrorCode.MethodNotFound, `Method not found: ${message.method}`);
+        throw new WireError(ProtocolErrorCode.MethodNotFound, `Method not found: ${message.method}`);
       }
       enforce(message.method, message.params);
       return undefined;
     } catch (error) {
       if (!(error instanceof WireError)) {
         options.logger.error('grant check failed', { method: message.method, error: describeError(error) });
-        return { code: ErrorCode.InternalError, message: 'Internal gateway error' };
+        return { code: ProtocolErrorCode.InternalError, message: 'Internal gateway error' };
       }
       const refusal = error;
       return {
@@ -324,7 +308,7 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
     const { items, nextCursor } = paginate([...BUILTIN_TOOLS, ...tools], cursor, options.listPageSize);
     return nextCursor ? { tools: items, nextCursor } : { tools: items };
   };
-  server.setRequestHandler(ListToolsRequestSchema, (request) => listTools(request.params?.cursor));
+  server.setRequestHandler('tools/list', (request) => listTools(request.params?.cursor));
 
   /** tools/call, shared by the SDK's request path and the transport's direct path (`direct` below). */
   const callTool = (
@@ -352,7 +336,7 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
         throw new WireError(GATEWAY_ERROR_CODES.backendUnavailable, starting.message, starting.data);
       }
       done?.('refused', 'unknown tool, or outside the grant');
-      throw new WireError(ErrorCode.InvalidParams, `Unknown tool: ${name}`);
+      throw new WireError(ProtocolErrorCode.InvalidParams, `Unknown tool: ${name}`);
     }
     const call = relay(() =>
       route((routeOptions) => federation.callTool(name, args, tasks ? { ...routeOptions, tasks } : routeOptions)),
@@ -387,7 +371,7 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
     if (!handle) {
       if (result.resultType === 'task' || (request === undefined && isObject(result.task))) {
         throw new WireError(
-          ErrorCode.InternalError,
+          ProtocolErrorCode.InternalError,
           `Backend "${tool.backend}" answered with a task the call did not ask for`,
         );
       }
@@ -413,7 +397,7 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
   const taskEntry = (era: TaskEra, params: Record<string, unknown> | undefined): TaskEntry => {
     const entry = registry.find(owner, params?.taskId);
     if (!entry || entry.era !== era || !grant().allowsTool(entry)) {
-      throw new WireError(ErrorCode.InvalidParams, `Unknown task: ${String(params?.taskId).slice(0, 200)}`);
+      throw new WireError(ProtocolErrorCode.InvalidParams, `Unknown task: ${String(params?.taskId).slice(0, 200)}`);
     }
     return entry;
   };
@@ -426,11 +410,15 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
       (error: unknown) => {
         // The backend no longer knows the task (it expired there, or the backend restarted): so
         // neither does the gateway, and the answer names the caller's id, not the backend's.
-        if (!(error instanceof WireError) || error.code !== ErrorCode.InvalidParams || method === 'tasks/update') {
+        if (
+          !(error instanceof WireError) ||
+          error.code !== ProtocolErrorCode.InvalidParams ||
+          method === 'tasks/update'
+        ) {
           throw error;
         }
         registry.delete(entry.id);
-        throw new WireError(ErrorCode.InvalidParams, `Unknown task: ${entry.id}`);
+        throw new WireError(ProtocolErrorCode.InvalidParams, `Unknown task: ${entry.id}`);
       },
     );
     if (method === 'tasks/get' || method === 'tasks/cancel') registry.renew(entry, ttlOf(entry.era, result));
@@ -459,22 +447,34 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
     return { tasks: found };
   };
 
+  /**
+   * Methods answered with the backend's result as it came, past the SDK's per-method handler
+   * wrappers: they are served by the Server's fallback handler (below), which the SDK calls for a
+   * method of the session's revision that has no handler of its own.
+   */
+  const passthrough = new Map<string, (request: JSONRPCRequest, ctx: ServerContext) => Promise<unknown>>();
+  server.fallbackRequestHandler = async (request, ctx) => {
+    const handler = passthrough.get(request.method);
+    if (!handler) throw new WireError(ProtocolErrorCode.MethodNotFound, 'Method not found');
+    return (await handler(request, ctx)) as Awaited<ReturnType<NonNullable<Server['fallbackRequestHandler']>>>;
+  };
+
   // tools/call is the hot path and a relay: the params are checked with a light schema here (the
   // backend validates its own arguments), and the backend's result goes back as it came. The SDK
   // Server's own tools/call wrapper would parse both with the full schemas, which costs latency
   // and would reject results from backends that speak a newer revision than our SDK knows.
-  Protocol.prototype.setRequestHandler.call(
-    server,
-    RelayedCallToolRequestSchema,
-    async (request: RelayedCallToolRequest, extra: Extra) =>
-      callTool(
-        request.params.name,
-        request.params.arguments,
-        (call) => relayed(envOf(extra), call),
-        // MCP 2025-11-25 basic/utilities/tasks: a task-augmented request carries `params.task`.
-        capabilities.tasks && isObject(request.params.task) ? { era: 'legacy', task: request.params.task } : undefined,
-      ),
-  );
+  passthrough.set('tools/call', async (request, ctx) => {
+    const parsed = RelayedCallToolParamsSchema.safeParse(request.params);
+    if (!parsed.success) throw new WireError(ProtocolErrorCode.InvalidParams, 'Invalid params for tools/call');
+    const params = parsed.data;
+    return callTool(
+      params.name,
+      params.arguments,
+      (call) => relayed(envOf(ctx), call),
+      // MCP 2025-11-25 basic/utilities/tasks: a task-augmented request carries `params.task`.
+      capabilities.tasks && isObject(params.task) ? { era: 'legacy', task: params.task } : undefined,
+    );
+  });
 
   /**
    * The common tools/call (one request, no progress wanted, plain params) answered without the
@@ -509,7 +509,7 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
       if (starting && grant().allowsRead(starting.backendId)) {
         throw new WireError(GATEWAY_ERROR_CODES.backendUnavailable, starting.message, starting.data);
       }
-      throw new WireError(ErrorCode.InvalidParams, `Unknown prompt: ${name}`);
+      throw new WireError(ProtocolErrorCode.InvalidParams, `Unknown prompt: ${name}`);
     }
     return relay(() => relayed(env, (route) => federation.getPrompt(name, params.arguments, route)));
   };
@@ -539,17 +539,20 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
     return relay(() => relayed(env, (route) => federation.complete(completeParams, route)));
   };
 
+  // The backend's answers go back as they came (the SDK types them by the spec's result shapes).
+  const answer = (value: unknown) => Promise.resolve(value) as Promise<never>;
+
   // A method of a capability the session was not offered is not served (-32601): the SDK refuses
   // handlers for undeclared capabilities, and a client must not call them anyway.
   if (capabilities.prompts) {
-    server.setRequestHandler(ListPromptsRequestSchema, (request) => listPrompts(request.params?.cursor));
-    server.setRequestHandler(GetPromptRequestSchema, (request, extra) => getPrompt(request.params, envOf(extra)));
+    server.setRequestHandler('prompts/list', (request) => listPrompts(request.params?.cursor));
+    server.setRequestHandler('prompts/get', (request, ctx) => answer(getPrompt(request.params, envOf(ctx))));
   }
 
   if (capabilities.resources) {
-    server.setRequestHandler(ListResourcesRequestSchema, (request) => listResources(request.params?.cursor));
-    server.setRequestHandler(ListResourceTemplatesRequestSchema, (request) => listTemplates(request.params?.cursor));
-    server.setRequestHandler(ReadResourceRequestSchema, (request, extra) => readResource(request.params, envOf(extra)));
+    server.setRequestHandler('resources/list', (request) => listResources(request.params?.cursor));
+    server.setRequestHandler('resources/templates/list', (request) => listTemplates(request.params?.cursor));
+    server.setRequestHandler('resources/read', (request, ctx) => answer(readResource(request.params, envOf(ctx))));
   }
 
   // Subscriptions are shared by every session (reference-counted per URI in the endpoint), so the
@@ -561,31 +564,25 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
   const unsubscribe = (uri: string, subscriber: object): Promise<void> =>
     relay(() => options.subscriptions.unsubscribe(subscriber, uri));
   if (capabilities.resources?.subscribe) {
-    server.setRequestHandler(SubscribeRequestSchema, async (request) => {
+    server.setRequestHandler('resources/subscribe', async (request) => {
       await subscribe(request.params.uri, server);
       return {};
     });
 
-    server.setRequestHandler(UnsubscribeRequestSchema, async (request) => {
+    server.setRequestHandler('resources/unsubscribe', async (request) => {
       await unsubscribe(request.params.uri, server);
       return {};
     });
   }
 
   if (capabilities.completions) {
-    server.setRequestHandler(CompleteRequestSchema, (request, extra) => complete(request.params, envOf(extra)));
+    server.setRequestHandler('completion/complete', (request, ctx) => answer(complete(request.params, envOf(ctx))));
   }
 
-  // Registered on Protocol, as tools/call is: the backend's answers go back as they came, and the
-  // SDK's own task handling (which needs a task store of its own) stays out of the way.
+  // Passed through, as tools/call is: the backend's answers go back as they came.
   if (capabilities.tasks) {
     for (const method of ['tasks/get', 'tasks/result', 'tasks/list', 'tasks/cancel'] as const) {
-      Protocol.prototype.setRequestHandler.call(
-        server,
-        z.object({ method: z.literal(method), params: z.looseObject({}).optional() }),
-        (request: { params?: Record<string, unknown> }, extra: Extra) =>
-          task('legacy', method, request.params, envOf(extra)),
-      );
+      passthrough.set(method, (request, ctx) => task('legacy', method, request.params, envOf(ctx)));
     }
   }
 
@@ -609,7 +606,7 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
   const viewChanged = viewTracker();
 
   if (capabilities.logging) {
-    server.setRequestHandler(SetLevelRequestSchema, (request) => {
+    server.setRequestHandler('logging/setLevel', (request) => {
       level = request.params.level;
       levelSet = true;
       return {};
@@ -643,15 +640,42 @@ export function createSessionServer(options: SessionServerOptions): SessionServe
   };
 }
 
+/**
+ * MCP 2025-11-25 server/resources, "Error Handling": a resource not found is -32002, and so a
+ * session answers it. The SDK 2.x Server turns a handler's -32002 into -32602 on every revision
+ * (the 2026-07-28 rule, SEP-2164, applied to the 2025 ones too), in the wire codec it answers each
+ * request with; a session's server gets a codec that keeps the code. The codec is reached by a
+ * private method's name: should an SDK release rename it, this does nothing and
+ * two-eras.test.ts's -32002 check fails.
+ */
+function keepResourceNotFoundCode(server: Server): void {
+  type Codec = { encodeErrorCode(code: number): number };
+  const internals = server as unknown as { _negotiatedWireCodec?: () => Codec };
+  const negotiated = internals._negotiatedWireCodec;
+  if (typeof negotiated !== 'function') return;
+  const kept = new WeakMap<Codec, Codec>();
+  internals._negotiatedWireCodec = function (this: Server) {
+    const codec = negotiated.call(this);
+    let keeping = kept.get(codec);
+    if (!keeping) {
+      // Everything else of the codec, by its prototype; only the error code is left as thrown.
+      keeping = Object.assign(Object.create(codec) as Codec, { encodeErrorCode: (code: number) => code });
+      kept.set(codec, keeping);
+    }
+    return keeping;
+  };
+}
+
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** A client notification the gateway does not act on: dropped (JSON-RPC 2.0 §4.1 forbids answering it). */
-const NOT_ACTED_ON = { code: ErrorCode.MethodNotFound, message: 'Notification not handled' } as const;
+const NOT_ACTED_ON = { code: ProtocolErrorCode.MethodNotFound, message: 'Notification not handled' } as const;
 
 /**
- * The params the direct path takes: exactly what RelayedCallToolRequestSchema accepts, minus
- * progress (its notifications need the SDK's ordering) and task creation (the SDK refuses it).
+ * The params the direct path takes: exactly what RelayedCallToolParamsSchema accepts, minus
+ * progress (its notifications need the SDK's ordering) and task-augmented calls (the SDK path
+ * passes `params.task` on to the call).
  */
 function isPlainToolCall(
   params: JSONRPCRequest['params'],

@@ -21,12 +21,14 @@ import {
   SERVER_INFO_META_KEY,
   Server,
   type AuthInfo,
+  type JSONRPCRequest,
+  type LoggingLevel,
   type McpHttpHandler,
+  type RequestId,
   type ServerCapabilities,
   type ServerContext,
   type ServerNotifier,
 } from '@modelcontextprotocol/server';
-import type { JSONRPCRequest, LoggingLevel, RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import type { Logger } from '../shared/logger.js';
 import { describeError } from '../shared/errors.js';

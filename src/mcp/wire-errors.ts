@@ -1,4 +1,4 @@
-import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
+import { ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/server';
 import { describeError, GatewayError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 
@@ -13,11 +13,7 @@ export const GATEWAY_ERROR_CODES = {
   backendTimeout: -32001,
 } as const;
 
-/**
- * An error as it goes on the wire. The SDK sends a thrown error's `code`, `message` and `data`;
- * McpError's message carries an "MCP error <code>: " prefix meant for local display, which the
- * client would add again, so wire errors are built from the clean text.
- */
+/** An error as it goes on the wire: the SDK sends a thrown error's `code`, `message` and `data`. */
 export class WireError extends Error {
   constructor(
     readonly code: number,
@@ -28,11 +24,6 @@ export class WireError extends Error {
   }
 }
 
-function cleanMessage(error: McpError): string {
-  const prefix = `MCP error ${error.code}: `;
-  return error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message;
-}
-
 /** Converts the gateway's own failures into JSON-RPC errors that name the backend; relays the backend's own. */
 export const relayWith =
   (logger: Logger) =>
@@ -40,7 +31,7 @@ export const relayWith =
     try {
       return await fn();
     } catch (error) {
-      if (error instanceof McpError) throw new WireError(error.code, cleanMessage(error), error.data);
+      if (error instanceof ProtocolError) throw new WireError(error.code, error.message, error.data);
       if (error instanceof GatewayError) {
         switch (error.code) {
           case 'backend_unavailable':
@@ -50,7 +41,7 @@ export const relayWith =
           case 'unknown_tool':
           case 'unknown_prompt':
           case 'invalid_argument':
-            throw new WireError(ErrorCode.InvalidParams, error.message);
+            throw new WireError(ProtocolErrorCode.InvalidParams, error.message);
           case 'unknown_resource':
             // MCP spec: resource not found is -32002.
             throw new WireError(-32002, error.message);
@@ -60,6 +51,6 @@ export const relayWith =
       }
       // Unexpected: keep the details inside, send a generic error out.
       logger.error('unexpected error while relaying a request', { error: describeError(error) });
-      throw new WireError(ErrorCode.InternalError, 'Internal gateway error');
+      throw new WireError(ProtocolErrorCode.InternalError, 'Internal gateway error');
     }
   };

@@ -157,6 +157,17 @@ describe('every message on /mcp gets an answer', () => {
       expect(only(await post(call('dup', 'slow__sleep', { ms: 1 })))).toMatchObject({ id: 'dup', result: {} });
     });
 
+    it('answers a task-augmented tools/call on a session not offered tasks as an ordinary call', async () => {
+      // MCP 2025-11-25 basic/utilities/tasks: a receiver that does not declare tasks for a request
+      // type processes it normally, ignoring the task augmentation (no backend here has tasks).
+      const params = { name: 'slow__sleep', arguments: { tag: 'task', ms: 1 }, task: { ttl: 60_000 } };
+      expect(only(await post({ jsonrpc: '2.0', id: 't', method: 'tools/call', params }))).toEqual({
+        jsonrpc: '2.0',
+        id: 't',
+        result: { content: [{ type: 'text', text: 'sleep task done' }] },
+      });
+    });
+
     it('refuses a repeated id inside one batch', async () => {
       const answer = await post(
         [

@@ -63,6 +63,13 @@ describe('a 2026-07-28 client and a 2025-11-25 client on one gateway', () => {
     expect(text(fromLegacy)).toBe('old revision');
   });
 
+  it('answers a resource nobody serves with the code of its revision: -32002 in 2025-11-25, -32602 in 2026-07-28', async () => {
+    await using legacy = await connectClient(running.mcpUrl);
+    const uri = 'nothing://here';
+    await expect(legacy.client.readResource({ uri })).rejects.toMatchObject({ code: -32002, data: { uri } });
+    await expect(modern.readResource({ uri })).rejects.toMatchObject({ code: -32602, data: { uri } });
+  });
+
   it('serves prompts, resources, templates and completions to the 2026-07-28 client', async () => {
     const prompts = await modern.listPrompts();
     const simple = prompts.prompts.find((p) => p.name.endsWith('simple-prompt'));
