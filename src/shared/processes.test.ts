@@ -96,14 +96,21 @@ describe('inspectProcess', () => {
   });
 
   it.runIf(process.platform === 'linux')('counts a zombie (exited, not yet reaped) as gone', async () => {
-    // The shell starts a child and execs into a sleep that never reaps it: the child stays a zombie.
-    const parent = spawn('/bin/sh', ['-c', 'sleep 0 & echo $!; exec sleep 10'], {
+    // The shell starts a child and execs into a sleep that never reaps it. The child is killed only
+    // once the shell has become that sleep: a child that ended earlier could be reaped by the shell
+    // itself (it did under CI load, leaving no zombie to find).
+    const parent = spawn('/bin/sh', ['-c', 'sleep 30 & echo $!; exec sleep 10'], {
       stdio: ['ignore', 'pipe', 'ignore'],
     });
     started.push(parent);
     let out = '';
     parent.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
     const zombie = Number(await waitFor(() => /^(\d+)\n/.exec(out)?.[1], 'the child pid'));
+    await waitFor(
+      async () => (await readFile(`/proc/${parent.pid}/cmdline`, 'utf8')).startsWith('sleep\0'),
+      'the shell to exec into sleep',
+    );
+    process.kill(zombie, 'SIGKILL');
     await waitFor(async () => (await readFile(`/proc/${zombie}/stat`, 'utf8')).includes(') Z '), 'a zombie');
     expect(processAlive(zombie)).toBe(true);
     expect(await inspectProcess(zombie)).toEqual({ alive: false });
