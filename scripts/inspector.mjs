@@ -46,6 +46,8 @@ export function findInspector() {
 export function installInspector() {
   if (findInspector().ok) return;
   mkdirSync(INSPECTOR_DIR, { recursive: true });
+  // npm warns EBADENGINE for the Inspector and some of its dependencies: they need Node 22, and run
+  // on the Node 22 installed beside them, not on the Node running npm.
   execFileSync(
     'npm',
     [
