@@ -72,6 +72,7 @@ export default tseslint.config(
       'bench/results/',
       'bench/tmp/',
       '.conformance/',
+      '.inspector/',
     ],
   },
   js.configs.recommended,
