@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import {
   CLIENT_CAPABILITIES_META_KEY,
   LOG_LEVEL_META_KEY,
+  SUBSCRIPTION_ID_META_KEY,
   type Client,
   type ClientCapabilities,
   type LoggingLevel,
@@ -37,6 +38,7 @@ import {
   type EraPlan,
   type TaskEra,
 } from './protocol-era.js';
+import { createdTask, LiveTasks, TaskListen, taskWord } from './live-tasks.js';
 import { Relay } from './relay.js';
 import { translateRequestError, unavailableError, type RequestContext } from './request-errors.js';
 import { startFailure } from './start-failure.js';
@@ -64,6 +66,11 @@ export interface BackendOptions {
   configDir?: string;
   /** Set on the instance a `per-client` backend runs for one OAuth client: the client's id. */
   instanceFor?: string;
+  /**
+   * How long a client's own instance of a `per-client` backend stays up with no call and no live
+   * task of that client. Default: CLIENT_INSTANCE_IDLE_MS.
+   */
+  instanceIdleMs?: number;
 }
 
 /**
@@ -80,6 +87,12 @@ export interface BackendEvents {
   catalog: [BackendCatalog];
   log: [LoggingMessageNotification['params']];
   'resource-updated': [string];
+  /**
+   * A task status notification (2025-11-25 `notifications/tasks/status`, 2026-07-28
+   * `notifications/tasks`): the task as the backend sent it, under its own id, and which instance
+   * sent it (a `per-client` backend's client id; empty for the shared one).
+   */
+  'task-status': [task: Record<string, unknown>, instance: string];
 }
 
 export interface CallOptions {
@@ -126,6 +139,12 @@ export const CLIENT_INSTANCE_IDLE_MS = 10 * 60_000;
 
 /** Results are relayed, not interpreted: parse only the JSON-RPC envelope's object shape. */
 const passthroughResult = z.looseObject({});
+
+/** How long a new task's handle waits for the backend's listen stream naming it (live-tasks.ts). */
+const TASK_LISTEN_WAIT_MS = 2_000;
+
+/** A task status notification's params: relayed as they came, once they name a task. */
+const TaskStatusParams = z.looseObject({ taskId: z.string() });
 
 /**
  * What the gateway declares to every backend: what a backend may ask is relayed to the client
@@ -193,6 +212,10 @@ export class Backend extends EventEmitter<BackendEvents> {
   readonly #relay: Relay;
   /** `per-client`: each OAuth client's own instance, by client id, started at its first call. */
   readonly #instances = new Map<string, ClientInstance>();
+  /** The tasks this connection created that may still run (live-tasks.ts). */
+  readonly #liveTasks: LiveTasks;
+  /** A 2026-07-28 connection's listen stream for the status notifications of those tasks. */
+  readonly #taskListen: TaskListen;
 
   constructor(options: BackendOptions) {
     super();
@@ -202,6 +225,12 @@ export class Backend extends EventEmitter<BackendEvents> {
     this.id = options.config.id;
     this.#log = maskingLogger(options.logger.child({ backend: this.name }), (text) => this.#mask(text));
     this.#relay = new Relay({ log: this.#log, timeoutMs: () => this.config.timeoutMs });
+    this.#liveTasks = new LiveTasks(() => options.clock.now());
+    this.#taskListen = new TaskListen(this.#liveTasks, {
+      timeoutMs: () => this.config.timeoutMs,
+      failed: (error) => this.#log.debug('could not listen for task status', { error: describeError(error) }),
+    });
+    this.#liveTasks.onchange = () => this.#taskListen.changed();
     this.#catalog = new CatalogSync({
       log: this.#log,
       timeoutMs: () => this.config.timeoutMs,
@@ -233,6 +262,10 @@ export class Backend extends EventEmitter<BackendEvents> {
           failed: (error) => this.#log.warn('could not listen for list changes again', { error: describeError(error) }),
         });
         await this.#resourceSubscriptions.resume(client, this.config.startupTimeoutMs);
+        // A new connection: the tasks of the previous one are not counted on (a restarted server
+        // does not know them); a 2026-07-28 one is listened to for the tasks it creates from now.
+        this.#liveTasks.clear();
+        this.#taskListen.resume(client);
         await this.#catalog.load(client);
         this.#era.connected(client.getNegotiatedProtocolVersion());
       },
@@ -350,6 +383,8 @@ export class Backend extends EventEmitter<BackendEvents> {
   }
 
   async stop(): Promise<void> {
+    this.#taskListen.close();
+    this.#liveTasks.clear();
     await this.#stopInstances();
     await this.#supervisor.stop();
     this.#fetch?.close();
@@ -424,6 +459,7 @@ export class Backend extends EventEmitter<BackendEvents> {
       this.#instances.set(client, instance);
       // Its log messages reach clients as the shared instance's do; its catalog is the shared one's.
       backend.on('log', (params) => this.emit('log', params));
+      backend.on('task-status', (task, instance) => this.emit('task-status', task, instance));
       this.#log.info('starting an instance for a client', { client });
       backend.start();
       this.emit('state', this.status());
@@ -437,12 +473,25 @@ export class Backend extends EventEmitter<BackendEvents> {
     } finally {
       if (--instance.active === 0 && this.#instances.get(client) === instance) {
         const idle = instance;
-        idle.idleTimer = setTimeout(() => {
+        const idleMs = this.#options.instanceIdleMs ?? CLIENT_INSTANCE_IDLE_MS;
+        // A task the client's instance runs for it counts as activity: stopping the instance
+        // would lose the task (it lives in that process or session), so the instance stays while
+        // one is live, looked at again every idleMs, and at most until the last one's TTL.
+        const stopWhenIdle = () => {
+          if (idle.active > 0 || this.#instances.get(client) !== idle) return;
+          const holding = idle.backend.#liveTasks.liveUntil();
+          const now = this.#options.clock.now();
+          if (holding !== undefined && holding > now) {
+            idle.idleTimer = setTimeout(stopWhenIdle, Math.min(holding - now, idleMs));
+            idle.idleTimer.unref();
+            return;
+          }
           this.#instances.delete(client);
           this.#log.info('stopping the idle instance of a client', { client });
           void idle.backend.stop();
           this.emit('state', this.status());
-        }, CLIENT_INSTANCE_IDLE_MS);
+        };
+        idle.idleTimer = setTimeout(stopWhenIdle, idleMs);
         idle.idleTimer.unref();
       }
     }
@@ -503,10 +552,57 @@ export class Backend extends EventEmitter<BackendEvents> {
         ) as Promise<Record<string, unknown>>,
     );
     pending.then(
-      () => this.#supervisor.answered(client),
+      (result) => {
+        this.#supervisor.answered(client);
+        this.#noteTasks(client, method, params, result);
+      },
       () => undefined,
     );
-    return pending;
+    const modern = client.getProtocolEra() === 'modern';
+    const mayCreate = method === 'tools/call' && (modern ? options.tasks === true : params?.task !== undefined);
+    if (!mayCreate) return pending;
+    return pending.then(async (result) => {
+      const created = createdTask(modern, result);
+      if (created) {
+        this.#liveTasks.saw(created, true);
+        // The caller gets the handle once a 2026-07-28 backend is asked for the task's status,
+        // so no change between the two is missed; bounded, as a server may not answer the listen.
+        await this.#taskListen.settled(TASK_LISTEN_WAIT_MS);
+      }
+      return result;
+    });
+  }
+
+  /** What an answer says of this connection's tasks (live-tasks.ts): created, changed or ended. */
+  #noteTasks(
+    client: Client,
+    method: string,
+    params: Record<string, unknown> | undefined,
+    result: Record<string, unknown>,
+  ): void {
+    const modern = client.getProtocolEra() === 'modern';
+    if (method === 'tasks/get' || method === 'tasks/cancel') {
+      const word = taskWord(modern, result);
+      if (word) this.#liveTasks.saw(word);
+    } else if (method === 'tasks/result' && typeof params?.taskId === 'string') {
+      // 2025-11-25: tasks/result answers once the task is terminal.
+      this.#liveTasks.saw({ taskId: params.taskId, status: 'completed', ttl: undefined });
+    }
+  }
+
+  /** A backend's task status notification: noted, and passed on under the backend's own task id. */
+  #taskStatus(modern: boolean, params: Record<string, unknown>): void {
+    const word = taskWord(modern, params);
+    if (!word) return;
+    this.#liveTasks.saw(word);
+    // The subscription id names the gateway's own listen stream at the backend, nobody else's.
+    const { _meta: meta, ...task } = params;
+    const { [SUBSCRIPTION_ID_META_KEY]: _subscription, ...rest } = (meta ?? {}) as Record<string, unknown>;
+    this.emit(
+      'task-status',
+      Object.keys(rest).length > 0 ? { ...task, _meta: rest } : task,
+      this.#options.instanceFor ?? '',
+    );
   }
 
   /** Connects with the connector of the backend's type (the supervisor's `open`). */
@@ -592,6 +688,13 @@ export class Backend extends EventEmitter<BackendEvents> {
     client.setNotificationHandler('notifications/resources/updated', (n) => {
       this.emit('resource-updated', n.params.uri);
     });
+    // Task status: 2025-11-25 core on the session, 2026-07-28 ext-tasks on a listen stream (live-tasks.ts).
+    client.setNotificationHandler('notifications/tasks/status', { params: TaskStatusParams }, (params) =>
+      this.#taskStatus(false, params),
+    );
+    client.setNotificationHandler('notifications/tasks', { params: TaskStatusParams }, (params) =>
+      this.#taskStatus(true, params),
+    );
     // Until the probe is over the client does not own the transport: stop() closes both.
     const connectingHandle = { close: () => Promise.all([client.close(), transport.close()]) };
     this.#supervisor.trackConnecting(connectingHandle);

@@ -23,6 +23,12 @@ export interface FederationEvents {
   /** A backend's log message; who may see it depends on the grant for that backend (method-grants.ts). */
   log: [backend: Owner, params: LoggingMessageNotification['params']];
   'resource-updated': [backend: Owner, uri: string];
+  /**
+   * A backend's task status notification, under its own task id, from the instance that runs the
+   * task (a `per-client` backend's client id; empty for the shared one). It goes to the task's
+   * owner only (mcp/task-relay.ts knows whose it is).
+   */
+  'task-status': [backend: Owner, instance: string, task: Record<string, unknown>];
 }
 
 /** A call to a backend that is still starting: answered with a retryable error, not "Unknown tool". */
@@ -85,6 +91,7 @@ export class Federation extends EventEmitter<FederationEvents> {
     const owner: Owner = { name: backend.name, id: backend.id };
     backend.on('log', (params) => this.emit('log', owner, params));
     backend.on('resource-updated', (uri) => this.emit('resource-updated', owner, uri));
+    backend.on('task-status', (task, instance) => this.emit('task-status', owner, instance, task));
   }
 
   get catalog(): FederatedCatalog {

@@ -104,6 +104,8 @@ describe('the method grant table', () => {
     expect(sendsNotification('notifications/message')).toBe(true);
     expect(sendsNotification('notifications/resources/updated')).toBe(true);
     expect(sendsNotification('notifications/elicitation/complete')).toBe(true);
-    expect(sendsNotification('notifications/tasks/status')).toBe(false);
+    // A task's status goes to its owner (mcp/endpoint.ts); a client's own notification never goes out.
+    expect(sendsNotification('notifications/tasks/status')).toBe(true);
+    expect(sendsNotification('notifications/roots/list_changed')).toBe(false);
   });
 });

@@ -132,7 +132,10 @@ const CLIENT_NOTIFICATIONS: ReadonlySet<string> = new Set([
  *   update, also of the resource's owner, and only when subscribed);
  * - `view`: only sessions whose filtered view of that list changed;
  * - `request`: only the session whose request it is about (progress, cancellation, and the
- *   completion of a URL-mode elicitation, to the session whose call was asked it: relay.ts).
+ *   completion of a URL-mode elicitation, to the session whose call was asked it: relay.ts);
+ * - `task-owner`: only the caller whose call created the task (its subject and client), and only
+ *   while its grant covers the tool that did (mcp/task-relay.ts): a task's status, 2025-11-25 on
+ *   its sessions, 2026-07-28 on its `subscriptions/listen` streams that name the task.
  * Any other notification is not sent.
  */
 export const NOTIFICATIONS = Object.freeze({
@@ -144,6 +147,8 @@ export const NOTIFICATIONS = Object.freeze({
   'notifications/progress': 'request',
   'notifications/cancelled': 'request',
   'notifications/elicitation/complete': 'request',
+  'notifications/tasks/status': 'task-owner',
+  'notifications/tasks': 'task-owner',
 } as const);
 
 /** What a request needs, or undefined when the gateway does not serve its method (refuse it). */

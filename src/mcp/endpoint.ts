@@ -5,7 +5,7 @@ import type { Federation, ListKind } from '../federation/federation.js';
 import type { LoggingLevel, ServerCapabilities } from '@modelcontextprotocol/server';
 import { sendsNotification } from '../federation/method-grants.js';
 import { TASKS_EXTENSION } from '../backends/protocol-era.js';
-import { TaskRegistry } from './task-relay.js';
+import { TaskRegistry, taskOwner, ttlOf, withGatewayId, type TaskEntry } from './task-relay.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { describeError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
@@ -128,6 +128,10 @@ export class McpEndpoint {
       capabilities: () => statelessCapabilities(federation.capabilities(), federation.offersModernTasks()),
       sessionFor: (identity) => this.#statelessSession(identity),
       relatedCall: (calls, backendId) => relatedRequest(calls, backendId, federation.catalog),
+      ownsTask: (owner, taskId, grant) => {
+        const entry = this.#tasks.find(owner, taskId);
+        return entry !== undefined && entry.era === 'modern' && grant.allowsTool(entry);
+      },
       // A listen stream is what a 2025 session's standalone GET stream was: as many are allowed.
       maxListeners: options.maxSessions,
       maxListenersPerClient: options.maxSessionsPerClient,
@@ -170,6 +174,41 @@ export class McpEndpoint {
         (grant) => grant.allowsRead(backend.id) && (!owner || grant.allowsRead(owner.id)),
       );
     });
+    federation.on('task-status', (backend, instance, task) => this.#taskStatus(backend.name, instance, task));
+  }
+
+  /**
+   * A backend's task status notification, relayed to the task's owner only: the caller (subject
+   * and client) its gateway id is bound to, under that id, and only while the caller's grant still
+   * covers the tool that created the task (task-relay.ts). A task nobody here created, or one
+   * expired, is nobody's business. 2025-11-25: `notifications/tasks/status` on the owner's sessions
+   * offered tasks, on the stream of a tasks/result for the task when one is open, else the
+   * session's GET stream (basic/utilities/tasks: clients expect task messages on any stream,
+   * the GET stream included). 2026-07-28: `notifications/tasks` on the owner's listen streams that
+   * name the task (stateless.ts).
+   */
+  #taskStatus(backend: string, instance: string, task: Record<string, unknown>): void {
+    const entry = this.#tasks.byBackend(backend, instance, task.taskId);
+    if (!entry) return;
+    this.#tasks.renew(entry, ttlOf(entry.era, task));
+    const params = withGatewayId(task, entry);
+    const covered = (grant: { allowsTool(tool: Pick<TaskEntry, 'backendId' | 'access'>): boolean }) =>
+      grant.allowsTool(entry);
+    if (entry.era === 'modern') {
+      this.#stateless.taskStatus(entry.owner, entry.id, params, covered);
+      return;
+    }
+    for (const session of this.#sessions.values()) {
+      if (taskOwner(session.identity) !== entry.owner || !covered(session.mcp.grant())) continue;
+      if (!session.mcp.server.getCapabilities().tasks) continue;
+      const related = session.transport
+        .streamingRequests()
+        .find((request) => request.method === 'tasks/result' && request.params?.taskId === entry.id);
+      const message = { method: 'notifications/tasks/status', params };
+      void session.mcp.server
+        .notification(message, related === undefined ? undefined : { relatedRequestId: related.id })
+        .catch(() => {});
+    }
   }
 
   get sessionCount(): number {

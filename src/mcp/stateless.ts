@@ -19,6 +19,7 @@ import {
   PROTOCOL_VERSION_META_KEY,
   RELATED_TASK_META_KEY,
   SERVER_INFO_META_KEY,
+  SUBSCRIPTION_ID_META_KEY,
   Server,
   type AuthInfo,
   type JSONRPCRequest,
@@ -76,6 +77,11 @@ export interface StatelessOptions {
    * relates to, if there is exactly one (log-routing.ts `relatedRequest` over the live catalog).
    */
   relatedCall: (calls: readonly JSONRPCRequest[], backendId: string) => RequestId | undefined;
+  /**
+   * Whether `taskId` names a live 2026-07-28 task of the caller `owner` (task-relay.ts) whose tool
+   * `grant` still covers: only such tasks' status is sent on the caller's listen streams.
+   */
+  ownsTask: (owner: string, taskId: string, grant: Grant) => boolean;
   /** Open `subscriptions/listen` streams at once, over all callers and per caller. */
   maxListeners: number;
   maxListenersPerClient: number;
@@ -105,6 +111,12 @@ export interface StatelessEndpoint {
    * caller granted read of that backend whose call asked for logs at that level.
    */
   log(backendId: string, message: LogMessage): void;
+  /**
+   * Sends a task's status (`notifications/tasks`, ext-tasks "Task Status Notifications") on the
+   * listen streams of its owner that named it, while `covered` says the stream's grant still covers
+   * the task's tool. `params` is the task as the owner knows it (the gateway's id).
+   */
+  taskStatus(owner: string, taskId: string, params: Record<string, unknown>, covered: (grant: Grant) => boolean): void;
   close(): Promise<void>;
 }
 
@@ -323,6 +335,7 @@ export function createStatelessEndpoint(options: StatelessOptions): StatelessEnd
     body: unknown,
     identity: Identity,
     entry: McpHttpHandler = handler,
+    stream?: StreamEdit,
   ) => {
     const controller = new AbortController();
     // The client going away cancels the request (there is no notifications/cancelled to wait for).
@@ -354,7 +367,7 @@ export function createStatelessEndpoint(options: StatelessOptions): StatelessEnd
       res.end(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32603, message: 'Internal gateway error' } }));
       return;
     }
-    await writeResponse(response, res);
+    await writeResponse(response, res, stream);
   };
 
   /**
@@ -433,12 +446,29 @@ export function createStatelessEndpoint(options: StatelessOptions): StatelessEnd
       onerror: (error) => log.debug('subscriptions/listen refused or failed', { error: describeError(error) }),
     });
     const session = options.sessionFor(identity);
+    const tasks = listenTasks(body, capabilities, (id) => options.ownsTask(owner, id, session.grant()));
+    if (tasks.kind === 'undeclared') {
+      // ext-tasks "Task Status Notifications": task notifications need the extension declared.
+      sendJson(res, 400, {
+        jsonrpc: '2.0',
+        id: body.id,
+        error: {
+          code: -32021,
+          message: 'Missing required client capability',
+          data: { requiredCapabilities: { extensions: { [TASKS_EXTENSION]: {} } } },
+        },
+      });
+      return;
+    }
     const stream: ListenStream = {
       owner,
       grant: session.grant,
       changed: session.viewTracker(),
       uris: [],
+      taskIds: new Set(tasks.honored),
+      toolsHidden: false,
       notify: entry.notify,
+      sendTask: () => {},
       // The SDK's graceful close: the listen request's empty result, then the end of the stream.
       close: () => entry.close(),
     };
@@ -476,7 +506,33 @@ export function createStatelessEndpoint(options: StatelessOptions): StatelessEnd
       }
       request = withResourceSubscriptions(body, stream.uris);
     }
-    await viaSdk(req, res, request, identity, entry);
+    let edit: StreamEdit | undefined;
+    if (stream.taskIds.size > 0) {
+      // The SDK's listen router knows the four core kinds only: the tasks the caller may hear
+      // about are acknowledged and sent here, on the same stream, stamped as the router stamps.
+      // A stream asking for tasks alone would be closed by the router at once (nothing of its
+      // own to deliver), so it is given list changes of tools to keep it open, never sent
+      // (`toolsHidden`): the bus is this stream's own, and only `listChanged` publishes on it.
+      const asked = (request as ListenBody).params!.notifications!;
+      stream.toolsHidden = asked.toolsListChanged !== true;
+      request = withTaskFilter(request as ListenBody, stream.toolsHidden);
+      const pending: Record<string, unknown>[] = [];
+      let write: ((params: Record<string, unknown>) => void) | undefined;
+      stream.sendTask = (params) => (write ? write(params) : pending.push(params));
+      edit = {
+        first: (frame) => acknowledgedWithTasks(frame, [...stream.taskIds], stream.toolsHidden),
+        opened: () => {
+          write = (params) => {
+            if (res.writableEnded || res.destroyed) return;
+            const meta = { ...(params._meta as object | undefined), [SUBSCRIPTION_ID_META_KEY]: body.id };
+            const notification = { jsonrpc: '2.0', method: 'notifications/tasks', params: { ...params, _meta: meta } };
+            res.write(`event: message\ndata: ${JSON.stringify(notification)}\n\n`);
+          };
+          for (const params of pending.splice(0)) write(params);
+        },
+      };
+    }
+    await viaSdk(req, res, request, identity, entry, edit);
   };
 
   return {
@@ -503,6 +559,7 @@ export function createStatelessEndpoint(options: StatelessOptions): StatelessEnd
 
     listChanged(kind) {
       for (const stream of streams) {
+        if (kind === 'tools' && stream.toolsHidden) continue;
         if (!stream.changed(kind)) continue;
         if (kind === 'tools') stream.notify.toolsChanged();
         else if (kind === 'prompts') stream.notify.promptsChanged();
@@ -537,6 +594,13 @@ export function createStatelessEndpoint(options: StatelessOptions): StatelessEnd
       }
     },
 
+    taskStatus(owner, taskId, params, covered) {
+      for (const stream of streams) {
+        if (stream.owner !== owner || !stream.taskIds.has(taskId) || !covered(stream.grant())) continue;
+        stream.sendTask(params);
+      }
+    },
+
     close: async () => {
       rounds.close();
       await Promise.allSettled([handler.close(), ...[...streams].map((stream) => stream.close())]);
@@ -565,7 +629,13 @@ interface ListenStream {
   changed: (kind: ListKind) => boolean;
   /** The resources subscribed at their backends for this stream: what its acknowledgement named. */
   uris: string[];
+  /** The caller's tasks whose status this stream gets (`notifications.taskIds`, as acknowledged). */
+  taskIds: ReadonlySet<string>;
+  /** Tools list changes were asked of the SDK only to keep a tasks-only stream open: never sent. */
+  toolsHidden: boolean;
   notify: ServerNotifier;
+  /** Sends a task's status on the stream (after its acknowledgement). */
+  sendTask(params: Record<string, unknown>): void;
   close(): Promise<void>;
 }
 
@@ -573,7 +643,66 @@ interface ListenBody {
   jsonrpc: '2.0';
   id: string | number;
   method: 'subscriptions/listen';
-  params?: { notifications?: { resourceSubscriptions?: unknown } };
+  params?: {
+    _meta?: Record<string, unknown>;
+    notifications?: { resourceSubscriptions?: unknown; taskIds?: unknown; toolsListChanged?: unknown };
+  };
+}
+
+/**
+ * The tasks a listen request names (ext-tasks `notifications.taskIds`), as the gateway takes them:
+ * `undeclared` when it names some without declaring the extension in its capabilities (refused
+ * with -32021, as ext-tasks says); otherwise the ones it may hear about (`owns`), which its
+ * acknowledgement names. Not offered the extension, the field means nothing and none are taken.
+ */
+function listenTasks(
+  body: ListenBody,
+  capabilities: ServerCapabilities,
+  owns: (taskId: string) => boolean,
+): { kind: 'undeclared' } | { kind: 'tasks'; honored: string[] } {
+  const asked = body.params?.notifications?.taskIds;
+  const offered = isObject(capabilities.extensions) && isObject(capabilities.extensions[TASKS_EXTENSION]);
+  if (!offered || !Array.isArray(asked) || asked.length === 0) return { kind: 'tasks', honored: [] };
+  if (!tasksOf(body.params?._meta?.[CLIENT_CAPABILITIES_META_KEY])) return { kind: 'undeclared' };
+  const ids = asked.filter((id): id is string => typeof id === 'string');
+  return { kind: 'tasks', honored: [...new Set(ids)].filter(owns) };
+}
+
+/** The listen request as the SDK serves it: without `taskIds` (served here), with tools kept open when hidden. */
+function withTaskFilter(body: ListenBody, toolsHidden: boolean): ListenBody {
+  const { taskIds: _tasks, ...notifications } = body.params!.notifications!;
+  return {
+    ...body,
+    params: {
+      ...body.params,
+      notifications: toolsHidden ? { ...notifications, toolsListChanged: true } : notifications,
+    },
+  };
+}
+
+/**
+ * The router's acknowledgement (the stream's first event) naming the tasks too, and without the
+ * tools list changes it was given only to stay open. Any other frame is left as it is.
+ */
+function acknowledgedWithTasks(frame: string, taskIds: string[], toolsHidden: boolean): string {
+  const match = /^event: message\ndata: (.*)\n\n$/s.exec(frame);
+  if (!match) return frame;
+  const message = JSON.parse(match[1]!) as { method?: string; params?: { notifications?: Record<string, unknown> } };
+  if (message.method !== 'notifications/subscriptions/acknowledged' || !message.params?.notifications) return frame;
+  const { toolsListChanged, ...rest } = message.params.notifications;
+  const notifications = {
+    ...rest,
+    ...(!toolsHidden && toolsListChanged !== undefined && { toolsListChanged }),
+    taskIds,
+  };
+  return `event: message\ndata: ${JSON.stringify({ ...message, params: { ...message.params, notifications } })}\n\n`;
+}
+
+/** What a listen stream's writer does besides copying the SDK's events: edit the first, then let others write. */
+interface StreamEdit {
+  first(frame: string): string;
+  /** The first event is out: other events may follow it now. */
+  opened(): void;
 }
 
 function isListen(body: unknown): body is ListenBody {
@@ -666,7 +795,7 @@ function optional<K extends string>(key: K, value: string | undefined): Partial<
 }
 
 /** Copies a web Response onto node's response: one write for a JSON body, chunk by chunk for SSE. */
-async function writeResponse(response: Response, res: ServerResponse): Promise<void> {
+async function writeResponse(response: Response, res: ServerResponse, edit?: StreamEdit): Promise<void> {
   const headers: Record<string, string> = {};
   response.headers.forEach((value, name) => {
     headers[name] = value;
@@ -685,10 +814,18 @@ async function writeResponse(response: Response, res: ServerResponse): Promise<v
   res.flushHeaders();
   const reader = response.body.getReader();
   res.once('close', () => void reader.cancel().catch(() => {}));
+  let first = edit !== undefined;
   try {
     for (;;) {
       const { done, value } = await reader.read();
       if (done) break;
+      if (first) {
+        // The router writes one event per chunk; the first is its acknowledgement.
+        first = false;
+        res.write(edit!.first(Buffer.from(value).toString('utf8')));
+        edit!.opened();
+        continue;
+      }
       res.write(value);
     }
   } catch {

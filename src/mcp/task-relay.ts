@@ -102,6 +102,17 @@ export class TaskRegistry {
     return entry;
   }
 
+  /**
+   * The entry of a backend's task, by the backend's own id and the instance that runs it (a status
+   * notification names only these); undefined when unknown or expired.
+   */
+  byBackend(backend: string, instance: string, backendTaskId: unknown): TaskEntry | undefined {
+    if (typeof backendTaskId !== 'string') return undefined;
+    const id = this.#byBackendId.get(backendKey({ backend, instance, backendTaskId }));
+    const entry = id === undefined ? undefined : this.#entries.get(id);
+    return entry === undefined ? undefined : this.find(entry.owner, entry.id);
+  }
+
   /** The backend reported the task again: it may have changed its TTL. */
   renew(entry: TaskEntry, ttlMs: unknown): void {
     if (ttlMs !== undefined) entry.expiresAt = this.#expiry(ttlMs);
